@@ -1,0 +1,144 @@
+"""The contract every field type fulfils, and the registry that holds them.
+
+A field type is the single source for how one kind of value is stored (column), described
+(JSON Schema, DSL type), accepted (coercion from JSON and from spreadsheet text), and shown.
+The kernel and the other engines never switch on type names; they ask the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict
+
+from form_engine.errors import FieldValueError
+from form_engine.labels import Label
+
+if TYPE_CHECKING:
+    from form_engine.definitions import FieldDef
+
+Storage = Literal["column", "none"]
+Coercer = Callable[[Any], Any]
+
+
+class NoConfig(BaseModel):
+    """Field types without settings of their own accept no extra keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldType:
+    """Base class; subclasses set the class attributes and override what differs."""
+
+    name: ClassVar[str]
+    label: ClassVar[Label]
+    #: DSL type the rule engine sees (``text number integer boolean date datetime list``);
+    #: None keeps the field out of rules.
+    dsl_type: ClassVar[str | None] = "text"
+    #: Pydantic model for the type's own settings (the field's extra keys).
+    config_model: ClassVar[type[BaseModel]] = NoConfig
+    #: ``column``: one real column named after the field; ``none``: nothing in the row.
+    storage: ClassVar[Storage] = "column"
+    #: False for values the system computes (formula, auto-number, created-at...).
+    writable: ClassVar[bool] = True
+    #: True when the value can be unique/indexed in SQL.
+    indexable: ClassVar[bool] = True
+    #: True when an ORDER BY on the column sorts the way people expect.
+    sortable: ClassVar[bool] = True
+    #: What the type stores, for the docs.
+    stores: ClassVar[str] = ""
+
+    # -- storage -------------------------------------------------------------------------
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        raise NotImplementedError
+
+    # -- input ---------------------------------------------------------------------------
+    def coerce(self, value: Any, field: FieldDef) -> Any:
+        """Turn a JSON value into the Python value stored; raise ``FieldValueError``."""
+        raise NotImplementedError
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        """A fast per-field coercer; types override this to precompute their settings."""
+        coerce = self.coerce
+
+        def run(value: Any) -> Any:
+            return coerce(value, field)
+
+        return run
+
+    def parse_text(self, text: str, field: FieldDef) -> Any:
+        """Accept what people type in a spreadsheet cell; defaults to JSON coercion."""
+        text = text.strip()
+        if text == "":
+            return None
+        return self.coerce(text, field)
+
+    # -- output --------------------------------------------------------------------------
+    def to_json(self, value: Any, field: FieldDef) -> Any:
+        return value
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        if value is None:
+            return ""
+        return str(self.to_json(value, field))
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        """Schema of the JSON value (without null; the caller adds it)."""
+        return {"type": "string"}
+
+    def normalise(self, value: Any, field: FieldDef) -> Any:
+        """The value used to find duplicates; equal when people would call them the same."""
+        return value
+
+    def convert_from(self, value: Any, old: FieldDef, new: FieldDef) -> Any:
+        """Convert a stored value of another type for a retype migration."""
+        if value is None:
+            return None
+        old_type = registry.get(old.type)
+        as_json = old_type.to_json(value, old)
+        try:
+            return self.coerce(as_json, new)
+        except FieldValueError:
+            if isinstance(as_json, str):
+                raise
+            return self.parse_text(str(as_json), new)
+
+
+class FieldTypeRegistry:
+    """All field types by name; plugins and later issues add to it with ``register``."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, FieldType] = {}
+
+    def register(self, field_type: type[FieldType] | FieldType) -> FieldType:
+        instance = field_type() if isinstance(field_type, type) else field_type
+        if instance.name in self._types:
+            raise ValueError(f"field type {instance.name!r} is registered already")
+        self._types[instance.name] = instance
+        return instance
+
+    def get(self, name: str) -> FieldType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise KeyError(f"unknown field type {name!r}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[FieldType]:
+        return iter(self._types.values())
+
+    def names(self) -> list[str]:
+        return list(self._types)
+
+
+registry = FieldTypeRegistry()
+
+
+def register_field_type(cls: type[FieldType]) -> type[FieldType]:
+    """Class decorator: add a field type to the global registry."""
+    registry.register(cls)
+    return cls

@@ -1,0 +1,78 @@
+"""zh/en message templates for value and definition problems, keyed by stable codes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "required": {"zh": "{label}为必填项", "en": "{label} is required"},
+    "unknown_field": {
+        "zh": "未知字段 {field}{hint}",
+        "en": "unknown field {field}{hint}",
+    },
+    "not_writable": {
+        "zh": "{label}是系统计算字段，不能写入",
+        "en": "{label} is computed by the system and cannot be written",
+    },
+    "invalid_text": {"zh": "{label}应为文本", "en": "{label} must be text"},
+    "too_long": {
+        "zh": "{label}最多 {max} 个字符（当前 {actual} 个）",
+        "en": "{label} allows at most {max} characters (got {actual})",
+    },
+    "invalid_integer": {
+        "zh": "{label}应为整数，收到 {value}",
+        "en": "{label} must be a whole number, got {value}",
+    },
+    "invalid_number": {
+        "zh": "{label}应为数字，收到 {value}",
+        "en": "{label} must be a number, got {value}",
+    },
+    "too_many_digits": {
+        "zh": "{label}最多 {precision} 位数字、其中 {scale} 位小数，收到 {value}",
+        "en": "{label} allows {precision} digits with {scale} decimals, got {value}",
+    },
+    "out_of_range": {
+        "zh": "{label}应在 {min} 到 {max} 之间，收到 {value}",
+        "en": "{label} must be between {min} and {max}, got {value}",
+    },
+    "invalid_boolean": {
+        "zh": "{label}应为 是/否（true/false），收到 {value}",
+        "en": "{label} must be yes/no (true/false), got {value}",
+    },
+    "invalid_date": {
+        "zh": "{label}应为日期（如 2026-11-22 或 2026/11/22），收到 {value}",
+        "en": "{label} must be a date such as 2026-11-22 or 2026/11/22, got {value}",
+    },
+    "invalid_datetime": {
+        "zh": "{label}应为日期时间（如 2026-11-22T09:30:00+08:00），收到 {value}",
+        "en": "{label} must be a date and time such as 2026-11-22T09:30:00+08:00, got {value}",
+    },
+    "invalid_option": {
+        "zh": "{label}的取值 {value} 不在选项中，可选：{choices}",
+        "en": "{label} has no option {value}; choose one of: {choices}",
+    },
+    "invalid_reference": {
+        "zh": "{label}应为记录编号（整数），收到 {value}",
+        "en": "{label} must be a record id (an integer), got {value}",
+    },
+    "reference_not_found": {
+        "zh": "{label}引用的 {target} 记录 {value} 不存在",
+        "en": "{label} refers to {target} record {value}, which does not exist",
+    },
+}
+
+
+def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
+    """Fill the template for ``code`` in ``locale``; unknown codes fall back to the code."""
+    templates = MESSAGES.get(code)
+    if templates is None:
+        if "zh" in params and "en" in params:
+            templates = {"zh": str(params["zh"]), "en": str(params["en"])}
+        else:
+            return f"{code}: {dict(params)}"
+    template = templates["zh" if locale.startswith("zh") else "en"]
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template

@@ -1,0 +1,80 @@
+"""Fixtures shared by every test package: one isolated database per test, on each backend.
+
+The suite runs on SQLite always and on PostgreSQL when ``TANGRAM_TEST_DATABASE_URL`` is set.
+Under ``CI=true`` a missing or unreachable PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+PG_URL_ENV = "TANGRAM_TEST_DATABASE_URL"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session, dropped at the end.
+
+    Each session gets its own database so parallel runs on one server never collide.
+    """
+    base_url = os.environ.get(PG_URL_ENV)
+    if not base_url:
+        if _in_ci():
+            pytest.fail(f"{PG_URL_ENV} must be set in CI: PostgreSQL tests may not skip")
+        pytest.skip(f"{PG_URL_ENV} is not set")
+    url = sa.make_url(base_url)
+    name = f"tangram_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        pytest.fail(f"PostgreSQL at {url.render_as_string()} is unreachable: {exc}")
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database for one test: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tangram.db'}"
+        return
+    base = request.getfixturevalue("postgres_database")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sql_engine(database_url: str) -> Iterator[sa.Engine]:
+    """A SQLAlchemy engine on the per-test database (both backends)."""
+    engine = sa.create_engine(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
