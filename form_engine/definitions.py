@@ -131,53 +131,64 @@ def entity_problems(entity: EntityDef, pointer: str = "") -> list[Problem]:
     for i, f in enumerate(entity.fields):
         at = f"{pointer}/fields/{i}"
         if f.name in SYSTEM_FIELDS:
-            problems.append(_problem(
-                f"{at}/name",
-                f"字段名 {f.name} 为系统保留字段",
-                f"field name {f.name!r} is reserved for a system column "
-                f"({', '.join(SYSTEM_FIELDS)})",
-                "reserved_name",
-            ))
+            problems.append(
+                _problem(
+                    f"{at}/name",
+                    f"字段名 {f.name} 为系统保留字段",
+                    f"field name {f.name!r} is reserved for a system column ({', '.join(SYSTEM_FIELDS)})",
+                    "reserved_name",
+                )
+            )
         if f.name in seen_names:
-            problems.append(_problem(
-                f"{at}/name",
-                f"字段名 {f.name} 重复（与第 {seen_names[f.name]} 个字段相同）",
-                f"field name {f.name!r} is used twice (also at /fields/{seen_names[f.name]})",
-                "duplicate_name",
-            ))
+            problems.append(
+                _problem(
+                    f"{at}/name",
+                    f"字段名 {f.name} 重复（与第 {seen_names[f.name]} 个字段相同）",
+                    f"field name {f.name!r} is used twice (also at /fields/{seen_names[f.name]})",
+                    "duplicate_name",
+                )
+            )
         if f.id in seen_ids:
-            problems.append(_problem(
-                f"{at}/id",
-                f"字段 id {f.id} 重复",
-                f"field id {f.id!r} is used twice (also at /fields/{seen_ids[f.id]})",
-                "duplicate_id",
-            ))
+            problems.append(
+                _problem(
+                    f"{at}/id",
+                    f"字段 id {f.id} 重复",
+                    f"field id {f.id!r} is used twice (also at /fields/{seen_ids[f.id]})",
+                    "duplicate_id",
+                )
+            )
         seen_names.setdefault(f.name, i)
         seen_ids.setdefault(f.id, i)
         if (f.unique or f.index) and not f.field_type.indexable:
-            problems.append(_problem(
-                f"{at}/unique",
-                f"{f.type} 类型的字段不能建索引或唯一约束",
-                f"a field of type {f.type!r} cannot be indexed or unique",
-                "not_indexable",
-            ))
+            problems.append(
+                _problem(
+                    f"{at}/unique",
+                    f"{f.type} 类型的字段不能建索引或唯一约束",
+                    f"a field of type {f.type!r} cannot be indexed or unique",
+                    "not_indexable",
+                )
+            )
     names = set(seen_names)
     for i, index in enumerate(entity.indexes):
         for j, name in enumerate(index.fields):
             if name not in names:
-                problems.append(_problem(
-                    f"{pointer}/indexes/{i}/fields/{j}",
-                    f"索引引用了不存在的字段 {name}",
-                    f"index refers to unknown field {name!r}",
-                    "unknown_field",
-                ))
+                problems.append(
+                    _problem(
+                        f"{pointer}/indexes/{i}/fields/{j}",
+                        f"索引引用了不存在的字段 {name}",
+                        f"index refers to unknown field {name!r}",
+                        "unknown_field",
+                    )
+                )
     if entity.title_field is not None and entity.title_field not in names:
-        problems.append(_problem(
-            f"{pointer}/title_field",
-            f"标题字段 {entity.title_field} 不存在",
-            f"title_field {entity.title_field!r} is not a field of this entity",
-            "unknown_field",
-        ))
+        problems.append(
+            _problem(
+                f"{pointer}/title_field",
+                f"标题字段 {entity.title_field} 不存在",
+                f"title_field {entity.title_field!r} is not a field of this entity",
+                "unknown_field",
+            )
+        )
     return problems
 
 

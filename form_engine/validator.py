@@ -67,10 +67,13 @@ class RecordValidator:
                 out[name] = coercer(value)
             except FieldValueError as exc:
                 problems = problems or []
-                problems.append(Problem(
-                    exc.problem_code, field=name,
-                    params={**exc.params, "label": self._labels[name]},
-                ))
+                problems.append(
+                    Problem(
+                        exc.problem_code,
+                        field=name,
+                        params={**exc.params, "label": self._labels[name]},
+                    )
+                )
         if not partial:
             for name, value in self._defaults.items():
                 if name not in data:

@@ -135,7 +135,9 @@ class IntegerType(FieldType):
             if type(value) is not int:
                 if isinstance(value, bool):
                     raise FieldValueError("invalid_integer", value=value)
-                if (isinstance(value, float) and value.is_integer()) or (isinstance(value, Decimal) and value == value.to_integral_value()):
+                if (isinstance(value, float) and value.is_integer()) or (
+                    isinstance(value, Decimal) and value == value.to_integral_value()
+                ):
                     value = int(value)
                 elif isinstance(value, str):
                     try:
