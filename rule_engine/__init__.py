@@ -1,0 +1,31 @@
+"""The rule DSL: text -> typed AST -> a Python function and a SQLAlchemy expression, one meaning.
+
+>>> expr = compile("amount > 500000 and grade == 'A'", {"amount": "number", "grade": "text"})
+>>> expr.matches({"amount": 600000, "grade": "A"})
+True
+"""
+
+from rule_engine.errors import RuleError, RuleSetError
+from rule_engine.expression import Expression, compile
+from rule_engine.functions import FUNCTIONS, FunctionSpec
+from rule_engine.parser import MAX_DEPTH, MAX_TEXT_LENGTH
+from rule_engine.ruleset import EVENTS, FiredAction, Rule, RuleSet
+from rule_engine.sql_dialects import install_sqlite_functions
+from rule_engine.types import FIELD_TYPES
+
+__all__ = [
+    "EVENTS",
+    "FIELD_TYPES",
+    "FUNCTIONS",
+    "MAX_DEPTH",
+    "MAX_TEXT_LENGTH",
+    "Expression",
+    "FiredAction",
+    "FunctionSpec",
+    "Rule",
+    "RuleError",
+    "RuleSet",
+    "RuleSetError",
+    "compile",
+    "install_sqlite_functions",
+]

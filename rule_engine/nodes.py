@@ -1,0 +1,142 @@
+"""AST nodes: frozen dataclasses with positions, shared by the checker and both backends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+LiteralValue = int | Decimal | str | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Base of every node; ``line``/``column`` are 1-based positions in the rule text."""
+
+    line: int
+    column: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form the builder UI can show and edit."""
+        data: dict[str, Any] = {"node": _KIND[type(self)]}
+        for f in fields(self):
+            data[f.name] = _jsonable(getattr(self, f.name))
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Node):
+    """A constant; ``kind`` is its DSL type (``integer``, ``number``, ``text``, ...)."""
+
+    value: LiteralValue
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListLiteral(Node):
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Field(Node):
+    """A field reference; more than one segment walks through lookups (``account.grade``)."""
+
+    path: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return ".".join(self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Node):
+    """``-x`` or ``not x``."""
+
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    """Arithmetic: ``+ - * / %`` (``+`` also joins text)."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Node):
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp(Node):
+    """``and``/``or`` over two or more operands (n-ary so long chains stay shallow)."""
+
+    op: str
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class In(Node):
+    item: Node
+    container: Node
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IsNull(Node):
+    operand: Node
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    name: str
+    args: tuple[Node, ...]
+
+
+_KIND: dict[type, str] = {
+    Literal: "literal",
+    ListLiteral: "list",
+    Field: "field",
+    Unary: "unary",
+    Binary: "binary",
+    Compare: "compare",
+    BoolOp: "bool",
+    In: "in",
+    IsNull: "is_null",
+    Call: "call",
+}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Node):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct sub-nodes of ``node``, in source order."""
+    match node:
+        case ListLiteral(items=items) | BoolOp(items=items):
+            return items
+        case Unary(operand=o) | IsNull(operand=o):
+            return (o,)
+        case Binary(left=a, right=b) | Compare(left=a, right=b):
+            return (a, b)
+        case In(item=a, container=b):
+            return (a, b)
+        case Call(args=args):
+            return args
+    return ()

@@ -1,0 +1,147 @@
+"""Rule sets: rules as data (event + condition + actions), compiled once, asked which fire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from rule_engine.errors import RuleError, RuleSetError
+from rule_engine.expression import Expression, compile
+from rule_engine.runtime import Loader
+from rule_engine.types import FieldMap
+
+EVENTS: tuple[str, ...] = ("create", "update", "delete")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled rule; ``when`` is None for a rule that always fires on its events."""
+
+    name: str
+    entity: str | None
+    on: tuple[str, ...]
+    when: Expression | None
+    actions: tuple[Mapping[str, Any], ...]
+    order: int = 0
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FiredAction:
+    """An action to run, with the rule it came from; the kernel's action registry runs it."""
+
+    rule: str
+    action: Mapping[str, Any]
+    index: int = 0
+    entity: str | None = field(default=None)
+
+    @property
+    def type(self) -> str:
+        return str(self.action["type"])
+
+
+def _invalid(name: str, message: str) -> RuleError:
+    return RuleError(message, code="invalid_rule", rule=name, params={"rule": name})
+
+
+def _build(data: Mapping[str, Any], position: int, fields: FieldMap) -> Rule:
+    if not isinstance(data, Mapping):
+        raise _invalid(f"#{position + 1}", f"found a {type(data).__name__}, expected a rule object")
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise _invalid(f"#{position + 1}", "found no name, expected a non-empty `name`")
+    on = data.get("on", list(EVENTS))
+    if isinstance(on, str):
+        on = [on]
+    if not isinstance(on, list | tuple) or not on or any(e not in EVENTS for e in on):
+        raise _invalid(name, f"found `on` = {on!r}, expected a list of {', '.join(EVENTS)}")
+    actions = data.get("actions", [])
+    if not isinstance(actions, list | tuple) or any(
+        not isinstance(a, Mapping) or not isinstance(a.get("type"), str) for a in actions
+    ):
+        raise _invalid(name, "found malformed `actions`, expected a list of objects with a `type`")
+    order = data.get("order", 0)
+    if not isinstance(order, int) or isinstance(order, bool):
+        raise _invalid(name, f"found `order` = {order!r}, expected an integer")
+    enabled = data.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise _invalid(name, f"found `enabled` = {enabled!r}, expected true or false")
+    text = data.get("when")
+    when = None
+    if text not in (None, ""):
+        try:
+            when = compile(text, fields, expect="boolean")
+        except RuleError as exc:
+            raise exc.with_rule(name) from None
+    return Rule(
+        name=name,
+        entity=data.get("entity"),
+        on=tuple(on),
+        when=when,
+        actions=tuple(MappingProxyType(dict(a)) for a in actions),
+        order=order,
+        enabled=enabled,
+    )
+
+
+class RuleSet:
+    """Compiles every rule at once and reports every broken one in a single RuleSetError."""
+
+    def __init__(self, rules: Iterable[Mapping[str, Any]], fields: FieldMap) -> None:
+        built: list[Rule] = []
+        errors: list[RuleError] = []
+        names: set[str] = set()
+        for position, data in enumerate(rules):
+            try:
+                rule = _build(data, position, fields)
+            except RuleError as exc:
+                errors.append(exc)
+                continue
+            if rule.name in names:
+                errors.append(
+                    _invalid(rule.name, f"found the rule name {rule.name!r} twice, expected unique names")
+                )
+                continue
+            names.add(rule.name)
+            built.append(rule)
+        if errors:
+            raise RuleSetError(errors)
+        # stable sort: equal `order` keeps the order the rules were given in
+        self.rules: tuple[Rule, ...] = tuple(sorted(built, key=lambda r: r.order))
+
+    def fire(
+        self,
+        event: str,
+        record: Mapping[str, Any],
+        old: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+        *,
+        loader: Loader | None = None,
+        entity: str | None = None,
+    ) -> list[FiredAction]:
+        """The actions that fire for ``event``, in rule order then list order."""
+        if event not in EVENTS:
+            raise RuleError(
+                f"found the event {event!r}, expected one of {', '.join(EVENTS)}",
+                code="invalid_rule",
+                params={"found": event},
+            )
+        fired: list[FiredAction] = []
+        for rule in self.rules:
+            if not rule.enabled or event not in rule.on:
+                continue
+            if entity is not None and rule.entity not in (None, entity):
+                continue
+            if rule.when is not None and not rule.when.matches(record, now=now, old=old, loader=loader):
+                continue
+            fired.extend(
+                FiredAction(rule=rule.name, action=action, index=i, entity=rule.entity)
+                for i, action in enumerate(rule.actions)
+            )
+        return fired
+
+    def __len__(self) -> int:
+        return len(self.rules)

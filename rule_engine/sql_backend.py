@@ -1,0 +1,241 @@
+"""SQL backend: the AST as a SQLAlchemy expression with the same three-valued meaning as Python."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
+
+from rule_engine import runtime
+from rule_engine import sql_dialects as d
+from rule_engine.errors import RuleError
+from rule_engine.nodes import (
+    Binary,
+    BoolOp,
+    Call,
+    Compare,
+    Field,
+    In,
+    IsNull,
+    ListLiteral,
+    Literal,
+    Node,
+    Unary,
+)
+from rule_engine.regex import translate
+from rule_engine.type_checker import Checked
+
+Columns = Mapping[str, ColumnElement[Any]] | Callable[[str], ColumnElement[Any]]
+"""Field name or dotted path -> column; the caller builds joins for dotted paths."""
+
+_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _naive_utc(value: datetime) -> datetime:
+    """Datetime columns hold naive UTC, so bound datetimes are converted to match."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def literal(value: Any, kind: str) -> ColumnElement[Any]:
+    """A bound parameter of the storage type the kernel uses for ``kind``."""
+    if value is None:
+        return sa.null()
+    if kind == "boolean":
+        return sa.true() if value else sa.false()
+    if kind == "integer":
+        return sa.literal(value, sa.BigInteger())
+    if kind == "number":
+        return sa.literal(Decimal(value), sa.Numeric())
+    if kind == "text":
+        return sa.literal(value, sa.String())
+    if kind == "date":
+        return sa.literal(value, sa.Date())
+    if kind == "datetime":
+        return sa.literal(_naive_utc(value), sa.DateTime())
+    raise AssertionError(kind)  # pragma: no cover
+
+
+class SqlBuilder:
+    """Builds one expression; ``now`` fixes ``today()``/``now()`` as bound literals."""
+
+    def __init__(self, checked: Checked, columns: Columns, now: datetime | None) -> None:
+        self.checked = checked
+        self.columns = columns
+        self.now = runtime.now_utc(now)
+
+    def type_of(self, node: Node) -> str:
+        return self.checked.type_of(node)
+
+    def column(self, node: Field) -> ColumnElement[Any]:
+        name = node.name
+        try:
+            if callable(self.columns) and not isinstance(self.columns, Mapping):
+                return self.columns(name)
+            return self.columns[name]
+        except KeyError:
+            raise RuleError(
+                f"found no column for `{name}`, expected the caller to map every field the rule reads",
+                code="missing_column",
+                line=node.line,
+                column=node.column,
+                params={"found": name},
+            ) from None
+
+    def build(self, node: Node) -> ColumnElement[Any]:
+        match node:
+            case Literal(value=value, kind=kind):
+                return literal(value, kind)
+            case Field():
+                return self.column(node)
+            case Unary(op="-", operand=operand):
+                return -self.build(operand)
+            case Unary(op="not", operand=operand):
+                return sa.not_(self.build(operand))
+            case Binary():
+                return self.binary(node)
+            case Compare(op=op, left=left, right=right):
+                a, b = self.build(left), self.build(right)
+                if op not in ("==", "!=") and self.type_of(left) == "text":
+                    a = d.CodepointOrder(a)
+                return _OPS[op](a, b)
+            case BoolOp(op=op, items=items):
+                parts = [self.build(i) for i in items]
+                return sa.and_(*parts) if op == "and" else sa.or_(*parts)
+            case IsNull(operand=operand, negated=negated):
+                value = self.build(operand)
+                return value.is_not(None) if negated else value.is_(None)
+            case In():
+                return self.membership(node)
+            case Call():
+                return self.call(node)
+        raise AssertionError(node)  # pragma: no cover
+
+    def binary(self, node: Binary) -> ColumnElement[Any]:
+        a, b = self.build(node.left), self.build(node.right)
+        if node.op == "+" and self.type_of(node) == "text":
+            return a.concat(b)
+        if node.op == "/":
+            return d.ToReal(a) / sa.func.nullif(b, 0)
+        if node.op == "%":
+            return a % sa.func.nullif(b, 0)
+        if node.op == "+":
+            return a + b
+        if node.op == "-":
+            return a - b
+        return a * b
+
+    def membership(self, node: In) -> ColumnElement[Any]:
+        item = self.build(node.item)
+        if isinstance(node.container, ListLiteral):
+            values = [self.build(v) for v in node.container.items]
+            return item.not_in(values) if node.negated else item.in_(values)
+        found = d.ListContains(self.build(node.container), item)
+        return sa.not_(found) if node.negated else found
+
+    def call(self, node: Call) -> ColumnElement[Any]:
+        name, args = node.name, node.args
+        if name in ("changed", "old"):
+            raise RuleError(
+                f"found `{name}()`, which only exists while a record is being updated, expected "
+                "a condition on stored values (list filters and reports run in SQL)",
+                code="sql_unsupported",
+                line=node.line,
+                column=node.column,
+                params={"found": name},
+            )
+        if name == "today":
+            return literal(self.now.date(), "date")
+        if name == "now":
+            return literal(self.now, "datetime")
+        if name in ("date", "datetime") and isinstance(args[0], Literal):
+            value = runtime.temporal_literal(args[0].value, name)  # type: ignore[arg-type]
+            return literal(value, name)
+        if name == "matches":
+            regex = translate(args[1].value)  # type: ignore[attr-defined]
+            return d.RegexpSearch(
+                self.build(args[0]),
+                sa.literal(regex.python, sa.String()),
+                sa.literal(regex.postgresql, sa.String()),
+            )
+        if name == "if":
+            return sa.case((self.build(args[0]), self.build(args[1])), else_=self.build(args[2]))
+        values = [self.build(a) for a in args]
+        kinds = [self.type_of(a) for a in args]
+        if name == "len":
+            return d.ListLength(values[0]) if kinds[0] == "list" else sa.func.length(values[0])
+        if name == "lower":
+            return d.Lower(values[0])
+        if name == "upper":
+            return d.Upper(values[0])
+        if name == "trim":
+            return d.TrimBlank(values[0], d.blank_chars())
+        if name == "contains":
+            if kinds[0] == "list":
+                return d.ListContains(values[0], values[1])
+            return d.TextContains(values[0], values[1])
+        if name == "starts_with":
+            text, prefix = values
+            return sa.func.substr(text, 1, sa.func.length(prefix)) == prefix
+        if name == "ends_with":
+            text, suffix = values
+            start = sa.func.length(text) - sa.func.length(suffix) + 1
+            return sa.and_(
+                sa.func.length(suffix) <= sa.func.length(text), sa.func.substr(text, start) == suffix
+            )
+        if name == "date":
+            return values[0] if kinds[0] == "date" else d.DateOf(values[0])
+        if name == "datetime":
+            return values[0] if kinds[0] == "datetime" else d.DatetimeOf(values[0])
+        if name in ("year", "month", "day"):
+            return {"year": d.Year, "month": d.Month, "day": d.Day}[name](values[0])
+        if name == "days_between":
+            return d.DaysBetween(values[0], values[1])
+        if name == "add_days":
+            cls = d.AddDaysToDate if kinds[0] == "date" else d.AddDaysToDatetime
+            return cls(values[0], values[1])
+        if name == "abs":
+            return sa.func.abs(values[0])
+        if name == "round":
+            if kinds[0] == "integer":
+                return values[0]
+            digits = args[1].value if len(args) > 1 else 0  # type: ignore[attr-defined]
+            return sa.func.round(values[0], sa.literal_column(str(int(digits))))
+        if name in ("floor", "ceil"):
+            if kinds[0] == "integer":
+                return values[0]
+            return getattr(sa.func, name)(values[0])
+        if name in ("min", "max"):
+            if self.type_of(node) == "text":
+                values = [d.CodepointOrder(v) for v in values]
+            return (d.Least if name == "min" else d.Greatest)(*values)
+        if name == "coalesce":
+            return sa.func.coalesce(*values)
+        if name == "is_blank":
+            value = values[0]
+            if kinds[0] == "text":
+                return sa.or_(value.is_(None), d.TrimBlank(value, d.blank_chars()) == "")
+            if kinds[0] == "list":
+                return sa.or_(value.is_(None), d.ListLength(value) == 0)
+            return value.is_(None)
+        raise AssertionError(name)  # pragma: no cover
+
+
+def to_sql(root: Node, checked: Checked, columns: Columns, now: datetime | None) -> Any:
+    """The rule as a SQLAlchemy expression over ``columns``."""
+    return SqlBuilder(checked, columns, now).build(root)
+
+
+__all__ = ["Columns", "date", "to_sql"]

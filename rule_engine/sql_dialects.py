@@ -1,0 +1,377 @@
+"""SQL constructs whose spelling differs between SQLite and PostgreSQL, as ``@compiles`` overrides.
+
+Each construct has a default (SQLite) spelling and a PostgreSQL one; the rest of the SQL backend
+is plain SQLAlchemy. SQLite needs :func:`install_sqlite_functions` on every connection.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from rule_engine.runtime import BLANK
+
+MAX_REGEX_INPUT = 1_000_000
+"""Longest text the SQLite REGEXP helper scans; longer text does not match."""
+
+
+class _Fn(FunctionElement[Any]):
+    inherit_cache = True
+
+
+class CodepointOrder(_Fn):
+    """Text ordered by code point, as Python orders ``str`` (PostgreSQL: ``COLLATE "C"``)."""
+
+    type = sa.String()
+    name = "codepoint_order"
+
+
+class ListContains(_Fn):
+    """``item in list_column`` for a JSON array of text; null if either side is null."""
+
+    type = sa.Boolean()
+    name = "list_contains"
+
+
+class ListLength(_Fn):
+    type = sa.BigInteger()
+    name = "list_length"
+
+
+class ToReal(_Fn):
+    """A number that divides without integer truncation."""
+
+    type = sa.Numeric()
+    name = "to_real"
+
+
+class CaseMap(_Fn):
+    """``lower``/``upper`` with Python's Unicode case mapping on SQLite."""
+
+    type = sa.String()
+    name = "case_map"
+    which = ""
+
+
+class Lower(CaseMap):
+    name = "lower_text"
+    which = "lower"
+
+
+class Upper(CaseMap):
+    name = "upper_text"
+    which = "upper"
+
+
+class RegexpSearch(_Fn):
+    type = sa.Boolean()
+    name = "regexp_search"
+
+
+class TrimBlank(_Fn):
+    type = sa.String()
+    name = "trim_blank"
+
+
+class TextContains(_Fn):
+    type = sa.Boolean()
+    name = "text_contains"
+
+
+class DateOf(_Fn):
+    type = sa.Date()
+    name = "date_of"
+
+
+class DatetimeOf(_Fn):
+    type = sa.DateTime()
+    name = "datetime_of"
+
+
+class DatePart(_Fn):
+    type = sa.BigInteger()
+    name = "date_part"
+    part = ""
+
+
+class Year(DatePart):
+    name = "year_of"
+    part = "year"
+
+
+class Month(DatePart):
+    name = "month_of"
+    part = "month"
+
+
+class Day(DatePart):
+    name = "day_of"
+    part = "day"
+
+
+class DaysBetween(_Fn):
+    type = sa.BigInteger()
+    name = "days_between"
+
+
+class AddDays(_Fn):
+    name = "add_days"
+    kind = "date"
+
+
+class AddDaysToDate(AddDays):
+    type = sa.Date()
+    name = "add_days_date"
+    kind = "date"
+
+
+class AddDaysToDatetime(AddDays):
+    type = sa.DateTime()
+    name = "add_days_datetime"
+    kind = "datetime"
+
+
+class Least(_Fn):
+    name = "least_of"
+
+
+class Greatest(_Fn):
+    name = "greatest_of"
+
+
+def _args(element: FunctionElement[Any], compiler: Any, **kw: Any) -> list[str]:
+    return [compiler.process(arg, **kw) for arg in element.clauses]
+
+
+@compiles(CodepointOrder)
+def _codepoint_default(element: CodepointOrder, compiler: Any, **kw: Any) -> str:
+    return _args(element, compiler, **kw)[0]
+
+
+@compiles(CodepointOrder, "postgresql")
+def _codepoint_pg(element: CodepointOrder, compiler: Any, **kw: Any) -> str:
+    return f'({_args(element, compiler, **kw)[0]}) COLLATE "C"'
+
+
+@compiles(ListContains)
+def _list_contains_sqlite(element: ListContains, compiler: Any, **kw: Any) -> str:
+    items, item = _args(element, compiler, **kw)
+    return (
+        f"(CASE WHEN ({items}) IS NULL OR ({item}) IS NULL THEN NULL ELSE EXISTS "
+        f"(SELECT 1 FROM json_each({items}) WHERE json_each.value = ({item})) END)"
+    )
+
+
+@compiles(ListContains, "postgresql")
+def _list_contains_pg(element: ListContains, compiler: Any, **kw: Any) -> str:
+    items, item = _args(element, compiler, **kw)
+    return f"(({items}) ? ({item}))"
+
+
+@compiles(ListLength)
+def _list_length_sqlite(element: ListLength, compiler: Any, **kw: Any) -> str:
+    return f"json_array_length({_args(element, compiler, **kw)[0]})"
+
+
+@compiles(ListLength, "postgresql")
+def _list_length_pg(element: ListLength, compiler: Any, **kw: Any) -> str:
+    return f"jsonb_array_length({_args(element, compiler, **kw)[0]})"
+
+
+@compiles(ToReal)
+def _to_real_sqlite(element: ToReal, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({_args(element, compiler, **kw)[0]}) AS REAL)"
+
+
+@compiles(ToReal, "postgresql")
+def _to_real_pg(element: ToReal, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({_args(element, compiler, **kw)[0]}) AS NUMERIC)"
+
+
+@compiles(CaseMap)
+def _case_map_sqlite(element: CaseMap, compiler: Any, **kw: Any) -> str:
+    (value,) = _args(element, compiler, **kw)
+    return f"tangram_{element.which}({value})"
+
+
+@compiles(CaseMap, "postgresql")
+def _case_map_pg(element: CaseMap, compiler: Any, **kw: Any) -> str:
+    (value,) = _args(element, compiler, **kw)
+    return f"{element.which}({value})"
+
+
+@compiles(RegexpSearch)
+def _regexp_sqlite(element: RegexpSearch, compiler: Any, **kw: Any) -> str:
+    value, python, _ = _args(element, compiler, **kw)
+    return f"tangram_regexp({value}, {python})"
+
+
+@compiles(RegexpSearch, "postgresql")
+def _regexp_pg(element: RegexpSearch, compiler: Any, **kw: Any) -> str:
+    value, _, pg = _args(element, compiler, **kw)
+    return f"(({value}) ~ ({pg}))"
+
+
+@compiles(TrimBlank)
+def _trim_sqlite(element: TrimBlank, compiler: Any, **kw: Any) -> str:
+    value, chars = _args(element, compiler, **kw)
+    return f"trim({value}, {chars})"
+
+
+@compiles(TrimBlank, "postgresql")
+def _trim_pg(element: TrimBlank, compiler: Any, **kw: Any) -> str:
+    value, chars = _args(element, compiler, **kw)
+    return f"btrim({value}, {chars})"
+
+
+@compiles(TextContains)
+def _text_contains_sqlite(element: TextContains, compiler: Any, **kw: Any) -> str:
+    text, sub = _args(element, compiler, **kw)
+    return f"(instr({text}, {sub}) > 0)"
+
+
+@compiles(TextContains, "postgresql")
+def _text_contains_pg(element: TextContains, compiler: Any, **kw: Any) -> str:
+    text, sub = _args(element, compiler, **kw)
+    return f"(strpos({text}, {sub}) > 0)"
+
+
+@compiles(DateOf)
+def _date_of_sqlite(element: DateOf, compiler: Any, **kw: Any) -> str:
+    return f"date({_args(element, compiler, **kw)[0]})"
+
+
+@compiles(DateOf, "postgresql")
+def _date_of_pg(element: DateOf, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({_args(element, compiler, **kw)[0]}) AS DATE)"
+
+
+@compiles(DatetimeOf)
+def _datetime_of_sqlite(element: DatetimeOf, compiler: Any, **kw: Any) -> str:
+    return f"(({_args(element, compiler, **kw)[0]}) || ' 00:00:00.000000')"
+
+
+@compiles(DatetimeOf, "postgresql")
+def _datetime_of_pg(element: DatetimeOf, compiler: Any, **kw: Any) -> str:
+    return f"CAST(({_args(element, compiler, **kw)[0]}) AS TIMESTAMP)"
+
+
+_STRFTIME = {"year": "%Y", "month": "%m", "day": "%d"}
+
+
+@compiles(DatePart)
+def _date_part_sqlite(element: DatePart, compiler: Any, **kw: Any) -> str:
+    value = _args(element, compiler, **kw)[0]
+    return f"CAST(strftime('{_STRFTIME[element.part]}', {value}) AS INTEGER)"
+
+
+@compiles(DatePart, "postgresql")
+def _date_part_pg(element: DatePart, compiler: Any, **kw: Any) -> str:
+    value = _args(element, compiler, **kw)[0]
+    return f"CAST(EXTRACT({element.part.upper()} FROM {value}) AS BIGINT)"
+
+
+@compiles(DaysBetween)
+def _days_between_sqlite(element: DaysBetween, compiler: Any, **kw: Any) -> str:
+    a, b = _args(element, compiler, **kw)
+    return f"CAST(julianday(date({b})) - julianday(date({a})) AS INTEGER)"
+
+
+@compiles(DaysBetween, "postgresql")
+def _days_between_pg(element: DaysBetween, compiler: Any, **kw: Any) -> str:
+    a, b = _args(element, compiler, **kw)
+    return f"(CAST(({b}) AS DATE) - CAST(({a}) AS DATE))"
+
+
+@compiles(AddDays)
+def _add_days_sqlite(element: AddDays, compiler: Any, **kw: Any) -> str:
+    value, days = _args(element, compiler, **kw)
+    modifier = f"printf('%+d days', {days})"
+    if element.kind == "date":
+        moved = f"date({value}, {modifier})"
+    else:
+        moved = f"(strftime('%Y-%m-%d %H:%M:%S', {value}, {modifier}) || substr({value}, 20))"
+    return f"(CASE WHEN ({days}) IS NULL THEN NULL ELSE {moved} END)"
+
+
+@compiles(AddDays, "postgresql")
+def _add_days_pg(element: AddDays, compiler: Any, **kw: Any) -> str:
+    value, days = _args(element, compiler, **kw)
+    if element.kind == "date":
+        return f"(({value}) + CAST(({days}) AS INTEGER))"
+    return f"(({value}) + make_interval(days => CAST(({days}) AS INTEGER)))"
+
+
+def _min_max_sqlite(element: FunctionElement[Any], compiler: Any, fn: str, **kw: Any) -> str:
+    args = _args(element, compiler, **kw)
+    rotations = [
+        "coalesce(" + ", ".join([args[i], *args[:i], *args[i + 1 :]]) + ")" for i in range(len(args))
+    ]
+    return f"{fn}({', '.join(rotations)})"
+
+
+@compiles(Least)
+def _least_sqlite(element: Least, compiler: Any, **kw: Any) -> str:
+    return _min_max_sqlite(element, compiler, "min", **kw)
+
+
+@compiles(Greatest)
+def _greatest_sqlite(element: Greatest, compiler: Any, **kw: Any) -> str:
+    return _min_max_sqlite(element, compiler, "max", **kw)
+
+
+@compiles(Least, "postgresql")
+def _least_pg(element: Least, compiler: Any, **kw: Any) -> str:
+    return f"LEAST({', '.join(_args(element, compiler, **kw))})"
+
+
+@compiles(Greatest, "postgresql")
+def _greatest_pg(element: Greatest, compiler: Any, **kw: Any) -> str:
+    return f"GREATEST({', '.join(_args(element, compiler, **kw))})"
+
+
+def blank_chars() -> ColumnElement[Any]:
+    return sa.literal(BLANK, sa.String())
+
+
+def _regexp(pattern: str | None, text: str | None) -> int | None:
+    if pattern is None or text is None:
+        return None
+    if len(text) > MAX_REGEX_INPUT:
+        return 0
+    return 1 if _compiled(pattern).search(text) else 0
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    found = _PATTERNS.get(pattern)
+    if found is None:
+        if len(_PATTERNS) > 256:
+            _PATTERNS.clear()
+        found = _PATTERNS[pattern] = re.compile(pattern, re.DOTALL)
+    return found
+
+
+def install_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
+    """Register the functions rule SQL needs on one SQLite connection (call on "connect").
+
+    ``tangram_regexp`` runs the safe-subset regex with Python ``re``; ``tangram_lower`` and
+    ``tangram_upper`` use Python's Unicode case mapping (SQLite's own are ASCII-only), so the
+    database agrees with ``evaluate``. Example::
+
+        sa.event.listen(engine, "connect", lambda conn, _: install_sqlite_functions(conn))
+    """
+    dbapi_connection.create_function("tangram_regexp", 2, lambda t, p: _regexp(p, t), deterministic=True)
+    dbapi_connection.create_function(
+        "tangram_lower", 1, lambda v: None if v is None else str(v).lower(), deterministic=True
+    )
+    dbapi_connection.create_function(
+        "tangram_upper", 1, lambda v: None if v is None else str(v).upper(), deterministic=True
+    )

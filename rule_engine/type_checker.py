@@ -1,0 +1,236 @@
+"""Static typing of an AST against a field map: every type error is found before anything runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rule_engine.errors import RuleError
+from rule_engine.functions import FUNCTIONS, ArgTypeError
+from rule_engine.nodes import (
+    Binary,
+    BoolOp,
+    Call,
+    Compare,
+    Field,
+    In,
+    IsNull,
+    ListLiteral,
+    Literal,
+    Node,
+    Unary,
+)
+from rule_engine.regex import translate
+from rule_engine.runtime import temporal_literal
+from rule_engine.types import LOOKUP, NULL, NUMERIC, ORDERED, FieldMap, nearest, resolve_path, unify
+
+_EQUATABLE = frozenset({"text", "number", "integer", "boolean", "date", "datetime"})
+
+
+@dataclass
+class Checked:
+    """The checker's findings: a type per node (keyed by ``id``) and the field paths read."""
+
+    types: dict[int, str] = field(default_factory=dict)
+    fields: set[str] = field(default_factory=set)
+    uses_old: bool = False
+
+    def type_of(self, node: Node) -> str:
+        return self.types[id(node)]
+
+
+def _mismatch(node: Node, found: str, expected: str) -> RuleError:
+    return RuleError(
+        f"found {found}, expected {expected}",
+        code="type_mismatch",
+        line=node.line,
+        column=node.column,
+        params={"found": found, "expected": expected},
+    )
+
+
+def _a(kind: str) -> str:
+    return {
+        NULL: "null",
+        LOOKUP: "a lookup",
+        "integer": "an integer",
+        "list": "a list",
+        "boolean": "a boolean",
+        "text": "text",
+    }.get(kind, f"a {kind}")
+
+
+class TypeChecker:
+    """Walks the AST once; raises the first RuleError it meets, in source order."""
+
+    def __init__(self, fields: FieldMap) -> None:
+        self.field_map = fields
+        self.result = Checked()
+
+    def check(self, node: Node) -> Checked:
+        self._visit(node)
+        return self.result
+
+    def _visit(self, node: Node) -> str:
+        kind = self._infer(node)
+        self.result.types[id(node)] = kind
+        return kind
+
+    def _infer(self, node: Node) -> str:
+        match node:
+            case Literal(kind=kind):
+                return kind
+            case ListLiteral():
+                raise _mismatch(node, "a list literal", "a value (lists are only allowed after `in`)")
+            case Field(path=path):
+                kind = resolve_path(self.field_map, path, node.line, node.column)
+                self.result.fields.add(node.name)
+                return kind
+            case Unary(op="-", operand=operand):
+                self._expect(operand, NUMERIC, "a number")
+                return self.result.type_of(operand)
+            case Unary(op="not", operand=operand):
+                self._expect(operand, {"boolean"}, "a condition (boolean)")
+                return "boolean"
+            case Binary():
+                return self._binary(node)
+            case Compare():
+                return self._compare(node)
+            case BoolOp(items=items):
+                for item in items:
+                    self._expect(item, {"boolean"}, "a condition (boolean)")
+                return "boolean"
+            case In():
+                return self._in(node)
+            case IsNull(operand=operand):
+                self._visit(operand)
+                return "boolean"
+            case Call():
+                return self._call(node)
+        raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
+
+    def _expect(self, node: Node, allowed: set[str] | frozenset[str], expected: str) -> str:
+        kind = self._visit(node)
+        if kind not in allowed:
+            raise _mismatch(node, _a(kind), expected)
+        return kind
+
+    def _binary(self, node: Binary) -> str:
+        left = self._visit(node.left)
+        right = self._visit(node.right)
+        if node.op == "+" and left == "text":
+            if right != "text":
+                raise _mismatch(node.right, _a(right), "text to join to text")
+            return "text"
+        if node.op == "%":
+            for side, kind in ((node.left, left), (node.right, right)):
+                if kind != "integer":
+                    raise _mismatch(side, _a(kind), "an integer (`%` works on integers)")
+            return "integer"
+        expected = "a number or text" if node.op == "+" else "a number"
+        for side, kind in ((node.left, left), (node.right, right)):
+            if kind not in NUMERIC:
+                raise _mismatch(side, _a(kind), expected)
+        if node.op == "/":
+            return "number"
+        return "integer" if left == right == "integer" else "number"
+
+    def _compare(self, node: Compare) -> str:
+        left = self._visit(node.left)
+        right = self._visit(node.right)
+        for side, kind in ((node.left, left), (node.right, right)):
+            if kind == NULL:
+                raise RuleError(
+                    f"found a comparison with null, expected `is null` or `is not null` "
+                    f"(`{node.op} null` is never true)",
+                    code="null_comparison",
+                    line=side.line,
+                    column=side.column,
+                )
+        allowed = _EQUATABLE if node.op in ("==", "!=") else ORDERED
+        if left not in allowed:
+            what = (
+                "a value that can be compared"
+                if node.op in ("==", "!=")
+                else ("a number, text, a date or a datetime")
+            )
+            raise _mismatch(node.left, _a(left), what)
+        if unify(left, right) is None:
+            expected = _a(left)
+            if {left, right} == {"date", "datetime"}:
+                expected += " (wrap the datetime in date() to compare dates)"
+            raise _mismatch(node.right, _a(right), expected)
+        return "boolean"
+
+    def _in(self, node: In) -> str:
+        item = self._visit(node.item)
+        container = node.container
+        if isinstance(container, ListLiteral):
+            if not container.items:
+                raise _mismatch(container, "an empty list", "a list with at least one value")
+            if item not in _EQUATABLE:
+                raise _mismatch(node.item, _a(item), "a value that can be compared")
+            for element in container.items:
+                kind = self._visit(element)
+                if not isinstance(element, Literal) or kind == NULL:
+                    raise _mismatch(
+                        element, _a(kind) if kind == NULL else "an expression", "a literal value in the list"
+                    )
+                if unify(item, kind) is None:
+                    raise _mismatch(element, _a(kind), _a(item))
+            self.result.types[id(container)] = "list"
+            return "boolean"
+        kind = self._visit(container)
+        if kind != "list":
+            raise _mismatch(container, _a(kind), "a list field or a list literal after `in`")
+        if item != "text":
+            raise _mismatch(node.item, _a(item), "text (lists hold text)")
+        return "boolean"
+
+    def _call(self, node: Call) -> str:
+        spec = FUNCTIONS.get(node.name)
+        if spec is None:
+            raise RuleError(
+                f"found the unknown function `{node.name}`, expected one of " + ", ".join(sorted(FUNCTIONS)),
+                code="unknown_function",
+                line=node.line,
+                column=node.column,
+                suggestions=nearest(node.name, list(FUNCTIONS)),
+                params={"found": node.name},
+            )
+        count = len(node.args)
+        if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
+            if spec.max_args is None:
+                want = f"at least {spec.min_args}"
+            elif spec.min_args == spec.max_args:
+                want = str(spec.min_args)
+            else:
+                want = f"{spec.min_args} to {spec.max_args}"
+            raise RuleError(
+                f"found {count} argument(s) to `{node.name}`, expected {want}: {spec.signature}",
+                code="arity",
+                line=node.line,
+                column=node.column,
+                params={"found": count, "expected": want, "function": node.name},
+            )
+        types = [self._visit(arg) for arg in node.args]
+        try:
+            kind = spec.rule(types, node.args)
+        except ArgTypeError as exc:
+            arg = node.args[exc.index]
+            raise _mismatch(
+                arg, _a(types[exc.index]), f"{exc.expected} as argument {exc.index + 1} of `{node.name}`"
+            ) from None
+        if node.name in ("changed", "old"):
+            self.result.uses_old = True
+        if node.name in ("date", "datetime") and types[0] == "text":
+            arg = node.args[0]
+            temporal_literal(arg.value, node.name, arg.line, arg.column)  # type: ignore[attr-defined]
+        if node.name == "matches":
+            arg = node.args[1]
+            translate(arg.value, arg.line, arg.column)  # type: ignore[attr-defined]
+        return kind
+
+
+def check(node: Node, fields: FieldMap) -> Checked:
+    """Type-check ``node`` against ``fields``; raises RuleError on the first problem."""
+    return TypeChecker(fields).check(node)
