@@ -1,0 +1,46 @@
+"""The single enforcement point for who may do what to which records.
+
+Every record path (HTTP, imports, other engines) asks this object; it answers with SQL (so
+lists, counts and reports see the same rows) and with field rules applied to every output.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol
+
+import sqlalchemy as sa
+
+from engine.context import Context
+from engine.runtime import EntityRuntime
+
+Operation = Literal["create", "read", "update", "delete", "export", "import"]
+
+
+class AccessPolicy(Protocol):
+    def require(self, ctx: Context, er: EntityRuntime, op: Operation) -> None:
+        """Raise ``Forbidden`` naming the missing permission."""
+
+    def row_filter(self, ctx: Context, conn: sa.Connection, er: EntityRuntime, op: Operation) -> Any:
+        """A WHERE clause selecting the rows ``ctx`` may ``op``, or None for all rows."""
+
+    def check_write(self, ctx: Context, er: EntityRuntime, data: dict[str, Any], op: Operation) -> None:
+        """Refuse values for fields the caller may not write (hidden or read-only)."""
+
+    def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
+        """The record as ``ctx`` may see it: hidden fields removed, masked fields masked."""
+
+
+class OpenAccess:
+    """Every authenticated caller may do everything with records (the default until roles)."""
+
+    def require(self, ctx: Context, er: EntityRuntime, op: Operation) -> None:
+        return None
+
+    def row_filter(self, ctx: Context, conn: sa.Connection, er: EntityRuntime, op: Operation) -> Any:
+        return None
+
+    def check_write(self, ctx: Context, er: EntityRuntime, data: dict[str, Any], op: Operation) -> None:
+        return None
+
+    def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
+        return record

@@ -1,0 +1,104 @@
+"""The action registry: named things rules and flows can do, each with its own JSON Schema.
+
+Rules and flows carry actions as data (``{"type": "notify", ...}``); the kernel looks the type up
+here, validates the spec against the action's schema, and runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+
+from engine.errors import InvalidInput
+from form_engine import Problem
+
+if TYPE_CHECKING:
+    from engine.context import Context
+    from engine.platform import Platform
+
+Handler = Callable[["ActionCall"], Any]
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """Everything an action handler may use: the spec, the record, who triggered it."""
+
+    platform: Platform
+    context: Context
+    spec: dict[str, Any]
+    app: str
+    entity: str
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionType:
+    name: str
+    handler: Handler
+    schema: dict[str, Any]
+    label: dict[str, str]
+
+
+class ActionRegistry:
+    def __init__(self) -> None:
+        self._actions: dict[str, ActionType] = {}
+
+    def register(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        schema: dict[str, Any] | None = None,
+        label: dict[str, str] | None = None,
+    ) -> None:
+        if name in self._actions:
+            raise ValueError(f"action {name!r} is registered already")
+        self._actions[name] = ActionType(
+            name, handler, schema or {"type": "object"}, label or {"zh": name, "en": name}
+        )
+
+    def names(self) -> list[str]:
+        return sorted(self._actions)
+
+    def get(self, name: str) -> ActionType:
+        try:
+            return self._actions[name]
+        except KeyError:
+            raise InvalidInput(
+                f"unknown action type {name!r}; known: {', '.join(self.names()) or 'none'}",
+                f"未知的动作类型 {name}",
+            ) from None
+
+    def check(self, spec: dict[str, Any], pointer: str = "") -> list[Problem]:
+        """Problems with an action spec, as JSON-pointer problems (empty when valid)."""
+        name = spec.get("type")
+        if name not in self._actions:
+            return [
+                Problem(
+                    "unknown_action",
+                    pointer=f"{pointer}/type",
+                    params={
+                        "zh": f"未知的动作类型 {name}",
+                        "en": f"unknown action type {name!r}; known: {', '.join(self.names())}",
+                    },
+                )
+            ]
+        validator = jsonschema.Draft202012Validator(self._actions[name].schema)
+        return [
+            Problem(
+                "schema",
+                pointer=pointer + "".join(f"/{p}" for p in err.absolute_path),
+                params={"zh": err.message, "en": err.message},
+            )
+            for err in validator.iter_errors({k: v for k, v in spec.items() if k != "type"})
+        ]
+
+    def run(self, call: ActionCall) -> Any:
+        action = self.get(call.spec.get("type", ""))
+        problems = self.check(call.spec)
+        if problems:
+            raise InvalidInput(f"invalid {action.name} action", problems=problems)
+        return action.handler(call)

@@ -1,0 +1,127 @@
+"""Records over HTTP: create, read, change, trash, restore, list, history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query
+from pydantic import BaseModel, Field
+
+from engine.errors import InvalidInput
+
+from .deps import ContextDep, PlatformDep
+
+router = APIRouter(tags=["records"])
+BASE = "/api/apps/{app}/records/{entity}"
+
+
+class BulkBody(BaseModel):
+    items: list[Any] = Field(min_length=1, max_length=10_000)
+
+
+def _version(body_version: Any, if_match: str | None) -> int | None:
+    raw = body_version if body_version is not None else (if_match.strip('"W/ ') if if_match else None)
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not str(raw).isdigit():
+        raise InvalidInput(f"version must be a whole number, got {raw!r}", f"version 应为整数，收到 {raw}")
+    return int(raw)
+
+
+@router.get(BASE)
+def list_records(
+    app: str,
+    entity: str,
+    ctx: ContextDep,
+    platform: PlatformDep,
+    filter: Annotated[str | None, Query(max_length=10_000, description="Rule DSL, e.g. amount > 100")] = None,
+    sort: Annotated[str | None, Query(description="Fields, - for descending: -amount,name")] = None,
+    limit: Annotated[int, Query()] = 50,
+    offset: Annotated[int, Query()] = 0,
+    trash: bool = False,
+) -> dict[str, Any]:
+    page = platform.records.list(
+        ctx, app, entity, filter=filter, sort=sort, limit=limit, offset=offset, trash=trash
+    )
+    return {
+        "items": platform.records.to_json(ctx, app, entity, page.items),
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }
+
+
+@router.post(BASE, status_code=201)
+def create_record(
+    app: str, entity: str, ctx: ContextDep, platform: PlatformDep, data: Annotated[dict[str, Any], Body()]
+) -> dict[str, Any]:
+    record = platform.records.create(ctx, app, entity, data)
+    return platform.records.to_json(ctx, app, entity, [record])[0]
+
+
+@router.post(BASE + "/bulk", status_code=201)
+def bulk_create(
+    app: str, entity: str, ctx: ContextDep, platform: PlatformDep, body: BulkBody
+) -> dict[str, Any]:
+    """Create up to 10,000 records in one transaction: all or none."""
+    records = platform.records.bulk_create(ctx, app, entity, body.items)
+    return {"ids": [r["id"] for r in records], "count": len(records)}
+
+
+@router.get(BASE + "/{record_id}")
+def get_record(
+    app: str, entity: str, record_id: int, ctx: ContextDep, platform: PlatformDep, trash: bool = False
+) -> dict[str, Any]:
+    record = platform.records.get(ctx, app, entity, record_id, include_deleted=trash)
+    return platform.records.to_json(ctx, app, entity, [record])[0]
+
+
+@router.patch(BASE + "/{record_id}")
+def update_record(
+    app: str,
+    entity: str,
+    record_id: int,
+    ctx: ContextDep,
+    platform: PlatformDep,
+    data: Annotated[dict[str, Any], Body()],
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """Change the fields given; send ``version`` (or If-Match) to refuse stale writes."""
+    values = dict(data)
+    version = _version(values.pop("version", None), if_match)
+    record = platform.records.update(ctx, app, entity, record_id, values, version=version)
+    return platform.records.to_json(ctx, app, entity, [record])[0]
+
+
+@router.delete(BASE + "/{record_id}")
+def delete_record(
+    app: str,
+    entity: str,
+    record_id: int,
+    ctx: ContextDep,
+    platform: PlatformDep,
+    version: int | None = None,
+    purge: bool = False,
+) -> dict[str, Any]:
+    """Move to the trash; ``?purge=true`` on a trashed record deletes it for good."""
+    if purge:
+        platform.records.purge(ctx, app, entity, record_id)
+        return {"id": record_id, "purged": True}
+    record = platform.records.delete(ctx, app, entity, record_id, version=version)
+    return platform.records.to_json(ctx, app, entity, [record])[0]
+
+
+@router.post(BASE + "/{record_id}/restore")
+def restore_record(
+    app: str, entity: str, record_id: int, ctx: ContextDep, platform: PlatformDep
+) -> dict[str, Any]:
+    record = platform.records.restore(ctx, app, entity, record_id)
+    return platform.records.to_json(ctx, app, entity, [record])[0]
+
+
+@router.get(BASE + "/{record_id}/history")
+def record_history(
+    app: str, entity: str, record_id: int, ctx: ContextDep, platform: PlatformDep
+) -> list[dict[str, Any]]:
+    entries = platform.records.history(ctx, app, entity, record_id)
+    return [{**e, "at": e["at"].isoformat().replace("+00:00", "Z")} for e in entries]

@@ -1,0 +1,174 @@
+"""The ``tangram`` command line. Plugins add commands through the ``tangram_commands`` hook."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from engine import metadata_store, users
+from engine.context import SYSTEM
+from engine.errors import TangramError
+from engine.platform import Platform
+from engine.plugins import create_plugin_manager
+from engine.settings import Settings
+
+
+def _platform() -> Platform:
+    platform = Platform(Settings())
+    platform.init_database()
+    return platform
+
+
+def _fail(exc: TangramError) -> None:
+    click.echo(f"error: {exc.en}", err=True)
+    for problem in exc.problems:
+        click.echo(f"  {problem.to_dict()['pointer']}: {problem.message()}", err=True)
+    if exc.details:
+        click.echo(json.dumps(exc.details, ensure_ascii=False, indent=2, default=str), err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Tangram: a metadata-driven low-code platform.
+
+    Configuration comes from TANGRAM_* environment variables (TANGRAM_DATABASE_URL,
+    TANGRAM_DATA_DIR, TANGRAM_SECRET_KEY, TANGRAM_LOG_LEVEL); with none set, data lives in a
+    SQLite file under ./data.
+    """
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Run the HTTP server (creates the database on first start)."""
+    import uvicorn
+
+    from engine.api import create_app
+
+    settings = Settings()
+    app = create_app(settings)
+    uvicorn.run(
+        app, host=host or settings.host, port=port or settings.port, log_level=settings.log_level.lower()
+    )
+
+
+@cli.command()
+def init() -> None:
+    """Create the database and the platform's tables (safe to run again)."""
+    platform = _platform()
+    click.echo(f"database ready: {platform.db.url.render_as_string(hide_password=True)}")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the platform's own tables up to date with this version of Tangram."""
+    platform = _platform()
+    click.echo(f"platform tables are up to date on {platform.db.dialect.name}")
+
+
+@cli.group()
+def app() -> None:
+    """Import, export and list apps."""
+
+
+@app.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def app_import(file: Path) -> None:
+    """Import an app package (JSON); creates its tables. All or nothing."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        click.echo(
+            f"error: {file} is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}", err=True
+        )
+        sys.exit(1)
+    platform = _platform()
+    try:
+        with platform.db.begin() as conn:
+            package = metadata_store.import_app(conn, data, SYSTEM)
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"imported app {package.name} with {len(package.entities)} entities")
+
+
+@app.command("export")
+@click.argument("name")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
+)
+def app_export(name: str, output: Path | None) -> None:
+    """Export an app package as JSON."""
+    platform = _platform()
+    try:
+        with platform.db.connect() as conn:
+            document = metadata_store.load_app(conn, name).package.export()
+    except TangramError as exc:
+        _fail(exc)
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+
+
+@app.command("list")
+def app_list() -> None:
+    """List the installed apps."""
+    platform = _platform()
+    with platform.db.connect() as conn:
+        apps = metadata_store.list_apps(conn)
+    if not apps:
+        click.echo("no apps yet; import one with: tangram app import FILE")
+    for item in apps:
+        click.echo(
+            f"{item['name']}\tv{item['version']}\t{item['label']['en']} / {item['label']['zh']}\t"
+            f"{', '.join(item['entities'])}"
+        )
+
+
+@cli.group()
+def user() -> None:
+    """Manage platform users."""
+
+
+@user.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True, help="At least 8 characters.")
+@click.option("--admin", is_flag=True, help="Make the user a platform administrator.")
+def user_create(username: str, password: str, admin: bool) -> None:
+    """Create a user who can sign in with POST /api/auth/token."""
+    platform = _platform()
+    try:
+        with platform.db.begin() as conn:
+            user_id = users.create_user(conn, username, password, is_admin=admin)
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"created user {username} (id {user_id}{', admin' if admin else ''})")
+
+
+@cli.command()
+def worker() -> None:
+    """Run due background jobs. PLACEHOLDER: no job kinds exist yet; timers and SLA
+    escalations arrive with the flow engine. It starts, reports that, and exits."""
+    platform = _platform()
+    kinds: dict[str, Any] = {}
+    for provided in platform.plugins.hook.tangram_jobs(platform=platform):
+        kinds.update(provided or {})
+    if not kinds:
+        click.echo(
+            "no job kinds are registered yet (the flow engine adds timers and SLA jobs); nothing to run"
+        )
+        return
+    click.echo(f"job kinds: {', '.join(sorted(kinds))}; the durable job runner lands with the flow engine")
+
+
+def main(argv: list[str] | None = None) -> Any:
+    create_plugin_manager().hook.tangram_commands(cli=cli)
+    return cli.main(args=argv, prog_name="tangram")

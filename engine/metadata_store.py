@@ -1,0 +1,157 @@
+"""Apps and their versioned packages; every change to an entity migrates its table.
+
+The current package of an app lives in ``tg_apps``; every accepted change appends the whole
+package to ``tg_app_versions``, so any earlier design can be read back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine import system_tables as st
+from engine.app_package import AppPackage, parse_package
+from engine.clock import utcnow
+from engine.context import Context
+from engine.errors import Conflict, InvalidPackage, NotFound
+from engine.migrations import Migrator, purge_removed, removed_fields
+from engine.schema_diff import diff_entity
+from form_engine import DefinitionInvalid, EntityDef, parse_entity
+
+
+@dataclass(frozen=True)
+class StoredApp:
+    package: AppPackage
+    version: int
+
+
+def app_not_found(name: str) -> NotFound:
+    return NotFound(f"no app named {name!r}", f"没有名为 {name} 的应用")
+
+
+def load_app(conn: sa.Connection, name: str) -> StoredApp:
+    row = conn.execute(sa.select(st.apps.c.package, st.apps.c.version).where(st.apps.c.name == name)).first()
+    if row is None:
+        raise app_not_found(name)
+    return StoredApp(AppPackage.model_validate(row.package), row.version)
+
+
+def app_version(conn: sa.Connection, name: str) -> int | None:
+    return conn.execute(sa.select(st.apps.c.version).where(st.apps.c.name == name)).scalar()
+
+
+def list_apps(conn: sa.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(st.apps.c.name, st.apps.c.version, st.apps.c.package, st.apps.c.updated_at).order_by(
+            st.apps.c.name
+        )
+    )
+    return [
+        {
+            "name": r.name,
+            "label": r.package["label"],
+            "version": r.version,
+            "entities": [e["name"] for e in r.package.get("entities", [])],
+            "updated_at": r.updated_at.isoformat().replace("+00:00", "Z"),
+        }
+        for r in rows
+    ]
+
+
+def _save(conn: sa.Connection, package: AppPackage, ctx: Context, note: str, version: int) -> None:
+    now = utcnow()
+    document = package.export()
+    if version == 1:
+        conn.execute(
+            st.apps.insert().values(
+                name=package.name, version=1, package=document, created_at=now, updated_at=now
+            )
+        )
+    else:
+        updated = conn.execute(
+            st.apps.update()
+            .where(st.apps.c.name == package.name, st.apps.c.version == version - 1)
+            .values(version=version, package=document, updated_at=now)
+        )
+        if updated.rowcount != 1:
+            raise Conflict(
+                f"app {package.name!r} was changed by someone else meanwhile; reload and try again",
+                f"应用 {package.name} 已被他人修改，请刷新后重试",
+            )
+    conn.execute(
+        st.app_versions.insert().values(
+            app=package.name,
+            version=version,
+            package=document,
+            created_at=now,
+            created_by=ctx.user_id,
+            note=note,
+        )
+    )
+
+
+def import_app(conn: sa.Connection, data: Any, ctx: Context) -> AppPackage:
+    """Create a new app and one table per entity. The caller's transaction makes it atomic."""
+    package = parse_package(data)
+    if app_version(conn, package.name) is not None:
+        raise Conflict(
+            f"an app named {package.name!r} exists already; change it with "
+            f"PUT /api/apps/{package.name}/entities/{{entity}}",
+            f"已存在名为 {package.name} 的应用",
+        )
+    for entity in package.entities:
+        Migrator(conn, package.name, None, entity).apply(diff_entity(None, entity))
+    _save(conn, package, ctx, "import", 1)
+    return package
+
+
+def put_entity(
+    conn: sa.Connection, app: str, data: Any, entity_name: str, ctx: Context
+) -> tuple[AppPackage, str]:
+    """Create or change one entity; migrates its table. Returns the package and what happened."""
+    stored = load_app(conn, app)
+    if isinstance(data, dict) and data.get("name", entity_name) != entity_name:
+        raise InvalidPackage(
+            f"the body names entity {data.get('name')!r} but the URL names {entity_name!r}",
+            f"请求体中的实体名 {data.get('name')} 与地址中的 {entity_name} 不一致",
+        )
+    if isinstance(data, dict):
+        data = {**data, "name": entity_name}
+    try:
+        entity = parse_entity(data)
+    except DefinitionInvalid as exc:
+        raise InvalidPackage(
+            f"the entity definition has {len(exc.problems)} problem(s)",
+            f"实体定义有 {len(exc.problems)} 处错误",
+            problems=exc.problems,
+        ) from None
+    package = parse_package(stored.package.with_entity(entity).export())
+    old = stored.package.entity(entity_name) if stored.package.has_entity(entity_name) else None
+    kept = removed_fields(conn, app, entity_name) if old is not None else {}
+    Migrator(conn, app, old, entity).apply(diff_entity(old, package.entity(entity_name), kept))
+    _save(conn, package, ctx, f"entity {entity_name}", stored.version + 1)
+    return package, "created" if old is None else "changed"
+
+
+def purge_fields(
+    conn: sa.Connection, app: str, entity_name: str, field_id: str | None, ctx: Context
+) -> list[str]:
+    stored = load_app(conn, app)
+    if not stored.package.has_entity(entity_name):
+        raise NotFound(f"app {app!r} has no entity {entity_name!r}", f"应用 {app} 没有实体 {entity_name}")
+    return purge_removed(conn, app, stored.package.entity(entity_name), field_id)
+
+
+def entity_of(package: AppPackage, name: str) -> EntityDef:
+    if not package.has_entity(name):
+        import difflib
+
+        close = difflib.get_close_matches(name, [e.name for e in package.entities], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise NotFound(
+            f"app {package.name!r} has no entity {name!r}{hint}",
+            f"应用 {package.name} 没有实体 {name}",
+        )
+    return package.entity(name)

@@ -1,0 +1,77 @@
+"""The platform object: database, compiled apps, services, events and plugins, wired once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import pluggy
+import sqlalchemy as sa
+
+from engine import metadata_store
+from engine.access import AccessPolicy, OpenAccess
+from engine.actions import ActionRegistry
+from engine.database import create_database_engine, create_system_tables
+from engine.events import EventBus, RecordEvent
+from engine.plugins import create_plugin_manager
+from engine.record_service import RecordService
+from engine.runtime import AppRuntime, RuntimeCache
+from engine.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Platform:
+    """One per process. Holds no per-request state: callers pass a ``Context``."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        plugins: Iterable[object] = (),
+        load_entry_points: bool = True,
+        access: AccessPolicy | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.db: sa.Engine = create_database_engine(self.settings.resolved_database_url())
+        self.events = EventBus()
+        self.actions = ActionRegistry()
+        self.access: AccessPolicy = access or OpenAccess()
+        self._runtimes = RuntimeCache()
+        self.plugins: pluggy.PluginManager = create_plugin_manager(
+            plugins, load_entry_points=load_entry_points
+        )
+        self.records = RecordService(self)
+        self.plugins.hook.tangram_actions(registry=self.actions)
+        self.events.subscribe(self._to_plugins)
+
+    def init_database(self) -> None:
+        """Create the platform's own tables (idempotent); run by ``tangram init`` and ``serve``."""
+        create_system_tables(self.db)
+        self.plugins.hook.tangram_startup(platform=self)
+
+    def runtime(self, conn: sa.Connection, app: str) -> AppRuntime:
+        """The compiled app, current as of this transaction."""
+        version = metadata_store.app_version(conn, app)
+        if version is None:
+            raise metadata_store.app_not_found(app)
+
+        def load() -> tuple[Any, int]:
+            stored = metadata_store.load_app(conn, app)
+            return stored.package, stored.version
+
+        return self._runtimes.get(app, version, load)
+
+    def cached_runtime(self, app: str) -> AppRuntime:
+        with self.db.connect() as conn:
+            return self.runtime(conn, app)
+
+    def publish(self, event: RecordEvent) -> None:
+        self.events.publish(event)
+
+    def _to_plugins(self, event: RecordEvent) -> None:
+        self.plugins.hook.tangram_record_event(event=event, platform=self)
+
+    def close(self) -> None:
+        self.db.dispose()

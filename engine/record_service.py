@@ -1,0 +1,465 @@
+"""The record service: the one way records are written and read, whoever asks.
+
+Flow of a write: permission -> coerce and validate -> references exist -> row and history in one
+transaction -> events after commit. Optimistic concurrency through ``version``: a write based on
+a stale version is refused, never silently merged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from engine import history
+from engine.clock import utcnow
+from engine.context import Context
+from engine.errors import DuplicateValue, InvalidInput, NotFound, StaleVersion
+from engine.events import RecordCreated, RecordDeleted, RecordEvent, RecordRestored, RecordUpdated
+from engine.record_query import filter_clause, order_by, page_bounds
+from engine.runtime import AppRuntime, EntityRuntime
+from form_engine import Problem, RecordInvalid
+
+if TYPE_CHECKING:
+    from engine.platform import Platform
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Record]
+    total: int
+    limit: int
+    offset: int
+
+
+def _not_found(er: EntityRuntime, record_id: int) -> NotFound:
+    return NotFound(
+        f"no {er.entity.name} record with id {record_id}",
+        f"{er.entity.label.zh}中没有编号为 {record_id} 的记录",
+    )
+
+
+def _invalid(exc: RecordInvalid, prefix: str = "") -> InvalidInput:
+    problems = [
+        Problem(p.code, field=p.field, pointer=f"{prefix}/{p.field}", params=p.params) for p in exc.problems
+    ]
+    return InvalidInput(
+        f"{len(problems)} value(s) are not valid", f"有 {len(problems)} 个值无效", problems=problems
+    )
+
+
+class RecordService:
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.db = platform.db
+
+    # -- plumbing --------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[sa.Connection]:
+        with self.db.begin() as conn:
+            yield conn
+
+    def _runtime(self, conn: sa.Connection, app: str, entity: str) -> tuple[AppRuntime, EntityRuntime]:
+        runtime = self.platform.runtime(conn, app)
+        return runtime, runtime.entity(entity)
+
+    def _row(self, conn: sa.Connection, er: EntityRuntime, record_id: int, *, lock: bool = False) -> Record:
+        query = sa.select(er.table).where(er.table.c.id == record_id)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise _not_found(er, record_id)
+        return dict(row)
+
+    def _check_references(
+        self, conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, rows: list[Record], prefix: str
+    ) -> None:
+        """Every lookup value must name a live record of its target entity."""
+        problems: list[Problem] = []
+        for field_name, target_name in er.lookups().items():
+            wanted = {row[field_name] for row in rows if row.get(field_name) is not None}
+            if not wanted:
+                continue
+            target = runtime.entities[target_name].table
+            found: set[int] = set()
+            ids = sorted(wanted)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                found.update(
+                    conn.execute(
+                        sa.select(target.c.id).where(target.c.id.in_(chunk), target.c.deleted_at.is_(None))
+                    ).scalars()
+                )
+            missing = wanted - found
+            if not missing:
+                continue
+            label = er.entity.field(field_name).label
+            for i, row in enumerate(rows):
+                if row.get(field_name) in missing:
+                    at = f"{prefix}/{i}" if len(rows) > 1 or prefix.endswith("items") else prefix
+                    problems.append(
+                        Problem(
+                            "reference_not_found",
+                            field=field_name,
+                            pointer=f"{at}/{field_name}",
+                            params={
+                                "label": {"zh": label.zh, "en": label.en},
+                                "target": target_name,
+                                "value": row[field_name],
+                            },
+                        )
+                    )
+        if problems:
+            raise InvalidInput(
+                f"{len(problems)} reference(s) point to records that do not exist",
+                f"有 {len(problems)} 个关联指向不存在的记录",
+                problems=problems,
+            )
+
+    def _duplicate_error(self, app: str, entity: str, rows: list[Record]) -> DuplicateValue | None:
+        """After a unique violation: which field, which existing record (new transaction)."""
+        with self.db.connect() as conn:
+            _runtime, er = self._runtime(conn, app, entity)
+            table = er.table
+            groups = [[f.name] for f in er.entity.stored_fields() if f.unique]
+            groups += [list(ix.fields) for ix in er.entity.indexes if ix.unique]
+            for group in groups:
+                seen: dict[tuple[Any, ...], int] = {}
+                for i, row in enumerate(rows):
+                    key = tuple(row.get(name) for name in group)
+                    if any(v is None for v in key):
+                        continue
+                    clash_id = conn.execute(
+                        sa.select(table.c.id).where(
+                            table.c.deleted_at.is_(None),
+                            table.c.id != row.get("id", 0),
+                            *[table.c[n] == v for n, v in zip(group, key, strict=True)],
+                        )
+                    ).scalar()
+                    if clash_id is None and key in seen:
+                        clash_id = None
+                        other = seen[key]
+                        return DuplicateValue(
+                            f"items {other} and {i} both have {', '.join(group)} = "
+                            f"{', '.join(map(str, key))}, which must be unique",
+                            f"第 {other} 和第 {i} 条的 {', '.join(group)} 重复",
+                            details={"fields": group, "items": [other, i]},
+                        )
+                    seen[key] = i
+                    if clash_id is not None:
+                        labels = [er.entity.field(n).label for n in group]
+                        return DuplicateValue(
+                            f"{' + '.join(lb.en for lb in labels)} {', '.join(map(str, key))} is "
+                            f"already used by {entity} record {clash_id}",
+                            f"{' + '.join(lb.zh for lb in labels)} {', '.join(map(str, key))} 已被记录 "
+                            f"{clash_id} 使用",
+                            details={"fields": group, "existing_id": clash_id},
+                        )
+        return None
+
+    def _publish(self, events: Iterable[RecordEvent]) -> None:
+        for event in events:
+            self.platform.publish(event)
+
+    # -- writes ----------------------------------------------------------------------------
+    def create(self, ctx: Context, app: str, entity: str, data: Mapping[str, Any]) -> Record:
+        return self.bulk_create(ctx, app, entity, [data], _single=True)[0]
+
+    def bulk_create(
+        self, ctx: Context, app: str, entity: str, items: list[Mapping[str, Any]], *, _single: bool = False
+    ) -> list[Record]:
+        """Create many records in one transaction: all of them, or none and every problem listed."""
+        prefix = "" if _single else "/items"
+        try:
+            with self._transaction() as conn:
+                runtime, er = self._runtime(conn, app, entity)
+                self.platform.access.require(ctx, er, "create")
+                now = utcnow()
+                actor = ctx.user_id
+                rows, problems = [], []
+                validate = er.validator.validate
+                for i, data in enumerate(items):
+                    if not isinstance(data, Mapping):
+                        problems.append(
+                            Problem(
+                                "not_an_object",
+                                pointer=f"{prefix}/{i}",
+                                params={
+                                    "zh": "每条记录应为 JSON 对象",
+                                    "en": "each record must be a JSON object",
+                                },
+                            )
+                        )
+                        continue
+                    owner = data.get("owner", actor)
+                    values = {k: v for k, v in data.items() if k != "owner"}
+                    self.platform.access.check_write(ctx, er, values, "create")
+                    try:
+                        row = validate(values)
+                    except RecordInvalid as exc:
+                        at = prefix if _single else f"{prefix}/{i}"
+                        problems.extend(
+                            Problem(p.code, field=p.field, pointer=f"{at}/{p.field}", params=p.params)
+                            for p in exc.problems
+                        )
+                        continue
+                    row["created_at"] = row["updated_at"] = now
+                    row["created_by"] = row["updated_by"] = actor
+                    row["owner"] = owner
+                    row["version"] = 1
+                    rows.append(row)
+                if problems:
+                    raise InvalidInput(
+                        f"{len(problems)} value(s) are not valid",
+                        f"有 {len(problems)} 个值无效",
+                        problems=problems,
+                    )
+                self._check_references(conn, runtime, er, rows, prefix)
+                result = conn.execute(
+                    er.table.insert().returning(er.table.c.id, sort_by_parameter_order=True), rows
+                )
+                for row, record_id in zip(rows, result.scalars(), strict=True):
+                    row["id"] = record_id
+                    row["deleted_at"] = None
+        except sa.exc.IntegrityError:
+            error = self._duplicate_error(app, entity, [dict(i) for i in items if isinstance(i, Mapping)])
+            if error is None:
+                raise
+            raise error from None
+        records = [{"id": r["id"], **{c: r.get(c) for c in er.columns if c != "id"}} for r in rows]
+        self._publish(RecordCreated(app, entity, r["id"], r, ctx) for r in records)
+        return records
+
+    def update(
+        self,
+        ctx: Context,
+        app: str,
+        entity: str,
+        record_id: int,
+        data: Mapping[str, Any],
+        *,
+        version: int | None = None,
+    ) -> Record:
+        """Change some fields. With ``version``, refuse if the record moved on since then."""
+        try:
+            with self._transaction() as conn:
+                runtime, er = self._runtime(conn, app, entity)
+                self.platform.access.require(ctx, er, "update")
+                old = self._visible_row(ctx, conn, er, record_id, "update", lock=True)
+                if old["deleted_at"] is not None:
+                    raise _not_found(er, record_id)
+                if version is not None and version != old["version"]:
+                    raise self._stale(er, record_id, version, old["version"])
+                owner = data.get("owner") if "owner" in data else None
+                values = {k: v for k, v in data.items() if k != "owner"}
+                self.platform.access.check_write(ctx, er, values, "update")
+                try:
+                    changed = er.validator.validate(values, partial=True)
+                except RecordInvalid as exc:
+                    raise _invalid(exc) from None
+                if owner is not None:
+                    changed["owner"] = owner
+                self._check_references(conn, runtime, er, [changed], "")
+                changes = {k: (old.get(k), v) for k, v in changed.items() if old.get(k) != v}
+                if not changes:
+                    return old
+                now = utcnow()
+                new_values = {k: v for k, (_o, v) in changes.items()}
+                new_values |= {"updated_at": now, "updated_by": ctx.user_id, "version": old["version"] + 1}
+                result = conn.execute(
+                    er.table.update()
+                    .where(er.table.c.id == record_id, er.table.c.version == old["version"])
+                    .values(new_values)
+                )
+                if result.rowcount != 1:
+                    raise self._stale(er, record_id, old["version"], None)
+                history.write(
+                    conn,
+                    [
+                        history.history_row(
+                            app,
+                            entity,
+                            record_id,
+                            "update",
+                            now,
+                            ctx.user_id,
+                            self._history_changes(er, changes),
+                        )
+                    ],
+                )
+                record = {**old, **new_values}
+        except sa.exc.IntegrityError:
+            error = self._duplicate_error(app, entity, [{**dict(data), "id": record_id}])
+            if error is None:
+                raise
+            raise error from None
+        self._publish([RecordUpdated(app, entity, record_id, record, ctx, changes=changes)])
+        return record
+
+    def delete(
+        self, ctx: Context, app: str, entity: str, record_id: int, *, version: int | None = None
+    ) -> Record:
+        """Move a record to the trash; ``restore`` brings it back."""
+        return self._set_deleted(ctx, app, entity, record_id, deleted=True, version=version)
+
+    def restore(self, ctx: Context, app: str, entity: str, record_id: int) -> Record:
+        return self._set_deleted(ctx, app, entity, record_id, deleted=False, version=None)
+
+    def _set_deleted(
+        self, ctx: Context, app: str, entity: str, record_id: int, *, deleted: bool, version: int | None
+    ) -> Record:
+        try:
+            with self._transaction() as conn:
+                _runtime, er = self._runtime(conn, app, entity)
+                self.platform.access.require(ctx, er, "delete")
+                old = self._visible_row(ctx, conn, er, record_id, "delete", lock=True)
+                if (old["deleted_at"] is not None) == deleted:
+                    if deleted:
+                        raise _not_found(er, record_id)
+                    return old
+                if version is not None and version != old["version"]:
+                    raise self._stale(er, record_id, version, old["version"])
+                now = utcnow()
+                values = {
+                    "deleted_at": now if deleted else None,
+                    "updated_at": now,
+                    "updated_by": ctx.user_id,
+                    "version": old["version"] + 1,
+                }
+                conn.execute(er.table.update().where(er.table.c.id == record_id).values(values))
+                history.write(
+                    conn,
+                    [
+                        history.history_row(
+                            app, entity, record_id, "delete" if deleted else "restore", now, ctx.user_id, None
+                        )
+                    ],
+                )
+                record = {**old, **values}
+        except sa.exc.IntegrityError:
+            # Restoring a record whose unique value was taken meanwhile.
+            error = self._duplicate_error(app, entity, [{**old, "id": record_id}])
+            if error is None:
+                raise
+            raise error from None
+        event_type = RecordDeleted if deleted else RecordRestored
+        self._publish([event_type(app, entity, record_id, record, ctx)])
+        return record
+
+    def purge(self, ctx: Context, app: str, entity: str, record_id: int) -> None:
+        """Delete a trashed record for good, with its history."""
+        with self._transaction() as conn:
+            _runtime, er = self._runtime(conn, app, entity)
+            self.platform.access.require(ctx, er, "delete")
+            old = self._visible_row(ctx, conn, er, record_id, "delete")
+            if old["deleted_at"] is None:
+                raise InvalidInput(
+                    "only a record in the trash can be purged; delete it first",
+                    "只能彻底删除回收站中的记录，请先删除",
+                )
+            conn.execute(er.table.delete().where(er.table.c.id == record_id))
+            history.purge(conn, app, entity, record_id)
+
+    @staticmethod
+    def _stale(er: EntityRuntime, record_id: int, given: int, current: int | None) -> StaleVersion:
+        now = f" (it is now at version {current})" if current is not None else ""
+        return StaleVersion(
+            f"{er.entity.name} record {record_id} was changed since version {given}{now}; "
+            "reload it and apply your change again",
+            f"记录 {record_id} 在版本 {given} 之后已被修改，请刷新后重新修改",
+            details={"id": record_id, "your_version": given, "current_version": current},
+        )
+
+    @staticmethod
+    def _history_changes(er: EntityRuntime, changes: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+        """``{field: [old, new]}`` in JSON form, as the history table keeps it."""
+        return {
+            name: [er.value_json(name, old), er.value_json(name, new)] for name, (old, new) in changes.items()
+        }
+
+    # -- reads -----------------------------------------------------------------------------
+    def _visible_row(
+        self,
+        ctx: Context,
+        conn: sa.Connection,
+        er: EntityRuntime,
+        record_id: int,
+        op: Any,
+        *,
+        lock: bool = False,
+    ) -> Record:
+        scope = self.platform.access.row_filter(ctx, conn, er, op)
+        if scope is None:
+            return self._row(conn, er, record_id, lock=lock)
+        query = sa.select(er.table).where(er.table.c.id == record_id, scope)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise _not_found(er, record_id)
+        return dict(row)
+
+    def get(
+        self, ctx: Context, app: str, entity: str, record_id: int, *, include_deleted: bool = False
+    ) -> Record:
+        with self.db.connect() as conn:
+            _runtime, er = self._runtime(conn, app, entity)
+            self.platform.access.require(ctx, er, "read")
+            row = self._visible_row(ctx, conn, er, record_id, "read")
+        if row["deleted_at"] is not None and not include_deleted:
+            raise _not_found(er, record_id)
+        return row
+
+    def list(
+        self,
+        ctx: Context,
+        app: str,
+        entity: str,
+        *,
+        filter: str | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+        trash: bool = False,
+    ) -> Page:
+        limit, offset = page_bounds(limit, offset)
+        with self.db.connect() as conn:
+            runtime, er = self._runtime(conn, app, entity)
+            self.platform.access.require(ctx, er, "read")
+            table = er.table
+            where = [table.c.deleted_at.is_not(None) if trash else table.c.deleted_at.is_(None)]
+            if filter and filter.strip():
+                where.append(filter_clause(runtime, er, filter))
+            scope = self.platform.access.row_filter(ctx, conn, er, "read")
+            if scope is not None:
+                where.append(scope)
+            order = order_by(er, sort)
+            total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
+            rows = conn.execute(
+                sa.select(table).where(*where).order_by(*order).limit(limit).offset(offset)
+            ).mappings()
+            items = [dict(r) for r in rows]
+        return Page(items, total, limit, offset)
+
+    def history(self, ctx: Context, app: str, entity: str, record_id: int) -> list[dict[str, Any]]:
+        """Changes, oldest first; the first entry is the creation (from the row itself)."""
+        with self.db.connect() as conn:
+            _runtime, er = self._runtime(conn, app, entity)
+            self.platform.access.require(ctx, er, "read")
+            row = self._visible_row(ctx, conn, er, record_id, "read")
+            entries = history.read(conn, app, entity, record_id)
+        out = [{"op": "create", "at": row["created_at"], "actor": row["created_by"], "changes": None}]
+        out += [{"op": e.op, "at": e.at, "actor": e.actor, "changes": e.changes} for e in entries]
+        return out
+
+    def to_json(self, ctx: Context, app: str, entity: str, records: list[Record]) -> list[dict[str, Any]]:
+        """Records as JSON, with the caller's field rules (hidden, masked) applied."""
+        er = self.platform.cached_runtime(app).entity(entity)
+        access = self.platform.access
+        return [er.to_json(access.present(ctx, er, r)) for r in records]

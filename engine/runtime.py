@@ -1,0 +1,107 @@
+"""What the kernel compiles from one version of an app: tables, validators, serialisers.
+
+Built once per app version and cached; a process notices a newer version (changed by another
+process) by the version number it reads at the start of each operation.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.app_package import AppPackage
+from engine.metadata_store import entity_of
+from engine.schema_compiler import build_table
+from form_engine import EntityDef, FieldType, RecordValidator, compile_validator
+
+SYSTEM_OUTPUT = ("created_at", "updated_at", "created_by", "updated_by", "owner", "version", "deleted_at")
+
+
+def _iso(value: Any) -> Any:
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class EntityRuntime:
+    app: str
+    entity: EntityDef
+    table: sa.Table
+    validator: RecordValidator
+    #: field name -> function turning the stored Python value into JSON
+    serialisers: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    #: names of the stored columns in output order (id first, system columns last)
+    columns: list[str] = field(default_factory=list)
+
+    def to_json(self, record: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        serialisers = self.serialisers
+        for key, value in record.items():
+            convert = serialisers.get(key)
+            out[key] = value if convert is None or value is None else convert(value)
+        return out
+
+    def value_json(self, name: str, value: Any) -> Any:
+        convert = self.serialisers.get(name)
+        return value if convert is None or value is None else convert(value)
+
+    def lookups(self) -> dict[str, str]:
+        """Lookup field name -> target entity name."""
+        return {f.name: f.config.entity for f in self.entity.fields if f.type == "lookup"}
+
+
+class AppRuntime:
+    def __init__(self, package: AppPackage, version: int) -> None:
+        self.package = package
+        self.version = version
+        self.metadata = sa.MetaData()
+        self.entities: dict[str, EntityRuntime] = {}
+        for entity in package.entities:
+            table = build_table(self.metadata, package.name, entity)
+            serialisers: dict[str, Callable[[Any], Any]] = {
+                "created_at": _iso,
+                "updated_at": _iso,
+                "deleted_at": _iso,
+            }
+            for f in entity.stored_fields():
+                ft = f.field_type
+                if type(ft).to_json is not FieldType.to_json:
+                    serialisers[f.name] = lambda v, _ft=ft, _f=f: _ft.to_json(v, _f)
+            self.entities[entity.name] = EntityRuntime(
+                app=package.name,
+                entity=entity,
+                table=table,
+                validator=compile_validator(entity),
+                serialisers=serialisers,
+                columns=["id", *(f.name for f in entity.stored_fields()), *SYSTEM_OUTPUT],
+            )
+
+    def entity(self, name: str) -> EntityRuntime:
+        if name not in self.entities:
+            entity_of(self.package, name)  # raises NotFound with a suggestion
+        return self.entities[name]
+
+
+class RuntimeCache:
+    """Compiled runtimes keyed by app name, replaced when the stored version moves on."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runtimes: dict[str, AppRuntime] = {}
+
+    def get(self, name: str, version: int, load: Callable[[], tuple[AppPackage, int]]) -> AppRuntime:
+        runtime = self._runtimes.get(name)
+        if runtime is not None and runtime.version == version:
+            return runtime
+        package, stored_version = load()
+        runtime = AppRuntime(package, stored_version)
+        with self._lock:
+            self._runtimes[name] = runtime
+        return runtime
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._runtimes.pop(name, None)

@@ -1,0 +1,106 @@
+"""Diff of two entity definitions -> the migration operations that turn one table into the other.
+
+Fields are matched by their stable id, so a changed name is a rename and keeps the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from form_engine import EntityDef, FieldDef
+
+
+@dataclass(frozen=True)
+class CreateTable:
+    entity: EntityDef
+
+
+@dataclass(frozen=True)
+class AddColumn:
+    field: FieldDef
+
+
+@dataclass(frozen=True)
+class RestoreColumn:
+    """A field re-added with the id of a removed one gets its old column and data back."""
+
+    field: FieldDef
+    old_field: FieldDef
+    column_name: str
+
+
+@dataclass(frozen=True)
+class RenameColumn:
+    old: FieldDef
+    new: FieldDef
+
+
+@dataclass(frozen=True)
+class ConvertColumn:
+    """Type or settings changed: every stored value must convert, or nothing changes."""
+
+    old: FieldDef
+    new: FieldDef
+    column_changes: bool
+
+
+@dataclass(frozen=True)
+class RemoveColumn:
+    field: FieldDef
+
+
+@dataclass(frozen=True)
+class SyncIndexes:
+    """Create and drop indexes so the table has exactly what the definition declares."""
+
+
+Operation = (
+    CreateTable | AddColumn | RestoreColumn | RenameColumn | ConvertColumn | RemoveColumn | SyncIndexes
+)
+
+
+def _column_signature(field: FieldDef) -> str:
+    return repr(field.field_type.column_type(field))
+
+
+_NOT_STORAGE = ("name", "label", "help", "required", "index", "unique", "default")
+
+
+def _settings(field: FieldDef) -> dict[str, Any]:
+    """What decides which values the column may hold (labels and flags do not)."""
+    return {k: v for k, v in field.export().items() if k not in _NOT_STORAGE}
+
+
+def diff_entity(
+    old: EntityDef | None,
+    new: EntityDef,
+    removed: dict[str, tuple[FieldDef, str]] | None = None,
+) -> list[Operation]:
+    """Operations turning ``old``'s table into ``new``'s; ``removed`` maps field id ->
+    (definition, column) of fields removed earlier and not yet purged."""
+    if old is None:
+        return [CreateTable(new), SyncIndexes()]
+    removed = removed or {}
+    ops: list[Operation] = []
+    old_stored = {f.id: f for f in old.stored_fields()}
+    new_stored = {f.id: f for f in new.stored_fields()}
+    for field_id, field in old_stored.items():
+        if field_id not in new_stored:
+            ops.append(RemoveColumn(field))
+    for field_id, field in new_stored.items():
+        before = old_stored.get(field_id)
+        if before is None:
+            if field_id in removed:
+                old_field, column = removed[field_id]
+                ops.append(RestoreColumn(field, old_field, column))
+            else:
+                ops.append(AddColumn(field))
+            continue
+        if before.name != field.name:
+            ops.append(RenameColumn(before, field))
+        if before.type != field.type or _settings(before) != _settings(field):
+            changes_column = _column_signature(before) != _column_signature(field)
+            ops.append(ConvertColumn(before, field, changes_column))
+    ops.append(SyncIndexes())
+    return ops

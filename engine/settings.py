@@ -1,0 +1,53 @@
+"""Settings: read once from ``TANGRAM_*`` environment variables, validated, then passed around."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the platform; the defaults run with no configuration at all."""
+
+    model_config = SettingsConfigDict(env_prefix="TANGRAM_", extra="ignore", frozen=True)
+
+    #: SQLAlchemy URL. Default: a SQLite file in the data folder (WAL mode).
+    database_url: str = ""
+    #: Folder for the SQLite file, attachments and the generated secret key.
+    data_dir: Path = Path("data")
+    #: Signs sessions and tokens. Default: generated once and kept in ``data_dir/secret_key``.
+    secret_key: str = ""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Lifetime of the bearer tokens handed out by ``POST /api/auth/token``.
+    token_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    #: Time zone for ``today()`` and for dates typed without an offset.
+    timezone: str = "Asia/Shanghai"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tangram.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated once and stored beside the data."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

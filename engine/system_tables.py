@@ -1,0 +1,109 @@
+"""The platform's own tables (``tg_*``): apps and their versions, users, history, jobs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from form_engine import UTCDateTime, id_column_type, json_column
+
+metadata = sa.MetaData()
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", id_column_type(), primary_key=True, autoincrement=True)
+
+
+apps = sa.Table(
+    "tg_apps",
+    metadata,
+    sa.Column("name", sa.String(30), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("package", json_column(), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+app_versions = sa.Table(
+    "tg_app_versions",
+    metadata,
+    sa.Column("app", sa.String(30), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("package", json_column(), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.BigInteger),
+    sa.Column("note", sa.Text),
+)
+
+removed_fields = sa.Table(
+    "tg_removed_fields",
+    metadata,
+    sa.Column("app", sa.String(30), primary_key=True),
+    sa.Column("entity", sa.String(30), primary_key=True),
+    sa.Column("field_id", sa.String(50), primary_key=True),
+    sa.Column("column_name", sa.String(63), nullable=False),
+    sa.Column("field", json_column(), nullable=False),
+    sa.Column("removed_at", UTCDateTime, nullable=False),
+)
+
+users = sa.Table(
+    "tg_users",
+    metadata,
+    _id(),
+    sa.Column("username", sa.String(100), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200)),
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("is_active", sa.Boolean, nullable=False, default=True),
+    sa.Column("department_id", sa.BigInteger),
+    sa.Column("manager_id", sa.BigInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+tokens = sa.Table(
+    "tg_tokens",
+    metadata,
+    _id(),
+    sa.Column("user_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime),
+    sa.Column("revoked_at", UTCDateTime),
+    sa.Column("last_used_at", UTCDateTime),
+)
+
+history = sa.Table(
+    "tg_history",
+    metadata,
+    _id(),
+    sa.Column("app", sa.String(30), nullable=False),
+    sa.Column("entity", sa.String(30), nullable=False),
+    sa.Column("record_id", sa.BigInteger, nullable=False),
+    sa.Column("op", sa.String(20), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.BigInteger),
+    sa.Column("changes", json_column()),
+    sa.Index("ix_tg_history_record", "app", "entity", "record_id"),
+)
+
+sequences = sa.Table(
+    "tg_sequences",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
+jobs = sa.Table(
+    "tg_jobs",
+    metadata,
+    _id(),
+    sa.Column("kind", sa.String(100), nullable=False),
+    sa.Column("payload", json_column(), nullable=False),
+    sa.Column("run_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("status", sa.String(20), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("locked_by", sa.String(100)),
+    sa.Column("locked_at", UTCDateTime),
+)

@@ -1,0 +1,107 @@
+"""Importing, exporting and describing app packages."""
+
+from __future__ import annotations
+
+import jsonschema
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from engine import Platform
+
+from .conftest import USER, sales_app, sign_in
+
+
+def _columns(platform: Platform, table: str) -> set[str]:
+    return {c["name"] for c in sa.inspect(platform.db).get_columns(table)}
+
+
+def test_import_creates_one_table_per_entity_with_one_column_per_field(
+    sales: TestClient, platform: Platform
+) -> None:
+    system = {"id", "created_at", "updated_at", "created_by", "updated_by", "owner", "version", "deleted_at"}
+    assert _columns(platform, "sales__account") == system | {"name", "grade", "region"}
+    assert _columns(platform, "sales__deal") == system | {
+        "title",
+        "amount",
+        "quantity",
+        "won",
+        "close_date",
+        "next_call",
+        "notes",
+        "account",
+    }
+
+
+def test_export_returns_the_package_as_imported(sales: TestClient) -> None:
+    r = sales.get("/api/apps/sales")
+    assert r.status_code == 200, r.text
+    exported = r.json()
+    expected = sales_app()
+    for entity in expected["entities"]:
+        for field in entity["fields"]:
+            field.setdefault("id", field["name"])
+    assert exported == expected
+
+
+def test_list_apps_names_entities(sales: TestClient) -> None:
+    r = sales.get("/api/apps")
+    assert r.status_code == 200, r.text
+    [app] = r.json()
+    assert app["name"] == "sales" and app["entities"] == ["account", "deal"] and app["version"] == 1
+
+
+def test_package_schema_is_public_and_accepts_the_sample(anon: TestClient) -> None:
+    r = anon.get("/api/schema/app")
+    assert r.status_code == 200, r.text
+    jsonschema.Draft202012Validator(r.json()).validate(sales_app())
+
+
+def test_bad_package_lists_every_problem_with_its_pointer(client: TestClient) -> None:
+    package = sales_app()
+    package["name"] = "Sales App"
+    package["entities"][0]["fields"][1]["options"][0]["label"] = {"zh": "A"}
+    package["entities"][1]["fields"][0]["type"] = "txet"
+    r = client.post("/api/apps", json=package)
+    assert r.status_code == 422, r.text
+    pointers = {p["pointer"] for p in r.json()["error"]["problems"]}
+    assert "/name" in pointers
+    assert "/entities/0/fields/1/options/0/label" in pointers
+    assert "/entities/1/fields/0/type" in pointers
+
+
+def test_reference_to_missing_entity_and_duplicate_field_are_refused(client: TestClient) -> None:
+    package = sales_app()
+    package["entities"][1]["fields"][-1]["entity"] = "acount"
+    package["entities"][0]["fields"].append({"name": "name", "type": "text", "label": {"zh": "x", "en": "x"}})
+    r = client.post("/api/apps", json=package)
+    assert r.status_code == 422, r.text
+    problems = {p["pointer"]: p["message"] for p in r.json()["error"]["problems"]}
+    assert "acount" in problems["/entities/1/fields/7/entity"]
+    assert "/entities/0/fields/3/name" in problems
+
+
+def test_malformed_json_is_a_clear_422(client: TestClient) -> None:
+    r = client.post("/api/apps", content=b'{"name": "x",', headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert "JSON" in r.json()["error"]["problems"][0]["message"]
+
+
+def test_importing_an_existing_app_again_is_a_conflict(sales: TestClient) -> None:
+    r = sales.post("/api/apps", json=sales_app())
+    assert r.status_code == 409, r.text
+
+
+def test_only_admins_import_apps(anon: TestClient) -> None:
+    headers = sign_in(anon, *USER)
+    r = anon.post("/api/apps", json=sales_app(), headers=headers)
+    assert r.status_code == 403, r.text
+
+
+def test_failed_import_leaves_the_database_as_it_was(client: TestClient, platform: Platform) -> None:
+    with platform.db.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE sales__deal (x INTEGER)")
+    r = client.post("/api/apps", json=sales_app())
+    assert r.status_code == 409, r.text
+    assert "sales__deal" in r.json()["error"]["message"]
+    assert not sa.inspect(platform.db).has_table("sales__account")
+    assert client.get("/api/apps").json() == []
