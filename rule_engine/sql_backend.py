@@ -99,7 +99,8 @@ class SqlBuilder:
             case Literal(value=value, kind=kind):
                 return literal(value, kind)
             case Field():
-                return self.column(node)
+                column = self.column(node)
+                return d.JsonListColumn(column) if self.type_of(node) == "list" else column
             case Unary(op="-", operand=operand):
                 return -self.build(operand)
             case Unary(op="not", operand=operand):
@@ -110,6 +111,8 @@ class SqlBuilder:
                 a, b = self.build(left), self.build(right)
                 if op not in ("==", "!=") and self.type_of(left) == "text":
                     a = d.CodepointOrder(a)
+                if _computed_number(self, left) or _computed_number(self, right):
+                    a, b = d.ApproxNumber(a), d.ApproxNumber(b)
                 return _OPS[op](a, b)
             case BoolOp(op=op, items=items):
                 parts = [self.build(i) for i in items]
@@ -216,7 +219,7 @@ class SqlBuilder:
         if name in ("floor", "ceil"):
             if kinds[0] == "integer":
                 return values[0]
-            return getattr(sa.func, name)(values[0])
+            return (d.Floor if name == "floor" else d.Ceil)(values[0])
         if name in ("min", "max"):
             if self.type_of(node) == "text":
                 values = [d.CodepointOrder(v) for v in values]
@@ -231,6 +234,11 @@ class SqlBuilder:
                 return sa.or_(value.is_(None), d.ListLength(value) == 0)
             return value.is_(None)
         raise AssertionError(name)  # pragma: no cover
+
+
+def _computed_number(builder: SqlBuilder, node: Node) -> bool:
+    """A number that SQLite computes in floating point (so not a plain column or literal)."""
+    return builder.type_of(node) == "number" and not isinstance(node, Field | Literal)
 
 
 def to_sql(root: Node, checked: Checked, columns: Columns, now: datetime | None) -> Any:

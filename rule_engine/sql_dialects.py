@@ -29,6 +29,7 @@ class CodepointOrder(_Fn):
 
     type = sa.String()
     name = "codepoint_order"
+    inherit_cache = True
 
 
 class ListContains(_Fn):
@@ -36,11 +37,13 @@ class ListContains(_Fn):
 
     type = sa.Boolean()
     name = "list_contains"
+    inherit_cache = True
 
 
 class ListLength(_Fn):
     type = sa.BigInteger()
     name = "list_length"
+    inherit_cache = True
 
 
 class ToReal(_Fn):
@@ -48,6 +51,7 @@ class ToReal(_Fn):
 
     type = sa.Numeric()
     name = "to_real"
+    inherit_cache = True
 
 
 class CaseMap(_Fn):
@@ -55,93 +59,111 @@ class CaseMap(_Fn):
 
     type = sa.String()
     name = "case_map"
+    inherit_cache = True
     which = ""
 
 
 class Lower(CaseMap):
     name = "lower_text"
+    inherit_cache = True
     which = "lower"
 
 
 class Upper(CaseMap):
     name = "upper_text"
+    inherit_cache = True
     which = "upper"
 
 
 class RegexpSearch(_Fn):
     type = sa.Boolean()
     name = "regexp_search"
+    inherit_cache = True
 
 
 class TrimBlank(_Fn):
     type = sa.String()
     name = "trim_blank"
+    inherit_cache = True
 
 
 class TextContains(_Fn):
     type = sa.Boolean()
     name = "text_contains"
+    inherit_cache = True
 
 
 class DateOf(_Fn):
     type = sa.Date()
     name = "date_of"
+    inherit_cache = True
 
 
 class DatetimeOf(_Fn):
     type = sa.DateTime()
     name = "datetime_of"
+    inherit_cache = True
 
 
 class DatePart(_Fn):
     type = sa.BigInteger()
     name = "date_part"
+    inherit_cache = True
     part = ""
 
 
 class Year(DatePart):
     name = "year_of"
+    inherit_cache = True
     part = "year"
 
 
 class Month(DatePart):
     name = "month_of"
+    inherit_cache = True
     part = "month"
 
 
 class Day(DatePart):
     name = "day_of"
+    inherit_cache = True
     part = "day"
 
 
 class DaysBetween(_Fn):
     type = sa.BigInteger()
     name = "days_between"
+    inherit_cache = True
 
 
 class AddDays(_Fn):
     name = "add_days"
+    inherit_cache = True
     kind = "date"
 
 
 class AddDaysToDate(AddDays):
     type = sa.Date()
     name = "add_days_date"
+    inherit_cache = True
     kind = "date"
 
 
 class AddDaysToDatetime(AddDays):
     type = sa.DateTime()
     name = "add_days_datetime"
+    inherit_cache = True
     kind = "datetime"
 
 
 class Least(_Fn):
     name = "least_of"
+    inherit_cache = True
 
 
 class Greatest(_Fn):
     name = "greatest_of"
+    inherit_cache = True
 
 
 def _args(element: FunctionElement[Any], compiler: Any, **kw: Any) -> list[str]:
@@ -375,3 +397,78 @@ def install_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
     dbapi_connection.create_function(
         "tangram_upper", 1, lambda v: None if v is None else str(v).upper(), deterministic=True
     )
+
+
+class JsonListColumn(_Fn):
+    """A list column with JSON ``null`` read as SQL NULL (``sa.JSON`` stores None as 'null')."""
+
+    name = "json_list_column"
+    inherit_cache = True
+
+
+@compiles(JsonListColumn)
+def _json_list_sqlite(element: JsonListColumn, compiler: Any, **kw: Any) -> str:
+    return f"nullif({_args(element, compiler, **kw)[0]}, 'null')"
+
+
+@compiles(JsonListColumn, "postgresql")
+def _json_list_pg(element: JsonListColumn, compiler: Any, **kw: Any) -> str:
+    return f"nullif({_args(element, compiler, **kw)[0]}, 'null'::jsonb)"
+
+
+class ApproxNumber(_Fn):
+    """A computed number compared on SQLite, whose REAL arithmetic drifts (0.1 + 0.2).
+
+    Rounding both sides to 9 places makes SQLite agree with Python's exact decimals for money;
+    PostgreSQL's NUMERIC is exact and compares unchanged.
+    """
+
+    type = sa.Numeric()
+    name = "approx_number"
+    inherit_cache = True
+
+
+@compiles(ApproxNumber)
+def _approx_sqlite(element: ApproxNumber, compiler: Any, **kw: Any) -> str:
+    return f"round({_args(element, compiler, **kw)[0]}, 9)"
+
+
+@compiles(ApproxNumber, "postgresql")
+def _approx_pg(element: ApproxNumber, compiler: Any, **kw: Any) -> str:
+    return _args(element, compiler, **kw)[0]
+
+
+class Floor(_Fn):
+    """``floor``: SQLAlchemy's pysqlite dialect installs a ``floor`` that fails on NULL."""
+
+    type = sa.BigInteger()
+    name = "floor_of"
+    inherit_cache = True
+
+
+class Ceil(_Fn):
+    type = sa.BigInteger()
+    name = "ceil_of"
+    inherit_cache = True
+
+
+@compiles(Floor)
+def _floor_sqlite(element: Floor, compiler: Any, **kw: Any) -> str:
+    x = _args(element, compiler, **kw)[0]
+    return f"(CAST(({x}) AS INTEGER) - (({x}) < CAST(({x}) AS INTEGER)))"
+
+
+@compiles(Ceil)
+def _ceil_sqlite(element: Ceil, compiler: Any, **kw: Any) -> str:
+    x = _args(element, compiler, **kw)[0]
+    return f"(CAST(({x}) AS INTEGER) + (({x}) > CAST(({x}) AS INTEGER)))"
+
+
+@compiles(Floor, "postgresql")
+def _floor_pg(element: Floor, compiler: Any, **kw: Any) -> str:
+    return f"floor({_args(element, compiler, **kw)[0]})"
+
+
+@compiles(Ceil, "postgresql")
+def _ceil_pg(element: Ceil, compiler: Any, **kw: Any) -> str:
+    return f"ceil({_args(element, compiler, **kw)[0]})"
