@@ -22,7 +22,7 @@ from rule_engine.nodes import (
     Node,
     Unary,
 )
-from rule_engine.regex import translate
+from rule_engine.regex import MAX_INPUT, translate
 from rule_engine.type_checker import Checked
 
 _COMPARE = {
@@ -133,7 +133,9 @@ class Interpreter:
         if name == "matches":
             text = self.eval(args[0])
             regex = translate(args[1].value).compiled()  # type: ignore[attr-defined]
-            return None if text is None else regex.search(text) is not None
+            if text is None:
+                return None
+            return len(text) <= MAX_INPUT and regex.search(text) is not None
         if name == "coalesce":
             for arg in args:
                 v = self.eval(arg)

@@ -27,7 +27,7 @@ from rule_engine.nodes import (
     Node,
     Unary,
 )
-from rule_engine.regex import translate
+from rule_engine.regex import MAX_INPUT, translate
 from rule_engine.type_checker import Checked
 
 _PY_OPS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -141,7 +141,10 @@ class _Generator:
             assert isinstance(args[1], Literal)
             pattern = self.const(translate(args[1].value).compiled())  # type: ignore[arg-type]
             t = self.tmp()
-            return f"(None if ({t} := {self.value(args[0])}) is None else {pattern}.search({t}) is not None)"
+            return (
+                f"(None if ({t} := {self.value(args[0])}) is None else "
+                f"(len({t}) <= {MAX_INPUT} and {pattern}.search({t}) is not None))"
+            )
         if name == "coalesce":
             out = self.value(args[-1])
             for arg in reversed(args[:-1]):
@@ -283,7 +286,7 @@ def generate(root: Node, checked: Checked) -> tuple[str, dict[str, Any]]:
 def build(root: Node, checked: Checked) -> tuple[Callable[..., Any], Callable[..., bool], str]:
     """Compile the generated source once; returns ``(evaluate, matches, source)``."""
     source, constants = generate(root, checked)
-    namespace: dict[str, Any] = {"__builtins__": {"repr": repr, "KeyError": KeyError}}
+    namespace: dict[str, Any] = {"__builtins__": {"repr": repr, "len": len, "KeyError": KeyError}}
     code = compile(source, "<rule>", "exec")
     exec(code, namespace)  # source generated from the AST only, see the module docstring
     evaluate, matches = namespace["_factory"](runtime, Decimal, float, *constants.values())

@@ -4,7 +4,9 @@ Only existence of a match is asked, so greediness does not matter. The subset: l
 ``^``, ``$``, ``[...]`` with ranges, ``\\d \\w \\s`` (ASCII classes) and their negations outside
 brackets, ``* + ? {m} {m,} {m,n}`` (n <= 255), groups and ``|``. Backtracking blow-ups are
 refused at compile time: a quantified group may not contain a quantifier or an alternation
-(``(a+)+``, ``(a|a)*``), which leaves matching polynomial in the input length.
+(``(a+)+``, ``(a|a)*``) and at most two quantifiers may be unbounded, which keeps matching
+within O(n^3); texts longer than ``MAX_INPUT`` characters never match, on both backends, so the
+worst case stays well under a second.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from rule_engine.errors import RuleError
 
 MAX_PATTERN_LENGTH = 500
+MAX_INPUT = 1000
+MAX_UNBOUNDED = 2
 _MAX_REPEAT = 255
 _CLASSES = {
     "d": [("0", "9")],
@@ -52,6 +56,7 @@ class _Translator:
         self.i = 0
         self.line = line
         self.column = column
+        self.unbounded = 0
 
     def error(self, message: str, code: str = "regex_invalid") -> RuleError:
         return RuleError(
@@ -110,9 +115,17 @@ class _Translator:
                 )
             self.i = m.end()
             quant = m.group(0)
+            if high is None or high > 16:
+                self.unbounded += 1
         else:
             self.i += 1
             quant = c
+            if c != "?":
+                self.unbounded += 1
+        if self.unbounded > MAX_UNBOUNDED:
+            raise self.error(
+                f"found more than {MAX_UNBOUNDED} unbounded repetitions, expected at most two", "regex_unsafe"
+            )
         if self.peek() == "?":
             self.i += 1
         if self.peek() is not None and self.peek() in "*+?{":

@@ -14,10 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from rule_engine.regex import MAX_INPUT as MAX_REGEX_INPUT
 from rule_engine.runtime import BLANK
-
-MAX_REGEX_INPUT = 1_000_000
-"""Longest text the SQLite REGEXP helper scans; longer text does not match."""
 
 
 class _Fn(FunctionElement[Any]):
@@ -236,7 +234,7 @@ def _regexp_sqlite(element: RegexpSearch, compiler: Any, **kw: Any) -> str:
 @compiles(RegexpSearch, "postgresql")
 def _regexp_pg(element: RegexpSearch, compiler: Any, **kw: Any) -> str:
     value, _, pg = _args(element, compiler, **kw)
-    return f"(({value}) ~ ({pg}))"
+    return f"(CASE WHEN char_length({value}) > {MAX_REGEX_INPUT} THEN false ELSE ({value}) ~ ({pg}) END)"
 
 
 @compiles(TrimBlank)

@@ -51,9 +51,7 @@ def make_engine(url: str) -> sa.Engine:
     """An engine whose SQLite connections carry the rule engine's functions."""
     engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
-        sa.event.listen(
-            engine, "connect", lambda conn, _record: rule_engine.install_sqlite_functions(conn)
-        )
+        sa.event.listen(engine, "connect", lambda conn, _record: rule_engine.install_sqlite_functions(conn))
     return engine
 
 
@@ -66,9 +64,7 @@ def storable(record: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def select_ids(
-    conn: sa.Connection, expression: rule_engine.Expression, now: datetime = NOW
-) -> set[int]:
+def select_ids(conn: sa.Connection, expression: rule_engine.Expression, now: datetime = NOW) -> set[int]:
     condition = expression.to_sql(items.c, now=now)
     return set(conn.execute(sa.select(items.c.id).where(condition)).scalars())
 

@@ -14,23 +14,55 @@ from tests.rule_engine.conftest import FIELDS, NOW, load, select_ids
 RECORDS: dict[str, dict] = {
     "empty": {},
     "alice": {
-        "t": "Alice", "t2": "  中文 ", "n": Decimal("500000.5"), "n2": 0.1, "i": 7, "i2": -2,
-        "b": True, "d": date(2024, 6, 10), "d2": date(2024, 6, 15),
-        "ts": datetime(2024, 6, 15, 8, 0), "tags": ["vip", "华东"],
+        "t": "Alice",
+        "t2": "  中文 ",
+        "n": Decimal("500000.5"),
+        "n2": 0.1,
+        "i": 7,
+        "i2": -2,
+        "b": True,
+        "d": date(2024, 6, 10),
+        "d2": date(2024, 6, 15),
+        "ts": datetime(2024, 6, 15, 8, 0),
+        "tags": ["vip", "华东"],
     },
     "bob": {
-        "t": "bob", "t2": "", "n": 0, "n2": Decimal("0.3"), "i": 0, "i2": 3, "b": False,
-        "d": date(1000, 1, 1), "d2": None,
+        "t": "bob",
+        "t2": "",
+        "n": 0,
+        "n2": Decimal("0.3"),
+        "i": 0,
+        "i2": 3,
+        "b": False,
+        "d": date(1000, 1, 1),
+        "d2": None,
         "ts": datetime(2024, 6, 14, 23, 0, tzinfo=timezone(timedelta(hours=-8))),
         "tags": [],
     },
     "cara": {
-        "t": "", "t2": None, "n": -12.25, "n2": None, "i": -7, "i2": 2, "b": None,
-        "d": date(2999, 12, 31), "d2": date(2024, 1, 1), "ts": None, "tags": None,
+        "t": "",
+        "t2": None,
+        "n": -12.25,
+        "n2": None,
+        "i": -7,
+        "i2": 2,
+        "b": None,
+        "d": date(2999, 12, 31),
+        "d2": date(2024, 1, 1),
+        "ts": None,
+        "tags": None,
     },
     "dan": {
-        "t": "É", "t2": "a\tb", "n": 600000, "n2": 100, "i": None, "i2": 0, "b": True,
-        "d": None, "d2": date(2024, 6, 20), "ts": datetime(2023, 1, 1, 0, 0, 0, 1),
+        "t": "É",
+        "t2": "a\tb",
+        "n": 600000,
+        "n2": 100,
+        "i": None,
+        "i2": 0,
+        "b": True,
+        "d": None,
+        "d2": date(2024, 6, 20),
+        "ts": datetime(2023, 1, 1, 0, 0, 0, 1),
         "tags": ["a"],
     },
 }
@@ -187,8 +219,7 @@ def test_unicode_field_name_reads_the_record() -> None:
 
 
 def test_evaluate_returns_null_when_unknown() -> None:
-    expr = rule_engine.compile("amount > 500000 and grade == 'A'",
-                               {"amount": "number", "grade": "text"})
+    expr = rule_engine.compile("amount > 500000 and grade == 'A'", {"amount": "number", "grade": "text"})
     assert expr.evaluate({"amount": 600000, "grade": "A"}) is True
     assert expr.evaluate({"amount": None, "grade": "A"}) is None
     assert expr.evaluate({"amount": None, "grade": "B"}) is False
@@ -250,10 +281,10 @@ def test_changed_and_old_on_update() -> None:
     assert expr.matches({"stage": "won"}, old={"stage": "open"})
     assert not expr.matches({"stage": "won"}, old={"stage": "won"})
     assert not expr.matches({"stage": "won"})
-    assert rule_engine.compile("changed(amount)", fields).matches(
-        {"amount": 0.1}, old={"amount": None})
+    assert rule_engine.compile("changed(amount)", fields).matches({"amount": 0.1}, old={"amount": None})
     assert not rule_engine.compile("changed(amount)", fields).matches(
-        {"amount": 0.1}, old={"amount": Decimal("0.1")})
+        {"amount": 0.1}, old={"amount": Decimal("0.1")}
+    )
     grew = rule_engine.compile("amount > old(amount)", fields)
     assert grew.matches({"amount": 2}, old={"amount": 1})
     assert grew.evaluate({"amount": 2}) is None
@@ -267,14 +298,14 @@ def test_today_and_now_follow_the_given_time() -> None:
     assert expr.matches({"d": datetime.now(UTC).date()})
     later = rule_engine.compile("ts < now()", {"ts": "datetime"})
     assert later.matches({"ts": datetime(2024, 6, 15, 12, 29)}, now=NOW)
-    assert later.matches({"ts": datetime(2024, 6, 15, 13, 29, tzinfo=timezone(timedelta(hours=1)))},
-                         now=NOW)
+    assert later.matches({"ts": datetime(2024, 6, 15, 13, 29, tzinfo=timezone(timedelta(hours=1)))}, now=NOW)
 
 
 def test_non_boolean_expressions_evaluate_to_values() -> None:
     fields = {"price": "number", "qty": "integer", "name": "text"}
     assert rule_engine.compile("price * qty", fields).evaluate(
-        {"price": Decimal("9.99"), "qty": 3}) == Decimal("29.97")
+        {"price": Decimal("9.99"), "qty": 3}
+    ) == Decimal("29.97")
     assert rule_engine.compile("upper(name) + '!'", fields).evaluate({"name": "hi"}) == "HI!"
     expr = rule_engine.compile("price * qty", fields)
     assert expr.type == "number"
@@ -284,12 +315,18 @@ def test_non_boolean_expressions_evaluate_to_values() -> None:
 def test_ast_is_json_serialisable() -> None:
     import json
 
-    expr = rule_engine.compile("amount > 0.5 and region in ['华东', '华南']",
-                               {"amount": "number", "region": "text"})
+    expr = rule_engine.compile(
+        "amount > 0.5 and region in ['华东', '华南']", {"amount": "number", "region": "text"}
+    )
     data = json.loads(json.dumps(expr.ast))
     assert data["node"] == "bool"
     assert data["items"][0]["right"] == {
-        "node": "literal", "line": 1, "column": 10, "value": "0.5", "kind": "number"}
+        "node": "literal",
+        "line": 1,
+        "column": 10,
+        "value": "0.5",
+        "kind": "number",
+    }
 
 
 def test_compile_is_cached_by_text_and_field_map() -> None:
@@ -304,4 +341,11 @@ def test_functions_registry_documents_every_function() -> None:
         assert spec.signature.startswith(name + "(")
         assert spec.en and spec.zh
     assert set(rule_engine.FIELD_TYPES) == {
-        "text", "number", "integer", "boolean", "date", "datetime", "list"}
+        "text",
+        "number",
+        "integer",
+        "boolean",
+        "date",
+        "datetime",
+        "list",
+    }
