@@ -3,17 +3,21 @@
 Imports ``rule_engine`` only; never opens a database session.
 """
 
+from form_engine.auto_number import PatternError, format_auto_number, parse_pattern, sequence_key
 from form_engine.column_types import ExactDecimal, UTCDateTime, id_column_type, json_column
+from form_engine.definition_checks import entity_problems, parse_entity
 from form_engine.definitions import (
     IDENTIFIER,
     SYSTEM_FIELDS,
     EntityDef,
     FieldDef,
     IndexDef,
-    entity_problems,
-    parse_entity,
     pydantic_problems,
 )
+from form_engine.docs import field_types_markdown
+from form_engine.dsl_fields import SYSTEM_DSL_FIELDS, dsl_fields
+from form_engine.duplicates import DuplicateMatch, duplicate_keys, normalised_key
+from form_engine.entity_rules import DuplicateRule, ValidationRule
 from form_engine.errors import (
     DefinitionInvalid,
     FieldValueError,
@@ -25,43 +29,75 @@ from form_engine.field_types import (
     FieldType,
     FieldTypeRegistry,
     Option,
+    link_table_name,
     register_field_type,
     registry,
 )
+from form_engine.form_description import describe_form
+from form_engine.forms import Column, Columns, FieldItem, FormDef, Section, Tab, Tabs
 from form_engine.labels import LOCALES, Label, normalise_locale
 from form_engine.messages import MESSAGES, render
+from form_engine.runtime import EntityRuntime, ValidatedValues, compile_entity, linked_values
 from form_engine.schema import record_schema
-from form_engine.validator import RecordValidator, compile_validator
+
+#: The kernel's historical names: one compiled runtime validates records.
+RecordValidator = EntityRuntime
+compile_validator = compile_entity
 
 __all__ = [
     "IDENTIFIER",
     "LOCALES",
     "MESSAGES",
+    "SYSTEM_DSL_FIELDS",
     "SYSTEM_FIELDS",
+    "Column",
+    "Columns",
     "DefinitionInvalid",
+    "DuplicateMatch",
+    "DuplicateRule",
     "EntityDef",
+    "EntityRuntime",
     "ExactDecimal",
     "FieldDef",
+    "FieldItem",
     "FieldType",
     "FieldTypeRegistry",
     "FieldValueError",
+    "FormDef",
     "FormError",
     "IndexDef",
     "Label",
     "Option",
+    "PatternError",
     "Problem",
     "RecordInvalid",
     "RecordValidator",
+    "Section",
+    "Tab",
+    "Tabs",
     "UTCDateTime",
+    "ValidatedValues",
+    "ValidationRule",
+    "compile_entity",
     "compile_validator",
+    "describe_form",
+    "dsl_fields",
+    "duplicate_keys",
     "entity_problems",
+    "field_types_markdown",
+    "format_auto_number",
     "id_column_type",
     "json_column",
+    "link_table_name",
+    "linked_values",
     "normalise_locale",
+    "normalised_key",
     "parse_entity",
+    "parse_pattern",
     "pydantic_problems",
     "record_schema",
     "register_field_type",
     "registry",
     "render",
+    "sequence_key",
 ]

@@ -11,8 +11,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
-from form_engine.errors import DefinitionInvalid, Problem
+from form_engine.entity_rules import DuplicateRule, ValidationRule
+from form_engine.errors import Problem
 from form_engine.field_types.base import registry
+from form_engine.forms import DSL, FormDef
 from form_engine.labels import Label
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
@@ -46,6 +48,12 @@ class FieldDef(BaseModel):
     unique: bool = False
     index: bool = False
     default: Any = None
+    #: A rule-DSL expression computed for new records when the client sends no value.
+    default_expression: DSL | None = None
+    #: Conditions that apply on every write, whatever the form (forms may add their own).
+    visible_if: DSL | None = None
+    required_if: DSL | None = None
+    readonly_if: DSL | None = None
 
     _config: BaseModel = PrivateAttr()
 
@@ -95,6 +103,15 @@ class EntityDef(BaseModel):
     fields: list[FieldDef] = Field(default_factory=list)
     indexes: list[IndexDef] = Field(default_factory=list)
     title_field: Identifier | None = None
+    forms: list[FormDef] = Field(default_factory=list)
+    validations: list[ValidationRule] = Field(default_factory=list)
+    duplicate_rules: list[DuplicateRule] = Field(default_factory=list)
+
+    def form(self, name: str) -> FormDef:
+        for form in self.forms:
+            if form.name == name:
+                return form
+        raise KeyError(name)
 
     def field(self, name: str) -> FieldDef:
         for f in self.fields:
@@ -119,20 +136,20 @@ class EntityDef(BaseModel):
         return self.model_dump(mode="json", exclude_defaults=True)
 
 
-def _problem(pointer: str, zh: str, en: str, code: str = "definition") -> Problem:
+def definition_problem(pointer: str, zh: str, en: str, code: str = "definition") -> Problem:
     return Problem(code=code, pointer=pointer, params={"zh": zh, "en": en})
 
 
-def entity_problems(entity: EntityDef, pointer: str = "") -> list[Problem]:
-    """Every inconsistency inside one entity definition, each with its JSON pointer."""
+def structure_problems(entity: EntityDef, pointer: str = "") -> list[Problem]:
+    """Names, ids, indexes and references between fields; rules are checked elsewhere."""
     problems: list[Problem] = []
     seen_names: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
     for i, f in enumerate(entity.fields):
         at = f"{pointer}/fields/{i}"
-        if f.name in SYSTEM_FIELDS:
+        if f.name in SYSTEM_FIELDS and f.name != f.field_type.system_column:
             problems.append(
-                _problem(
+                definition_problem(
                     f"{at}/name",
                     f"字段名 {f.name} 为系统保留字段",
                     f"field name {f.name!r} is reserved for a system column ({', '.join(SYSTEM_FIELDS)})",
@@ -141,7 +158,7 @@ def entity_problems(entity: EntityDef, pointer: str = "") -> list[Problem]:
             )
         if f.name in seen_names:
             problems.append(
-                _problem(
+                definition_problem(
                     f"{at}/name",
                     f"字段名 {f.name} 重复（与第 {seen_names[f.name]} 个字段相同）",
                     f"field name {f.name!r} is used twice (also at /fields/{seen_names[f.name]})",
@@ -150,7 +167,7 @@ def entity_problems(entity: EntityDef, pointer: str = "") -> list[Problem]:
             )
         if f.id in seen_ids:
             problems.append(
-                _problem(
+                definition_problem(
                     f"{at}/id",
                     f"字段 id {f.id} 重复",
                     f"field id {f.id!r} is used twice (also at /fields/{seen_ids[f.id]})",
@@ -161,7 +178,7 @@ def entity_problems(entity: EntityDef, pointer: str = "") -> list[Problem]:
         seen_ids.setdefault(f.id, i)
         if (f.unique or f.index) and not f.field_type.indexable:
             problems.append(
-                _problem(
+                definition_problem(
                     f"{at}/unique",
                     f"{f.type} 类型的字段不能建索引或唯一约束",
                     f"a field of type {f.type!r} cannot be indexed or unique",
@@ -173,7 +190,7 @@ def entity_problems(entity: EntityDef, pointer: str = "") -> list[Problem]:
         for j, name in enumerate(index.fields):
             if name not in names:
                 problems.append(
-                    _problem(
+                    definition_problem(
                         f"{pointer}/indexes/{i}/fields/{j}",
                         f"索引引用了不存在的字段 {name}",
                         f"index refers to unknown field {name!r}",
@@ -182,7 +199,7 @@ def entity_problems(entity: EntityDef, pointer: str = "") -> list[Problem]:
                 )
     if entity.title_field is not None and entity.title_field not in names:
         problems.append(
-            _problem(
+            definition_problem(
                 f"{pointer}/title_field",
                 f"标题字段 {entity.title_field} 不存在",
                 f"title_field {entity.title_field!r} is not a field of this entity",
@@ -198,17 +215,7 @@ def pydantic_problems(exc: ValidationError, pointer: str = "") -> list[Problem]:
     for err in exc.errors(include_url=False):
         loc = "/".join(str(part) for part in err["loc"] if not str(part).startswith("function-"))
         text = err["msg"]
-        problems.append(_problem(f"{pointer}/{loc}" if loc else pointer or "/", text, text, "invalid"))
+        problems.append(
+            definition_problem(f"{pointer}/{loc}" if loc else pointer or "/", text, text, "invalid")
+        )
     return problems
-
-
-def parse_entity(data: Any, pointer: str = "") -> EntityDef:
-    """Build an ``EntityDef`` or raise ``DefinitionInvalid`` listing every problem."""
-    try:
-        entity = EntityDef.model_validate(data)
-    except ValidationError as exc:
-        raise DefinitionInvalid(pydantic_problems(exc, pointer)) from None
-    problems = entity_problems(entity, pointer)
-    if problems:
-        raise DefinitionInvalid(problems)
-    return entity

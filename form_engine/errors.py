@@ -23,6 +23,9 @@ class Problem:
     field: str | None = None
     pointer: str | None = None
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    #: Position inside a rule-DSL text the problem is about (1-based), when there is one.
+    line: int | None = None
+    column: int | None = None
 
     def message(self, locale: str = "en") -> str:
         lang = "zh" if locale.startswith("zh") else "en"
@@ -39,6 +42,9 @@ class Problem:
         out: dict[str, Any] = {"code": self.code, "pointer": location, "message": self.message(locale)}
         if self.field is not None:
             out["field"] = self.field
+        if self.line is not None:
+            out["line"] = self.line
+            out["column"] = self.column
         return out
 
 
@@ -58,9 +64,14 @@ class RecordInvalid(FormError):
 
     code = "record_invalid"
 
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("; ".join(p.message() for p in problems))
+    def __init__(self, problems: list[Problem], locale: str = "en") -> None:
+        super().__init__("; ".join(p.message(locale) for p in problems))
         self.problems = problems
+        self.locale = locale
+
+    def to_dicts(self, locale: str | None = None) -> list[dict[str, Any]]:
+        """Every problem in the shared error shape, in ``locale`` (default: the request's)."""
+        return [p.to_dict(locale or self.locale) for p in self.problems]
 
 
 class DefinitionInvalid(FormError):

@@ -63,6 +63,14 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
+def add_messages(templates: Mapping[str, Mapping[str, str]]) -> None:
+    """Register a module's templates; each field-type module owns the text of its problems."""
+    for code, text in templates.items():
+        if code in MESSAGES and MESSAGES[code] != dict(text):
+            raise ValueError(f"message code {code!r} is defined twice with different text")
+        MESSAGES[code] = {"zh": text["zh"], "en": text["en"]}
+
+
 def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
     """Fill the template for ``code`` in ``locale``; unknown codes fall back to the code."""
     templates = MESSAGES.get(code)

@@ -1,15 +1,33 @@
-"""Field types: one registry that maps every type to storage, schema, coercion and display."""
+"""Field types: one registry that maps every type to storage, schema, coercion and display.
 
-from form_engine.field_types import choice, reference, scalar
+Importing this package registers the built-in types.
+"""
+
+from form_engine.field_types import (
+    choice,
+    computed,
+    contact,
+    files,
+    identity,
+    location,
+    numeric,
+    reference,
+    structured,
+    system,
+    temporal,
+    text,
+)
 from form_engine.field_types.base import (
     Coercer,
     FieldType,
     FieldTypeRegistry,
     NoConfig,
+    localise,
     register_field_type,
     registry,
 )
 from form_engine.field_types.choice import Option
+from form_engine.field_types.reference import link_table_name
 
 __all__ = [
     "Coercer",
@@ -18,8 +36,19 @@ __all__ = [
     "NoConfig",
     "Option",
     "choice",
+    "computed",
+    "contact",
+    "files",
+    "identity",
+    "link_table_name",
+    "localise",
+    "location",
+    "numeric",
     "reference",
     "register_field_type",
     "registry",
-    "scalar",
+    "structured",
+    "system",
+    "temporal",
+    "text",
 ]

@@ -8,7 +8,8 @@ The kernel and the other engines never switch on type names; they ask the regist
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 Storage = Literal["column", "none"]
 Coercer = Callable[[Any], Any]
+T = TypeVar("T", bound="FieldType")
 
 
 class NoConfig(BaseModel):
@@ -47,26 +49,40 @@ class FieldType:
     indexable: ClassVar[bool] = True
     #: True when an ORDER BY on the column sorts the way people expect.
     sortable: ClassVar[bool] = True
+    #: For storage "none" types that show a system column (created_at...): its name.
+    system_column: ClassVar[str | None] = None
     #: What the type stores, for the docs.
     stores: ClassVar[str] = ""
 
+    def target_entity(self, field: FieldDef) -> str | None:
+        """The entity a many-to-one reference points at (rules can follow it), else None."""
+        return None
+
+    def field_dsl_type(self, field: FieldDef) -> str | None:
+        """The DSL type of one field; computed types answer from their settings."""
+        return self.dsl_type
+
     # -- storage -------------------------------------------------------------------------
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        raise NotImplementedError
+        raise NotImplementedError(f"field type {self.name!r} has no column (storage {self.storage!r})")
 
     # -- input ---------------------------------------------------------------------------
     def coerce(self, value: Any, field: FieldDef) -> Any:
         """Turn a JSON value into the Python value stored; raise ``FieldValueError``."""
-        raise NotImplementedError
+        return self.compile_coercer(field)(value)
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        """A fast per-field coercer; types override this to precompute their settings."""
-        coerce = self.coerce
+        """A fast per-field coercer: a closure over the field's settings, no dispatch per value."""
+        raise NotImplementedError
 
-        def run(value: Any) -> Any:
-            return coerce(value, field)
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        """An optional fast path the compiled validator inlines: ``(condition, value, constants)``.
 
-        return run
+        ``condition`` and ``value`` are Python expressions over the input ``v`` with ``{name}``
+        placeholders for ``constants``; when the condition holds, the value is stored without
+        calling the coercer. Only for inputs that are already canonical; never raises.
+        """
+        return None
 
     def parse_text(self, text: str, field: FieldDef) -> Any:
         """Accept what people type in a spreadsheet cell; defaults to JSON coercion."""
@@ -88,6 +104,13 @@ class FieldType:
         """Schema of the JSON value (without null; the caller adds it)."""
         return {"type": "string"}
 
+    def describe(self, field: FieldDef, locale: str = "en") -> dict[str, Any]:
+        """The settings a form renderer needs, labels resolved to ``locale``.
+
+        The UI renders a field from this and the JSON Schema without knowing the type's code.
+        """
+        return localise(field.config.model_dump(mode="json", exclude_defaults=True), locale)
+
     def normalise(self, value: Any, field: FieldDef) -> Any:
         """The value used to find duplicates; equal when people would call them the same."""
         return value
@@ -104,6 +127,19 @@ class FieldType:
             if isinstance(as_json, str):
                 raise
             return self.parse_text(str(as_json), new)
+
+
+def localise(value: Any, locale: str) -> Any:
+    """Replace every ``{"zh", "en"}`` label inside a JSON value by the text for ``locale``."""
+    if isinstance(value, dict):
+        if set(value) == {"zh", "en"}:
+            return value["zh" if locale.startswith("zh") else "en"]
+        return {k: localise(v, locale) for k, v in value.items()}
+    if isinstance(value, list):
+        return [localise(v, locale) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value
 
 
 class FieldTypeRegistry:
@@ -138,7 +174,7 @@ class FieldTypeRegistry:
 registry = FieldTypeRegistry()
 
 
-def register_field_type(cls: type[FieldType]) -> type[FieldType]:
+def register_field_type(cls: type[T]) -> type[T]:
     """Class decorator: add a field type to the global registry."""
     registry.register(cls)
     return cls

@@ -1,15 +1,83 @@
-"""Choices from a fixed list of options with stable keys."""
+"""Choices: yes/no, one option, several options, and free tags."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from form_engine.column_types import json_column
 from form_engine.errors import FieldValueError
 from form_engine.field_types.base import Coercer, FieldType, register_field_type
 from form_engine.labels import Label
+from form_engine.messages import add_messages
+
+if TYPE_CHECKING:
+    from form_engine.definitions import FieldDef
+
+add_messages(
+    {
+        "invalid_list": {
+            "zh": "{label}应为列表，收到 {value}",
+            "en": "{label} must be a list, got {value}",
+        },
+        "too_many_items": {
+            "zh": "{label}最多 {max} 项（当前 {actual} 项）",
+            "en": "{label} allows at most {max} items (got {actual})",
+        },
+        "invalid_tag": {
+            "zh": "{label}的标签应为 1 到 {max} 个字符的文本，收到 {value}",
+            "en": "{label} takes tags of 1 to {max} characters, got {value}",
+        },
+    }
+)
+
+_TRUE = {"true", "t", "yes", "y", "1", "是", "对", "真", "✓", "√", "on"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "错", "假", "✗", "×", "off"}
+#: Separators people use between items in one spreadsheet cell.
+LIST_SEPARATORS = re.compile(r"[,，;；、|\n]")
+
+
+@register_field_type
+class BooleanType(FieldType):
+    name = "boolean"
+    label = Label(zh="是/否", en="Yes/No")
+    dsl_type = "boolean"
+    stores = "BOOLEAN"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return sa.Boolean()
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        def run(value: Any) -> Any:
+            if value is True or value is False:
+                return value
+            if isinstance(value, str):
+                word = value.strip().lower()
+                if word in _TRUE:
+                    return True
+                if word in _FALSE:
+                    return False
+            if type(value) is int and value in (0, 1):
+                return bool(value)
+            raise FieldValueError("invalid_boolean", value=value)
+
+        return run
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return "v is True or v is False", "v", {}
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {"type": "boolean"}
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        if value is None:
+            return ""
+        if locale.startswith("zh"):
+            return "是" if value else "否"
+        return "Yes" if value else "No"
 
 
 class Option(BaseModel):
@@ -45,6 +113,13 @@ def option_lookup(options: list[Option]) -> dict[str, str]:
     return table
 
 
+def _option_label(options: list[Option], value: Any, locale: str) -> str:
+    for option in options:
+        if option.value == value:
+            return option.label.text(locale)
+    return "" if value is None else str(value)
+
+
 @register_field_type
 class SelectType(FieldType):
     name = "select"
@@ -52,37 +127,168 @@ class SelectType(FieldType):
     config_model = SelectConfig
     stores = "VARCHAR(100): the option's stable value"
 
-    def column_type(self, field: Any) -> sa.types.TypeEngine[Any]:
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.String(100)
 
-    def compile_coercer(self, field: Any) -> Coercer:
+    def compile_coercer(self, field: FieldDef) -> Coercer:
         values = frozenset(o.value for o in field.config.options)
         choices = ", ".join(o.value for o in field.config.options)
 
         def run(value: Any) -> Any:
-            if value in values:
+            if type(value) is str and value in values:
                 return value
             raise FieldValueError("invalid_option", value=value, choices=choices)
 
         return run
 
-    def coerce(self, value: Any, field: Any) -> Any:
-        return self.compile_coercer(field)(value)
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return (
+            "type(v) is str and v in {values}",
+            "v",
+            {"values": frozenset(o.value for o in field.config.options)},
+        )
 
-    def parse_text(self, text: str, field: Any) -> Any:
+    def parse_text(self, text: str, field: FieldDef) -> Any:
         text = text.strip()
         if not text:
             return None
         found = option_lookup(field.config.options).get(text.casefold())
-        if found is None:
-            return self.coerce(text, field)
-        return found
+        return self.coerce(text if found is None else found, field)
 
-    def display(self, value: Any, field: Any, locale: str = "en") -> str:
-        for option in field.config.options:
-            if option.value == value:
-                return option.label.text(locale)
-        return "" if value is None else str(value)
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        return _option_label(field.config.options, value, locale)
 
-    def json_schema(self, field: Any) -> dict[str, Any]:
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "string", "enum": [o.value for o in field.config.options]}
+
+
+class MultiSelectConfig(SelectConfig):
+    max_items: int | None = Field(default=None, ge=1)
+
+
+def _distinct(items: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(items))
+
+
+@register_field_type
+class MultiSelectType(FieldType):
+    name = "multi_select"
+    label = Label(zh="多选", en="Multi-select")
+    dsl_type = "list"
+    config_model = MultiSelectConfig
+    indexable = False
+    sortable = False
+    stores = "JSON list of option values (JSONB on PostgreSQL), in option order, no repeats"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return json_column()
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        order = {o.value: i for i, o in enumerate(field.config.options)}
+        choices = ", ".join(order)
+        max_items = field.config.max_items
+
+        def run(value: Any) -> Any:
+            if type(value) is not list:
+                if isinstance(value, str):
+                    value = [value]
+                elif isinstance(value, (tuple, set, frozenset)):
+                    value = list(value)
+                else:
+                    raise FieldValueError("invalid_list", value=value)
+            for item in value:
+                if type(item) is not str or item not in order:
+                    raise FieldValueError("invalid_option", value=item, choices=choices)
+            items = sorted(_distinct(value), key=order.__getitem__)
+            if max_items is not None and len(items) > max_items:
+                raise FieldValueError("too_many_items", max=max_items, actual=len(items))
+            return items
+
+        return run
+
+    def parse_text(self, text: str, field: FieldDef) -> Any:
+        table = option_lookup(field.config.options)
+        items = [part.strip() for part in LIST_SEPARATORS.split(text) if part.strip()]
+        if not items:
+            return None
+        return self.coerce([table.get(item.casefold(), item) for item in items], field)
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        if not value:
+            return ""
+        return ("、" if locale.startswith("zh") else ", ").join(
+            _option_label(field.config.options, item, locale) for item in value
+        )
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        schema: dict[str, Any] = {
+            "type": "array",
+            "items": {"enum": [o.value for o in field.config.options]},
+            "uniqueItems": True,
+        }
+        if field.config.max_items is not None:
+            schema["maxItems"] = field.config.max_items
+        return schema
+
+    def normalise(self, value: Any, field: FieldDef) -> Any:
+        return None if value is None else tuple(sorted(value))
+
+
+class TagsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_items: int = Field(default=20, ge=1, le=200)
+    max_length: int = Field(default=30, ge=1, le=100)
+    #: Tags suggested by the UI; any other tag is allowed too.
+    suggestions: list[str] = Field(default_factory=list)
+
+
+@register_field_type
+class TagsType(FieldType):
+    name = "tags"
+    label = Label(zh="标签", en="Tags")
+    dsl_type = "list"
+    config_model = TagsConfig
+    indexable = False
+    sortable = False
+    stores = "JSON list of trimmed tag texts, first spelling kept, no case-insensitive repeats"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return json_column()
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        max_items = field.config.max_items
+        max_length = field.config.max_length
+
+        def run(value: Any) -> Any:
+            if isinstance(value, str):
+                value = LIST_SEPARATORS.split(value)
+            elif not isinstance(value, (list, tuple)):
+                raise FieldValueError("invalid_list", value=value)
+            seen: dict[str, str] = {}
+            for item in value:
+                if not isinstance(item, str):
+                    raise FieldValueError("invalid_tag", max=max_length, value=item)
+                tag = " ".join(item.split())
+                if not tag:
+                    continue
+                if len(tag) > max_length:
+                    raise FieldValueError("invalid_tag", max=max_length, value=item)
+                seen.setdefault(tag.casefold(), tag)
+            if len(seen) > max_items:
+                raise FieldValueError("too_many_items", max=max_items, actual=len(seen))
+            return list(seen.values())
+
+        return run
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        return "" if not value else ", ".join(value)
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": field.config.max_length},
+            "maxItems": field.config.max_items,
+        }
+
+    def normalise(self, value: Any, field: FieldDef) -> Any:
+        return None if value is None else tuple(sorted(tag.casefold() for tag in value))

@@ -1,0 +1,49 @@
+"""The field map the rule DSL compiles against: what a rule on an entity may read.
+
+System columns come first (``created_at`` is used by many rules); a field whose type has no DSL
+type stays out. A lookup is an ``integer`` (the id) unless a resolver for its target entity is
+given, then a nested map, so ``account.grade`` type-checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from form_engine.definitions import EntityDef
+
+#: DSL types of the system columns every record has.
+SYSTEM_DSL_FIELDS: dict[str, str] = {
+    "id": "integer",
+    "created_at": "datetime",
+    "updated_at": "datetime",
+    "created_by": "integer",
+    "updated_by": "integer",
+    "owner": "integer",
+}
+
+EntityResolver = Callable[[str], EntityDef | None]
+
+
+def dsl_fields(
+    entity: EntityDef, resolve_entity: EntityResolver | None = None, *, depth: int = 1
+) -> dict[str, Any]:
+    """``name -> DSL type`` (or nested map) for ``rule_engine.compile``.
+
+    ``depth`` bounds how many lookups a path may follow, which also stops cycles
+    (an account whose parent is an account).
+    """
+    out: dict[str, Any] = dict(SYSTEM_DSL_FIELDS)
+    for f in entity.fields:
+        ft = f.field_type
+        kind = ft.field_dsl_type(f)
+        if kind is None:
+            continue
+        target = ft.target_entity(f)
+        if target is not None and resolve_entity is not None and depth > 0:
+            target_def = resolve_entity(target)
+            if target_def is not None:
+                out[f.name] = dsl_fields(target_def, resolve_entity, depth=depth - 1)
+                continue
+        out[f.name] = kind
+    return out

@@ -1,0 +1,55 @@
+"""Duplicate matching keys: the same normalised values mean the same real-world thing.
+
+The kernel stores or computes ``normalised_key`` for each record and rule, and looks for other
+records with an equal key; the rule's policy says what to do with a match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from form_engine.definitions import EntityDef
+from form_engine.entity_rules import DuplicateRule
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """A rule that matched another record: what the kernel reports to the client."""
+
+    rule: str
+    policy: str
+    record_id: Any
+
+
+def normalised_key(entity: EntityDef, rule: DuplicateRule, record: Mapping[str, Any]) -> str | None:
+    """A stable text key of the record's normalised values for ``rule``; None when incomplete.
+
+    A record with a blank value in any of the rule's fields never matches anything: two
+    companies without a phone number are not duplicates of each other.
+    """
+    parts: list[Any] = []
+    for name in rule.fields:
+        f = entity.field(name)
+        value = record.get(name)
+        if value is None or value == "":
+            return None
+        normal = f.field_type.normalise(value, f)
+        if normal is None or normal == "":
+            return None
+        parts.append(normal)
+    text = json.dumps(parts, ensure_ascii=False, default=str, separators=(",", ":"))
+    return f"{rule.name}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+
+
+def duplicate_keys(entity: EntityDef, record: Mapping[str, Any]) -> dict[str, str]:
+    """``{rule name: key}`` for every duplicate rule that applies to the record."""
+    keys = {}
+    for rule in entity.duplicate_rules:
+        key = normalised_key(entity, rule, record)
+        if key is not None:
+            keys[rule.name] = key
+    return keys

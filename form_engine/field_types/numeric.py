@@ -1,0 +1,360 @@
+"""Numbers: integers, exact decimals, money, percentages and star ratings."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+
+from form_engine.column_types import ExactDecimal
+from form_engine.errors import FieldValueError
+from form_engine.field_types.base import Coercer, FieldType, register_field_type
+from form_engine.labels import Label
+from form_engine.messages import add_messages
+
+if TYPE_CHECKING:
+    from form_engine.definitions import FieldDef
+
+add_messages(
+    {
+        "wrong_currency": {
+            "zh": "{label}的币种应为 {expected}，收到 {value}",
+            "en": "{label} is in {expected}, got an amount in {value}",
+        },
+        "invalid_rating": {
+            "zh": "{label}应为 0 到 {max} 的整数星级，收到 {value}",
+            "en": "{label} must be a whole number of stars from 0 to {max}, got {value}",
+        },
+    }
+)
+
+_THOUSANDS = re.compile(r"[,，_\s]")
+_CURRENCY = re.compile(r"^[¥￥$€£]|(元|人民币|RMB|CNY|USD|EUR)$", re.IGNORECASE)
+_MULTIPLIERS = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_INT64 = 2**63 - 1
+
+
+def number_text(text: str) -> Decimal:
+    """``1,234.50``, ``¥1234``, ``1.2万`` -> Decimal; raises InvalidOperation otherwise."""
+    cleaned = _THOUSANDS.sub("", text.strip())
+    cleaned = _CURRENCY.sub("", cleaned)
+    multiplier = Decimal(1)
+    if cleaned and cleaned[-1] in _MULTIPLIERS:
+        multiplier = _MULTIPLIERS[cleaned[-1]]
+        cleaned = cleaned[:-1]
+    if cleaned.startswith("(") and cleaned.endswith(")"):  # accounting negative: (1,234.00)
+        cleaned = "-" + cleaned[1:-1]
+    if not cleaned or not _NUMBER.fullmatch(cleaned):
+        raise InvalidOperation(text)
+    return Decimal(cleaned) * multiplier
+
+
+def compile_integer(low: int, high: int, code: str = "invalid_integer") -> Coercer:
+    """A coercer to ``int`` within ``[low, high]`` accepting 12, 12.0, "12", "1,200"."""
+
+    def run(value: Any) -> Any:
+        if type(value) is not int:
+            if isinstance(value, bool):
+                raise FieldValueError(code, value=value)
+            if (isinstance(value, float) and value.is_integer()) or (
+                isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
+            ):
+                value = int(value)
+            elif isinstance(value, str):
+                try:
+                    number = number_text(value)
+                except InvalidOperation:
+                    raise FieldValueError(code, value=value) from None
+                if number != number.to_integral_value():
+                    raise FieldValueError(code, value=value)
+                value = int(number)
+            elif isinstance(value, int):
+                value = int(value)
+            else:
+                raise FieldValueError(code, value=value)
+        if not low <= value <= high:
+            raise FieldValueError("out_of_range", min=low, max=high, value=value)
+        return value
+
+    return run
+
+
+def compile_decimal(precision: int, scale: int, low: Decimal | None, high: Decimal | None) -> Coercer:
+    """A coercer to an exact Decimal that refuses values the column cannot hold."""
+    quantum = Decimal(1).scaleb(-scale)
+    limit = Decimal(10) ** (precision - scale)
+
+    def run(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise FieldValueError("invalid_number", value=value)
+        try:
+            if isinstance(value, str):
+                try:
+                    number = Decimal(value)
+                except InvalidOperation:
+                    number = number_text(value)
+            elif isinstance(value, Decimal):
+                number = value
+            elif isinstance(value, int):
+                number = Decimal(value)
+            elif isinstance(value, float):
+                number = Decimal(repr(value))
+            else:
+                raise InvalidOperation
+        except InvalidOperation:
+            raise FieldValueError("invalid_number", value=value) from None
+        if not number.is_finite():
+            raise FieldValueError("invalid_number", value=value)
+        quantised = number.quantize(quantum)
+        if quantised != number or abs(quantised) >= limit:
+            raise FieldValueError("too_many_digits", precision=precision, scale=scale, value=value)
+        if (low is not None and quantised < low) or (high is not None and quantised > high):
+            raise FieldValueError("out_of_range", min=low, max=high, value=value)
+        return quantised
+
+    return run
+
+
+def _grouped(value: Decimal, scale: int) -> str:
+    return f"{value:,.{scale}f}"
+
+
+class IntegerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min: int | None = None
+    max: int | None = None
+
+
+@register_field_type
+class IntegerType(FieldType):
+    name = "integer"
+    label = Label(zh="整数", en="Integer")
+    dsl_type = "integer"
+    config_model = IntegerConfig
+    stores = "BIGINT"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return sa.BigInteger()
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        c = field.config
+        return compile_integer(
+            c.min if c.min is not None else -_INT64, c.max if c.max is not None else _INT64
+        )
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        schema: dict[str, Any] = {"type": "integer"}
+        if field.config.min is not None:
+            schema["minimum"] = field.config.min
+        if field.config.max is not None:
+            schema["maximum"] = field.config.max
+        return schema
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        return "" if value is None else f"{value:,}"
+
+
+class NumberConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    precision: int = Field(default=18, ge=1, le=38)
+    scale: int = Field(default=4, ge=0, le=18)
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+@register_field_type
+class NumberType(FieldType):
+    name = "number"
+    label = Label(zh="数字", en="Number")
+    dsl_type = "number"
+    config_model = NumberConfig
+    stores = "NUMERIC(precision, scale) (REAL on SQLite, exact Decimal in Python); JSON: string"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return ExactDecimal(field.config.precision, field.config.scale)
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        c = field.config
+        return compile_decimal(c.precision, c.scale, c.min, c.max)
+
+    def to_json(self, value: Any, field: FieldDef) -> Any:
+        return None if value is None else format(value, "f")
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        return "" if value is None else _grouped(value, field.config.scale)
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {
+            "type": ["string", "number"],
+            "format": "decimal",
+            "description": f"decimal({field.config.precision}, {field.config.scale}); "
+            "returned as a string so no digit is lost",
+        }
+
+
+CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "JP¥", "HKD": "HK$"}
+
+
+class CurrencyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    #: ISO 4217 code of every amount in this field: one currency per field keeps SUM meaningful.
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    precision: int = Field(default=18, ge=1, le=38)
+    scale: int = Field(default=2, ge=0, le=6)
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+@register_field_type
+class CurrencyType(NumberType):
+    """An amount in the field's currency.
+
+    The currency code is a setting of the field, not part of each value: the kernel maps one
+    field to one column, and one currency per column keeps sums, sorting and filters in SQL
+    meaningful. A value may still be sent as ``{"amount", "currency"}``; a different currency
+    is refused rather than silently mixed.
+    """
+
+    name = "currency"
+    label = Label(zh="金额", en="Currency")
+    config_model = CurrencyConfig
+    stores = "NUMERIC(precision, scale) amount; the ISO 4217 code is the field's `currency` setting (CNY)"
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        c = field.config
+        amount = compile_decimal(c.precision, c.scale, c.min, c.max)
+        code = c.currency
+
+        def run(value: Any) -> Any:
+            if isinstance(value, dict):
+                currency = value.get("currency", code)
+                if currency != code:
+                    raise FieldValueError("wrong_currency", expected=code, value=currency)
+                if "amount" not in value:
+                    raise FieldValueError("invalid_number", value=value)
+                value = value["amount"]
+            return amount(value)
+
+        return run
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        if value is None:
+            return ""
+        code = field.config.currency
+        sign = "-" if value < 0 else ""
+        return f"{sign}{CURRENCY_SYMBOLS.get(code, code + ' ')}{_grouped(abs(value), field.config.scale)}"
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {
+            "type": ["string", "number"],
+            "format": "decimal",
+            "description": f"amount in {field.config.currency}, decimal({field.config.precision}, "
+            f"{field.config.scale}); returned as a string",
+        }
+
+
+class PercentConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    #: Decimals of the stored fraction (6 keeps 12.3456 %).
+    scale: int = Field(default=6, ge=0, le=12)
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+@register_field_type
+class PercentType(FieldType):
+    """A fraction (0.125 is 12.5 %), so formulas can multiply by it directly.
+
+    JSON carries the fraction. Spreadsheet text is taken as people see it in a percent cell:
+    ``12.5%`` and ``12.5`` both mean 12.5 %.
+    """
+
+    name = "percent"
+    label = Label(zh="百分比", en="Percent")
+    dsl_type = "number"
+    config_model = PercentConfig
+    stores = "NUMERIC(18, scale): the fraction (0.125 = 12.5 %); JSON: string"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return ExactDecimal(18, field.config.scale)
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        c = field.config
+        fraction = compile_decimal(18, c.scale, c.min, c.max)
+
+        def run(value: Any) -> Any:
+            if isinstance(value, str) and value.strip().endswith("%"):
+                try:
+                    value = number_text(value.strip()[:-1]) / 100
+                except InvalidOperation:
+                    raise FieldValueError("invalid_number", value=value) from None
+            return fraction(value)
+
+        return run
+
+    def parse_text(self, text: str, field: FieldDef) -> Any:
+        text = text.strip().rstrip("%％").strip()
+        if not text:
+            return None
+        try:
+            points = number_text(text)
+        except InvalidOperation:
+            raise FieldValueError("invalid_number", value=text) from None
+        return self.coerce(points / 100, field)
+
+    def to_json(self, value: Any, field: FieldDef) -> Any:
+        return None if value is None else format(value, "f")
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        if value is None:
+            return ""
+        points = (value * 100).normalize()
+        return f"{points:f}%"
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {"type": ["string", "number"], "format": "decimal", "description": "fraction: 0.125 is 12.5 %"}
+
+
+class RatingConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max: int = Field(default=5, ge=1, le=10)
+
+
+@register_field_type
+class RatingType(FieldType):
+    name = "rating"
+    label = Label(zh="评分", en="Rating")
+    dsl_type = "integer"
+    config_model = RatingConfig
+    stores = "SMALLINT: stars from 0 to max (5)"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return sa.SmallInteger()
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        top = field.config.max
+        whole = compile_integer(0, top, "invalid_rating")
+
+        def run(value: Any) -> Any:
+            try:
+                return whole(value)
+            except FieldValueError:
+                raise FieldValueError("invalid_rating", max=top, value=value) from None
+
+        return run
+
+    def parse_text(self, text: str, field: FieldDef) -> Any:
+        text = text.strip()
+        if text and set(text) <= {"★", "☆"}:
+            return self.coerce(text.count("★"), field)
+        return super().parse_text(text, field)
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        return "" if value is None else "★" * value + "☆" * (field.config.max - value)
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 0, "maximum": field.config.max}

@@ -1,0 +1,131 @@
+"""Text: one line, many lines, and sanitised rich text (HTML)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+
+from form_engine.errors import FieldValueError
+from form_engine.field_types.base import Coercer, FieldType, register_field_type
+from form_engine.html_sanitiser import html_text, sanitise_html
+from form_engine.labels import Label
+
+if TYPE_CHECKING:
+    from form_engine.definitions import FieldDef
+
+
+class TextConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_length: int = Field(default=255, ge=1, le=10_000)
+    placeholder: Label | None = None
+
+
+@register_field_type
+class TextType(FieldType):
+    name = "text"
+    label = Label(zh="单行文本", en="Text")
+    config_model = TextConfig
+    stores = "VARCHAR(max_length), trimmed"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return sa.String(field.config.max_length)
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        max_length = field.config.max_length
+
+        def run(value: Any) -> Any:
+            if type(value) is not str:
+                if (isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)) or isinstance(
+                    value, str
+                ):
+                    value = str(value)
+                else:
+                    raise FieldValueError("invalid_text", value=value)
+            value = value.strip()
+            if len(value) > max_length:
+                raise FieldValueError("too_long", max=max_length, actual=len(value))
+            return value
+
+        return run
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return "type(v) is str and len(v) <= {n}", "v.strip()", {"n": field.config.max_length}
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {"type": "string", "maxLength": field.config.max_length}
+
+    def normalise(self, value: Any, field: FieldDef) -> Any:
+        """Case-folded, inner whitespace collapsed: `` ACME  Ltd `` matches ``acme ltd``."""
+        return None if value is None else " ".join(str(value).split()).casefold()
+
+
+class LongTextConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_length: int = Field(default=100_000, ge=1, le=10_000_000)
+    placeholder: Label | None = None
+
+
+@register_field_type
+class LongTextType(TextType):
+    name = "long_text"
+    label = Label(zh="多行文本", en="Long text")
+    config_model = LongTextConfig
+    indexable = False
+    stores = "TEXT (line breaks kept)"
+
+    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
+        return sa.Text()
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        max_length = field.config.max_length
+
+        def run(value: Any) -> Any:
+            if not isinstance(value, str):
+                raise FieldValueError("invalid_text", value=value)
+            if len(value) > max_length:
+                raise FieldValueError("too_long", max=max_length, actual=len(value))
+            return value
+
+        return run
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return "type(v) is str and len(v) <= {n}", "v", {"n": field.config.max_length}
+
+    def parse_text(self, text: str, field: FieldDef) -> Any:
+        return None if not text.strip() else self.coerce(text, field)
+
+
+@register_field_type
+class RichTextType(LongTextType):
+    name = "rich_text"
+    label = Label(zh="富文本", en="Rich text")
+    sortable = False
+    stores = "TEXT: HTML cleaned by an allow-list sanitiser (no scripts, styles or event attributes)"
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        max_length = field.config.max_length
+
+        def run(value: Any) -> Any:
+            if not isinstance(value, str):
+                raise FieldValueError("invalid_text", value=value)
+            clean = sanitise_html(value)
+            if len(clean) > max_length:
+                raise FieldValueError("too_long", max=max_length, actual=len(clean))
+            return clean
+
+        return run
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return None
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {"type": "string", "contentMediaType": "text/html", "maxLength": field.config.max_length}
+
+    def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
+        return "" if value is None else html_text(value)
+
+    def normalise(self, value: Any, field: FieldDef) -> Any:
+        return None if value is None else html_text(value).casefold()
