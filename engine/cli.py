@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,14 @@ from engine.plugins import create_plugin_manager
 from engine.settings import Settings
 
 
-def _platform() -> Platform:
+@contextmanager
+def _platform() -> Iterator[Platform]:
     platform = Platform(Settings())
-    platform.init_database()
-    return platform
+    try:
+        platform.init_database()
+        yield platform
+    finally:
+        platform.close()
 
 
 def _fail(exc: TangramError) -> None:
@@ -61,15 +67,15 @@ def serve(host: str | None, port: int | None) -> None:
 @cli.command()
 def init() -> None:
     """Create the database and the platform's tables (safe to run again)."""
-    platform = _platform()
-    click.echo(f"database ready: {platform.db.url.render_as_string(hide_password=True)}")
+    with _platform() as platform:
+        click.echo(f"database ready: {platform.db.url.render_as_string(hide_password=True)}")
 
 
 @cli.command()
 def migrate() -> None:
     """Bring the platform's own tables up to date with this version of Tangram."""
-    platform = _platform()
-    click.echo(f"platform tables are up to date on {platform.db.dialect.name}")
+    with _platform() as platform:
+        click.echo(f"platform tables are up to date on {platform.db.dialect.name}")
 
 
 @cli.group()
@@ -88,9 +94,8 @@ def app_import(file: Path) -> None:
             f"error: {file} is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}", err=True
         )
         sys.exit(1)
-    platform = _platform()
     try:
-        with platform.db.begin() as conn:
+        with _platform() as platform, platform.db.begin() as conn:
             package = metadata_store.import_app(conn, data, SYSTEM)
     except TangramError as exc:
         _fail(exc)
@@ -104,9 +109,8 @@ def app_import(file: Path) -> None:
 )
 def app_export(name: str, output: Path | None) -> None:
     """Export an app package as JSON."""
-    platform = _platform()
     try:
-        with platform.db.connect() as conn:
+        with _platform() as platform, platform.db.connect() as conn:
             document = metadata_store.load_app(conn, name).package.export()
     except TangramError as exc:
         _fail(exc)
@@ -121,8 +125,7 @@ def app_export(name: str, output: Path | None) -> None:
 @app.command("list")
 def app_list() -> None:
     """List the installed apps."""
-    platform = _platform()
-    with platform.db.connect() as conn:
+    with _platform() as platform, platform.db.connect() as conn:
         apps = metadata_store.list_apps(conn)
     if not apps:
         click.echo("no apps yet; import one with: tangram app import FILE")
@@ -144,9 +147,8 @@ def user() -> None:
 @click.option("--admin", is_flag=True, help="Make the user a platform administrator.")
 def user_create(username: str, password: str, admin: bool) -> None:
     """Create a user who can sign in with POST /api/auth/token."""
-    platform = _platform()
     try:
-        with platform.db.begin() as conn:
+        with _platform() as platform, platform.db.begin() as conn:
             user_id = users.create_user(conn, username, password, is_admin=admin)
     except TangramError as exc:
         _fail(exc)
@@ -157,10 +159,10 @@ def user_create(username: str, password: str, admin: bool) -> None:
 def worker() -> None:
     """Run due background jobs. PLACEHOLDER: no job kinds exist yet; timers and SLA
     escalations arrive with the flow engine. It starts, reports that, and exits."""
-    platform = _platform()
     kinds: dict[str, Any] = {}
-    for provided in platform.plugins.hook.tangram_jobs(platform=platform):
-        kinds.update(provided or {})
+    with _platform() as platform:
+        for provided in platform.plugins.hook.tangram_jobs(platform=platform):
+            kinds.update(provided or {})
     if not kinds:
         click.echo(
             "no job kinds are registered yet (the flow engine adds timers and SLA jobs); nothing to run"

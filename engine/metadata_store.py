@@ -38,8 +38,12 @@ def load_app(conn: sa.Connection, name: str) -> StoredApp:
     return StoredApp(AppPackage.model_validate(row.package), row.version)
 
 
+_VERSION_QUERY = sa.select(st.apps.c.version).where(st.apps.c.name == sa.bindparam("name"))
+
+
 def app_version(conn: sa.Connection, name: str) -> int | None:
-    return conn.execute(sa.select(st.apps.c.version).where(st.apps.c.name == name)).scalar()
+    """The current version of an app; runs before every record operation, so it is prebuilt."""
+    return conn.execute(_VERSION_QUERY, {"name": name}).scalar()
 
 
 def list_apps(conn: sa.Connection) -> list[dict[str, Any]]:

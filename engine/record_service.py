@@ -7,8 +7,7 @@ a stale version is refused, never silently merged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -59,11 +58,6 @@ class RecordService:
         self.db = platform.db
 
     # -- plumbing --------------------------------------------------------------------------
-    @contextmanager
-    def _transaction(self) -> Iterator[sa.Connection]:
-        with self.db.begin() as conn:
-            yield conn
-
     def _runtime(self, conn: sa.Connection, app: str, entity: str) -> tuple[AppRuntime, EntityRuntime]:
         runtime = self.platform.runtime(conn, app)
         return runtime, runtime.entity(entity)
@@ -163,6 +157,21 @@ class RecordService:
                         )
         return None
 
+    @staticmethod
+    def _insert(conn: sa.Connection, er: EntityRuntime, rows: list[Record]) -> list[int]:
+        """Insert rows and return their ids in order.
+
+        SQLite cannot batch ``INSERT ... RETURNING`` with a guaranteed order, but it has a single
+        writer: inside our transaction the new rowids are consecutive after the current maximum.
+        """
+        if conn.dialect.name != "sqlite":
+            return list(conn.execute(er.insert_returning_id, rows).scalars())
+        if len(rows) == 1:
+            return [conn.execute(er.table.insert(), rows[0]).inserted_primary_key[0]]
+        conn.execute(er.table.insert(), rows)
+        last = conn.execute(sa.select(sa.func.max(er.table.c.id))).scalar_one()
+        return list(range(last - len(rows) + 1, last + 1))
+
     def _publish(self, events: Iterable[RecordEvent]) -> None:
         for event in events:
             self.platform.publish(event)
@@ -177,7 +186,7 @@ class RecordService:
         """Create many records in one transaction: all of them, or none and every problem listed."""
         prefix = "" if _single else "/items"
         try:
-            with self._transaction() as conn:
+            with self.db.begin() as conn:
                 runtime, er = self._runtime(conn, app, entity)
                 self.platform.access.require(ctx, er, "create")
                 now = utcnow()
@@ -221,10 +230,7 @@ class RecordService:
                         problems=problems,
                     )
                 self._check_references(conn, runtime, er, rows, prefix)
-                result = conn.execute(
-                    er.table.insert().returning(er.table.c.id, sort_by_parameter_order=True), rows
-                )
-                for row, record_id in zip(rows, result.scalars(), strict=True):
+                for row, record_id in zip(rows, self._insert(conn, er, rows), strict=True):
                     row["id"] = record_id
                     row["deleted_at"] = None
         except sa.exc.IntegrityError:
@@ -232,7 +238,8 @@ class RecordService:
             if error is None:
                 raise
             raise error from None
-        records = [{"id": r["id"], **{c: r.get(c) for c in er.columns if c != "id"}} for r in rows]
+        columns = er.columns
+        records = [{c: r.get(c) for c in columns} for r in rows]
         self._publish(RecordCreated(app, entity, r["id"], r, ctx) for r in records)
         return records
 
@@ -248,7 +255,7 @@ class RecordService:
     ) -> Record:
         """Change some fields. With ``version``, refuse if the record moved on since then."""
         try:
-            with self._transaction() as conn:
+            with self.db.begin() as conn:
                 runtime, er = self._runtime(conn, app, entity)
                 self.platform.access.require(ctx, er, "update")
                 old = self._visible_row(ctx, conn, er, record_id, "update", lock=True)
@@ -315,7 +322,7 @@ class RecordService:
         self, ctx: Context, app: str, entity: str, record_id: int, *, deleted: bool, version: int | None
     ) -> Record:
         try:
-            with self._transaction() as conn:
+            with self.db.begin() as conn:
                 _runtime, er = self._runtime(conn, app, entity)
                 self.platform.access.require(ctx, er, "delete")
                 old = self._visible_row(ctx, conn, er, record_id, "delete", lock=True)
@@ -354,7 +361,7 @@ class RecordService:
 
     def purge(self, ctx: Context, app: str, entity: str, record_id: int) -> None:
         """Delete a trashed record for good, with its history."""
-        with self._transaction() as conn:
+        with self.db.begin() as conn:
             _runtime, er = self._runtime(conn, app, entity)
             self.platform.access.require(ctx, er, "delete")
             old = self._visible_row(ctx, conn, er, record_id, "delete")

@@ -6,6 +6,7 @@ process) by the version number it reads at the start of each operation.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,10 @@ class EntityRuntime:
             convert = serialisers.get(key)
             out[key] = value if convert is None or value is None else convert(value)
         return out
+
+    @functools.cached_property
+    def insert_returning_id(self) -> sa.Insert:
+        return self.table.insert().returning(self.table.c.id, sort_by_parameter_order=True)
 
     def value_json(self, name: str, value: Any) -> Any:
         convert = self.serialisers.get(name)
