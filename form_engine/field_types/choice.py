@@ -196,10 +196,16 @@ class MultiSelectType(FieldType):
                     value = list(value)
                 else:
                     raise FieldValueError("invalid_list", value=value)
+            last = -1
+            in_order = True
             for item in value:
-                if type(item) is not str or item not in order:
+                position = order.get(item) if type(item) is str else None
+                if position is None:
                     raise FieldValueError("invalid_option", value=item, choices=choices)
-            items = sorted(_distinct(value), key=order.__getitem__)
+                if position <= last:
+                    in_order = False
+                last = position
+            items = value[:] if in_order else sorted(_distinct(value), key=order.__getitem__)
             if max_items is not None and len(items) > max_items:
                 raise FieldValueError("too_many_items", max=max_items, actual=len(items))
             return items

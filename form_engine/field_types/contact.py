@@ -41,6 +41,14 @@ _EMAIL = re.compile(
 )
 
 
+#: Addresses already in stored form (domain lower-case): the validator accepts them inline.
+_CANONICAL_EMAIL = re.compile(
+    r"(?=[^@]{1,64}@)[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+#: E.164 numbers already in stored form.
+_CANONICAL_PHONE = re.compile(r"\+86(?:1[3-9]\d{9}|(?:10|2\d)\d{8}|[3-9]\d{9,10})|\+(?!86)[1-9]\d{7,14}")
+
+
 def compile_email() -> Coercer:
     def run(value: Any) -> Any:
         if not isinstance(value, str):
@@ -67,6 +75,13 @@ class EmailType(FieldType):
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
         return compile_email()
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return (
+            "type(v) is str and len(v) <= 254 and {m}(v) is not None",
+            "v",
+            {"m": _CANONICAL_EMAIL.fullmatch},
+        )
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "string", "format": "email", "maxLength": 254}
@@ -152,6 +167,9 @@ class PhoneType(FieldType):
             return number
 
         return run
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return "type(v) is str and {m}(v) is not None", "v", {"m": _CANONICAL_PHONE.fullmatch}
 
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
         if value is None:

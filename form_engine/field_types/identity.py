@@ -102,7 +102,7 @@ def parse_resident_id(value: Any, today: date | None = None) -> str:
         born = birth_date(number)
     except ValueError:
         born = None
-    if born is None or born < date(1890, 1, 1) or born > (today or date.today()):
+    if born is None or born < date(1850, 1, 1) or born > (today or date.today()):
         raise FieldValueError("resident_id_birth_date", birth=number[6:14], value=value)
     if check_character(number[:17]) != number[17]:
         raise FieldValueError("resident_id_checksum", value=value)

@@ -84,33 +84,41 @@ def compile_integer(low: int, high: int, code: str = "invalid_integer") -> Coerc
 
 
 def compile_decimal(precision: int, scale: int, low: Decimal | None, high: Decimal | None) -> Coercer:
-    """A coercer to an exact Decimal that refuses values the column cannot hold."""
+    """A coercer to an exact Decimal that refuses values the column cannot hold.
+
+    Plain decimal strings and ints (what JSON clients send) take the short path; spreadsheet
+    text (``1,234.50``, ``¥1234``, ``1.2万``) falls back to ``number_text``.
+    """
     quantum = Decimal(1).scaleb(-scale)
-    limit = Decimal(10) ** (precision - scale)
+    integer_digits = precision - scale
 
     def run(value: Any) -> Any:
-        if isinstance(value, bool):
-            raise FieldValueError("invalid_number", value=value)
+        kind = type(value)
         try:
-            if isinstance(value, str):
+            if kind is str:
                 try:
                     number = Decimal(value)
                 except InvalidOperation:
                     number = number_text(value)
+            elif kind is int:
+                number = Decimal(value)
+            elif kind is float:
+                number = Decimal(repr(value))
             elif isinstance(value, Decimal):
                 number = value
-            elif isinstance(value, int):
-                number = Decimal(value)
-            elif isinstance(value, float):
-                number = Decimal(repr(value))
+            elif isinstance(value, int) and not isinstance(value, bool):
+                number = Decimal(int(value))
             else:
                 raise InvalidOperation
         except InvalidOperation:
             raise FieldValueError("invalid_number", value=value) from None
         if not number.is_finite():
             raise FieldValueError("invalid_number", value=value)
-        quantised = number.quantize(quantum)
-        if quantised != number or abs(quantised) >= limit:
+        try:
+            quantised = number.quantize(quantum)
+        except InvalidOperation:
+            raise FieldValueError("too_many_digits", precision=precision, scale=scale, value=value) from None
+        if quantised != number or (quantised and quantised.adjusted() >= integer_digits):
             raise FieldValueError("too_many_digits", precision=precision, scale=scale, value=value)
         if (low is not None and quantised < low) or (high is not None and quantised > high):
             raise FieldValueError("out_of_range", min=low, max=high, value=value)
@@ -145,6 +153,12 @@ class IntegerType(FieldType):
         return compile_integer(
             c.min if c.min is not None else -_INT64, c.max if c.max is not None else _INT64
         )
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        c = field.config
+        low = c.min if c.min is not None else -_INT64
+        high = c.max if c.max is not None else _INT64
+        return "type(v) is int and {lo} <= v <= {hi}", "v", {"lo": low, "hi": high}
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "integer"}
@@ -287,7 +301,7 @@ class PercentType(FieldType):
         fraction = compile_decimal(18, c.scale, c.min, c.max)
 
         def run(value: Any) -> Any:
-            if isinstance(value, str) and value.strip().endswith("%"):
+            if type(value) is str and value[-1:] in ("%", " ") and value.strip().endswith("%"):
                 try:
                     value = number_text(value.strip()[:-1]) / 100
                 except InvalidOperation:
@@ -346,6 +360,9 @@ class RatingType(FieldType):
                 raise FieldValueError("invalid_rating", max=top, value=value) from None
 
         return run
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return "type(v) is int and 0 <= v <= {top}", "v", {"top": field.config.max}
 
     def parse_text(self, text: str, field: FieldDef) -> Any:
         text = text.strip()

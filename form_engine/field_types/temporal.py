@@ -38,12 +38,11 @@ _DATETIME_TEXT = re.compile(
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
 _TIME_TEXT = re.compile(r"^(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?$")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def parse_date(value: Any) -> date:
     """A date from ``date``, ``2026-11-22``, ``2026/11/22``, ``2026.11.22`` or ``2026年11月22日``."""
-    if type(value) is str and len(value) == 10 and _ISO_DATE.fullmatch(value):
+    if type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
             return date.fromisoformat(value)
         except ValueError:
