@@ -293,7 +293,7 @@ class EntityRuntime:
             for name in hidden:
                 if name in values and name in data:
                     restored = (old or {}).get(name, self._literal_defaults.get(name) if creating else None)
-                    if restored is None and not creating:
+                    if restored is None:
                         values.pop(name)
                     else:
                         values[name] = restored
