@@ -72,13 +72,13 @@ def add_messages(templates: Mapping[str, Mapping[str, str]]) -> None:
 
 
 def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
-    """Fill the template for ``code`` in ``locale``; unknown codes fall back to the code."""
-    templates = MESSAGES.get(code)
+    """Fill the template for ``code`` in ``locale``; own ``zh``/``en`` params take precedence."""
+    if "zh" in params and "en" in params:  # a message written for this one problem
+        templates = {"zh": str(params["zh"]), "en": str(params["en"])}
+    else:
+        templates = MESSAGES.get(code)
     if templates is None:
-        if "zh" in params and "en" in params:
-            templates = {"zh": str(params["zh"]), "en": str(params["en"])}
-        else:
-            return f"{code}: {dict(params)}"
+        return f"{code}: {dict(params)}"
     template = templates["zh" if locale.startswith("zh") else "en"]
     try:
         return template.format(**params)

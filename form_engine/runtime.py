@@ -9,7 +9,7 @@ conditions, computes formulas and runs the validation rules, and reports every p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
@@ -50,6 +50,9 @@ add_messages(
 )
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+#: ``loader(lookup field name, id) -> referenced record`` (the rule engine's loader contract).
+Loader = Callable[[str, Any], Mapping[str, Any] | None]
 
 
 class ValidatedValues(dict[str, Any]):
@@ -217,7 +220,7 @@ class EntityRuntime:
         form: str | None = None,
         locale: str = "en",
         now: datetime | None = None,
-        loader: rule_engine.runtime.Loader | None = None,
+        loader: Loader | None = None,
         on_hidden: Literal["drop", "refuse"] = "drop",
     ) -> ValidatedValues:
         """The values to write, or ``RecordInvalid`` listing every problem (in ``locale``).

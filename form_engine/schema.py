@@ -33,7 +33,7 @@ def record_schema(entity: EntityDef, mode: Literal["read", "create", "update"] =
     required: list[str] = []
     for f in entity.fields:
         ft = f.field_type
-        if mode != "read" and (not ft.writable or ft.storage != "column"):
+        if mode != "read" and not ft.writable:
             continue
         schema = ft.json_schema(f)
         schema = {**schema, "title": f.label.en, "x-label": {"zh": f.label.zh, "en": f.label.en}}
