@@ -131,6 +131,8 @@ class SqlBuilder:
         if node.op == "+" and self.type_of(node) == "text":
             return a.concat(b)
         if node.op == "/":
+            if isinstance(node.right, Literal) and node.right.value != 0:
+                return d.ToReal(a) / b
             return d.ToReal(a) / sa.func.nullif(b, 0)
         if node.op == "%":
             return a % sa.func.nullif(b, 0)

@@ -246,7 +246,15 @@ def test_any_text_compiles_or_raises_rule_error(text: str) -> None:
         assert exc.code and exc.line >= 0 and exc.column >= 0
         return
     expr.evaluate({"a": 1, "b": "x", "金额": 2.5}, now=NOW)
-    expr.to_sql({"a": sa.column("a"), "b": sa.column("b"), "金额": sa.column("m"), "x.y": sa.column("xy")})
+    expr.to_sql(
+        {
+            "a": sa.column("a"),
+            "b": sa.column("b"),
+            "金额": sa.column("m"),
+            "x.y": sa.column("xy"),
+            "x": sa.column("x"),
+        }
+    )
 
 
 def test_aware_datetimes_compare_as_instants() -> None:

@@ -1,0 +1,239 @@
+"""Benchmark of the rule DSL: compiled ``matches`` vs hand-written lambdas, PyPI ``rule-engine``,
+``zen-engine``, and ``to_sql`` vs hand-written SQL on SQLite. Prints rates and every ratio.
+
+Run: ``.venv/bin/python bench/rules.py [records]`` from the repository root.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import sqlalchemy as sa
+import zen
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import rule_engine
+
+NOW = datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
+FIELDS = {
+    "amount": "number",
+    "grade": "text",
+    "region": "text",
+    "stage": "text",
+    "close_date": "date",
+    "email": "text",
+    "tags": "list",
+}
+
+
+def pypi_rule_engine() -> ModuleType:
+    """The PyPI ``rule-engine`` package, which shares our package's import name."""
+    for entry in sys.path:
+        init = Path(entry) / "rule_engine" / "__init__.py"
+        if init.exists() and "site-packages" in str(init):
+            spec = importlib.util.spec_from_file_location(
+                "pypi_rule_engine", init, submodule_search_locations=[str(init.parent)]
+            )
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            sys.modules["pypi_rule_engine"] = module
+            spec.loader.exec_module(module)
+            return module
+    raise RuntimeError("the PyPI rule-engine package is not installed")
+
+
+def make_records(count: int) -> list[dict[str, Any]]:
+    rnd = random.Random(7)
+
+    def maybe(value: Any, nulls: float = 0.1) -> Any:
+        return None if rnd.random() < nulls else value
+
+    regions = ["华东", "华南", "华北", "西南", "东北"]
+    return [
+        {
+            "amount": maybe(Decimal(rnd.randrange(0, 100_000_000)) / 100),
+            "grade": maybe(rnd.choice("ABCD")),
+            "region": maybe(rnd.choice(regions)),
+            "stage": maybe(rnd.choice(["lead", "qualified", "proposal", "won", "lost"])),
+            "close_date": maybe(date(2023, 1, 1) + timedelta(days=rnd.randrange(0, 730))),
+            "email": maybe(f"user{rnd.randrange(1000)}@{rnd.choice(['Example.com', 'x.cn'])}", 0.2),
+            "tags": maybe(rnd.sample(["vip", "partner", "new", "churn-risk"], rnd.randrange(4))),
+        }
+        for _ in range(count)
+    ]
+
+
+def _nn(*values: Any) -> bool:
+    return all(v is not None for v in values)
+
+
+D1, D2 = date(2024, 1, 1), date(2024, 4, 1)
+CASES: list[dict[str, Any]] = [
+    {
+        "name": "comparison pair",
+        "dsl": "amount > 500000 and grade == 'A'",
+        "lambda": lambda r: (a := r["amount"]) is not None and a > 500000 and r["grade"] == "A",
+        "rule_engine": "amount != null and amount > 500000 and grade == 'A'",
+        "zen": 'amount != null and amount > 500000 and grade == "A"',
+        "sql": "amount > 500000 AND grade = 'A'",
+    },
+    {
+        "name": "list membership + text inequality",
+        "dsl": "region in ['华东', '华南'] and stage != 'lost'",
+        "lambda": lambda r: r["region"] in {"华东", "华南"} and (s := r["stage"]) is not None and s != "lost",
+        "rule_engine": "region in ['华东', '华南'] and stage != null and stage != 'lost'",
+        "zen": 'region in ["华东", "华南"] and stage != null and stage != "lost"',
+        "sql": "region IN ('华东', '华南') AND stage != 'lost'",
+    },
+    {
+        "name": "date window",
+        "dsl": "close_date >= date('2024-01-01') and close_date < date('2024-04-01')",
+        "lambda": lambda r: (d := r["close_date"]) is not None and D1 <= d < D2,
+        "rule_engine": "close_date != null and close_date >= d'2024-01-01' and close_date < d'2024-04-01'",
+        "zen": 'close_date != null and date(close_date) >= date("2024-01-01") '
+        'and date(close_date) < date("2024-04-01")',
+        "sql": "close_date >= '2024-01-01' AND close_date < '2024-04-01'",
+    },
+    {
+        "name": "string functions + null check",
+        "dsl": "email is not null and ends_with(lower(email), '@example.com')",
+        "lambda": lambda r: (e := r["email"]) is not None and e.lower().endswith("@example.com"),
+        "rule_engine": "email != null and email.as_lower.ends_with('@example.com')",
+        "zen": 'email != null and endsWith(lower(email), "@example.com")',
+        "sql": "email IS NOT NULL AND lower(email) LIKE '%@example.com'",
+    },
+    {
+        "name": "arithmetic with a list field",
+        "dsl": "amount / 1000 + len(tags) * 10 > 300",
+        "lambda": lambda r: (
+            (a := r["amount"]) is not None and (t := r["tags"]) is not None and a / 1000 + len(t) * 10 > 300
+        ),
+        "rule_engine": "amount != null and tags != null and amount / 1000 + tags.length * 10 > 300",
+        "zen": "amount != null and tags != null and amount / 1000 + len(tags) * 10 > 300",
+        "sql": "amount / 1000.0 + json_array_length(tags) * 10 > 300",
+    },
+]
+
+
+def rate(fn: Callable[[Any], Any], records: Sequence[Any], repeat: int = 3) -> float:
+    """Best evaluations per second over ``repeat`` passes."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for record in records:
+            fn(record)
+        best = min(best, time.perf_counter() - started)
+    return len(records) / best
+
+
+def sql_time(conn: sa.Connection, query: Any, repeat: int = 5) -> tuple[float, int]:
+    best, count = float("inf"), 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        count = conn.execute(query).scalar_one()
+        best = min(best, time.perf_counter() - started)
+    return best, count
+
+
+def main(count: int = 100_000) -> None:
+    records = make_records(count)
+    subset = records[: max(count // 20, 1000)]
+    zen_records = [
+        {
+            k: (float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, date) else v)
+            for k, v in r.items()
+        }
+        for r in subset
+    ]
+    pypi = pypi_rule_engine()
+    re_context = pypi.Context(default_value=None)
+    re_records = [
+        {
+            **r,
+            "close_date": datetime(r["close_date"].year, r["close_date"].month, r["close_date"].day)
+            if r["close_date"]
+            else None,
+        }
+        for r in subset
+    ]
+
+    engine = sa.create_engine("sqlite://")
+    sa.event.listen(engine, "connect", lambda c, _: rule_engine.install_sqlite_functions(c))
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "deals",
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("amount", sa.Numeric(18, 4)),
+        sa.Column("grade", sa.String(255)),
+        sa.Column("region", sa.String(255)),
+        sa.Column("stage", sa.String(255)),
+        sa.Column("close_date", sa.Date),
+        sa.Column("email", sa.String(255)),
+        sa.Column("tags", sa.JSON(none_as_null=True)),
+    )
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), records)
+
+    print(
+        f"{count:,} records ({len(subset):,} for rule-engine and zen-engine); rates in "
+        "evaluations/s, ratios = ours / theirs"
+    )
+    header = (
+        f"{'expression':36} {'matches':>10} {'lambda':>10} {'x lambda':>9} {'zen':>9} "
+        f"{'x zen':>7} {'rule-eng':>9} {'x r-e':>7} {'sql ms':>7} {'hand ms':>7} "
+        f"{'sql/hand':>8} {'agree':>5}"
+    )
+    print(header)
+    with engine.connect() as conn:
+        for case in CASES:
+            expr = rule_engine.compile(case["dsl"], FIELDS)
+            matches = expr.matches
+            ceiling = rate(case["lambda"], records)
+            ours = rate(matches, records)
+            ceiling = max(ceiling, rate(case["lambda"], records))
+            zen_expr = zen.compile_expression(case["zen"])
+            zen_rate = rate(zen_expr.evaluate, zen_records, repeat=1)
+            re_rule = pypi.Rule(case["rule_engine"], context=re_context)
+            re_rate = rate(re_rule.matches, re_records, repeat=1)
+            hand = sa.select(sa.func.count()).select_from(table).where(sa.text(case["sql"]))
+            ours_q = sa.select(sa.func.count()).where(expr.to_sql(table.c, now=NOW))
+            hand_sql, n_hand = sql_time(conn, hand)
+            ours_sql, n_ours = sql_time(conn, ours_q)
+            hand_sql = min(hand_sql, sql_time(conn, hand)[0])
+            py_count = sum(1 for r in records if matches(r))
+            lam_count = sum(1 for r in records if case["lambda"](r))
+            agree = py_count == lam_count == n_ours
+            print(
+                f"{case['name']:36} {ours:10,.0f} {ceiling:10,.0f} {ours / ceiling:9.2f} "
+                f"{zen_rate:9,.0f} {ours / zen_rate:7.1f} {re_rate:9,.0f} {ours / re_rate:7.0f} "
+                f"{ours_sql * 1000:7.1f} {hand_sql * 1000:7.1f} {ours_sql / hand_sql:8.2f} "
+                f"{'yes' if agree else f'NO {py_count}/{lam_count}/{n_ours}/{n_hand}':>5}"
+            )
+
+    texts = [f"amount > {i} and grade == 'A' and region in ['华东', '华南']" for i in range(300)]
+    started = time.perf_counter()
+    for text in texts:
+        rule_engine.compile(text, FIELDS)
+    fresh = (time.perf_counter() - started) / len(texts)
+    started = time.perf_counter()
+    for text in texts:
+        rule_engine.compile(text, FIELDS)
+    cached = (time.perf_counter() - started) / len(texts)
+    print(f"compile: first time {fresh * 1000:.3f} ms, cached {cached * 1000:.4f} ms per rule")
+
+
+if __name__ == "__main__":
+    _ = sqlite3  # the SQLite driver in use; imported to fail early if missing
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
