@@ -15,6 +15,7 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.errors import InvalidPackage
+from engine.role_definitions import RoleDef, role_problems, roles_json_schema
 from form_engine import (
     IDENTIFIER,
     EntityDef,
@@ -37,6 +38,11 @@ class AppPackage(BaseModel):
     label: Label
     description: Label | None = None
     entities: list[EntityDef] = Field(default_factory=list)
+    #: Who may do what; an app without roles is open to every signed-in user.
+    roles: list[RoleDef] = Field(default_factory=list)
+
+    def role(self, name: str) -> RoleDef | None:
+        return next((r for r in self.roles if r.name == name), None)
 
     def entity(self, name: str) -> EntityDef:
         for e in self.entities:
@@ -133,6 +139,7 @@ def package_json_schema() -> dict[str, Any]:
         },
         "required": ["name", "label"],
     }
+    defs.update(roles_json_schema())
     opaque_list = {"type": "array", "items": {"type": "object"}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -144,7 +151,7 @@ def package_json_schema() -> dict[str, Any]:
             "label": _label_schema(),
             "description": _label_schema(),
             "entities": {"type": "array", "items": {"$ref": "#/$defs/Entity"}},
-            "roles": opaque_list,
+            "roles": {"type": "array", "items": {"$ref": "#/$defs/Role"}},
             "rules": opaque_list,
             "flows": opaque_list,
             "reports": opaque_list,
@@ -235,7 +242,7 @@ def parse_package(data: Any) -> AppPackage:
     except ValidationError as exc:
         problems = pydantic_problems(exc)
     else:
-        problems = _reference_problems(package)
+        problems = _reference_problems(package) + role_problems(package.roles, package.entities)
     if problems:
         raise InvalidPackage(
             f"the app package has {len(problems)} problem(s)",

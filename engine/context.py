@@ -13,6 +13,12 @@ class Principal:
     username: str
     is_admin: bool = False
     department_id: int | None = None
+    #: ``(app, role)`` pairs, read when the caller authenticates: a role change applies from the
+    #: next request on, and no enforcement step needs a database round trip to know it.
+    roles: frozenset[tuple[str, str]] = frozenset()
+
+    def roles_in(self, app: str) -> frozenset[str]:
+        return frozenset(role for role_app, role in self.roles if role_app == app)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pluggy
 import sqlalchemy as sa
 
 from engine import metadata_store
-from engine.access import AccessPolicy, OpenAccess
+from engine.access import AccessPolicy, RoleAccess
 from engine.actions import ActionRegistry
 from engine.database import create_database_engine, create_system_tables
 from engine.events import EventBus, RecordEvent
@@ -37,7 +37,7 @@ class Platform:
         self.db: sa.Engine = create_database_engine(self.settings.resolved_database_url())
         self.events = EventBus()
         self.actions = ActionRegistry()
-        self.access: AccessPolicy = access or OpenAccess()
+        self.access: AccessPolicy = access or RoleAccess(self.cached_runtime, self.db)
         self._runtimes = RuntimeCache()
         self.plugins: pluggy.PluginManager = create_plugin_manager(
             plugins, load_entry_points=load_entry_points

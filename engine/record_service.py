@@ -208,7 +208,7 @@ class RecordService:
                         continue
                     owner = data.get("owner", actor)
                     values = {k: v for k, v in data.items() if k != "owner"}
-                    self.platform.access.check_write(ctx, er, values, "create")
+                    self.platform.access.check_write(ctx, er, data, "create")
                     try:
                         row = validate(values)
                     except RecordInvalid as exc:
@@ -265,7 +265,7 @@ class RecordService:
                     raise self._stale(er, record_id, version, old["version"])
                 owner = data.get("owner") if "owner" in data else None
                 values = {k: v for k, v in data.items() if k != "owner"}
-                self.platform.access.check_write(ctx, er, values, "update")
+                self.platform.access.check_write(ctx, er, data, "update")
                 try:
                     changed = er.validator.validate(values, partial=True)
                 except RecordInvalid as exc:
@@ -462,11 +462,14 @@ class RecordService:
             row = self._visible_row(ctx, conn, er, record_id, "read")
             entries = history.read(conn, app, entity, record_id)
         out = [{"op": "create", "at": row["created_at"], "actor": row["created_by"], "changes": None}]
-        out += [{"op": e.op, "at": e.at, "actor": e.actor, "changes": e.changes} for e in entries]
+        shown = self.platform.access.present_changes
+        out += [
+            {"op": e.op, "at": e.at, "actor": e.actor, "changes": shown(ctx, er, e.changes)} for e in entries
+        ]
         return out
 
     def to_json(self, ctx: Context, app: str, entity: str, records: list[Record]) -> list[dict[str, Any]]:
         """Records as JSON, with the caller's field rules (hidden, masked) applied."""
         er = self.platform.cached_runtime(app).entity(entity)
         access = self.platform.access
-        return [er.to_json(access.present(ctx, er, r)) for r in records]
+        return [access.present(ctx, er, er.to_json(r)) for r in records]

@@ -1,4 +1,5 @@
-"""The platform's own tables (``tg_*``): apps and their versions, users, history, jobs."""
+"""The platform's own tables (``tg_*``): apps and their versions, users, access control, audit,
+history, jobs."""
 
 from __future__ import annotations
 
@@ -106,4 +107,63 @@ jobs = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("locked_by", sa.String(100)),
     sa.Column("locked_at", UTCDateTime),
+)
+
+departments = sa.Table(
+    "tg_departments",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("parent_id", sa.BigInteger, index=True),
+    sa.Column("head_id", sa.BigInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+role_assignments = sa.Table(
+    "tg_role_assignments",
+    metadata,
+    sa.Column("app", sa.String(30), primary_key=True),
+    sa.Column("user_id", sa.BigInteger, primary_key=True),
+    sa.Column("role", sa.String(50), primary_key=True),
+    sa.Column("assigned_at", UTCDateTime, nullable=False),
+    sa.Column("assigned_by", sa.BigInteger),
+    sa.Index("ix_tg_role_assignments_user", "user_id"),
+)
+
+shares = sa.Table(
+    "tg_shares",
+    metadata,
+    _id(),
+    sa.Column("app", sa.String(30), nullable=False),
+    sa.Column("entity", sa.String(30), nullable=False),
+    sa.Column("record_id", sa.BigInteger, nullable=False),
+    sa.Column("user_id", sa.BigInteger),
+    sa.Column("department_id", sa.BigInteger),
+    sa.Column("access", sa.String(10), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.BigInteger),
+    sa.Index("ix_tg_shares_record", "app", "entity", "record_id"),
+)
+
+audit = sa.Table(
+    "tg_audit",
+    metadata,
+    _id(),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("event", sa.String(50), nullable=False, index=True),
+    sa.Column("actor", sa.BigInteger, index=True),
+    sa.Column("username", sa.String(100)),
+    sa.Column("app", sa.String(30)),
+    sa.Column("target", sa.String(200)),
+    sa.Column("ip", sa.String(100)),
+    sa.Column("details", json_column()),
+)
+
+login_failures = sa.Table(
+    "tg_login_failures",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("window_start", UTCDateTime, nullable=False),
+    sa.Column("locked_until", UTCDateTime),
 )

@@ -1,4 +1,4 @@
-"""The single enforcement point for who may do what to which records.
+"""The contract of the single enforcement point for who may do what to which records.
 
 Every record path (HTTP, imports, other engines) asks this object; it answers with SQL (so
 lists, counts and reports see the same rows) and with field rules applied to every output.
@@ -6,12 +6,15 @@ lists, counts and reports see the same rows) and with field rules applied to eve
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import sqlalchemy as sa
 
 from engine.context import Context
-from engine.runtime import EntityRuntime
+
+if TYPE_CHECKING:
+    from engine.runtime import EntityRuntime
 
 Operation = Literal["create", "read", "update", "delete", "export", "import"]
 
@@ -23,15 +26,19 @@ class AccessPolicy(Protocol):
     def row_filter(self, ctx: Context, conn: sa.Connection, er: EntityRuntime, op: Operation) -> Any:
         """A WHERE clause selecting the rows ``ctx`` may ``op``, or None for all rows."""
 
-    def check_write(self, ctx: Context, er: EntityRuntime, data: dict[str, Any], op: Operation) -> None:
-        """Refuse values for fields the caller may not write (hidden or read-only)."""
+    def check_write(self, ctx: Context, er: EntityRuntime, data: Mapping[str, Any], op: Operation) -> None:
+        """Refuse values for fields the caller may not write (hidden or read-only), ``owner``
+        included."""
 
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
-        """The record as ``ctx`` may see it: hidden fields removed, masked fields masked."""
+        """The record (as JSON) as ``ctx`` may see it: hidden fields removed, masked masked."""
+
+    def present_changes(self, ctx: Context, er: EntityRuntime, changes: Any) -> Any:
+        """A history entry's ``{field: [old, new]}`` under the same field rules as ``present``."""
 
 
 class OpenAccess:
-    """Every authenticated caller may do everything with records (the default until roles)."""
+    """Every authenticated caller may do everything with records (embedding, tools, tests)."""
 
     def require(self, ctx: Context, er: EntityRuntime, op: Operation) -> None:
         return None
@@ -39,8 +46,11 @@ class OpenAccess:
     def row_filter(self, ctx: Context, conn: sa.Connection, er: EntityRuntime, op: Operation) -> Any:
         return None
 
-    def check_write(self, ctx: Context, er: EntityRuntime, data: dict[str, Any], op: Operation) -> None:
+    def check_write(self, ctx: Context, er: EntityRuntime, data: Mapping[str, Any], op: Operation) -> None:
         return None
 
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
         return record
+
+    def present_changes(self, ctx: Context, er: EntityRuntime, changes: Any) -> Any:
+        return changes

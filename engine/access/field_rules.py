@@ -1,0 +1,107 @@
+"""Field rules of several roles merged into one plan: what to hide, mask, and refuse to write.
+
+A field is restricted only if every role that grants access to the entity restricts it: roles
+add up, so giving someone a second role never takes a field away from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.access.masking import mask
+from engine.errors import Forbidden
+from engine.role_definitions import OWNER_FIELD, EntityPermissions
+from form_engine import Problem
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    hidden: frozenset[str] = frozenset()
+    readonly: frozenset[str] = frozenset()
+    #: field -> mask kind
+    masked: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_open(self) -> bool:
+        return not (self.hidden or self.readonly or self.masked)
+
+    def present(self, record: dict[str, Any]) -> dict[str, Any]:
+        if self.is_open:
+            return record
+        out = {k: v for k, v in record.items() if k not in self.hidden}
+        for name, kind in self.masked.items():
+            if name in out:
+                out[name] = mask(kind, out[name])
+        return out
+
+    def present_changes(self, changes: Any) -> Any:
+        if self.is_open or not isinstance(changes, dict):
+            return changes
+        out = {}
+        for name, pair in changes.items():
+            if name in self.hidden:
+                continue
+            kind = self.masked.get(name)
+            out[name] = [mask(kind, v) for v in pair] if kind and isinstance(pair, list) else pair
+        return out
+
+    def refused(self, data: Mapping[str, Any], op: str, user_id: int | None) -> list[Problem]:
+        problems = []
+        for name in data:
+            if name in self.hidden:
+                why = ("field_hidden", "is hidden from you", "对您隐藏")
+            elif name in self.readonly:
+                if name == OWNER_FIELD and op == "create" and data[name] in (None, user_id):
+                    continue
+                why = ("field_read_only", "is read-only for you", "对您只读")
+            elif name in self.masked and op != "create":
+                why = ("field_masked", "is masked for you and cannot be changed", "对您脱敏显示，不能修改")
+            else:
+                continue
+            problems.append(
+                Problem(
+                    why[0],
+                    field=name,
+                    pointer=f"/{name}",
+                    params={"en": f"field {name!r} {why[1]}", "zh": f"字段 {name} {why[2]}"},
+                )
+            )
+        return problems
+
+    def check_write(self, data: Mapping[str, Any], op: str, user_id: int | None) -> None:
+        problems = self.refused(data, op, user_id)
+        if problems:
+            names = ", ".join(p.field or "" for p in problems)
+            raise Forbidden(
+                f"you may not write {names}",
+                f"您不能写入字段 {names}",
+                problems=problems,
+                details={"fields": [p.field for p in problems]},
+            )
+
+
+OPEN = FieldPlan()
+
+
+def merge(permissions: Iterable[EntityPermissions]) -> FieldPlan:
+    """One plan from the entity permissions of each of the caller's roles."""
+    perms = list(permissions)
+    if not perms:
+        return OPEN
+    names = set().union(*(p.fields for p in perms))
+    hidden, readonly, masked = set(), set(), {}
+    for name in names:
+        rules = [p.fields.get(name) for p in perms]
+        if any(r is None for r in rules):
+            continue  # some role leaves the field open
+        accesses = {r.access for r in rules if r is not None}
+        if accesses == {"hidden"}:
+            hidden.add(name)
+        elif "readonly" in accesses:
+            readonly.add(name)  # some role shows it plainly: readable, still not writable
+        else:
+            first = next(r for r in rules if r is not None and r.access == "masked")
+            masked[name] = first.mask
+    return FieldPlan(frozenset(hidden), frozenset(readonly), masked)

@@ -1,0 +1,173 @@
+"""Role-based access: the policy the platform enforces by default.
+
+Who gets what:
+
+- the system itself (a context without a user: jobs, migrations) and platform administrators
+  may do everything;
+- an app that defines no roles is open to every signed-in user, as before roles existed;
+- in an app that defines roles, a user may do exactly what the roles they hold in that app
+  grant, added together; a user holding none of them may do nothing (403 naming the permission).
+
+Rows outside a user's scope are not there for them (404); an operation none of their roles
+grants is refused (403) and logged as ``permission_denied``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from engine import audit
+from engine.access import field_rules
+from engine.access.field_rules import FieldPlan
+from engine.access.protocol import Operation
+from engine.access.scopes import Subject, grant_clause, shared_clause
+from engine.context import Context
+from engine.errors import Forbidden
+from engine.role_definitions import EntityPermissions
+from form_engine import Problem
+
+if TYPE_CHECKING:
+    from engine.runtime import AppRuntime, EntityRuntime
+
+_MEMO_LIMIT = 2048
+
+
+@dataclass(frozen=True)
+class EntityRoles:
+    """What the app's roles say about one entity, computed once per compiled entity."""
+
+    runtime: AppRuntime
+    #: does the app define any role at all (if not, it is open)
+    enforced: bool
+    #: role name -> its permissions on this entity (roles that do not mention it are absent)
+    permissions: Mapping[str, EntityPermissions]
+
+
+class RoleAccess:
+    """Enforces the roles of each app's package; see the module docstring for the defaults."""
+
+    def __init__(self, runtime_of: Callable[[str], AppRuntime], db: sa.Engine) -> None:
+        self._runtime_of = runtime_of
+        self._db = db
+        self._lock = threading.Lock()
+        self._roles: dict[int, tuple[EntityRuntime, EntityRoles]] = {}
+        self._plans: dict[tuple[int, frozenset[str]], tuple[EntityRuntime, FieldPlan]] = {}
+
+    # -- what applies to a caller -------------------------------------------------------------
+    def _entity_roles(self, er: EntityRuntime) -> EntityRoles:
+        hit = self._roles.get(id(er))
+        if hit is not None and hit[0] is er:
+            return hit[1]
+        runtime = self._runtime_of(er.app)
+        name = er.entity.name
+        permissions = {r.name: r.permissions[name] for r in runtime.package.roles if name in r.permissions}
+        roles = EntityRoles(runtime, bool(runtime.package.roles), permissions)
+        with self._lock:
+            if len(self._roles) > _MEMO_LIMIT:
+                self._roles.clear()
+            self._roles[id(er)] = (er, roles)
+        return roles
+
+    def _held(self, ctx: Context, er: EntityRuntime) -> list[EntityPermissions] | None:
+        """The caller's permissions on the entity, one per role held; None when unrestricted."""
+        user = ctx.user
+        if user is None or user.is_admin:
+            return None
+        roles = self._entity_roles(er)
+        if not roles.enforced:
+            return None
+        held = user.roles_in(er.app)
+        return [p for name, p in roles.permissions.items() if name in held]
+
+    def _plan(self, ctx: Context, er: EntityRuntime) -> FieldPlan:
+        held = self._held(ctx, er)
+        if held is None:
+            return field_rules.OPEN
+        assert ctx.user is not None
+        key = (id(er), ctx.user.roles_in(er.app))
+        hit = self._plans.get(key)
+        if hit is not None and hit[0] is er:
+            return hit[1]
+        plan = field_rules.merge(held)
+        with self._lock:
+            if len(self._plans) > _MEMO_LIMIT:
+                self._plans.clear()
+            self._plans[key] = (er, plan)
+        return plan
+
+    # -- the AccessPolicy protocol ------------------------------------------------------------
+    def require(self, ctx: Context, er: EntityRuntime, op: Operation) -> None:
+        held = self._held(ctx, er)
+        if held is None or any(p.grant(op) for p in held):
+            return
+        entity = er.entity
+        permission = f"{er.app}.{entity.name}.{op}"
+        self._deny(ctx, er, {"permission": permission})
+        raise Forbidden(
+            f"you do not have the {op!r} permission on {entity.label.en} ({permission})",
+            f"您没有{entity.label.zh}的 {op} 权限（{permission}）",
+            problems=[
+                Problem(
+                    "missing_permission",
+                    params={
+                        "en": f"missing permission {permission}",
+                        "zh": f"缺少权限 {permission}",
+                        "permission": permission,
+                    },
+                )
+            ],
+            details={"permission": permission, "app": er.app, "entity": entity.name, "operation": op},
+        )
+
+    def row_filter(self, ctx: Context, conn: sa.Connection, er: EntityRuntime, op: Operation) -> Any:
+        held = self._held(ctx, er)
+        if held is None:
+            return None
+        assert ctx.user is not None
+        grants = [g for g in (p.grant(op) for p in held) if g is not None]
+        if any(g.scope == "all" for g in grants):
+            return None
+        subject = Subject(ctx.user, conn)
+        runtime = self._entity_roles(er).runtime
+        clauses = [
+            grant_clause(er.table, subject, g, lambda text: self._condition(runtime, er, text))
+            for g in grants
+        ]
+        shared = shared_clause(er.table, subject, er.app, er.entity.name, op)
+        if shared is not None:
+            clauses.append(shared)
+        return sa.or_(*clauses) if clauses else sa.false()
+
+    def check_write(self, ctx: Context, er: EntityRuntime, data: Mapping[str, Any], op: Operation) -> None:
+        plan = self._plan(ctx, er)
+        if plan.is_open:
+            return
+        problems = plan.refused(data, op, ctx.user_id)
+        if problems:
+            self._deny(ctx, er, {"operation": op, "fields": [p.field for p in problems]})
+            plan.check_write(data, op, ctx.user_id)
+
+    def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
+        return self._plan(ctx, er).present(record)
+
+    def present_changes(self, ctx: Context, er: EntityRuntime, changes: Any) -> Any:
+        return self._plan(ctx, er).present_changes(changes)
+
+    # -- helpers ---------------------------------------------------------------------------------
+    @staticmethod
+    def _condition(runtime: AppRuntime, er: EntityRuntime, text: str) -> Any:
+        # Compiled per query (the DSL caches its parse): ``today()`` must mean today.
+        from engine.record_query import filter_clause
+
+        return filter_clause(runtime, er, text)
+
+    def _deny(self, ctx: Context, er: EntityRuntime, details: dict[str, Any]) -> None:
+        # On its own connection: the request is about to fail and roll back its own.
+        audit.record_apart(
+            self._db, "permission_denied", ctx=ctx, app=er.app, target=er.entity.name, details=details
+        )

@@ -1,0 +1,103 @@
+"""Assigning an app's roles to users. Roles themselves are defined in the app package."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine import audit
+from engine import system_tables as st
+from engine.app_package import AppPackage
+from engine.clock import utcnow
+from engine.context import Context
+from engine.errors import InvalidInput
+from form_engine import Problem
+
+
+def user_roles(conn: sa.Connection, user_id: int) -> frozenset[tuple[str, str]]:
+    """Every ``(app, role)`` the user holds."""
+    t = st.role_assignments
+    rows = conn.execute(sa.select(t.c.app, t.c.role).where(t.c.user_id == user_id))
+    return frozenset((r.app, r.role) for r in rows)
+
+
+def assignments(conn: sa.Connection, app: str) -> list[dict[str, Any]]:
+    t = st.role_assignments
+    rows = conn.execute(
+        sa.select(t.c.user_id, t.c.role, st.users.c.username)
+        .join(st.users, st.users.c.id == t.c.user_id)
+        .where(t.c.app == app)
+        .order_by(t.c.user_id, t.c.role)
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        out.setdefault(r.user_id, {"user_id": r.user_id, "username": r.username, "roles": []})[
+            "roles"
+        ].append(r.role)
+    return list(out.values())
+
+
+def _check_roles(package: AppPackage, roles: Iterable[str]) -> None:
+    known = [r.name for r in package.roles]
+    problems = []
+    for i, name in enumerate(roles):
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (roles: {', '.join(known) or 'none'})"
+            problems.append(
+                Problem(
+                    "unknown_role",
+                    pointer=f"/roles/{i}",
+                    params={
+                        "en": f"app {package.name!r} has no role {name!r}{hint}",
+                        "zh": f"应用 {package.name} 没有角色 {name}"
+                        + (f"（是否想写 {close[0]}？）" if close else ""),
+                    },
+                )
+            )
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} role(s) do not exist in app {package.name!r}",
+            f"应用 {package.name} 中有 {len(problems)} 个角色不存在",
+            problems=problems,
+        )
+
+
+def set_roles(
+    conn: sa.Connection, ctx: Context, package: AppPackage, user_id: int, roles: list[str]
+) -> list[str]:
+    """Replace the user's roles in this app; logged as ``role_changed`` when anything changes."""
+    _check_roles(package, roles)
+    t = st.role_assignments
+    before = sorted(r for a, r in user_roles(conn, user_id) if a == package.name)
+    after = sorted(set(roles))
+    if before == after:
+        return after
+    conn.execute(t.delete().where(t.c.app == package.name, t.c.user_id == user_id))
+    now = utcnow()
+    if after:
+        conn.execute(
+            t.insert(),
+            [
+                {
+                    "app": package.name,
+                    "user_id": user_id,
+                    "role": r,
+                    "assigned_at": now,
+                    "assigned_by": ctx.user_id,
+                }
+                for r in after
+            ],
+        )
+    audit.record(
+        conn,
+        "role_changed",
+        ctx=ctx,
+        app=package.name,
+        target=f"user:{user_id}",
+        details={"before": before, "after": after},
+    )
+    return after
