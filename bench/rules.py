@@ -36,20 +36,30 @@ FIELDS = {
 }
 
 
+BENCH_DEPS = Path(__file__).resolve().parent / ".deps"
+
+
 def pypi_rule_engine() -> ModuleType:
-    """The PyPI ``rule-engine`` package, which shares our package's import name."""
-    for entry in sys.path:
-        init = Path(entry) / "rule_engine" / "__init__.py"
-        if init.exists() and "site-packages" in str(init):
-            spec = importlib.util.spec_from_file_location(
-                "pypi_rule_engine", init, submodule_search_locations=[str(init.parent)]
-            )
-            assert spec and spec.loader
-            module = importlib.util.module_from_spec(spec)
-            sys.modules["pypi_rule_engine"] = module
-            spec.loader.exec_module(module)
-            return module
-    raise RuntimeError("the PyPI rule-engine package is not installed")
+    """The PyPI ``rule-engine`` package, which shares our package's import name.
+
+    It must not be installed beside Tangram (it would shadow our ``rule_engine``), so it lives
+    in ``bench/.deps``: ``pip install --target bench/.deps rule-engine``.
+    """
+    init = BENCH_DEPS / "rule_engine" / "__init__.py"
+    if not init.exists():
+        raise SystemExit(
+            f"the PyPI rule-engine package is needed for comparison; install it apart with:\n"
+            f"    pip install --target {BENCH_DEPS} rule-engine"
+        )
+    spec = importlib.util.spec_from_file_location(
+        "pypi_rule_engine", init, submodule_search_locations=[str(init.parent)]
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["pypi_rule_engine"] = module
+    sys.path.append(str(BENCH_DEPS))  # its own dependencies (e.g. python-dateutil)
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_records(count: int) -> list[dict[str, Any]]:

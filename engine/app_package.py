@@ -84,6 +84,17 @@ def _type_settings_schema(defs: dict[str, Any]) -> list[dict[str, Any]]:
     return clauses
 
 
+_DSL = {"type": "string", "minLength": 1, "maxLength": 10_000, "description": "A rule-DSL expression"}
+
+
+def _model_properties(model: type[BaseModel], names: tuple[str, ...], defs: dict[str, Any]) -> dict[str, Any]:
+    """Schemas of some of a Pydantic model's properties, their definitions hoisted into ``defs``."""
+    schema = model.model_json_schema(ref_template="#/$defs/{model}")
+    for name, definition in schema.get("$defs", {}).items():
+        defs.setdefault(name, definition)
+    return {name: schema["properties"][name] for name in names}
+
+
 @functools.cache
 def package_json_schema() -> dict[str, Any]:
     """The JSON Schema (Draft 2020-12) of an app package."""
@@ -111,6 +122,10 @@ def package_json_schema() -> dict[str, Any]:
             "unique": {"type": "boolean"},
             "index": {"type": "boolean"},
             "default": {},
+            "default_expression": _DSL,
+            "visible_if": _DSL,
+            "required_if": _DSL,
+            "readonly_if": _DSL,
         },
         "required": ["name", "type", "label"],
         "allOf": _type_settings_schema(defs),
@@ -136,8 +151,10 @@ def package_json_schema() -> dict[str, Any]:
                     "additionalProperties": False,
                 },
             },
+            **_model_properties(EntityDef, ("forms", "validations", "duplicate_rules"), defs),
         },
         "required": ["name", "label"],
+        "additionalProperties": False,
     }
     defs.update(roles_json_schema())
     opaque_list = {"type": "array", "items": {"type": "object"}}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+import rule_engine
 from engine import system_tables
 
 
@@ -17,8 +19,6 @@ def create_database_engine(url: str, *, echo: bool = False) -> sa.Engine:
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            from pathlib import Path
-
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         engine = sa.create_engine(parsed, **kwargs)
@@ -47,14 +47,8 @@ def _tune_sqlite(engine: sa.Engine) -> None:
 
 
 def _install_rule_functions(dbapi_connection: Any) -> None:
-    """SQL functions the rule DSL needs on SQLite (regex, Unicode case folding)."""
-    try:
-        import rule_engine
-    except ImportError:  # pragma: no cover - rule_engine is a hard dependency
-        return
-    install = getattr(rule_engine, "install_sqlite_functions", None)
-    if install is not None:
-        install(dbapi_connection)
+    """SQL functions the rule DSL needs on SQLite (Python regex, Unicode case folding)."""
+    rule_engine.install_sqlite_functions(dbapi_connection)
 
 
 def create_system_tables(engine: sa.Engine) -> None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import rule_engine
 from engine.errors import InvalidInput
 from engine.runtime import AppRuntime, EntityRuntime
-from form_engine import Problem
+from form_engine import Problem, dsl_fields
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
@@ -25,31 +25,12 @@ SYSTEM_SORTABLE = (
     "version",
     "deleted_at",
 )
-_SYSTEM_DSL = {
-    "id": "integer",
-    "created_at": "datetime",
-    "updated_at": "datetime",
-    "created_by": "integer",
-    "updated_by": "integer",
-    "owner": "integer",
-    "version": "integer",
-}
 
 
-def dsl_fields(runtime: AppRuntime, er: EntityRuntime, depth: int = 1) -> dict[str, Any]:
+def entity_dsl_fields(runtime: AppRuntime, er: EntityRuntime) -> dict[str, Any]:
     """The field map rule_engine type-checks against: system columns, fields, and one level of
     lookups as nested maps (``account.grade``)."""
-    fields: dict[str, Any] = dict(_SYSTEM_DSL)
-    for f in er.entity.stored_fields():
-        dsl_type = f.field_type.dsl_type
-        if dsl_type is None:
-            continue
-        if f.type == "lookup" and depth > 0 and f.config.entity in runtime.entities:
-            target = runtime.entities[f.config.entity]
-            fields[f.name] = dsl_fields(runtime, target, depth - 1)
-        else:
-            fields[f.name] = dsl_type
-    return fields
+    return dsl_fields(er.entity, runtime.resolve_entity)
 
 
 def column_resolver(runtime: AppRuntime, er: EntityRuntime) -> Callable[[str], Any]:
@@ -76,7 +57,7 @@ def column_resolver(runtime: AppRuntime, er: EntityRuntime) -> Callable[[str], A
 def filter_clause(runtime: AppRuntime, er: EntityRuntime, text: str, **kwargs: Any) -> Any:
     """Compile a DSL filter to a WHERE clause; a bad filter answers 422 with line and column."""
     try:
-        expression = rule_engine.compile(text, fields=dsl_fields(runtime, er))
+        expression = rule_engine.compile(text, fields=entity_dsl_fields(runtime, er))
         return expression.to_sql(column_resolver(runtime, er), **kwargs)
     except rule_engine.RuleError as exc:
         problem = Problem(

@@ -20,6 +20,7 @@ from engine.errors import DuplicateValue, InvalidInput, NotFound, StaleVersion
 from engine.events import RecordCreated, RecordDeleted, RecordEvent, RecordRestored, RecordUpdated
 from engine.record_query import filter_clause, order_by, page_bounds
 from engine.runtime import AppRuntime, EntityRuntime
+from engine.write_steps import Write, run_after, run_before
 from form_engine import Problem, RecordInvalid
 
 if TYPE_CHECKING:
@@ -70,6 +71,25 @@ class RecordService:
         if row is None:
             raise _not_found(er, record_id)
         return dict(row)
+
+    @staticmethod
+    def _loader(conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime) -> Any:
+        """``loader(lookup_field, id)`` -> the referenced live record, for DSL paths and linkage."""
+        targets = er.lookups()
+
+        def load(field_name: str, record_id: Any) -> Record | None:
+            target = targets.get(field_name)
+            if target is None or record_id is None:
+                return None
+            table = runtime.entities[target].table
+            row = (
+                conn.execute(sa.select(table).where(table.c.id == record_id, table.c.deleted_at.is_(None)))
+                .mappings()
+                .first()
+            )
+            return dict(row) if row is not None else None
+
+        return load
 
     def _check_references(
         self, conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, rows: list[Record], prefix: str
@@ -177,11 +197,29 @@ class RecordService:
             self.platform.publish(event)
 
     # -- writes ----------------------------------------------------------------------------
-    def create(self, ctx: Context, app: str, entity: str, data: Mapping[str, Any]) -> Record:
-        return self.bulk_create(ctx, app, entity, [data], _single=True)[0]
+    def create(
+        self,
+        ctx: Context,
+        app: str,
+        entity: str,
+        data: Mapping[str, Any],
+        *,
+        form: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Record:
+        """Create one record; ``form`` names the form the values come from (its conditions apply)."""
+        return self.bulk_create(ctx, app, entity, [data], form=form, options=options, _single=True)[0]
 
     def bulk_create(
-        self, ctx: Context, app: str, entity: str, items: list[Mapping[str, Any]], *, _single: bool = False
+        self,
+        ctx: Context,
+        app: str,
+        entity: str,
+        items: list[Mapping[str, Any]],
+        *,
+        form: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        _single: bool = False,
     ) -> list[Record]:
         """Create many records in one transaction: all of them, or none and every problem listed."""
         prefix = "" if _single else "/items"
@@ -191,8 +229,9 @@ class RecordService:
                 self.platform.access.require(ctx, er, "create")
                 now = utcnow()
                 actor = ctx.user_id
-                rows, problems = [], []
+                rows, relations, pointers, problems = [], [], [], []
                 validate = er.validator.validate
+                loader = self._loader(conn, runtime, er)
                 for i, data in enumerate(items):
                     if not isinstance(data, Mapping):
                         problems.append(
@@ -209,15 +248,18 @@ class RecordService:
                     owner = data.get("owner", actor)
                     values = {k: v for k, v in data.items() if k != "owner"}
                     self.platform.access.check_write(ctx, er, data, "create")
+                    at = prefix if _single else f"{prefix}/{i}"
                     try:
-                        row = validate(values)
+                        row = validate(values, form=form, locale=ctx.locale, now=now, loader=loader)
                     except RecordInvalid as exc:
-                        at = prefix if _single else f"{prefix}/{i}"
                         problems.extend(
-                            Problem(p.code, field=p.field, pointer=f"{at}/{p.field}", params=p.params)
+                            Problem(p.code, field=p.field, pointer=f"{at}/{p.field or ''}", params=p.params)
                             for p in exc.problems
                         )
                         continue
+                    relations.append(getattr(row, "relations", None) or {})
+                    pointers.append(at)
+                    row = dict(row)
                     row["created_at"] = row["updated_at"] = now
                     row["created_by"] = row["updated_by"] = actor
                     row["owner"] = owner
@@ -230,9 +272,26 @@ class RecordService:
                         problems=problems,
                     )
                 self._check_references(conn, runtime, er, rows, prefix)
-                for row, record_id in zip(rows, self._insert(conn, er, rows), strict=True):
+                write = Write(
+                    self.platform,
+                    conn,
+                    ctx,
+                    runtime,
+                    er,
+                    "create",
+                    now,
+                    rows,
+                    [None] * len(rows),
+                    relations,
+                    options or {},
+                    pointers,
+                )
+                run_before(self.platform.write_steps, write)
+                write.ids = self._insert(conn, er, rows)
+                for row, record_id in zip(rows, write.ids, strict=True):
                     row["id"] = record_id
                     row["deleted_at"] = None
+                run_after(self.platform.write_steps, write)
         except sa.exc.IntegrityError:
             error = self._duplicate_error(app, entity, [dict(i) for i in items if isinstance(i, Mapping)])
             if error is None:
@@ -252,6 +311,8 @@ class RecordService:
         data: Mapping[str, Any],
         *,
         version: int | None = None,
+        form: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Record:
         """Change some fields. With ``version``, refuse if the record moved on since then."""
         try:
@@ -266,17 +327,43 @@ class RecordService:
                 owner = data.get("owner") if "owner" in data else None
                 values = {k: v for k, v in data.items() if k != "owner"}
                 self.platform.access.check_write(ctx, er, data, "update")
+                now = utcnow()
                 try:
-                    changed = er.validator.validate(values, partial=True)
+                    validated = er.validator.validate(
+                        values,
+                        partial=True,
+                        old=old,
+                        form=form,
+                        locale=ctx.locale,
+                        now=now,
+                        loader=self._loader(conn, runtime, er),
+                    )
                 except RecordInvalid as exc:
                     raise _invalid(exc) from None
+                changed = dict(validated)
+                relations = getattr(validated, "relations", None) or {}
                 if owner is not None:
                     changed["owner"] = owner
                 self._check_references(conn, runtime, er, [changed], "")
+                write = Write(
+                    self.platform,
+                    conn,
+                    ctx,
+                    runtime,
+                    er,
+                    "update",
+                    now,
+                    [changed],
+                    [old],
+                    [relations],
+                    options or {},
+                    [""],
+                    [record_id],
+                )
+                run_before(self.platform.write_steps, write)
                 changes = {k: (old.get(k), v) for k, v in changed.items() if old.get(k) != v}
-                if not changes:
+                if not changes and not relations:
                     return old
-                now = utcnow()
                 new_values = {k: v for k, (_o, v) in changes.items()}
                 new_values |= {"updated_at": now, "updated_by": ctx.user_id, "version": old["version"] + 1}
                 result = conn.execute(
@@ -286,6 +373,7 @@ class RecordService:
                 )
                 if result.rowcount != 1:
                     raise self._stale(er, record_id, old["version"], None)
+                run_after(self.platform.write_steps, write)
                 history.write(
                     conn,
                     [
@@ -339,7 +427,24 @@ class RecordService:
                     "updated_by": ctx.user_id,
                     "version": old["version"] + 1,
                 }
+                write = Write(
+                    self.platform,
+                    conn,
+                    ctx,
+                    _runtime,
+                    er,
+                    "delete" if deleted else "restore",
+                    now,
+                    [{**old, **values}],
+                    [old],
+                    [{}],
+                    {},
+                    [""],
+                    [record_id],
+                )
+                run_before(self.platform.write_steps, write)
                 conn.execute(er.table.update().where(er.table.c.id == record_id).values(values))
+                run_after(self.platform.write_steps, write)
                 history.write(
                     conn,
                     [

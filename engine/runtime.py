@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from engine.app_package import AppPackage
 from engine.metadata_store import entity_of
 from engine.schema_compiler import build_table
-from form_engine import EntityDef, FieldType, RecordValidator, compile_validator
+from form_engine import EntityDef, FieldType, compile_entity
+from form_engine import EntityRuntime as FormRuntime
 
 SYSTEM_OUTPUT = ("created_at", "updated_at", "created_by", "updated_by", "owner", "version", "deleted_at")
 
@@ -31,7 +32,7 @@ class EntityRuntime:
     app: str
     entity: EntityDef
     table: sa.Table
-    validator: RecordValidator
+    validator: FormRuntime
     #: field name -> function turning the stored Python value into JSON
     serialisers: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     #: names of the stored columns in output order (id first, system columns last)
@@ -79,10 +80,14 @@ class AppRuntime:
                 app=package.name,
                 entity=entity,
                 table=table,
-                validator=compile_validator(entity),
+                validator=compile_entity(entity, self.resolve_entity),
                 serialisers=serialisers,
                 columns=["id", *(f.name for f in entity.stored_fields()), *SYSTEM_OUTPUT],
             )
+
+    def resolve_entity(self, name: str) -> EntityDef | None:
+        """Definitions of the app's entities by name, for DSL paths through lookups."""
+        return self.package.entity(name) if self.package.has_entity(name) else None
 
     def entity(self, name: str) -> EntityRuntime:
         if name not in self.entities:

@@ -51,11 +51,25 @@ def list_records(
     }
 
 
+FormQuery = Annotated[
+    str | None, Query(description="The form the values come from; its layout and conditions apply")
+]
+ConfirmQuery = Annotated[bool, Query(description="Save although a duplicate rule with policy 'warn' matches")]
+
+
 @router.post(BASE, status_code=201)
 def create_record(
-    app: str, entity: str, ctx: ContextDep, platform: PlatformDep, data: Annotated[dict[str, Any], Body()]
+    app: str,
+    entity: str,
+    ctx: ContextDep,
+    platform: PlatformDep,
+    data: Annotated[dict[str, Any], Body()],
+    form: FormQuery = None,
+    confirm_duplicates: ConfirmQuery = False,
 ) -> dict[str, Any]:
-    record = platform.records.create(ctx, app, entity, data)
+    record = platform.records.create(
+        ctx, app, entity, data, form=form, options={"confirm_duplicates": confirm_duplicates}
+    )
     return platform.records.to_json(ctx, app, entity, [record])[0]
 
 
@@ -85,11 +99,22 @@ def update_record(
     platform: PlatformDep,
     data: Annotated[dict[str, Any], Body()],
     if_match: Annotated[str | None, Header()] = None,
+    form: FormQuery = None,
+    confirm_duplicates: ConfirmQuery = False,
 ) -> dict[str, Any]:
     """Change the fields given; send ``version`` (or If-Match) to refuse stale writes."""
     values = dict(data)
     version = _version(values.pop("version", None), if_match)
-    record = platform.records.update(ctx, app, entity, record_id, values, version=version)
+    record = platform.records.update(
+        ctx,
+        app,
+        entity,
+        record_id,
+        values,
+        version=version,
+        form=form,
+        options={"confirm_duplicates": confirm_duplicates},
+    )
     return platform.records.to_json(ctx, app, entity, [record])[0]
 
 

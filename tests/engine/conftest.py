@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,61 +18,9 @@ from engine.users import create_user
 ADMIN = ("admin", "admin-password-1")
 USER = ("rep", "rep-password-1")
 
-SALES_APP: dict[str, Any] = {
-    "name": "sales",
-    "label": {"zh": "销售", "en": "Sales"},
-    "entities": [
-        {
-            "name": "account",
-            "label": {"zh": "客户", "en": "Account"},
-            "title_field": "name",
-            "fields": [
-                {
-                    "name": "name",
-                    "type": "text",
-                    "label": {"zh": "名称", "en": "Name"},
-                    "required": True,
-                    "unique": True,
-                },
-                {
-                    "name": "grade",
-                    "type": "select",
-                    "label": {"zh": "等级", "en": "Grade"},
-                    "options": [
-                        {"value": "A", "label": {"zh": "A 级", "en": "Grade A"}},
-                        {"value": "B", "label": {"zh": "B 级", "en": "Grade B"}},
-                    ],
-                },
-                {"name": "region", "type": "text", "label": {"zh": "区域", "en": "Region"}},
-            ],
-        },
-        {
-            "name": "deal",
-            "label": {"zh": "商机", "en": "Deal"},
-            "fields": [
-                {"name": "title", "type": "text", "label": {"zh": "标题", "en": "Title"}, "required": True},
-                {
-                    "name": "amount",
-                    "type": "number",
-                    "label": {"zh": "金额", "en": "Amount"},
-                    "scale": 2,
-                    "index": True,
-                },
-                {"name": "quantity", "type": "integer", "label": {"zh": "数量", "en": "Quantity"}},
-                {"name": "won", "type": "boolean", "label": {"zh": "赢单", "en": "Won"}},
-                {"name": "close_date", "type": "date", "label": {"zh": "成交日期", "en": "Close date"}},
-                {"name": "next_call", "type": "datetime", "label": {"zh": "下次联系", "en": "Next call"}},
-                {"name": "notes", "type": "long_text", "label": {"zh": "备注", "en": "Notes"}},
-                {
-                    "name": "account",
-                    "type": "lookup",
-                    "label": {"zh": "客户", "en": "Account"},
-                    "entity": "account",
-                },
-            ],
-        },
-    ],
-}
+SALES_APP: dict[str, Any] = json.loads(
+    (Path(__file__).parents[2] / "docs/examples/sales.json").read_text("utf-8")
+)
 
 
 def sales_app() -> dict[str, Any]:

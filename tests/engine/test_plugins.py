@@ -1,0 +1,153 @@
+"""A sample plugin exercising every hook, registered the way third parties register theirs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+
+from engine import SYSTEM, ActionCall, ActionRegistry, InvalidInput, Platform, RecordEvent, Settings, hookimpl
+from engine.api import create_app
+from engine.cli import cli
+from engine.plugins import create_plugin_manager
+from engine.users import create_user
+
+from .conftest import ADMIN, sales_app, sign_in
+
+
+class SamplePlugin:
+    def __init__(self) -> None:
+        self.started: list[Platform] = []
+        self.events: list[RecordEvent] = []
+        self.notes: list[str] = []
+
+    @hookimpl
+    def tangram_startup(self, platform: Platform) -> None:
+        self.started.append(platform)
+
+    @hookimpl
+    def tangram_routes(self, platform: Platform) -> APIRouter:
+        router = APIRouter()
+
+        @router.get("/api/sample/ping")
+        def ping() -> dict[str, Any]:
+            return {"pong": True, "events": len(self.events)}
+
+        return router
+
+    @hookimpl
+    def tangram_actions(self, registry: ActionRegistry) -> None:
+        def note(call: ActionCall) -> str:
+            text = call.spec["text"].format(**call.record)
+            self.notes.append(text)
+            return text
+
+        registry.register(
+            "sample.note",
+            note,
+            schema={"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]},
+            label={"zh": "记一笔", "en": "Take a note"},
+        )
+
+    @hookimpl
+    def tangram_record_event(self, event: RecordEvent, platform: Platform) -> None:
+        self.events.append(event)
+
+    @hookimpl
+    def tangram_jobs(self, platform: Platform) -> dict[str, Any]:
+        return {"sample.cleanup": lambda platform, payload: None}
+
+    @hookimpl
+    def tangram_commands(self, cli: click.Group) -> None:
+        @cli.command("sample-hello")
+        def hello() -> None:
+            """Say hello from the sample plugin."""
+            click.echo("hello from a plugin")
+
+    @hookimpl
+    def tangram_ui_pages(self, platform: Platform) -> list[dict[str, Any]]:
+        return [{"path": "/sample", "label": {"zh": "示例", "en": "Sample"}, "template": "sample.html"}]
+
+
+@pytest.fixture
+def plugin() -> SamplePlugin:
+    return SamplePlugin()
+
+
+@pytest.fixture
+def plugged(settings: Settings, plugin: SamplePlugin) -> Iterator[tuple[Platform, TestClient]]:
+    platform = Platform(settings, plugins=[plugin], load_entry_points=False)
+    with TestClient(create_app(platform=platform)) as client:
+        with platform.db.begin() as conn:
+            create_user(conn, *ADMIN, is_admin=True)
+        client.headers.update(sign_in(client, *ADMIN))
+        yield platform, client
+
+
+def test_startup_routes_and_events_reach_the_plugin(
+    plugged: tuple[Platform, TestClient], plugin: SamplePlugin
+) -> None:
+    platform, client = plugged
+    assert plugin.started == [platform]
+    assert client.post("/api/apps", json=sales_app()).status_code == 201
+    r = client.post("/api/apps/sales/records/account", json={"name": "甲"})
+    record_id = r.json()["id"]
+    client.patch(f"/api/apps/sales/records/account/{record_id}", json={"region": "华东"})
+    client.delete(f"/api/apps/sales/records/account/{record_id}")
+    client.post(f"/api/apps/sales/records/account/{record_id}/restore")
+    assert [e.name for e in plugin.events] == [
+        "record.created",
+        "record.updated",
+        "record.deleted",
+        "record.restored",
+    ]
+    assert plugin.events[1].changes == {"region": (None, "华东")}
+    r = client.get("/api/sample/ping")
+    assert r.status_code == 200 and r.json() == {"pong": True, "events": 4}
+
+
+def test_plugin_routes_require_sign_in(plugged: tuple[Platform, TestClient]) -> None:
+    _platform, client = plugged
+    r = client.get("/api/sample/ping", headers={"Authorization": ""})
+    assert r.status_code == 401, r.text
+
+
+def test_actions_are_validated_then_run(plugged: tuple[Platform, TestClient], plugin: SamplePlugin) -> None:
+    platform, _client = plugged
+    assert "sample.note" in platform.actions.names()
+    call = ActionCall(
+        platform, SYSTEM, {"type": "sample.note", "text": "won {name}"}, "a", "b", {"name": "甲"}
+    )
+    assert platform.actions.run(call) == "won 甲"
+    bad = ActionCall(platform, SYSTEM, {"type": "sample.note", "text": 3}, "a", "b", {})
+    with pytest.raises(InvalidInput) as info:
+        platform.actions.run(bad)
+    assert info.value.problems[0].pointer == "/text"
+    unknown = ActionCall(platform, SYSTEM, {"type": "nope"}, "a", "b", {})
+    with pytest.raises(InvalidInput, match="unknown action type"):
+        platform.actions.run(unknown)
+
+
+def test_jobs_and_ui_pages_are_collected(plugged: tuple[Platform, TestClient]) -> None:
+    platform, _client = plugged
+    jobs: dict[str, Any] = {}
+    for provided in platform.plugins.hook.tangram_jobs(platform=platform):
+        jobs.update(provided or {})
+    assert set(jobs) == {"sample.cleanup"}
+    pages = [p for group in platform.plugins.hook.tangram_ui_pages(platform=platform) for p in group or []]
+    assert pages[0]["label"]["zh"] == "示例"
+
+
+def test_plugin_commands_join_the_cli(plugin: SamplePlugin) -> None:
+    create_plugin_manager([plugin], load_entry_points=False).hook.tangram_commands(cli=cli)
+    try:
+        result = CliRunner().invoke(cli, ["sample-hello"])
+        assert result.exit_code == 0 and result.output == "hello from a plugin\n"
+        assert "sample-hello" in CliRunner().invoke(cli, ["--help"]).output
+    finally:
+        cli.commands.pop("sample-hello", None)

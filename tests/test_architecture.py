@@ -1,0 +1,92 @@
+"""The one-way arrows of DESIGN.md, and package boundaries, checked on the source."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = [
+    "rule_engine",
+    "form_engine",
+    "engine",
+    "flow_engine",
+    "report_engine",
+    "builder_ui",
+    "templates_library",
+]
+
+#: package -> project packages it may import (DESIGN.md, "The house").
+ALLOWED = {
+    "rule_engine": set(),
+    "form_engine": {"rule_engine"},
+    "engine": {"rule_engine", "form_engine", "templates_library"},
+    "flow_engine": {"rule_engine", "form_engine", "engine"},
+    "report_engine": {"rule_engine", "form_engine", "engine"},
+    "builder_ui": {"rule_engine", "form_engine", "engine"},
+    "templates_library": set(),
+}
+
+
+def _imports(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module, node.lineno))
+    return found
+
+
+def _sources() -> list[tuple[str, Path]]:
+    return [
+        (package, path)
+        for package in PACKAGES
+        if (ROOT / package).is_dir()
+        for path in sorted((ROOT / package).rglob("*.py"))
+    ]
+
+
+def test_the_layout_exists() -> None:
+    for package in ["rule_engine", "form_engine", "engine"]:
+        assert (ROOT / package / "__init__.py").is_file()
+
+
+@pytest.mark.parametrize("package", ["rule_engine", "form_engine", "engine"])
+def test_public_api_is_declared(package: str) -> None:
+    module = __import__(package)
+    assert module.__all__, f"{package}/__init__.py must declare __all__"
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert not missing, f"{package}.__all__ names what it does not export: {missing}"
+
+
+def test_imports_follow_the_arrows_and_use_public_faces() -> None:
+    problems = []
+    for package, path in _sources():
+        for module, line in _imports(path):
+            top = module.split(".")[0]
+            if top not in PACKAGES or top == package:
+                continue
+            where = f"{path.relative_to(ROOT)}:{line}"
+            if top not in ALLOWED[package]:
+                problems.append(f"{where}: {package} may not import {top} (see DESIGN.md arrows)")
+            elif module != top:
+                problems.append(f"{where}: import from {top}'s public face, not {module}")
+    assert not problems, "\n".join(problems)
+
+
+def test_engine_code_has_no_crm_words() -> None:
+    crm = re.compile(r"\b(crm|customers?|opportunit(y|ies)|sales ?leads?)\b|商机|客户", re.IGNORECASE)
+    problems = []
+    for package, path in _sources():
+        if package not in {"rule_engine", "form_engine", "engine"}:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = crm.search(line)
+            if match:
+                problems.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
+    assert not problems, problems
