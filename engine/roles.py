@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from engine import audit
 from engine import system_tables as st
-from engine.app_package import AppPackage
+from engine.app_package import AppPackage, parse_package
 from engine.clock import utcnow
 from engine.context import Context
 from engine.errors import InvalidInput
@@ -101,3 +101,23 @@ def set_roles(
         details={"before": before, "after": after},
     )
     return after
+
+
+def replace_definitions(conn: sa.Connection, app: str, definitions: list[Any], ctx: Context) -> AppPackage:
+    """Store the app with new role definitions as its next version, validated like an import
+    (problems point into ``/roles``). Assignments to roles that no longer exist stop counting."""
+    from engine import metadata_store
+
+    stored = metadata_store.load_app(conn, app)
+    document = {**stored.package.export(), "roles": definitions}
+    package = parse_package(document)
+    metadata_store._save(conn, package, ctx, "roles", stored.version + 1)
+    audit.record(
+        conn,
+        "role_changed",
+        ctx=ctx,
+        app=app,
+        target="definitions",
+        details={"roles": [r.name for r in package.roles]},
+    )
+    return package

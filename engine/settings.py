@@ -24,6 +24,14 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: Lifetime of the bearer tokens handed out by ``POST /api/auth/token``.
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
+    #: Failed sign-ins for one username (or 4x that from one address) before it is locked.
+    login_max_failures: int = Field(default=5, ge=1)
+    #: Failures older than this are forgotten; a lock lasts as long.
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    #: Shortest password accepted (the policy also refuses the username itself).
+    password_min_length: int = Field(default=8, ge=6, le=128)
+    #: Longest lifetime of a named API token.
+    api_token_max_days: int = Field(default=365, ge=1)
     #: Time zone for ``today()`` and for dates typed without an offset.
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"

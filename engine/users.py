@@ -1,4 +1,4 @@
-"""Platform users and the bearer tokens they sign in with."""
+"""Platform users and the bearer tokens they sign in with (session, browser and API tokens)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from engine.clock import utcnow
 from engine.context import Principal
 from engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from engine.passwords import hash_password, verify_password
+from engine.roles import user_roles
 
 USERNAME = re.compile(r"^[\w.@+-]{1,100}$")
 MIN_PASSWORD_LENGTH = 8
@@ -32,12 +33,19 @@ class IssuedToken:
     expires_at: datetime | None
 
 
-def check_password_policy(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
+def check_password_policy(
+    password: str, *, username: str = "", min_length: int = MIN_PASSWORD_LENGTH
+) -> None:
+    """Length, and not the username: long passphrases beat composition rules."""
+    if len(password) < min_length:
         raise InvalidInput(
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-            f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符",
+            f"the password must have at least {min_length} characters",
+            f"密码至少需要 {min_length} 个字符",
         )
+    if len(password) > 1000:
+        raise InvalidInput("the password may have at most 1000 characters", "密码最多 1000 个字符")
+    if username and password.strip().lower() == username.lower():
+        raise InvalidInput("the password may not be the username", "密码不能与用户名相同")
 
 
 def create_user(
@@ -49,13 +57,14 @@ def create_user(
     display_name: str | None = None,
     department_id: int | None = None,
     manager_id: int | None = None,
+    min_length: int = MIN_PASSWORD_LENGTH,
 ) -> int:
     if not USERNAME.match(username):
         raise InvalidInput(
             "a username is 1-100 letters, digits or . _ @ + -",
             "用户名须为 1-100 个字母、数字或 . _ @ + - 字符",
         )
-    check_password_policy(password)
+    check_password_policy(password, username=username, min_length=min_length)
     exists = conn.execute(sa.select(st.users.c.id).where(st.users.c.username == username)).scalar()
     if exists is not None:
         raise Conflict(f"the username {username!r} is taken", f"用户名 {username} 已被占用")
@@ -73,8 +82,15 @@ def create_user(
     ).inserted_primary_key[0]
 
 
-def principal_of(row: Any) -> Principal:
-    return Principal(id=row.id, username=row.username, is_admin=row.is_admin, department_id=row.department_id)
+def principal_of(row: Any, roles: frozenset[tuple[str, str]] = frozenset()) -> Principal:
+    return Principal(
+        id=row.id, username=row.username, is_admin=row.is_admin, department_id=row.department_id, roles=roles
+    )
+
+
+def load_principal(conn: sa.Connection, row: Any) -> Principal:
+    """The principal with the roles it holds in every app, for one request."""
+    return principal_of(row, user_roles(conn, row.id))
 
 
 def get_user(conn: sa.Connection, user_id: int) -> Any:
@@ -128,7 +144,114 @@ def authenticate_token(conn: sa.Connection, token: str) -> Principal:
         raise Unauthenticated("the token is not valid; sign in again", "令牌无效，请重新登录")
     if row.expires_at is not None and row.expires_at <= utcnow():
         raise Unauthenticated("the token has expired; sign in again", "令牌已过期，请重新登录")
-    return principal_of(row)
+    return load_principal(conn, row)
+
+
+def token_id_of(conn: sa.Connection, token: str) -> int | None:
+    return conn.execute(
+        sa.select(st.tokens.c.id).where(st.tokens.c.token_hash == _token_hash(token))
+    ).scalar()
+
+
+def list_tokens(conn: sa.Connection, user_id: int, kind: str = "api") -> list[dict[str, Any]]:
+    """The user's tokens of ``kind``, without secrets (they were never stored)."""
+    t = st.tokens
+    rows = conn.execute(
+        sa.select(t.c.id, t.c.name, t.c.created_at, t.c.expires_at, t.c.revoked_at)
+        .where(t.c.user_id == user_id, t.c.kind == kind)
+        .order_by(t.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def revoke_token(conn: sa.Connection, token_id: int, *, user_id: int | None = None) -> Any:
+    """Revoke one token (of ``user_id`` when given); 404 when there is no such token."""
+    t = st.tokens
+    where = [t.c.id == token_id] + ([t.c.user_id == user_id] if user_id is not None else [])
+    row = conn.execute(sa.select(t).where(*where)).first()
+    if row is None:
+        raise NotFound(f"no token with id {token_id}", f"没有编号为 {token_id} 的令牌")
+    if row.revoked_at is None:
+        conn.execute(t.update().where(t.c.id == token_id).values(revoked_at=utcnow()))
+    return row
+
+
+def revoke_all_tokens(conn: sa.Connection, user_id: int) -> None:
+    t = st.tokens
+    conn.execute(
+        t.update().where(t.c.user_id == user_id, t.c.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+
+
+def find_user(conn: sa.Connection, ref: str | int) -> Any:
+    """A user by id or username (for the CLI and admin tools)."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        return get_user(conn, int(ref))
+    row = conn.execute(sa.select(st.users).where(st.users.c.username == ref)).first()
+    if row is None:
+        raise NotFound(f"no user named {ref!r}", f"没有名为 {ref} 的用户")
+    return row
+
+
+def user_json(row: Any, roles: frozenset[tuple[str, str]] = frozenset()) -> dict[str, Any]:
+    by_app: dict[str, list[str]] = {}
+    for app, role in sorted(roles):
+        by_app.setdefault(app, []).append(role)
+    return {
+        "id": row.id,
+        "username": row.username,
+        "display_name": row.display_name,
+        "is_admin": row.is_admin,
+        "is_active": row.is_active,
+        "department_id": row.department_id,
+        "manager_id": row.manager_id,
+        "roles": by_app,
+    }
+
+
+def list_users(conn: sa.Connection) -> list[dict[str, Any]]:
+    return [
+        user_json(r, user_roles(conn, r.id))
+        for r in conn.execute(sa.select(st.users).order_by(st.users.c.id))
+    ]
+
+
+def update_user(
+    conn: sa.Connection, user_id: int, changes: dict[str, Any], *, min_length: int = MIN_PASSWORD_LENGTH
+) -> Any:
+    """Change a user's profile, department, manager, admin flag, active flag or password.
+
+    Disabling a user, or setting a new password, revokes every token they hold: their sessions
+    stop at once, and re-enabling them does not bring old tokens back."""
+    row = get_user(conn, user_id)
+    values: dict[str, Any] = {}
+    for key in ("display_name", "is_admin", "is_active"):
+        if key in changes:
+            values[key] = changes[key]
+    if "department_id" in changes:
+        dept = changes["department_id"]
+        if (
+            dept is not None
+            and conn.execute(sa.select(st.departments.c.id).where(st.departments.c.id == dept)).first()
+            is None
+        ):
+            raise InvalidInput(f"no department with id {dept}", f"没有编号为 {dept} 的部门")
+        values["department_id"] = dept
+    if "manager_id" in changes:
+        manager = changes["manager_id"]
+        if manager is not None:
+            if manager == user_id:
+                raise InvalidInput("a user cannot be their own manager", "用户不能是自己的上级")
+            get_user(conn, manager)
+        values["manager_id"] = manager
+    if changes.get("password") is not None:
+        check_password_policy(changes["password"], username=row.username, min_length=min_length)
+        values["password_hash"] = hash_password(changes["password"])
+    if values:
+        conn.execute(st.users.update().where(st.users.c.id == user_id).values(values))
+    if values.get("is_active") is False or "password_hash" in values:
+        revoke_all_tokens(conn, user_id)
+    return get_user(conn, user_id)
 
 
 _DUMMY_HASH = hash_password(secrets.token_hex(8))

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from engine.context import Context
 from engine.errors import Forbidden, Unauthenticated
 from engine.platform import Platform
+from engine.sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csrf
 from engine.users import authenticate_token
 
 from .problems import locale_of
@@ -29,9 +30,24 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-def current_context(request: Request, platform: PlatformDep) -> Context:
-    """The signed-in caller; 401 without a valid token."""
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def presented_token(request: Request) -> tuple[str | None, bool]:
+    """The caller's token and whether it came from the session cookie."""
     token = bearer_token(request)
+    if token is not None:
+        return token, False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else (None, False)
+
+
+def current_context(request: Request, platform: PlatformDep) -> Context:
+    """The signed-in caller (bearer token or session cookie); 401 without a valid one.
+
+    A cookie-authenticated request that may change data must carry the CSRF token (403)."""
+    token, from_cookie = presented_token(request)
     if token is None:
         raise Unauthenticated(
             "sign in first: send Authorization: Bearer <token> (POST /api/auth/token gives one)",
@@ -39,8 +55,14 @@ def current_context(request: Request, platform: PlatformDep) -> Context:
         )
     with platform.db.connect() as conn:
         user = authenticate_token(conn, token)
+    if from_cookie and request.method not in SAFE_METHODS:
+        check_csrf(platform.settings.resolved_secret_key(), token, request.headers.get(CSRF_HEADER))
+    ip = client_ip(request)
     return Context(
-        user=user, locale=locale_of(request), request_id=getattr(request.state, "request_id", None)
+        user=user,
+        locale=locale_of(request),
+        request_id=getattr(request.state, "request_id", None),
+        tags={"ip": ip} if ip else {},
     )
 
 
@@ -49,7 +71,10 @@ ContextDep = Annotated[Context, Depends(current_context)]
 
 def admin_context(ctx: ContextDep) -> Context:
     if ctx.user is None or not ctx.user.is_admin:
-        raise Forbidden("only an administrator may change app definitions", "只有管理员可以修改应用定义")
+        raise Forbidden(
+            "only an administrator may do this (change app definitions, users, roles, or read the audit log)",
+            "只有管理员可以执行此操作（修改应用定义、用户、角色或查看审计日志）",
+        )
     return ctx
 
 

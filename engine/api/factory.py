@@ -13,12 +13,15 @@ from engine.platform import Platform
 from engine.settings import Settings
 
 from . import problems
+from .admin_routes import router as admin_router
 from .app_openapi import router as openapi_router
 from .app_routes import public_router
 from .app_routes import router as apps_router
 from .auth_routes import router as auth_router
 from .deps import current_context
 from .record_routes import router as records_router
+from .sharing_routes import router as sharing_router
+from .token_routes import router as token_router
 
 #: Routes anyone may call; every other route requires a signed-in user.
 PUBLIC_PATHS = frozenset(
@@ -26,6 +29,7 @@ PUBLIC_PATHS = frozenset(
         "/api/health",
         "/api/schema/app",
         "/api/auth/token",
+        "/api/auth/session",
         "/openapi.json",
         "/docs",
         "/docs/oauth2-redirect",
@@ -65,6 +69,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(auth_router)
     app.include_router(apps_router)
     app.include_router(records_router)
+    app.include_router(sharing_router)
+    app.include_router(token_router)
+    app.include_router(admin_router)
     app.include_router(openapi_router)
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:
