@@ -11,20 +11,12 @@ import sqlalchemy as sa
 import rule_engine
 from engine.errors import InvalidInput
 from engine.runtime import AppRuntime, EntityRuntime
-from form_engine import Problem, dsl_fields
+from form_engine import SYSTEM_FIELDS, Problem, dsl_fields
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 50
-SYSTEM_SORTABLE = (
-    "id",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "owner",
-    "version",
-    "deleted_at",
-)
+#: Every system column sorts meaningfully.
+SYSTEM_SORTABLE = SYSTEM_FIELDS
 
 
 def entity_dsl_fields(runtime: AppRuntime, er: EntityRuntime) -> dict[str, Any]:
