@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from engine import metadata_store, users
+from engine import audit, departments, metadata_store, roles, users
 from engine.context import SYSTEM
 from engine.errors import TangramError
 from engine.platform import Platform
@@ -153,6 +153,116 @@ def user_create(username: str, password: str, admin: bool) -> None:
     except TangramError as exc:
         _fail(exc)
     click.echo(f"created user {username} (id {user_id}{', admin' if admin else ''})")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List users with their department and roles per app."""
+    with _platform() as platform, platform.db.connect() as conn:
+        rows = users.list_users(conn)
+    for u in rows:
+        roles_text = "; ".join(f"{app}: {', '.join(r)}" for app, r in u["roles"].items()) or "-"
+        flags = ("admin " if u["is_admin"] else "") + ("" if u["is_active"] else "disabled")
+        click.echo(
+            f"{u['id']}\t{u['username']}\tdept {u['department_id'] or '-'}\t{roles_text}\t{flags}".rstrip()
+        )
+
+
+@user.command("set")
+@click.argument("username")
+@click.option("--department", type=int, help="Department id.")
+@click.option("--manager", help="The manager's username or id.")
+@click.option("--password", help="A new password (ends every session of the user).")
+@click.option("--disable/--enable", default=None, help="Disable (ends every session at once) or enable.")
+def user_set(
+    username: str, department: int | None, manager: str | None, password: str | None, disable: bool | None
+) -> None:
+    """Change a user's department, manager, password or active flag."""
+    changes: dict[str, Any] = {}
+    try:
+        with _platform() as platform, platform.db.begin() as conn:
+            row = users.find_user(conn, username)
+            if department is not None:
+                changes["department_id"] = department
+            if manager is not None:
+                changes["manager_id"] = users.find_user(conn, manager).id
+            if password is not None:
+                changes["password"] = password
+            if disable is not None:
+                changes["is_active"] = not disable
+            users.update_user(conn, row.id, changes, min_length=platform.settings.password_min_length)
+            audit.record(
+                conn,
+                "user_changed",
+                username="cli",
+                target=f"user:{row.id}",
+                details={"fields": sorted(changes)},
+            )
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"updated user {username}: {', '.join(sorted(changes)) or 'nothing to change'}")
+
+
+@cli.group()
+def department() -> None:
+    """Manage the department tree."""
+
+
+@department.command("create")
+@click.argument("name")
+@click.option("--parent", type=int, help="Parent department id.")
+@click.option("--head", help="The head's username or id.")
+def department_create(name: str, parent: int | None, head: str | None) -> None:
+    try:
+        with _platform() as platform, platform.db.begin() as conn:
+            head_id = users.find_user(conn, head).id if head else None
+            dept_id = departments.create_department(conn, name, parent_id=parent, head_id=head_id)
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"created department {name} (id {dept_id})")
+
+
+@department.command("list")
+def department_list() -> None:
+    with _platform() as platform, platform.db.connect() as conn:
+        for d in departments.list_departments(conn):
+            click.echo(f"{d['id']}\t{d['name']}\tparent {d['parent_id'] or '-'}\thead {d['head_id'] or '-'}")
+
+
+@cli.group()
+def role() -> None:
+    """Roles are defined in the app package; assign them to users here."""
+
+
+@role.command("list")
+@click.option("--app", "app_name", required=True)
+def role_list(app_name: str) -> None:
+    """The app's roles and who holds them."""
+    try:
+        with _platform() as platform, platform.db.connect() as conn:
+            package = metadata_store.load_app(conn, app_name).package
+            held = roles.assignments(conn, app_name)
+    except TangramError as exc:
+        _fail(exc)
+    for r in package.roles:
+        holders = [a["username"] for a in held if r.name in a["roles"]]
+        click.echo(f"{r.name}\t{r.label.en} / {r.label.zh}\t{', '.join(holders) or '-'}")
+
+
+@role.command("assign")
+@click.option("--app", "app_name", required=True)
+@click.option("--user", "username", required=True, help="Username or id.")
+@click.argument("role_names", nargs=-1)
+def role_assign(app_name: str, username: str, role_names: tuple[str, ...]) -> None:
+    """Set the user's roles in the app (none given: remove all)."""
+    try:
+        with _platform() as platform, platform.db.begin() as conn:
+            row = users.find_user(conn, username)
+            package = metadata_store.load_app(conn, app_name).package
+            held = roles.set_roles(conn, SYSTEM, package, row.id, list(role_names))
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"{username} in {app_name}: {', '.join(held) or 'no roles'}")
 
 
 @cli.command()
