@@ -18,6 +18,8 @@ def _keep(text: str, head: int, tail: int) -> str:
 def mask_phone(text: str) -> str:
     """``13812341234`` -> ``138****1234``; a landline keeps its area code and last four digits."""
     digits = re.sub(r"\D", "", text)
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
     if len(digits) == 11 and digits.startswith("1"):
         return digits[:3] + "****" + digits[-4:]
     return _keep(text, 3, 4)
