@@ -18,22 +18,28 @@ from engine.errors import MigrationRefused
 from engine.schema_compiler import (
     build_index,
     build_table,
+    dupkey_column_name,
     field_column,
     index_specs,
+    link_table,
+    link_table_full_name,
     removed_column_name,
     table_name,
 )
 from engine.schema_diff import (
     AddColumn,
     ConvertColumn,
+    CreateLinkTable,
     CreateTable,
     Operation,
     RemoveColumn,
+    RemoveLinkTable,
     RenameColumn,
     RestoreColumn,
+    SyncDuplicateKeys,
     SyncIndexes,
 )
-from form_engine import EntityDef, FieldDef, FieldValueError
+from form_engine import EntityDef, FieldDef, FieldValueError, duplicate_keys
 
 #: How many offending rows a refusal lists (the total is always given).
 MAX_LISTED_ROWS = 50
@@ -70,6 +76,12 @@ class Migrator:
                 self._convert(op)
             elif isinstance(op, SyncIndexes):
                 self._sync_indexes()
+            elif isinstance(op, CreateLinkTable):
+                self._create_link_table(op.field)
+            elif isinstance(op, RemoveLinkTable):
+                self._remember_removed(op.field, link_table_full_name(self.app, self.new.name, op.field))
+            elif isinstance(op, SyncDuplicateKeys):
+                self._sync_duplicate_keys(op)
 
     # -- checks before any change ----------------------------------------------------------
     def _check(self, ops: list[Operation]) -> None:
@@ -217,14 +229,46 @@ class Migrator:
             if name not in existing:
                 build_index(table, self.new, spec).create(self.conn)
 
-    def _remember_removed(self, field: FieldDef) -> None:
+    def _create_link_table(self, field: FieldDef) -> None:
+        table = link_table(sa.MetaData(), self.app, self.new.name, field)
+        if not sa.inspect(self.conn).has_table(table.name):
+            table.create(self.conn)
+        self._forget_removed(field.id)
+
+    def _sync_duplicate_keys(self, op: SyncDuplicateKeys) -> None:
+        """Hidden key columns: added, dropped, and refilled from the rows' current values."""
+        for name in op.drop:
+            self._drop_indexes_on(name)
+            self._drop_column(name)
+        for name in op.add:
+            self.conn.exec_driver_sql(
+                f"ALTER TABLE {self.quote(self.table)} ADD COLUMN {self.quote(name)} "
+                f"{sa.String(100).compile(dialect=self.conn.dialect)}"
+            )
+        if not (op.recompute or op.add) or not self.new.duplicate_rules:
+            return
+        table = build_table(sa.MetaData(), self.app, self.new)
+        rules = self.new.duplicate_rules
+        updates = []
+        for row in self.conn.execute(sa.select(table)).mappings():
+            keys = duplicate_keys(self.new, row)
+            updates.append({"_id": row["id"], **{f"k{i}": keys.get(r.name) for i, r in enumerate(rules)}})
+        if updates:
+            self.conn.execute(
+                table.update()
+                .where(table.c.id == sa.bindparam("_id"))
+                .values({dupkey_column_name(r.name): sa.bindparam(f"k{i}") for i, r in enumerate(rules)}),
+                updates,
+            )
+
+    def _remember_removed(self, field: FieldDef, column_name: str | None = None) -> None:
         self._forget_removed(field.id)
         self.conn.execute(
             st.removed_fields.insert().values(
                 app=self.app,
                 entity=self.new.name,
                 field_id=field.id,
-                column_name=removed_column_name(field.id),
+                column_name=column_name or removed_column_name(field.id),
                 field=field.export(),
                 removed_at=utcnow(),
             )
@@ -259,7 +303,10 @@ def purge_removed(conn: sa.Connection, app: str, entity: EntityDef, field_id: st
     for fid in targets:
         if fid not in kept:
             continue
-        migrator._drop_column(kept[fid][1])
+        if kept[fid][0].type == "many_to_many":
+            migrator.conn.exec_driver_sql(f"DROP TABLE {migrator.quote(kept[fid][1])}")
+        else:
+            migrator._drop_column(kept[fid][1])
         migrator._forget_removed(fid)
         purged.append(fid)
     return purged

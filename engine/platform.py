@@ -18,6 +18,7 @@ from engine.plugins import create_plugin_manager
 from engine.record_service import RecordService
 from engine.runtime import AppRuntime, RuntimeCache
 from engine.settings import Settings
+from engine.steps import default_steps
 from engine.write_steps import WriteStep
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Platform:
             plugins, load_entry_points=load_entry_points
         )
         #: database-side steps of every record write (auto-numbers, relations, roll-ups...)
-        self.write_steps: list[WriteStep] = []
+        self.write_steps: list[WriteStep] = default_steps()
         self.records = RecordService(self)
         self.plugins.hook.tangram_actions(registry=self.actions)
         self.events.subscribe(self._to_plugins)

@@ -33,7 +33,7 @@ def column_resolver(runtime: AppRuntime, er: EntityRuntime) -> Callable[[str], A
     def resolve(path: str) -> Any:
         head, _, rest = path.partition(".")
         if not rest:
-            return table.c[head]
+            return table.c[er.system_aliases.get(head, head)]
         field = er.entity.field(head)
         target = runtime.entities[field.config.entity]
         inner = target.table.alias()
@@ -73,14 +73,31 @@ def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
     clauses: list[Any] = []
     problems: list[Problem] = []
     names = [f.name for f in er.entity.stored_fields()]
+    descending = False
     for raw in (sort or "").split(","):
         key = raw.strip()
         if not key:
             continue
         descending = key.startswith("-")
         name = key.lstrip("-+")
-        if name in SYSTEM_SORTABLE or (name in names and er.entity.field(name).field_type.sortable):
+        if name in er.system_aliases:
+            column = table.c[er.system_aliases[name]]
+        elif name in SYSTEM_SORTABLE or (name in names and er.entity.field(name).field_type.sortable):
             column = table.c[name]
+        elif name in er.entity.field_names:
+            kind = er.entity.field(name).type
+            problems.append(
+                Problem(
+                    "unsortable_field",
+                    field=name,
+                    pointer="/sort",
+                    params={
+                        "zh": f"{name} 是 {kind} 类型的字段，不能排序",
+                        "en": f"cannot sort by {name!r}: fields of type {kind!r} have no meaningful order",
+                    },
+                )
+            )
+            continue
         else:
             close = difflib.get_close_matches(name, [*names, *SYSTEM_SORTABLE], n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -98,7 +115,9 @@ def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
         clauses.append(column.desc() if descending else column.asc())
     if problems:
         raise InvalidInput("the sort parameter is not valid", "排序参数无效", problems=problems)
-    clauses.append(table.c.id.asc())
+    # The id tie-break follows the last key's direction, so an index on that key (which
+    # orders equal keys by row id) yields the page without sorting the matches.
+    clauses.append(table.c.id.desc() if descending else table.c.id.asc())
     return clauses
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from engine import history
+from engine import history, references, relation_reads
 from engine.clock import utcnow
 from engine.context import Context
 from engine.errors import DuplicateValue, InvalidInput, NotFound, StaleVersion
@@ -94,47 +94,10 @@ class RecordService:
     def _check_references(
         self, conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, rows: list[Record], prefix: str
     ) -> None:
-        """Every lookup value must name a live record of its target entity."""
-        problems: list[Problem] = []
-        for field_name, target_name in er.lookups().items():
-            wanted = {row[field_name] for row in rows if row.get(field_name) is not None}
-            if not wanted:
-                continue
-            target = runtime.entities[target_name].table
-            found: set[int] = set()
-            ids = sorted(wanted)
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                found.update(
-                    conn.execute(
-                        sa.select(target.c.id).where(target.c.id.in_(chunk), target.c.deleted_at.is_(None))
-                    ).scalars()
-                )
-            missing = wanted - found
-            if not missing:
-                continue
-            label = er.entity.field(field_name).label
-            for i, row in enumerate(rows):
-                if row.get(field_name) in missing:
-                    at = f"{prefix}/{i}" if len(rows) > 1 or prefix.endswith("items") else prefix
-                    problems.append(
-                        Problem(
-                            "reference_not_found",
-                            field=field_name,
-                            pointer=f"{at}/{field_name}",
-                            params={
-                                "label": {"zh": label.zh, "en": label.en},
-                                "target": target_name,
-                                "value": row[field_name],
-                            },
-                        )
-                    )
-        if problems:
-            raise InvalidInput(
-                f"{len(problems)} reference(s) point to records that do not exist",
-                f"有 {len(problems)} 个关联指向不存在的记录",
-                problems=problems,
-            )
+        """Every lookup, user and department value must name something that exists."""
+        many = len(rows) > 1 or prefix.endswith("items")
+        pointers = [f"{prefix}/{i}" if many else prefix for i in range(len(rows))]
+        references.refuse(references.reference_problems(conn, runtime, er, rows, pointers))
 
     def _duplicate_error(self, app: str, entity: str, rows: list[Record]) -> DuplicateValue | None:
         """After a unique violation: which field, which existing record (new transaction)."""
@@ -292,6 +255,7 @@ class RecordService:
                     row["id"] = record_id
                     row["deleted_at"] = None
                 run_after(self.platform.write_steps, write)
+                relation_reads.refresh(conn, runtime, er, rows)
         except sa.exc.IntegrityError:
             error = self._duplicate_error(app, entity, [dict(i) for i in items if isinstance(i, Mapping)])
             if error is None:
@@ -299,6 +263,8 @@ class RecordService:
             raise error from None
         columns = er.columns
         records = [{c: r.get(c) for c in columns} for r in rows]
+        for i, matches in write.notes.get("duplicates", {}).items():
+            records[i]["_duplicates"] = matches
         self._publish(RecordCreated(app, entity, r["id"], r, ctx) for r in records)
         return records
 
@@ -389,6 +355,9 @@ class RecordService:
                     ],
                 )
                 record = {**old, **new_values}
+                relation_reads.refresh(conn, runtime, er, [record])
+                if "duplicates" in write.notes:
+                    record["_duplicates"] = write.notes["duplicates"][0]
         except sa.exc.IntegrityError:
             error = self._duplicate_error(app, entity, [{**dict(data), "id": record_id}])
             if error is None:
@@ -524,6 +493,7 @@ class RecordService:
             _runtime, er = self._runtime(conn, app, entity)
             self.platform.access.require(ctx, er, "read")
             row = self._visible_row(ctx, conn, er, record_id, "read")
+            relation_reads.attach(conn, _runtime, er, [row], children=True)
         if row["deleted_at"] is not None and not include_deleted:
             raise _not_found(er, record_id)
         return row
@@ -557,6 +527,7 @@ class RecordService:
                 sa.select(table).where(*where).order_by(*order).limit(limit).offset(offset)
             ).mappings()
             items = [dict(r) for r in rows]
+            relation_reads.attach(conn, runtime, er, items, children=False)
         return Page(items, total, limit, offset)
 
     def history(self, ctx: Context, app: str, entity: str, record_id: int) -> list[dict[str, Any]]:

@@ -16,11 +16,16 @@ import sqlalchemy as sa
 
 from engine.app_package import AppPackage
 from engine.metadata_store import entity_of
-from engine.schema_compiler import build_table
+from engine.schema_compiler import build_table, dupkey_columns, link_fields, link_table
 from form_engine import EntityDef, FieldType, compile_entity
 from form_engine import EntityRuntime as FormRuntime
 
 SYSTEM_OUTPUT = ("created_at", "updated_at", "created_by", "updated_by", "owner", "version", "deleted_at")
+
+
+def _relation(f: Any) -> bool:
+    """Storage-"none" fields whose values the kernel keeps elsewhere (sub-tables, links)."""
+    return f.field_type.storage == "none" and not f.field_type.system_column
 
 
 def _iso(value: Any) -> Any:
@@ -37,13 +42,25 @@ class EntityRuntime:
     serialisers: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     #: names of the stored columns in output order (id first, system columns last)
     columns: list[str] = field(default_factory=list)
+    #: many-to-many field name -> its link table (source_id, target_id)
+    link_tables: dict[str, sa.Table] = field(default_factory=dict)
+    #: system fields (created_at-type...) -> the system column they show
+    system_aliases: dict[str, str] = field(default_factory=dict)
+    #: columns kept for the kernel only (duplicate keys), never shown
+    hidden_columns: frozenset[str] = frozenset()
 
     def to_json(self, record: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         serialisers = self.serialisers
+        hidden = self.hidden_columns
         for key, value in record.items():
+            if hidden and key in hidden:
+                continue
             convert = serialisers.get(key)
             out[key] = value if convert is None or value is None else convert(value)
+        for name, column in self.system_aliases.items():
+            if column in out:
+                out[name] = out[column]
         return out
 
     @functools.cached_property
@@ -57,6 +74,9 @@ class EntityRuntime:
     def lookups(self) -> dict[str, str]:
         """Lookup field name -> target entity name."""
         return {f.name: f.config.entity for f in self.entity.fields if f.type == "lookup"}
+
+    def fields_of_type(self, *types: str) -> list[Any]:
+        return [f for f in self.entity.fields if f.type in types]
 
 
 class AppRuntime:
@@ -82,7 +102,20 @@ class AppRuntime:
                 table=table,
                 validator=compile_entity(entity, self.resolve_entity),
                 serialisers=serialisers,
-                columns=["id", *(f.name for f in entity.stored_fields()), *SYSTEM_OUTPUT],
+                columns=[
+                    "id",
+                    *(f.name for f in entity.stored_fields()),
+                    *(f.name for f in entity.fields if _relation(f)),
+                    *SYSTEM_OUTPUT,
+                ],
+                link_tables={
+                    f.name: link_table(self.metadata, package.name, entity.name, f)
+                    for f in link_fields(entity)
+                },
+                system_aliases={
+                    f.name: f.field_type.system_column for f in entity.fields if f.field_type.system_column
+                },
+                hidden_columns=frozenset(dupkey_columns(entity)),
             )
 
     def resolve_entity(self, name: str) -> EntityDef | None:

@@ -7,10 +7,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from form_engine import EntityDef, FieldDef, UTCDateTime, id_column_type
+from form_engine import EntityDef, FieldDef, UTCDateTime, id_column_type, link_table_name
 
 #: Prefix of a removed field's column, kept (with its data) until an explicit purge.
 REMOVED_PREFIX = "_del_"
+#: Prefix of the hidden column holding a duplicate rule's normalised key (kept on every write).
+DUPKEY_PREFIX = "_dupkey_"
+#: PostgreSQL truncates identifiers longer than this.
+MAX_IDENTIFIER = 63
 
 
 def table_name(app: str, entity: str) -> str:
@@ -19,6 +23,41 @@ def table_name(app: str, entity: str) -> str:
 
 def removed_column_name(field_id: str) -> str:
     return f"{REMOVED_PREFIX}{field_id}"
+
+
+def dupkey_column_name(rule: str) -> str:
+    return f"{DUPKEY_PREFIX}{rule}"
+
+
+def dupkey_columns(entity: EntityDef) -> list[str]:
+    """The hidden key columns of the entity's duplicate rules, in rule order."""
+    return [dupkey_column_name(rule.name) for rule in entity.duplicate_rules]
+
+
+def link_table_full_name(app: str, entity: str, field: FieldDef) -> str:
+    """The many-to-many link table of ``field``: named from the field id, so a rename keeps it."""
+    name = f"{app}__{link_table_name(entity, field)}"
+    if len(name) > MAX_IDENTIFIER:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:12]
+        name = f"{name[: MAX_IDENTIFIER - 20]}__{digest}_links"
+    return name
+
+
+def link_table(metadata: sa.MetaData, app: str, entity: str, field: FieldDef) -> sa.Table:
+    """(source_id, target_id) pairs; the primary key forbids a pair twice, the index finds
+    the sources of a target (re-pointing on merge, filters)."""
+    name = link_table_full_name(app, entity, field)
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("source_id", sa.BigInteger, primary_key=True),
+        sa.Column("target_id", sa.BigInteger, primary_key=True),
+        sa.Index(f"ix_{hashlib.sha1(name.encode()).hexdigest()[:16]}_target", "target_id"),
+    )
+
+
+def link_fields(entity: EntityDef) -> list[FieldDef]:
+    return [f for f in entity.fields if f.type == "many_to_many"]
 
 
 def system_columns() -> list[sa.Column[object]]:
@@ -57,6 +96,8 @@ def index_specs(app: str, entity: EntityDef) -> list[IndexSpec]:
             wanted.append(((f.id,), False))
     for index in entity.indexes:
         wanted.append((tuple(by_name[n].id for n in index.fields), index.unique))
+    for column in dupkey_columns(entity):
+        wanted.append(((column,), False))
     specs: dict[str, IndexSpec] = {}
     table = table_name(app, entity.name)
     for ids, unique in wanted:
@@ -69,15 +110,16 @@ def index_specs(app: str, entity: EntityDef) -> list[IndexSpec]:
 def build_index(table: sa.Table, entity: EntityDef, spec: IndexSpec) -> sa.Index:
     by_id = {f.id: f.name for f in entity.fields}
     columns = [table.c[by_id.get(i, i)] for i in spec.field_ids]
-    if spec.unique:
-        alive = table.c.deleted_at.is_(None)
-        return sa.Index(spec.name, *columns, unique=True, sqlite_where=alive, postgresql_where=alive)
-    return sa.Index(spec.name, *columns)
+    # Partial on live rows: lists always ask for them, so the index alone answers the filter
+    # and the count (no lookup of each row's deleted_at), and the trash never blocks a value.
+    alive = table.c.deleted_at.is_(None)
+    return sa.Index(spec.name, *columns, unique=spec.unique, sqlite_where=alive, postgresql_where=alive)
 
 
 def build_table(metadata: sa.MetaData, app: str, entity: EntityDef) -> sa.Table:
     """The table of ``entity`` (system columns first), with the indexes it declares."""
     columns = system_columns() + [field_column(f) for f in entity.stored_fields()]
+    columns += [sa.Column(name, sa.String(100), nullable=True) for name in dupkey_columns(entity)]
     table = sa.Table(table_name(app, entity.name), metadata, *columns)
     for spec in index_specs(app, entity):
         build_index(table, entity, spec)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine.schema_compiler import dupkey_column_name
 from form_engine import EntityDef, FieldDef
 
 
@@ -55,8 +56,43 @@ class SyncIndexes:
     """Create and drop indexes so the table has exactly what the definition declares."""
 
 
+@dataclass(frozen=True)
+class CreateLinkTable:
+    """A many-to-many field's link table; an existing one (a re-added field) is kept as is."""
+
+    field: FieldDef
+
+
+@dataclass(frozen=True)
+class RemoveLinkTable:
+    """A removed many-to-many field: its link table is kept (recoverable) until purged."""
+
+    field: FieldDef
+
+
+@dataclass(frozen=True)
+class SyncDuplicateKeys:
+    """Add/drop the hidden key columns of duplicate rules and recompute every row's keys.
+
+    The keys are derived data (normalised values), so dropping a column loses nothing.
+    """
+
+    add: tuple[str, ...]
+    drop: tuple[str, ...]
+    recompute: bool
+
+
 Operation = (
-    CreateTable | AddColumn | RestoreColumn | RenameColumn | ConvertColumn | RemoveColumn | SyncIndexes
+    CreateTable
+    | AddColumn
+    | RestoreColumn
+    | RenameColumn
+    | ConvertColumn
+    | RemoveColumn
+    | SyncIndexes
+    | CreateLinkTable
+    | RemoveLinkTable
+    | SyncDuplicateKeys
 )
 
 
@@ -80,7 +116,7 @@ def diff_entity(
     """Operations turning ``old``'s table into ``new``'s; ``removed`` maps field id ->
     (definition, column) of fields removed earlier and not yet purged."""
     if old is None:
-        return [CreateTable(new), SyncIndexes()]
+        return [CreateTable(new), *(CreateLinkTable(f) for f in _links(new).values()), SyncIndexes()]
     removed = removed or {}
     ops: list[Operation] = []
     old_stored = {f.id: f for f in old.stored_fields()}
@@ -102,5 +138,29 @@ def diff_entity(
         if before.type != field.type or _settings(before) != _settings(field):
             changes_column = _column_signature(before) != _column_signature(field)
             ops.append(ConvertColumn(before, field, changes_column))
+    old_links, new_links = _links(old), _links(new)
+    ops += [RemoveLinkTable(f) for fid, f in old_links.items() if fid not in new_links]
+    ops += [CreateLinkTable(f) for fid, f in new_links.items() if fid not in old_links]
+    ops.extend(_duplicate_key_ops(old, new))
     ops.append(SyncIndexes())
     return ops
+
+
+def _links(entity: EntityDef) -> dict[str, FieldDef]:
+    return {f.id: f for f in entity.fields if f.type == "many_to_many"}
+
+
+def _duplicate_key_ops(old: EntityDef, new: EntityDef) -> list[Operation]:
+    """Keys are recomputed when a rule or a field it reads changed (its normalisation may)."""
+    old_rules = {r.name: r for r in old.duplicate_rules}
+    new_rules = {r.name: r for r in new.duplicate_rules}
+    add = tuple(dupkey_column_name(n) for n in new_rules if n not in old_rules)
+    drop = tuple(dupkey_column_name(n) for n in old_rules if n not in new_rules)
+
+    def reads(entity: EntityDef, rules: dict[str, Any]) -> list[Any]:
+        names = {name for rule in rules.values() for name in rule.fields}
+        return [f.export() for f in entity.fields if f.name in names]
+
+    changed = [r.model_dump() for r in old_rules.values()] != [r.model_dump() for r in new_rules.values()]
+    recompute = bool(new_rules) and (changed or reads(old, old_rules) != reads(new, new_rules))
+    return [SyncDuplicateKeys(add, drop, recompute)] if add or drop or recompute else []

@@ -73,8 +73,12 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 def json_column() -> sa.types.TypeEngine[Any]:
-    """JSON on SQLite, JSONB on PostgreSQL (indexable, ``?`` and ``@>`` operators)."""
-    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+    """JSON on SQLite, JSONB on PostgreSQL (indexable, ``?`` and ``@>`` operators).
+
+    ``none_as_null``: Python None is SQL NULL, never the JSON value ``null``, so ``is_blank``
+    and ``IS NULL`` in the rule engine's SQL mean the same as in Python.
+    """
+    return sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 
 def id_column_type() -> sa.types.TypeEngine[int]:
