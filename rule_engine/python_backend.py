@@ -4,7 +4,9 @@ User text never reaches ``compile``: names in the generated source come from thi
 names and strings only as ``repr`` of validated ``str`` constants, other constants (Decimals,
 dates, regexes, sets) as closure variables. Booleans are generated twice, as "is true" and "is
 false" predicates, so ``matches`` short-circuits like a hand-written lambda while keeping SQL's
-three-valued logic.
+three-valued logic. Null-strict subexpressions (arithmetic, comparisons, text methods) are
+spelled as one null check per field followed by the bare Python expression, and a field read
+twice is loaded into a local once, so the common case runs the same bytecode as a lambda.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from rule_engine import runtime
 from rule_engine.nodes import (
@@ -58,18 +60,57 @@ _SIMPLE_CALLS = {
 _EXACT_INT = 2**53
 
 
+_STRICT_METHODS = {"lower": ".lower()", "upper": ".upper()", "trim": ".strip(' \\t\\n\\r')"}
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    match node:
+        case Unary(operand=operand) | IsNull(operand=operand):
+            return (operand,)
+        case Binary(left=left, right=right) | Compare(left=left, right=right):
+            return (left, right)
+        case BoolOp(items=items) | ListLiteral(items=items):
+            return items
+        case In(item=item, container=container):
+            return (item, container)
+        case Call(name=name, args=args):
+            return () if name in ("changed", "old") else args
+    return ()
+
+
+def _repeated_fields(root: Node) -> list[str]:
+    """Plain field names read more than once: loaded into a local once per call."""
+    counts: dict[str, int] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Field) and len(node.path) == 1:
+            counts[node.path[0]] = counts.get(node.path[0], 0) + 1
+        stack.extend(_children(node))
+    return [name for name, count in counts.items() if count > 1]
+
+
+def _merge(*guard_lists: list[str]) -> list[str]:
+    return list(dict.fromkeys(g for guards in guard_lists for g in guards))
+
+
+Strict = tuple[list[str], str]
+"""A null-strict expression: guards that bind and null-check its leaves, and the source of its
+value once every guard passed (null exactly when some leaf is null)."""
+
+
 class _Generator:
-    def __init__(self, checked: Checked, strict: bool, prefix: str) -> None:
-        self.prefix = prefix
+    def __init__(self, checked: Checked, hoisted: dict[str, str]) -> None:
         self.checked = checked
-        self.strict = strict
+        self.hoisted = hoisted
+        self.known: set[str] = set()
         self.constants: dict[str, Any] = {}
         self.temp = 0
         self.uses_now = False
         self.uses_today = False
 
     def const(self, value: Any) -> str:
-        name = f"{self.prefix}{len(self.constants)}"
+        name = f"_k{len(self.constants)}"
         self.constants[name] = value
         return name
 
@@ -85,10 +126,15 @@ class _Generator:
     def raw_field(self, node: Field) -> str:
         if len(node.path) > 1:
             return f"_H.path(r, {node.path!r}, loader)"
-        return f"r[{node.path[0]!r}]" if self.strict else f"r.get({node.path[0]!r})"
+        return self.hoisted.get(node.path[0]) or f"r[{node.path[0]!r}]"
 
     def value(self, node: Node, raw_numbers: bool = False) -> str:
         kind = self.type_of(node)
+        if not isinstance(node, Field | Literal):
+            found = self.strict(node)
+            if found is not None:
+                guards, raw = found
+                return f"({raw} if {' and '.join(guards)} else None)" if guards else raw
         match node:
             case Literal(value=value):
                 if isinstance(value, Decimal):
@@ -105,13 +151,6 @@ class _Generator:
                 t = self.tmp()
                 return f"(None if ({t} := {self.value(operand)}) is None else -{t})"
             case Binary(op=op, left=left, right=right):
-                if op == "/" and isinstance(right, Literal) and right.value:
-                    t = self.tmp()
-                    divisor = self.value(right)
-                    return (
-                        f"(None if ({t} := {self.value(left)}) is None else "
-                        f"({t} if {t}.__class__ is not int else _D({t})) / {divisor})"
-                    )
                 if op == "/":
                     return f"_H.div({self.value(left)}, {self.value(right)})"
                 if op == "%":
@@ -129,31 +168,92 @@ class _Generator:
             return f"(True if {self.true(node)} else (False if {self.false(node)} else None))"
         raise AssertionError(node)  # pragma: no cover
 
-    _METHODS: ClassVar[dict[str, str]] = {
-        "lower": "lower()",
-        "upper": "upper()",
-        "trim": "strip(' \\t\\n\\r')",
-    }
-
-    def inline_call(self, name: str, args: tuple[Node, ...]) -> str | None:
-        """Hot text and list functions spelled inline: no helper call per record."""
-        if name in self._METHODS:
-            t = self.tmp()
-            return f"(None if ({t} := {self.value(args[0])}) is None else {t}.{self._METHODS[name]})"
-        if name == "len":
-            t = self.tmp()
-            return f"(None if ({t} := {self.value(args[0])}) is None else len({t}))"
-        if name in ("starts_with", "ends_with") and isinstance(args[1], Literal):
-            t = self.tmp()
-            method = "startswith" if name == "starts_with" else "endswith"
-            return (
-                f"(None if ({t} := {self.value(args[0])}) is None else {t}.{method}({self.value(args[1])}))"
-            )
-        return None
-
     def _num(self, load: str) -> str:
+        if load.isidentifier():
+            return f"(_D(repr({load})) if {load}.__class__ is _float else {load})"
         t = self.tmp()
         return f"(_D(repr({t})) if ({t} := {load}).__class__ is _float else {t})"
+
+    def strict(self, node: Node, raw_numbers: bool = False) -> Strict | None:
+        """The node as guards and a bare expression, when every operation in it is null-strict.
+
+        This is the hot path: no helper call and one null check per field, like a hand-written
+        lambda. Nodes with other null rules (coalesce, if, division by a non-literal) get None.
+        """
+        match node:
+            case Literal(value=value):
+                return None if value is None else ([], self.value(node))
+            case Field():
+                return self.strict_field(node, raw_numbers)
+            case Unary(op="-", operand=operand):
+                inner = self.strict(operand)
+                return None if inner is None else (inner[0], f"(-{inner[1]})")
+            case Binary(op="+" | "-" | "*" as op, left=left, right=right):
+                a, b = self.strict(left), self.strict(right)
+                if a is None or b is None:
+                    return None
+                return _merge(a[0], b[0]), f"({a[1]} {op} {b[1]})"
+            case Binary(op="/", left=left, right=Literal(value=divisor)) if divisor:
+                a = self.strict(left, raw_numbers=True)
+                if a is None:
+                    return None
+                t = self.tmp()
+                exact = f"({t} if ({t} := {a[1]}).__class__ is _Dec else _H.to_dec({t}))"
+                return a[0], f"({exact} / {self.value(node.right)})"
+            case Compare(op=op):
+                return self.strict_compare(node, op)
+            case In(item=item, container=container) if not isinstance(container, ListLiteral):
+                a, b = self.strict(item), self.strict(container)
+                if a is None or b is None:
+                    return None
+                return _merge(a[0], b[0]), f"({a[1]} {'not in' if node.negated else 'in'} {b[1]})"
+            case Call():
+                return self.strict_call(node)
+        return None
+
+    def strict_field(self, node: Field, raw_numbers: bool) -> Strict:
+        local = self.hoisted.get(node.path[0]) if len(node.path) == 1 else None
+        if local is not None:
+            name = local
+            guards = [] if local in self.known else [f"{local} is not None"]
+        else:
+            name = self.tmp()
+            guards = [f"({name} := {self.raw_field(node)}) is not None"]
+        kind = self.type_of(node)
+        if kind in ("number", "integer") and not raw_numbers:
+            return guards, f"(_D(repr({name})) if {name}.__class__ is _float else {name})"
+        if kind == "datetime":
+            return guards, f"_H.dt({name})"
+        return guards, name
+
+    def strict_compare(self, node: Compare, op: str) -> Strict | None:
+        a = self.strict(node.left, raw_numbers=self._raw_ok(node.right))
+        if a is None:
+            return None
+        b = self.strict(node.right, raw_numbers=self._raw_ok(node.left))
+        if b is None:
+            return None
+        return _merge(a[0], b[0]), f"({a[1]} {_PY_OPS[op]} {b[1]})"
+
+    def strict_call(self, node: Call) -> Strict | None:
+        name, args = node.name, node.args
+        if name in ("date", "datetime") and self.type_of(args[0]) == "text":
+            return [], self.call(node)
+        if name not in _STRICT_METHODS and name not in ("len", "abs", "starts_with", "ends_with", "contains"):
+            return None
+        parts = [self.strict(arg) for arg in args]
+        if any(p is None for p in parts):
+            return None
+        guards = _merge(*(p[0] for p in parts))  # type: ignore[index]
+        raw = [p[1] for p in parts]  # type: ignore[index]
+        if name in _STRICT_METHODS:
+            return guards, f"{raw[0]}{_STRICT_METHODS[name]}"
+        if name in ("len", "abs"):
+            return guards, f"{name}({raw[0]})"
+        if name == "contains":
+            return guards, f"({raw[1]} in {raw[0]})"
+        method = "startswith" if name == "starts_with" else "endswith"
+        return guards, f"{raw[0]}.{method}({raw[1]})"
 
     def call(self, node: Call) -> str:
         name, args = node.name, node.args
@@ -192,9 +292,6 @@ class _Generator:
         if name == "old":
             assert isinstance(args[0], Field)
             return f"(None if old is None else _H.normalise(old.get({args[0].path[0]!r})))"
-        inline = self.inline_call(name, args)
-        if inline is not None:
-            return inline
         helper = _SIMPLE_CALLS[name]
         return f"_H.{helper}({', '.join(self.value(a) for a in args)})"
 
@@ -212,8 +309,15 @@ class _Generator:
             case Literal(value=value):
                 return repr(value is want)
             case BoolOp(op=op, items=items):
-                joiner = " and " if (op == "and") == want else " or "
-                return "(" + joiner.join(self.truth(i, want) for i in items) + ")"
+                conjunction = (op == "and") == want
+                saved = set(self.known)
+                parts = []
+                for item in items:
+                    parts.append(self.truth(item, want))
+                    if conjunction:
+                        self.known |= self.facts(item, want)
+                self.known = saved
+                return "(" + (" and " if conjunction else " or ").join(parts) + ")"
             case Unary(op="not", operand=operand):
                 return self.truth(operand, not want)
             case IsNull(operand=Literal(value=value), negated=negated):
@@ -225,7 +329,32 @@ class _Generator:
                 return self.compare(node, want)
             case In():
                 return self.membership(node, want)
+            case Call() if self.type_of(node) == "boolean":
+                found = self.strict(node)
+                if found is not None:
+                    guards, raw = found
+                    return "(" + " and ".join([*guards, raw if want else f"not {raw}"]) + ")"
         return f"({self.value(node)} is {want})"
+
+    def facts(self, node: Node, want: bool) -> set[str]:
+        """Hoisted locals known not to be null once ``truth(node, want)`` held."""
+        match node:
+            case BoolOp(op=op, items=items) if (op == "and") == want:
+                return set().union(*(self.facts(i, want) for i in items))
+            case Unary(op="not", operand=operand):
+                return self.facts(operand, not want)
+            case IsNull(operand=Field() as field, negated=negated) if negated == want:
+                return self._locals(field)
+            case Compare(left=left, right=right):
+                return self._locals(left) | self._locals(right)
+            case In(item=item, container=container):
+                return self._locals(item) | self._locals(container)
+        return set()
+
+    def _locals(self, node: Node) -> set[str]:
+        if isinstance(node, Field) and len(node.path) == 1 and node.path[0] in self.hoisted:
+            return {self.hoisted[node.path[0]]}
+        return set()
 
     def _const_operand(self, node: Node) -> str | None:
         if isinstance(node, Literal) and node.value is not None:
@@ -239,18 +368,13 @@ class _Generator:
     def compare(self, node: Compare, want: bool) -> str:
         op = node.op if want else _NEGATED[node.op]
         left_c, right_c = self._const_operand(node.left), self._const_operand(node.right)
-        if right_c is not None:
-            left = self.value(node.left, raw_numbers=self._raw_ok(node.right))
-            if op == "==":
-                return f"({left} == {right_c})"
-            t = self.tmp()
-            return f"(({t} := {left}) is not None and {t} {_PY_OPS[op]} {right_c})"
-        if left_c is not None:
-            right = self.value(node.right, raw_numbers=self._raw_ok(node.left))
-            if op == "==":
-                return f"({left_c} == {right})"
-            t = self.tmp()
-            return f"(({t} := {right}) is not None and {left_c} {_PY_OPS[op]} {t})"
+        if op == "==" and right_c is not None:
+            return f"({self.value(node.left, raw_numbers=self._raw_ok(node.right))} == {right_c})"
+        if op == "==" and left_c is not None:
+            return f"({left_c} == {self.value(node.right, raw_numbers=self._raw_ok(node.left))})"
+        found = self.strict_compare(node, op)
+        if found is not None:
+            return "(" + " and ".join([*found[0], found[1]]) + ")"
         a, b = self.tmp(), self.tmp()
         return (
             f"(({a} := {self.value(node.left)}) is not None and "
@@ -263,11 +387,13 @@ class _Generator:
             items = [i.value for i in node.container.items]  # type: ignore[attr-defined]
             raw = all(isinstance(v, int) and abs(v) < _EXACT_INT for v in items)
             values = self.const(frozenset(items))
-            item = self.value(node.item, raw_numbers=raw)
             if positive:
-                return f"({item} in {values})"
+                return f"({self.value(node.item, raw_numbers=raw)} in {values})"
+            found = self.strict(node.item, raw_numbers=raw)
+            if found is not None:
+                return "(" + " and ".join([*found[0], f"{found[1]} not in {values}"]) + ")"
             t = self.tmp()
-            return f"(({t} := {item}) is not None and {t} not in {values})"
+            return f"(({t} := {self.value(node.item, raw_numbers=raw)}) is not None and {t} not in {values})"
         c, i = self.tmp(), self.tmp()
         op = "in" if positive else "not in"
         return (
@@ -288,45 +414,44 @@ def _prologue(gen: _Generator, indent: str) -> str:
 def generate(root: Node, checked: Checked) -> tuple[str, dict[str, Any]]:
     """Source of a factory returning ``(evaluate, matches)``, and the constants it closes over.
 
-    Each public function reads fields with ``r[name]`` (the fastest load) and falls back to a
-    twin using ``r.get(name)`` when a key is missing, so partial records read as nulls.
+    Each function reads fields with ``r[name]`` (the fastest load), a field read more than once
+    into a local first; on a missing key it runs again on a copy that reads missing keys as null.
     """
     is_boolean = checked.type_of(root) == "boolean"
-    constants: dict[str, Any] = {}
-    bodies: dict[tuple[str, bool], str] = {}
-    gens: dict[bool, _Generator] = {}
-    for strict in (False, True):
-        gen = _Generator(checked, strict, "_k" if strict else "_s")
-        bodies["evaluate", strict] = gen.value(root)
-        bodies["matches", strict] = gen.true(root) if is_boolean else f"({gen.value(root)} is True)"
-        constants.update(gen.constants)
-        gens[strict] = gen
+    hoisted = {name: f"_f{i}" for i, name in enumerate(_repeated_fields(root))}
+    gen = _Generator(checked, hoisted)
+    bodies = {
+        "evaluate": gen.value(root),
+        "matches": gen.true(root) if is_boolean else f"({gen.value(root)} is True)",
+    }
+    loads = "".join(f"            {local} = r[{name!r}]\n" for name, local in hoisted.items())
     # positional defaults, not keyword-only ones: CPython fills keyword-only defaults from a
     # dict on every call, which costs about a third of a simple rule's time
     sig = "(r, now=None, old=None, loader=None)"
-    out = [f"def _factory(_H, _D, _float, {', '.join(constants) or '_unused=None'}):\n"]
-    for kind in ("evaluate", "matches"):
+    out = [f"def _factory(_H, _D, _Dec, _float, _Nulls, {', '.join(gen.constants) or '_unused=None'}):\n"]
+    for kind, body in bodies.items():
         out.append(
-            f"    def _{kind}_safe{sig}:\n{_prologue(gens[False], '        ')}"
-            f"        return {bodies[kind, False]}\n"
-        )
-        out.append(
-            f"    def {kind}{sig}:\n{_prologue(gens[True], '        ')}"
-            f"        try:\n            return {bodies[kind, True]}\n"
+            f"    def {kind}{sig}:\n{_prologue(gen, '        ')}"
+            f"        try:\n{loads}            return {body}\n"
             f"        except KeyError:\n"
-            f"            return _{kind}_safe(r, now=now, old=old, loader=loader)\n"
+            f"            if r.__class__ is _Nulls:\n                raise\n"
+            f"            return {kind}(_Nulls(r), now, old, loader)\n"
         )
     out.append("    return evaluate, matches\n")
-    return "".join(out), constants
+    return "".join(out), gen.constants
 
 
 def build(root: Node, checked: Checked) -> tuple[Callable[..., Any], Callable[..., bool], str]:
     """Compile the generated source once; returns ``(evaluate, matches, source)``."""
     source, constants = generate(root, checked)
-    namespace: dict[str, Any] = {"__builtins__": {"repr": repr, "len": len, "int": int, "KeyError": KeyError}}
+    namespace: dict[str, Any] = {
+        "__builtins__": {"repr": repr, "len": len, "abs": abs, "int": int, "KeyError": KeyError}
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         code = compile(source, "<rule>", "exec")
     exec(code, namespace)  # source generated from the AST only, see the module docstring
-    evaluate, matches = namespace["_factory"](runtime, Decimal, float, *constants.values())
+    evaluate, matches = namespace["_factory"](
+        runtime, Decimal, Decimal, float, runtime.MissingAsNull, *constants.values()
+    )
     return evaluate, matches, source

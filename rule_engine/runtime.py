@@ -26,6 +26,24 @@ def num(value: Any) -> Any:
     return value
 
 
+def to_dec(value: Any) -> Any:
+    """A dividend as an exact Decimal: ints and floats (as printed) convert, Decimals stay."""
+    if value.__class__ is float:
+        return Decimal(repr(value))
+    if value.__class__ is int:
+        return Decimal(value)
+    return value
+
+
+class MissingAsNull(dict):
+    """A record copy whose missing keys read as null; generated code retries with it."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
 def dt(value: Any) -> datetime | None:
     """Naive datetimes are UTC; everything is compared as an aware datetime."""
     if value is None:
