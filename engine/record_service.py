@@ -514,6 +514,7 @@ class RecordService:
         with self.db.connect() as conn:
             runtime, er = self._runtime(conn, app, entity)
             self.platform.access.require(ctx, er, "read")
+            self.platform.access.check_query(ctx, er, filter, sort)
             table = er.table
             where = [table.c.deleted_at.is_not(None) if trash else table.c.deleted_at.is_(None)]
             if filter and filter.strip():

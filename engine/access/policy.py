@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+import rule_engine
 from engine import audit
 from engine.access import field_rules
 from engine.access.field_rules import FieldPlan
@@ -29,7 +30,7 @@ from engine.access.scopes import Subject, grant_clause, shared_clause
 from engine.context import Context
 from engine.errors import Forbidden
 from engine.role_definitions import EntityPermissions
-from form_engine import Problem
+from form_engine import Problem, dsl_fields
 
 if TYPE_CHECKING:
     from engine.runtime import AppRuntime, EntityRuntime
@@ -151,6 +152,46 @@ class RoleAccess:
         if problems:
             self._deny(ctx, er, {"operation": op, "fields": [p.field for p in problems]})
             plan.check_write(data, op, ctx.user_id)
+
+    def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
+        plan = self._plan(ctx, er)
+        secret = plan.hidden | set(plan.masked)
+        if not secret:
+            return
+        used: dict[str, str] = {}
+        if filter and filter.strip():
+            package = self._entity_roles(er).runtime.package
+            fields = dsl_fields(er.entity, lambda n: package.entity(n) if package.has_entity(n) else None)
+            try:
+                expression = rule_engine.compile(filter, fields)
+            except rule_engine.RuleError:
+                expression = None  # the record service reports the syntax error itself
+            for path in expression.fields if expression is not None else ():
+                used.setdefault(path.partition(".")[0], "/filter")
+        for key in (sort or "").split(","):
+            used.setdefault(key.strip().lstrip("-+"), "/sort")
+        refused = sorted(name for name in used if name in secret)
+        if not refused:
+            return
+        self._deny(ctx, er, {"operation": "read", "fields": refused})
+        names = ", ".join(refused)
+        raise Forbidden(
+            f"you may not filter or sort by {names}: hidden or masked for you",
+            f"您不能按字段 {names} 筛选或排序（对您隐藏或脱敏）",
+            problems=[
+                Problem(
+                    "field_hidden",
+                    field=name,
+                    pointer=used[name],
+                    params={
+                        "en": f"field {name!r} is hidden or masked for you",
+                        "zh": f"字段 {name} 对您不可见",
+                    },
+                )
+                for name in refused
+            ],
+            details={"fields": refused},
+        )
 
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
         return self._plan(ctx, er).present(record)

@@ -30,6 +30,9 @@ class AccessPolicy(Protocol):
         """Refuse values for fields the caller may not write (hidden or read-only), ``owner``
         included."""
 
+    def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
+        """Refuse a list filter or sort on fields the caller cannot see (it would reveal them)."""
+
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
         """The record (as JSON) as ``ctx`` may see it: hidden fields removed, masked masked."""
 
@@ -47,6 +50,9 @@ class OpenAccess:
         return None
 
     def check_write(self, ctx: Context, er: EntityRuntime, data: Mapping[str, Any], op: Operation) -> None:
+        return None
+
+    def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
         return None
 
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:

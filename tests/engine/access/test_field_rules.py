@@ -77,3 +77,20 @@ def test_mask_kinds() -> None:
     assert mask("bank_card", "6222 0200 1234 5678") == "**** 5678"
     assert mask("all", 123) == "******"
     assert mask("phone", None) is None
+
+
+def test_filtering_or_sorting_by_a_hidden_or_masked_field_is_refused(
+    org: Org, api: Any, records: dict[str, int]
+) -> None:
+    rep = org.client(api, "rep_e")
+    for params, pointer, field in [
+        ({"filter": "credit > 1000"}, "/filter", "credit"),
+        ({"filter": "phone == '13812341234'"}, "/filter", "phone"),
+        ({"sort": "-credit"}, "/sort", "credit"),
+    ]:
+        r = rep.get(URL, params=params)
+        assert r.status_code == 403, r.text
+        [problem] = r.json()["error"]["problems"]
+        assert problem["field"] == field and problem["pointer"] == pointer
+    assert rep.get(URL, params={"filter": "grade == 'A'", "sort": "-name"}).json()["total"] == 2
+    assert org.client(api, "head").get(URL, params={"filter": "credit > 1000"}).json()["total"] == 3
