@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact
 from typing import Any
 
 from rule_engine import runtime
@@ -61,6 +61,7 @@ _EXACT_INT = 2**53
 
 
 _STRICT_METHODS = {"lower": ".lower()", "upper": ".upper()", "trim": ".strip(' \\t\\n\\r')"}
+_STRICT_CALLS = frozenset({*_STRICT_METHODS, "len", "abs", "starts_with", "ends_with", "contains"})
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -94,6 +95,20 @@ def _merge(*guard_lists: list[str]) -> list[str]:
     return list(dict.fromkeys(g for guards in guard_lists for g in guards))
 
 
+def _exact_reciprocal(divisor: int | Decimal) -> Decimal | None:
+    """``1 / divisor`` when it is an exact decimal (divisor 2**a * 5**b, e.g. 1000 or 0.25).
+
+    Then ``x / divisor`` and ``x * reciprocal`` are the same exact value rounded the same way,
+    and a multiplication is about twice as fast; only the exponent of the result may differ, so
+    it is used where the value is only compared, never returned.
+    """
+    context = Context(prec=60, traps=[Inexact])
+    try:
+        return context.divide(Decimal(1), Decimal(divisor))
+    except Inexact:
+        return None
+
+
 Strict = tuple[list[str], str]
 """A null-strict expression: guards that bind and null-check its leaves, and the source of its
 value once every guard passed (null exactly when some leaf is null)."""
@@ -104,6 +119,7 @@ class _Generator:
         self.checked = checked
         self.hoisted = hoisted
         self.known: set[str] = set()
+        self.comparing = 0
         self.constants: dict[str, Any] = {}
         self.temp = 0
         self.uses_now = False
@@ -194,9 +210,12 @@ class _Generator:
                     return None
                 return _merge(a[0], b[0]), f"({a[1]} {op} {b[1]})"
             case Binary(op="/", left=left, right=Literal(value=divisor)) if divisor:
-                a = self.strict(left, raw_numbers=True)
+                reciprocal = _exact_reciprocal(divisor) if self.comparing else None  # type: ignore[arg-type]
+                a = self.strict(left, raw_numbers=reciprocal is None)
                 if a is None:
                     return None
+                if reciprocal is not None:
+                    return a[0], f"({a[1]} * {self.const(reciprocal)})"
                 t = self.tmp()
                 exact = f"({t} if ({t} := {a[1]}).__class__ is _Dec else _H.to_dec({t}))"
                 return a[0], f"({exact} / {self.value(node.right)})"
@@ -227,11 +246,13 @@ class _Generator:
         return guards, name
 
     def strict_compare(self, node: Compare, op: str) -> Strict | None:
-        a = self.strict(node.left, raw_numbers=self._raw_ok(node.right))
-        if a is None:
-            return None
-        b = self.strict(node.right, raw_numbers=self._raw_ok(node.left))
-        if b is None:
+        self.comparing += 1
+        try:
+            a = self.strict(node.left, raw_numbers=self._raw_ok(node.right))
+            b = None if a is None else self.strict(node.right, raw_numbers=self._raw_ok(node.left))
+        finally:
+            self.comparing -= 1
+        if a is None or b is None:
             return None
         return _merge(a[0], b[0]), f"({a[1]} {_PY_OPS[op]} {b[1]})"
 
@@ -239,7 +260,7 @@ class _Generator:
         name, args = node.name, node.args
         if name in ("date", "datetime") and self.type_of(args[0]) == "text":
             return [], self.call(node)
-        if name not in _STRICT_METHODS and name not in ("len", "abs", "starts_with", "ends_with", "contains"):
+        if name not in _STRICT_CALLS:
             return None
         parts = [self.strict(arg) for arg in args]
         if any(p is None for p in parts):
@@ -352,8 +373,16 @@ class _Generator:
         return set()
 
     def _locals(self, node: Node) -> set[str]:
-        if isinstance(node, Field) and len(node.path) == 1 and node.path[0] in self.hoisted:
-            return {self.hoisted[node.path[0]]}
+        """Hoisted fields that cannot be null when the null-strict ``node`` is not null."""
+        match node:
+            case Field(path=(name,)) if name in self.hoisted:
+                return {self.hoisted[name]}
+            case Unary(op="-") | Binary(op="+" | "-" | "*") | Compare():
+                return set().union(*(self._locals(c) for c in _children(node)))
+            case Binary(op="/", left=left, right=Literal(value=divisor)) if divisor:
+                return self._locals(left)
+            case Call(name=name, args=args) if name in _STRICT_CALLS:
+                return set().union(*(self._locals(a) for a in args))
         return set()
 
     def _const_operand(self, node: Node) -> str | None:
