@@ -108,7 +108,10 @@ class SqlBuilder:
             case Binary():
                 return self.binary(node)
             case Compare(op=op, left=left, right=right):
-                a, b = self.build(left), self.build(right)
+                if op in ("==", "!="):
+                    a, b = self.build_text_operand(left, right), self.build_text_operand(right, left)
+                else:
+                    a, b = self.build(left), self.build(right)
                 if op not in ("==", "!=") and self.type_of(left) == "text":
                     a = d.CodepointOrder(a)
                 if _computed_number(self, left) or _computed_number(self, right):
@@ -125,6 +128,12 @@ class SqlBuilder:
             case Call():
                 return self.call(node)
         raise AssertionError(node)  # pragma: no cover
+
+    def build_text_operand(self, node: Node, other: Node) -> ColumnElement[Any]:
+        """``lower(x)`` compared with an ASCII-only literal needs no Unicode case mapping."""
+        if isinstance(node, Call) and node.name == "lower" and _ascii_literal(other):
+            return d.AsciiLower(self.build(node.args[0]))
+        return self.build(node)
 
     def binary(self, node: Binary) -> ColumnElement[Any]:
         a, b = self.build(node.left), self.build(node.right)
@@ -194,6 +203,10 @@ class SqlBuilder:
         if name == "starts_with":
             text, prefix = values
             return sa.func.substr(text, 1, sa.func.length(prefix)) == prefix
+        if name == "ends_with" and _ascii_literal(args[1]) and args[1].value:  # type: ignore[attr-defined]
+            text = self.build_text_operand(args[0], args[1])
+            suffix = args[1].value  # type: ignore[attr-defined]
+            return d.EndsWith(text, literal(suffix, "text"), sa.literal_column(str(len(suffix))))
         if name == "ends_with":
             text, suffix = values
             start = sa.func.length(text) - sa.func.length(suffix) + 1
@@ -236,6 +249,10 @@ class SqlBuilder:
                 return sa.or_(value.is_(None), d.ListLength(value) == 0)
             return value.is_(None)
         raise AssertionError(name)  # pragma: no cover
+
+
+def _ascii_literal(node: Node) -> bool:
+    return isinstance(node, Literal) and isinstance(node.value, str) and node.value.isascii()
 
 
 def _computed_number(builder: SqlBuilder, node: Node) -> bool:

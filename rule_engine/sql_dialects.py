@@ -73,6 +73,28 @@ class Upper(CaseMap):
     which = "upper"
 
 
+class AsciiLower(_Fn):
+    """``lower(x)`` where its result is only compared with ASCII-only text (a literal).
+
+    Python's ``str.lower`` turns exactly one non-ASCII character into ASCII only: KELVIN SIGN
+    into ``k`` (U+0130 gives ``i`` plus a combining dot, which can never sit at the end of an
+    ASCII match). So after that one ``replace``, SQLite's ASCII ``lower`` yields an ASCII
+    suffix, or the whole value, exactly when Python's does, with no Python call per row.
+    """
+
+    type = sa.String()
+    name = "ascii_lower"
+    inherit_cache = True
+
+
+class EndsWith(_Fn):
+    """``ends_with(text, suffix)`` for a non-empty literal suffix of ``length`` characters."""
+
+    type = sa.Boolean()
+    name = "ends_with"
+    inherit_cache = True
+
+
 class RegexpSearch(_Fn):
     type = sa.Boolean()
     name = "regexp_search"
@@ -222,7 +244,36 @@ def _case_map_sqlite(element: CaseMap, compiler: Any, **kw: Any) -> str:
 @compiles(CaseMap, "postgresql")
 def _case_map_pg(element: CaseMap, compiler: Any, **kw: Any) -> str:
     (value,) = _args(element, compiler, **kw)
+    if element.which == "lower":
+        return _lower_pg(value)
     return f"{element.which}({value})"
+
+
+def _lower_pg(value: str) -> str:
+    """PostgreSQL lowers U+0130 to a bare ``i``; Python (full Unicode mapping) keeps the dot."""
+    return f"lower(replace({value}, '\u0130', 'i\u0307'))"
+
+
+@compiles(AsciiLower)
+def _ascii_lower_sqlite(element: AsciiLower, compiler: Any, **kw: Any) -> str:
+    return f"lower(replace({_args(element, compiler, **kw)[0]}, '\u212a', 'k'))"
+
+
+@compiles(AsciiLower, "postgresql")
+def _ascii_lower_pg(element: AsciiLower, compiler: Any, **kw: Any) -> str:
+    return _lower_pg(_args(element, compiler, **kw)[0])
+
+
+@compiles(EndsWith)
+def _ends_with_sqlite(element: EndsWith, compiler: Any, **kw: Any) -> str:
+    text, suffix, length = _args(element, compiler, **kw)
+    return f"(substr({text}, -({length})) = {suffix})"
+
+
+@compiles(EndsWith, "postgresql")
+def _ends_with_pg(element: EndsWith, compiler: Any, **kw: Any) -> str:
+    text, suffix, length = _args(element, compiler, **kw)
+    return f"(right({text}, {length}) = {suffix})"
 
 
 @compiles(RegexpSearch)

@@ -349,3 +349,51 @@ def test_functions_registry_documents_every_function() -> None:
         "datetime",
         "list",
     }
+
+
+CASE_MAPPING_TEXTS = [
+    "KELVIN",
+    "\u212a",
+    "x\u212a",
+    "\u0130",
+    "ab\u0130",
+    "abI",
+    "ABC",
+    "a@Example.COM",
+    "é",
+    "",
+]
+CASE_MAPPING_RULES = [
+    "lower(t) == 'k'",
+    "lower(t) != 'xk'",
+    "lower(t) == 'kelvin'",
+    "ends_with(lower(t), 'k')",
+    "ends_with(lower(t), 'i')",
+    "ends_with(lower(t), 'abc')",
+    "ends_with(lower(t), '@example.com')",
+    "ends_with(lower(t), '')",
+    "ends_with(t, 'C')",
+    "ends_with(lower(t), 'é')",
+    "starts_with(lower(t), 'abi')",
+]
+
+
+def test_ascii_literal_case_mapping_agrees_with_python(rule_db: sa.Engine) -> None:
+    """Native ``lower`` against ASCII literals keeps Python's mapping (KELVIN SIGN, dotted I)."""
+    records = [{"t": text} for text in CASE_MAPPING_TEXTS] + [{"t": None}]
+    with rule_db.begin() as conn:
+        load(conn, records)
+        for text in CASE_MAPPING_RULES:
+            expr = rule_engine.compile(text, FIELDS)
+            expected = {i for i, record in enumerate(records) if expr.matches(record)}
+            assert select_ids(conn, expr) == expected, text
+
+
+def test_division_by_a_literal_keeps_the_exact_quotient() -> None:
+    fields = {"n": "number", "i": "integer"}
+    for text in ("n / 1000 > 0.5", "n / 0.25 == 2", "i / 8 >= 0.125", "n / 3 > 0.3", "-n / 20 < -1"):
+        expr = rule_engine.compile(text, fields)
+        for value in (0.5, Decimal("500.001"), 1, 500, Decimal("0.1"), -25, 10**30, None):
+            record = {"n": value, "i": value if not isinstance(value, Decimal | float) else 1}
+            assert expr.evaluate(record) == expr.interpret(record), (text, value)
+    assert rule_engine.compile("n / 1000", fields).evaluate({"n": 5000}) == Decimal(5)
