@@ -147,6 +147,19 @@ class RecordService:
         SQLite cannot batch ``INSERT ... RETURNING`` with a guaranteed order, but it has a single
         writer: inside our transaction the new rowids are consecutive after the current maximum.
         """
+        if conn.dialect.name == "postgresql":
+            if len(rows) == 1:
+                return list(conn.execute(er.insert_returning_id, rows).scalars())
+            # Ids drawn from the table's sequence up front keep the insert a plain batched
+            # executemany; RETURNING in parameter order would add a sort sentinel per batch.
+            ids = conn.execute(
+                sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": er.table.name, "n": len(rows)},
+            ).scalars().all()
+            for row, record_id in zip(rows, ids, strict=True):
+                row["id"] = record_id
+            conn.execute(er.table.insert(), rows)
+            return list(ids)
         if conn.dialect.name != "sqlite":
             return list(conn.execute(er.insert_returning_id, rows).scalars())
         if len(rows) == 1:
