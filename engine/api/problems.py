@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from engine.errors import TangramError
-from form_engine import DefinitionInvalid, normalise_locale
+from form_engine import FormError, normalise_locale
 
 log = logging.getLogger("tangram.http")
 
@@ -79,11 +79,13 @@ def install(app: FastAPI) -> None:
             headers,
         )
 
-    @app.exception_handler(DefinitionInvalid)
-    async def _definition(request: Request, exc: DefinitionInvalid) -> JSONResponse:
+    @app.exception_handler(FormError)
+    async def _form(request: Request, exc: FormError) -> JSONResponse:
+        """Definition and value errors raised by the form engine outside the record service."""
         locale = locale_of(request)
-        message = "定义无效" if locale == "zh" else "the definition is not valid"
-        return error_response(request, 422, exc.code, message, [p.to_dict(locale) for p in exc.problems])
+        message = "输入无效" if locale == "zh" else "the input is not valid"
+        problems = [p.to_dict(locale) for p in getattr(exc, "problems", [])]
+        return error_response(request, 422, exc.code, message, problems)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
