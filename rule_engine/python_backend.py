@@ -440,47 +440,48 @@ def _prologue(gen: _Generator, indent: str) -> str:
     return "".join(lines)
 
 
-def generate(root: Node, checked: Checked) -> tuple[str, dict[str, Any]]:
-    """Source of a factory returning ``(evaluate, matches)``, and the constants it closes over.
+def generate(root: Node, checked: Checked, kind: str) -> tuple[str, dict[str, Any]]:
+    """Source of a factory returning the ``kind`` function (``evaluate`` or ``matches``), and the
+    constants it closes over.
 
-    Each function reads fields with ``r[name]`` (the fastest load), a field read more than once
+    The function reads fields with ``r[name]`` (the fastest load), a field read more than once
     into a local first; on a missing key it runs again on a copy that reads missing keys as null.
     """
-    is_boolean = checked.type_of(root) == "boolean"
     hoisted = {name: f"_f{i}" for i, name in enumerate(_repeated_fields(root))}
     gen = _Generator(checked, hoisted)
-    bodies = {
-        "evaluate": gen.value(root),
-        "matches": gen.true(root) if is_boolean else f"({gen.value(root)} is True)",
-    }
+    if kind == "evaluate":
+        body = gen.value(root)
+    elif checked.type_of(root) == "boolean":
+        body = gen.true(root)
+    else:
+        body = f"({gen.value(root)} is True)"
     loads = "".join(f"            {local} = r[{name!r}]\n" for name, local in hoisted.items())
     # positional defaults, not keyword-only ones: CPython fills keyword-only defaults from a
     # dict on every call, which costs about a third of a simple rule's time
-    sig = "(r, now=None, old=None, loader=None)"
-    out = [f"def _factory(_H, _D, _Dec, _float, _Nulls, {', '.join(gen.constants) or '_unused=None'}):\n"]
-    for kind, body in bodies.items():
-        out.append(
-            f"    def {kind}{sig}:\n{_prologue(gen, '        ')}"
-            f"        try:\n{loads}            return {body}\n"
-            f"        except KeyError:\n"
-            f"            if r.__class__ is _Nulls:\n                raise\n"
-            f"            return {kind}(_Nulls(r), now, old, loader)\n"
-        )
-    out.append("    return evaluate, matches\n")
-    return "".join(out), gen.constants
+    source = (
+        f"def _factory(_H, _D, _Dec, _float, _Nulls, {', '.join(gen.constants) or '_unused=None'}):\n"
+        f"    def {kind}(r, now=None, old=None, loader=None):\n{_prologue(gen, '        ')}"
+        f"        try:\n{loads}            return {body}\n"
+        f"        except KeyError:\n"
+        f"            if r.__class__ is _Nulls:\n                raise\n"
+        f"            return {kind}(_Nulls(r), now, old, loader)\n"
+        f"    return {kind}\n"
+    )
+    return source, gen.constants
 
 
-def build(root: Node, checked: Checked) -> tuple[Callable[..., Any], Callable[..., bool], str]:
-    """Compile the generated source once; returns ``(evaluate, matches, source)``."""
-    source, constants = generate(root, checked)
-    namespace: dict[str, Any] = {
-        "__builtins__": {"repr": repr, "len": len, "abs": abs, "int": int, "KeyError": KeyError}
-    }
+_NAMESPACE = {"repr": repr, "len": len, "abs": abs, "int": int, "KeyError": KeyError}
+
+
+def build(root: Node, checked: Checked, kind: str) -> tuple[Callable[..., Any], str]:
+    """Compile the generated ``kind`` function once; returns it and its source."""
+    source, constants = generate(root, checked, kind)
+    namespace: dict[str, Any] = {"__builtins__": _NAMESPACE}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
         code = compile(source, "<rule>", "exec")
     exec(code, namespace)  # source generated from the AST only, see the module docstring
-    evaluate, matches = namespace["_factory"](
+    function = namespace["_factory"](
         runtime, Decimal, Decimal, float, runtime.MissingAsNull, *constants.values()
     )
-    return evaluate, matches, source
+    return function, source
