@@ -20,6 +20,7 @@ from engine.errors import DuplicateValue, InvalidInput, NotFound, StaleVersion
 from engine.events import RecordCreated, RecordDeleted, RecordEvent, RecordRestored, RecordUpdated
 from engine.record_query import filter_clause, order_by, page_bounds
 from engine.runtime import AppRuntime, EntityRuntime
+from engine.sharing import purge_shares
 from engine.write_steps import Write, run_after, run_before
 from form_engine import Problem, RecordInvalid
 
@@ -459,6 +460,7 @@ class RecordService:
                 )
             conn.execute(er.table.delete().where(er.table.c.id == record_id))
             history.purge(conn, app, entity, record_id)
+            purge_shares(conn, app, entity, record_id)
 
     @staticmethod
     def _stale(er: EntityRuntime, record_id: int, given: int, current: int | None) -> StaleVersion:
