@@ -95,9 +95,10 @@ def update_row(
     relations: Mapping[str, Any],
     pointer: str,
     *,
-    op: str = "update",
+    op: str | None = "update",
 ) -> dict[str, tuple[Any, Any]]:
-    """Apply validated ``changed`` values to the stored row ``old``; history op ``op``."""
+    """Apply validated ``changed`` values to the stored row ``old``; history op ``op`` (None:
+    the caller writes the history)."""
     record_id = old["id"]
     write = _nested(outer, er, "update", [changed], [old], [relations], [pointer], [record_id])
     steps = outer.platform.write_steps
@@ -109,12 +110,13 @@ def update_row(
     values |= {"updated_at": outer.now, "updated_by": outer.ctx.user_id, "version": old["version"] + 1}
     outer.conn.execute(er.table.update().where(er.table.c.id == record_id).values(values))
     run_after(steps, write)
-    json_changes = {k: [er.value_json(k, o), er.value_json(k, n)] for k, (o, n) in changes.items()}
+    if op is None:
+        return changes
     history.write(
         outer.conn,
         [
             history.history_row(
-                er.app, er.entity.name, record_id, op, outer.now, outer.ctx.user_id, json_changes
+                er.app, er.entity.name, record_id, op, outer.now, outer.ctx.user_id, changes_json(er, changes)
             )
         ],
     )
@@ -140,3 +142,8 @@ def set_deleted(outer: Write, er: EntityRuntime, olds: Sequence[Record], *, dele
             outer.conn,
             [history.history_row(er.app, er.entity.name, old["id"], op, outer.now, outer.ctx.user_id, None)],
         )
+
+
+def changes_json(er: EntityRuntime, changes: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
+    """``{field: [old, new]}`` in JSON form, as the history table keeps it."""
+    return {k: [er.value_json(k, o), er.value_json(k, n)] for k, (o, n) in changes.items()}

@@ -19,6 +19,9 @@ from .app_routes import public_router
 from .app_routes import router as apps_router
 from .auth_routes import router as auth_router
 from .deps import current_context
+from .file_routes import router as files_router
+from .form_routes import router as forms_router
+from .merge_routes import router as merge_router
 from .record_routes import router as records_router
 from .sharing_routes import router as sharing_router
 from .token_routes import router as token_router
@@ -69,6 +72,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(auth_router)
     app.include_router(apps_router)
     app.include_router(records_router)
+    app.include_router(forms_router)
+    app.include_router(files_router)
+    app.include_router(merge_router)
     app.include_router(sharing_router)
     app.include_router(token_router)
     app.include_router(admin_router)

@@ -2,6 +2,7 @@
 
 from engine.steps.auto_numbers import AutoNumbers
 from engine.steps.duplicates import DuplicateRecord, Duplicates, DuplicateWarning
+from engine.steps.files import Files
 from engine.steps.links import Links
 from engine.steps.rollups import Rollups
 from engine.steps.sub_tables import SubTables
@@ -12,6 +13,7 @@ __all__ = [
     "DuplicateRecord",
     "DuplicateWarning",
     "Duplicates",
+    "Files",
     "Links",
     "Rollups",
     "SubTables",
@@ -22,4 +24,4 @@ __all__ = [
 def default_steps() -> list[WriteStep]:
     """Auto-numbers first (duplicate rules may read them), then duplicates, links, children,
     and roll-ups last so they see every child row of the write."""
-    return [AutoNumbers(), Duplicates(), Links(), SubTables(), Rollups()]
+    return [AutoNumbers(), Files(), Duplicates(), Links(), SubTables(), Rollups()]

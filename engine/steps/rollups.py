@@ -122,6 +122,8 @@ class Rollups:
                 row[f.name] = value
 
     def after(self, write: Write) -> None:
+        if write.op == "create" and write.er.fields_of_type("rollup"):
+            _refresh_formulas(write, write.er, write.ids)  # they saw the roll-ups before their start
         for parent, f in rollups_over(write.runtime, write.er.entity.name):
             link = f.config.link_field
             affected: set[Any] = set()
