@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import util as sql_util
 
 import rule_engine
 from engine.errors import InvalidInput
@@ -25,9 +26,16 @@ def entity_dsl_fields(runtime: AppRuntime, er: EntityRuntime) -> dict[str, Any]:
     return dsl_fields(er.entity, runtime.resolve_entity)
 
 
-def column_resolver(runtime: AppRuntime, er: EntityRuntime) -> Callable[[str], Any]:
+#: The caller's read scope on another entity (None: every row), for paths through lookups.
+TargetScope = Callable[[EntityRuntime], Any]
+
+
+def column_resolver(
+    runtime: AppRuntime, er: EntityRuntime, target_scope: TargetScope | None = None
+) -> Callable[[str], Any]:
     """Columns for DSL paths; a dotted path through a lookup is a correlated scalar subquery,
-    so the outer query keeps one row per record."""
+    so the outer query keeps one row per record. The subquery only sees referenced rows the
+    caller may read, so a filter cannot probe values of records outside their scope."""
     table = er.table
 
     def resolve(path: str) -> Any:
@@ -37,20 +45,27 @@ def column_resolver(runtime: AppRuntime, er: EntityRuntime) -> Callable[[str], A
         field = er.entity.field(head)
         target = runtime.entities[field.config.entity]
         inner = target.table.alias()
-        return (
-            sa.select(inner.c[rest])
-            .where(inner.c.id == table.c[head], inner.c.deleted_at.is_(None))
-            .scalar_subquery()
-        )
+        conditions = [inner.c.id == table.c[head], inner.c.deleted_at.is_(None)]
+        scope = target_scope(target) if target_scope is not None else None
+        if scope is not None:
+            conditions.append(sql_util.ClauseAdapter(inner).traverse(scope))
+        return sa.select(inner.c[rest]).where(*conditions).scalar_subquery()
 
     return resolve
 
 
-def filter_clause(runtime: AppRuntime, er: EntityRuntime, text: str, **kwargs: Any) -> Any:
+def filter_clause(
+    runtime: AppRuntime,
+    er: EntityRuntime,
+    text: str,
+    *,
+    target_scope: TargetScope | None = None,
+    **kwargs: Any,
+) -> Any:
     """Compile a DSL filter to a WHERE clause; a bad filter answers 422 with line and column."""
     try:
         expression = rule_engine.compile(text, fields=entity_dsl_fields(runtime, er))
-        return expression.to_sql(column_resolver(runtime, er), **kwargs)
+        return expression.to_sql(column_resolver(runtime, er, target_scope), **kwargs)
     except rule_engine.RuleError as exc:
         problem = Problem(
             "invalid_filter",

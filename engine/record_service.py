@@ -533,7 +533,12 @@ class RecordService:
             table = er.table
             where = [table.c.deleted_at.is_not(None) if trash else table.c.deleted_at.is_(None)]
             if filter and filter.strip():
-                where.append(filter_clause(runtime, er, filter))
+                access = self.platform.access
+                where.append(
+                    filter_clause(
+                        runtime, er, filter, target_scope=lambda t: access.row_filter(ctx, conn, t, "read")
+                    )
+                )
             scope = self.platform.access.row_filter(ctx, conn, er, "read")
             if scope is not None:
                 where.append(scope)

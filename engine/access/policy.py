@@ -156,18 +156,27 @@ class RoleAccess:
     def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
         plan = self._plan(ctx, er)
         secret = plan.hidden | set(plan.masked)
-        if not secret:
-            return
         used: dict[str, str] = {}
         if filter and filter.strip():
-            package = self._entity_roles(er).runtime.package
+            runtime = self._entity_roles(er).runtime
+            package = runtime.package
             fields = dsl_fields(er.entity, lambda n: package.entity(n) if package.has_entity(n) else None)
             try:
                 expression = rule_engine.compile(filter, fields)
             except rule_engine.RuleError:
                 expression = None  # the record service reports the syntax error itself
             for path in expression.fields if expression is not None else ():
-                used.setdefault(path.partition(".")[0], "/filter")
+                head, _, rest = path.partition(".")
+                if not rest:
+                    used.setdefault(head, "/filter")
+                    continue
+                # A path through a lookup reads the other entity: its field rules apply too.
+                target = runtime.entity(er.entity.field(head).config.entity)
+                self.require(ctx, target, "read")
+                target_plan = self._plan(ctx, target)
+                if rest in target_plan.hidden or rest in target_plan.masked:
+                    used.setdefault(path, "/filter")
+                    secret = secret | {path}
         for key in (sort or "").split(","):
             used.setdefault(key.strip().lstrip("-+"), "/sort")
         refused = sorted(name for name in used if name in secret)
