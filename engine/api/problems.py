@@ -28,6 +28,28 @@ _HTTP_TEXT = {
 }
 
 
+#: Chinese text for the request errors FastAPI (Pydantic) reports, by error type.
+_REQUEST_ZH = {
+    "missing": "缺少必填项",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "string_type": "应为文本",
+    "string_too_short": "太短",
+    "string_too_long": "太长",
+    "dict_type": "应为 JSON 对象",
+    "model_attributes_type": "应为 JSON 对象",
+    "list_type": "应为列表",
+    "too_short": "元素太少",
+    "too_long": "元素太多",
+    "greater_than_equal": "数值太小",
+    "less_than_equal": "数值太大",
+    "enum": "不是可选值之一",
+    "extra_forbidden": "不允许此字段",
+}
+
+
 def locale_of(request: Request) -> str:
     return normalise_locale(request.headers.get("accept-language"))
 
@@ -93,6 +115,8 @@ def install(app: FastAPI) -> None:
         problems = []
         for err in exc.errors():
             text = err.get("msg", "invalid")
+            if locale == "zh" and err.get("type") in _REQUEST_ZH:
+                text = _REQUEST_ZH[err["type"]]
             if err.get("type") == "json_invalid":
                 detail = (err.get("ctx") or {}).get("error", "")
                 text = (

@@ -75,3 +75,13 @@ def test_unexpected_exception_is_500_with_request_id_and_no_internals(
     error = _assert_shape(r, 500)
     assert error["request_id"] == "req-123" and "kaboom" not in r.text
     assert any("req-123" in rec.getMessage() for rec in caplog.records)
+
+
+def test_request_errors_speak_chinese_too(sales: TestClient) -> None:
+    zh = {"Accept-Language": "zh-CN"}
+    r = sales.get("/api/apps/sales/records/deal/abc", headers=zh)
+    assert r.status_code == 422 and r.json()["error"]["problems"][0]["message"] == "应为整数"
+    r = sales.post("/api/apps/sales/records/deal", json=[1], headers=zh)
+    assert r.json()["error"]["problems"][0]["message"] == "应为 JSON 对象"
+    r = sales.get("/api/apps/sales/records/deal/abc")
+    assert "integer" in r.json()["error"]["problems"][0]["message"]
