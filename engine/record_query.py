@@ -67,18 +67,19 @@ def filter_clause(
         expression = rule_engine.compile(text, fields=entity_dsl_fields(runtime, er))
         return expression.to_sql(column_resolver(runtime, er, target_scope), **kwargs)
     except rule_engine.RuleError as exc:
+        zh, en = exc.message("zh"), exc.message("en")  # each with the line, column and "did you mean"
         problem = Problem(
             "invalid_filter",
             pointer="/filter",
-            params={
-                "zh": f"筛选条件第 {exc.line} 行第 {exc.column} 列有误：{exc}",
-                "en": f"filter, line {exc.line} column {exc.column}: {exc}",
+            params={  # Problem formats these as templates: a `{` in a rule or regex must stay a `{`
+                "zh": "筛选条件有误：" + zh.replace("{", "{{").replace("}", "}}"),
+                "en": "filter: " + en.replace("{", "{{").replace("}", "}}"),
                 "line": exc.line,
                 "column": exc.column,
             },
         )
         raise InvalidInput(
-            f"the filter is not valid: {exc}", f"筛选条件无效：{exc}", problems=[problem]
+            f"the filter is not valid: {en}", f"筛选条件无效：{zh}", problems=[problem]
         ) from None
 
 

@@ -5,20 +5,23 @@
 True
 """
 
-from rule_engine.errors import RuleError, RuleSetError
+from rule_engine.errors import CODES, RuleError, RuleSetError
 from rule_engine.expression import Expression, compile
 from rule_engine.functions import FUNCTIONS, FunctionSpec
+from rule_engine.messages import MESSAGES
 from rule_engine.parser import MAX_DEPTH, MAX_TEXT_LENGTH
 from rule_engine.ruleset import EVENTS, FiredAction, Rule, RuleSet
 from rule_engine.sql_dialects import install_sqlite_functions
 from rule_engine.types import FIELD_TYPES
 
 __all__ = [
+    "CODES",
     "EVENTS",
     "FIELD_TYPES",
     "FUNCTIONS",
     "MAX_DEPTH",
     "MAX_TEXT_LENGTH",
+    "MESSAGES",
     "Expression",
     "FiredAction",
     "FunctionSpec",

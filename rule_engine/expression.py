@@ -11,6 +11,7 @@ from typing import Any
 from rule_engine import python_backend, sql_backend
 from rule_engine.errors import RuleError
 from rule_engine.interpreter import interpret
+from rule_engine.messages import type_phrase
 from rule_engine.nodes import Node
 from rule_engine.parser import parse
 from rule_engine.runtime import Loader
@@ -44,12 +45,7 @@ class Expression:
         try:
             function, self._sources[kind] = python_backend.build(self.ast_node, self._checked, kind)
         except (RecursionError, MemoryError, SyntaxError) as exc:  # pragma: no cover - depth-limited
-            raise RuleError(
-                "found an expression too complex to compile, expected a simpler rule",
-                code="too_deep",
-                line=1,
-                column=1,
-            ) from exc
+            raise RuleError(code="too_deep", line=1, column=1, params={"reason": "compile"}) from exc
         return function
 
     def __getattr__(self, name: str) -> Any:
@@ -110,11 +106,10 @@ def compile(text: str, fields: FieldMap, *, expect: str | None = None) -> Expres
     result_type = checked.type_of(root)
     if expect is not None and result_type != expect and not (expect == "number" and result_type == "integer"):
         raise RuleError(
-            f"found an expression of type {result_type}, expected {expect}",
             code="type_mismatch",
             line=root.line,
             column=root.column,
-            params={"found": result_type, "expected": expect},
+            params={"reason": "result", "found": type_phrase(result_type), "expected": type_phrase(expect)},
         )
     expression = Expression(text, root, checked)
     assert key is not None

@@ -6,12 +6,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from rule_engine.messages import kind_phrase, phrase, type_phrase
 from rule_engine.nodes import Field, Literal, Node
 from rule_engine.types import NULL, NUMERIC, ORDERED, unify
 
 
 class ArgTypeError(Exception):
-    """Raised by a type rule; the checker turns it into a positioned RuleError."""
+    """Raised by a type rule; the checker turns it into a positioned RuleError.
+
+    ``expected`` is a phrase of :mod:`rule_engine.messages`, so the error reads well in zh and en.
+    """
 
     def __init__(self, index: int, expected: str) -> None:
         super().__init__(expected)
@@ -45,27 +49,27 @@ def _want(types: list[str], i: int, allowed: frozenset[str] | set[str], expected
 def _text_fn(result: str) -> TypeRule:
     def rule(types: list[str], _args: tuple[Node, ...]) -> str:
         for i in range(len(types)):
-            _want(types, i, {"text"}, "text")
+            _want(types, i, {"text"}, kind_phrase("text"))
         return result
 
     return rule
 
 
 def _len(types: list[str], _args: tuple[Node, ...]) -> str:
-    _want(types, 0, {"text", "list"}, "text or a list")
+    _want(types, 0, {"text", "list"}, phrase("text_or_list"))
     return "integer"
 
 
 def _contains(types: list[str], _args: tuple[Node, ...]) -> str:
-    _want(types, 0, {"text", "list"}, "text or a list")
-    _want(types, 1, {"text"}, "text")
+    _want(types, 0, {"text", "list"}, phrase("text_or_list"))
+    _want(types, 1, {"text"}, kind_phrase("text"))
     return "boolean"
 
 
 def _matches(types: list[str], args: tuple[Node, ...]) -> str:
-    _want(types, 0, {"text"}, "text")
+    _want(types, 0, {"text"}, kind_phrase("text"))
     if not (isinstance(args[1], Literal) and args[1].kind == "text"):
-        raise ArgTypeError(1, "a regular expression written as a string literal")
+        raise ArgTypeError(1, phrase("regex_literal"))
     return "boolean"
 
 
@@ -79,52 +83,52 @@ def _to_date(result: str) -> TypeRule:
             return result
         if isinstance(args[0], Literal) and args[0].kind == "text":
             return result
-        raise ArgTypeError(0, "a date, a datetime or an ISO date string literal")
+        raise ArgTypeError(0, phrase("date_literal"))
 
     return rule
 
 
 def _date_part(types: list[str], _args: tuple[Node, ...]) -> str:
-    _want(types, 0, {"date", "datetime"}, "a date or a datetime")
+    _want(types, 0, {"date", "datetime"}, phrase("date_or_datetime"))
     return "integer"
 
 
 def _days_between(types: list[str], _args: tuple[Node, ...]) -> str:
-    _want(types, 0, {"date", "datetime"}, "a date or a datetime")
-    _want(types, 1, {"date", "datetime"}, "a date or a datetime")
+    _want(types, 0, {"date", "datetime"}, phrase("date_or_datetime"))
+    _want(types, 1, {"date", "datetime"}, phrase("date_or_datetime"))
     return "integer"
 
 
 def _add_days(types: list[str], _args: tuple[Node, ...]) -> str:
-    kind = _want(types, 0, {"date", "datetime"}, "a date or a datetime")
-    _want(types, 1, {"integer"}, "an integer")
+    kind = _want(types, 0, {"date", "datetime"}, phrase("date_or_datetime"))
+    _want(types, 1, {"integer"}, kind_phrase("integer"))
     return kind
 
 
 def _same_numeric(types: list[str], _args: tuple[Node, ...]) -> str:
-    return _want(types, 0, NUMERIC, "a number")
+    return _want(types, 0, NUMERIC, kind_phrase("number"))
 
 
 def _to_integer(types: list[str], _args: tuple[Node, ...]) -> str:
-    _want(types, 0, NUMERIC, "a number")
+    _want(types, 0, NUMERIC, kind_phrase("number"))
     return "integer"
 
 
 def _round(types: list[str], args: tuple[Node, ...]) -> str:
-    kind = _want(types, 0, NUMERIC, "a number")
+    kind = _want(types, 0, NUMERIC, kind_phrase("number"))
     if len(args) > 1:
         digits = args[1]
         if not (isinstance(digits, Literal) and digits.kind == "integer" and 0 <= digits.value <= 10):  # type: ignore[operator]
-            raise ArgTypeError(1, "an integer literal from 0 to 10")
+            raise ArgTypeError(1, phrase("round_digits"))
     return kind
 
 
 def _min_max(types: list[str], _args: tuple[Node, ...]) -> str:
-    result = _want(types, 0, ORDERED, "a number, text, a date or a datetime")
+    result = _want(types, 0, ORDERED, phrase("ordered"))
     for i in range(1, len(types)):
         joined = unify(result, types[i])
         if joined is None or types[i] == NULL:
-            raise ArgTypeError(i, f"a value of the same type as the first argument ({result})")
+            raise ArgTypeError(i, phrase("same_as_first", kind=type_phrase(result)))
         result = joined
     return result
 
@@ -134,10 +138,10 @@ def _coalesce(types: list[str], _args: tuple[Node, ...]) -> str:
     for i in range(1, len(types)):
         joined = unify(result, types[i])
         if joined is None:
-            raise ArgTypeError(i, f"a value of the same type as the others ({result})")
+            raise ArgTypeError(i, phrase("same_as_others", kind=type_phrase(result)))
         result = joined
     if result in ("list", "lookup"):
-        raise ArgTypeError(0, "a value that is not a list or a lookup")
+        raise ArgTypeError(0, phrase("not_list_or_lookup"))
     return result
 
 
@@ -146,21 +150,21 @@ def _is_blank(_types: list[str], _args: tuple[Node, ...]) -> str:
 
 
 def _if(types: list[str], _args: tuple[Node, ...]) -> str:
-    _want(types, 0, {"boolean"}, "a condition (boolean)")
+    _want(types, 0, {"boolean"}, phrase("condition"))
     joined = unify(types[1], types[2])
     if joined is None:
-        raise ArgTypeError(2, f"a value of the same type as the other branch ({types[1]})")
+        raise ArgTypeError(2, phrase("same_as_branch", kind=type_phrase(types[1])))
     if joined in ("list", "lookup"):
-        raise ArgTypeError(1, "a value that is not a list or a lookup")
+        raise ArgTypeError(1, phrase("not_list_or_lookup"))
     return joined
 
 
 def _field_only(result: str | None) -> TypeRule:
     def rule(types: list[str], args: tuple[Node, ...]) -> str:
         if not (isinstance(args[0], Field) and len(args[0].path) == 1):
-            raise ArgTypeError(0, "a field name of this record")
+            raise ArgTypeError(0, phrase("field_name"))
         if types[0] == "lookup":
-            raise ArgTypeError(0, "a field that is not a lookup")
+            raise ArgTypeError(0, phrase("not_lookup_field"))
         return result or types[0]
 
     return rule

@@ -16,6 +16,7 @@ from lark.exceptions import (
 )
 
 from rule_engine.errors import RuleError
+from rule_engine.messages import Phrase, one_of, phrase
 from rule_engine.nodes import Binary as BinaryNode
 from rule_engine.nodes import (
     BoolOp,
@@ -38,22 +39,22 @@ MAX_DEPTH = 48
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
 
-_TERMINAL_NAMES = {
-    "NAME": "a name",
-    "NUMBER": "a number",
-    "STRING": "a string",
-    "COMP_OP": "a comparison (== != < <= > >=)",
-    "ADD_OP": "`+` or `-`",
-    "MUL_OP": "`*`, `/` or `%`",
-    "_OR": "`or`",
-    "_AND": "`and`",
-    "_NOT": "`not`",
-    "_IN": "`in`",
-    "_IS": "`is`",
-    "_NULL": "`null`",
-    "_TRUE": "`true`",
-    "_FALSE": "`false`",
-    "$END": "the end of the rule",
+_TERMINAL_NAMES: dict[str, Phrase] = {
+    "NAME": phrase("a_name"),
+    "NUMBER": phrase("a.number"),
+    "STRING": phrase("a_string"),
+    "COMP_OP": phrase("comparison"),
+    "ADD_OP": phrase("add_op"),
+    "MUL_OP": phrase("mul_op"),
+    "_OR": phrase("token", token="or"),
+    "_AND": phrase("token", token="and"),
+    "_NOT": phrase("token", token="not"),
+    "_IN": phrase("token", token="in"),
+    "_IS": phrase("token", token="is"),
+    "_NULL": phrase("token", token="null"),
+    "_TRUE": phrase("token", token="true"),
+    "_FALSE": phrase("token", token="false"),
+    "$END": phrase("end_of_rule"),
 }
 
 
@@ -99,7 +100,6 @@ def _is_hex(text: str) -> bool:
 
 def _bad_escape(token: Token, offset: int, found: str) -> RuleError:
     return RuleError(
-        f"found the escape `{found}` in a string, expected \\u and four hex digits",
         code="bad_escape",
         line=token.line or 0,
         column=(token.column or 0) + 1 + offset,
@@ -172,27 +172,28 @@ class _ToAst(Transformer):
 
 def _syntax_error(text: str, exc: UnexpectedInput) -> RuleError:
     line, column = exc.line, exc.column
+    found: str
+    expected: str
     if isinstance(exc, UnexpectedCharacters):
         char = text[exc.pos_in_stream]
         if char in "'\"":
-            found, expected = "an unterminated string", f"a closing {char}"
+            found, expected = phrase("unterminated_string"), phrase("closing_quote", quote=char)
         else:
-            found, expected = f"the character `{char}`", "an operator, a value or a name"
+            found, expected = phrase("character", char=char), phrase("operator_value_name")
     elif isinstance(exc, UnexpectedEOF):
-        found = "the end of the rule"
+        found = phrase("end_of_rule")
         expected = _describe_expected(exc.expected)
         line, column = _end_position(text)
     else:
         assert isinstance(exc, UnexpectedToken)
         tok = exc.token
         if tok.type == "$END":
-            found = "the end of the rule"
+            found = phrase("end_of_rule")
             line, column = _end_position(text)
         else:
-            found = f"`{tok.value}`"
+            found = phrase("token", token=tok.value)
         expected = _describe_expected(exc.expected)
     return RuleError(
-        f"found {found}, expected {expected}",
         code="syntax",
         line=max(line, 1),
         column=max(column, 1),
@@ -207,7 +208,7 @@ def _end_position(text: str) -> tuple[int, int]:
 
 def _describe_expected(names: set[str] | frozenset[str]) -> str:
     lark = _lark()
-    words: list[str] = []
+    words: list[str] = []  # phrases, or a raw terminal name
     for name in sorted(names):
         if name in _TERMINAL_NAMES:
             words.append(_TERMINAL_NAMES[name])
@@ -217,13 +218,13 @@ def _describe_expected(names: set[str] | frozenset[str]) -> str:
         except KeyError:
             words.append(name)
             continue
-        words.append(f"`{pattern.value}`")
+        words.append(phrase("token", token=pattern.value))
     unique = list(dict.fromkeys(words))
     if len(unique) > 6:
         if "$END" in names or "COMP_OP" in names:
-            return "an operator or the end of the rule"
-        return "a value, a name or `(`"
-    return " or ".join(unique) if unique else "something else"
+            return phrase("operator_or_end")
+        return phrase("value_name_paren")
+    return one_of(unique)
 
 
 def _depth(tree: Tree) -> int:
@@ -242,28 +243,26 @@ def parse(text: str) -> Node:
     """Parse rule text into an AST, refusing oversize or overdeep input with a RuleError."""
     if not isinstance(text, str):
         raise RuleError(
-            f"found a {type(text).__name__}, expected the rule as text",
             code="syntax",
             line=1,
             column=1,
+            params={"reason": "not_text", "found": type(text).__name__},
         )
     if len(text) > MAX_TEXT_LENGTH:
         raise RuleError(
-            f"found a rule of {len(text)} characters, expected at most {MAX_TEXT_LENGTH}",
             code="too_long",
             line=1,
             column=1,
             params={"found": len(text), "expected": MAX_TEXT_LENGTH},
         )
     if not text.strip():
-        raise RuleError("found an empty rule, expected an expression", code="syntax", line=1, column=1)
+        raise RuleError(code="syntax", line=1, column=1, params={"reason": "empty"})
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
     if isinstance(tree, Tree) and _depth(tree) > MAX_DEPTH:
         raise RuleError(
-            f"found an expression nested deeper than {MAX_DEPTH} levels, expected a simpler rule",
             code="too_deep",
             line=1,
             column=1,

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from rule_engine.errors import RuleError
+from rule_engine.messages import phrase
 
 MAX_PATTERN_LENGTH = 500
 MAX_INPUT = 1000
@@ -58,13 +59,13 @@ class _Translator:
         self.column = column
         self.unbounded = 0
 
-    def error(self, message: str, code: str = "regex_invalid") -> RuleError:
+    def error(self, detail: str, code: str = "regex_invalid", **args: object) -> RuleError:
+        """``detail`` names a ``regex.<detail>`` phrase of :mod:`rule_engine.messages`."""
         return RuleError(
-            f"{message} at offset {self.i} of the regular expression",
             code=code,
             line=self.line,
             column=self.column,
-            params={"offset": self.i},
+            params={"detail": phrase(f"regex.{detail}", **args), "offset": self.i},
         )
 
     def peek(self) -> str | None:
@@ -87,11 +88,7 @@ class _Translator:
             quant = self.quantifier()
             if quant:
                 if is_group and (inner_q or inner_alt):
-                    raise self.error(
-                        "found a quantified group holding a quantifier or `|`, expected a "
-                        "pattern without nested repetition",
-                        "regex_unsafe",
-                    )
+                    raise self.error("nested_repetition", "regex_unsafe")
                 quantified = True
             quantified = quantified or inner_q
             alternated = alternated or inner_alt
@@ -105,14 +102,11 @@ class _Translator:
         if c == "{":
             m = re.compile(r"\{(\d{1,3})(,(\d{1,3})?)?\}").match(self.p, self.i)
             if not m:
-                raise self.error("found `{`, expected a repetition like {2}, {2,} or {2,5}")
+                raise self.error("brace")
             low = int(m.group(1))
             high = int(m.group(3)) if m.group(3) else None
             if low > _MAX_REPEAT or (high is not None and (high > _MAX_REPEAT or high < low)):
-                raise self.error(
-                    f"found the repetition {m.group(0)}, expected counts up to "
-                    f"{_MAX_REPEAT} in increasing order"
-                )
+                raise self.error("repeat_counts", found=m.group(0), max=_MAX_REPEAT)
             self.i = m.end()
             quant = m.group(0)
             if high is None or high > 16:
@@ -123,13 +117,11 @@ class _Translator:
             if c != "?":
                 self.unbounded += 1
         if self.unbounded > MAX_UNBOUNDED:
-            raise self.error(
-                f"found more than {MAX_UNBOUNDED} unbounded repetitions, expected at most two", "regex_unsafe"
-            )
+            raise self.error("unbounded", "regex_unsafe", max=MAX_UNBOUNDED)
         if self.peek() == "?":
             self.i += 1
         if self.peek() is not None and self.peek() in "*+?{":
-            raise self.error("found two quantifiers in a row, expected one")
+            raise self.error("double_quantifier")
         return quant
 
     def atom(self, depth: int) -> tuple[str, bool, bool, bool]:
@@ -137,20 +129,20 @@ class _Translator:
         self.i += 1
         if c == "(":
             if depth > 16:
-                raise self.error("found groups nested too deeply, expected at most 16")
+                raise self.error("group_depth")
             if self.p.startswith("?:", self.i):
                 self.i += 2
             elif self.peek() == "?":
-                raise self.error("found `(?`, expected `(` or `(?:` (no lookaround or flags)")
+                raise self.error("lookaround")
             inner, q, alt = self.alternation(depth + 1)
             if self.peek() != ")":
-                raise self.error("found the end of the pattern, expected `)`")
+                raise self.error("unclosed_group")
             self.i += 1
             return f"(?:{inner})", q, alt, True
         if c == ")":
-            raise self.error("found `)`, expected `(` before it")
+            raise self.error("unopened_group")
         if c in "*+?{":
-            raise self.error(f"found `{c}`, expected something to repeat before it")
+            raise self.error("nothing_to_repeat", char=c)
         if c == ".":
             return ".", False, False, False
         if c == "^":
@@ -166,7 +158,7 @@ class _Translator:
     def escape(self) -> str:
         c = self.peek()
         if c is None:
-            raise self.error("found `\\` at the end, expected an escaped character")
+            raise self.error("trailing_backslash")
         self.i += 1
         if c.lower() in _CLASSES:
             body = _ranges(_CLASSES[c.lower()])
@@ -174,7 +166,7 @@ class _Translator:
         if c in "nt":
             return _char("\n" if c == "n" else "\t")
         if c.isascii() and c.isalnum():
-            raise self.error(f"found `\\{c}`, expected \\d \\w \\s \\D \\W \\S \\n \\t or an escaped symbol")
+            raise self.error("escape", char=c)
         return _char(c)
 
     def bracket(self) -> str:
@@ -187,7 +179,7 @@ class _Translator:
         while True:
             c = self.peek()
             if c is None:
-                raise self.error("found the end of the pattern, expected `]`")
+                raise self.error("unclosed_bracket")
             if c == "]" and not first:
                 self.i += 1
                 break
@@ -200,7 +192,7 @@ class _Translator:
                 self.i += 1
                 high = self.class_char()
                 if isinstance(high, list) or high < low:
-                    raise self.error("found an invalid range in `[...]`, expected a-z style")
+                    raise self.error("bad_range")
                 ranges.append((low, high))
             else:
                 ranges.append((low, low))
@@ -213,16 +205,14 @@ class _Translator:
             return c
         e = self.peek()
         if e is None:
-            raise self.error("found `\\` at the end, expected an escaped character")
+            raise self.error("trailing_backslash")
         self.i += 1
         if e in _CLASSES:
             return list(_CLASSES[e])
         if e in "nt":
             return "\n" if e == "n" else "\t"
         if e.isascii() and e.isalnum():
-            raise self.error(
-                f"found `\\{e}` inside `[...]`, expected \\d \\w \\s \\n \\t or an escaped symbol"
-            )
+            raise self.error("class_escape", char=e)
         return e
 
 
@@ -230,15 +220,15 @@ def translate(pattern: str, line: int = 0, column: int = 0) -> SafeRegex:
     """Check ``pattern`` against the safe subset and translate it for both backends."""
     if len(pattern) > MAX_PATTERN_LENGTH:
         raise RuleError(
-            f"found a regular expression of {len(pattern)} characters, expected at most {MAX_PATTERN_LENGTH}",
             code="regex_invalid",
             line=line,
             column=column,
+            params={"reason": "too_long", "found": len(pattern), "expected": MAX_PATTERN_LENGTH},
         )
     t = _Translator(pattern, line, column)
     body, _, _ = t.alternation(0)
     if t.peek() is not None:
-        raise t.error("found `)`, expected `(` before it")
+        raise t.error("unopened_group")
     python = body.replace("$", r"\Z")
     # "$" only ever comes from the anchor: every other symbol was emitted as a \u escape.
     return SafeRegex(pattern, python, body)

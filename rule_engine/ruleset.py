@@ -43,32 +43,33 @@ class FiredAction:
         return str(self.action["type"])
 
 
-def _invalid(name: str, message: str) -> RuleError:
-    return RuleError(message, code="invalid_rule", rule=name, params={"rule": name})
+def _invalid(name: str, reason: str, **params: Any) -> RuleError:
+    """An ``invalid_rule`` error; ``reason`` picks its wording in :data:`rule_engine.messages.MESSAGES`."""
+    return RuleError(code="invalid_rule", rule=name, params={"rule": name, "reason": reason, **params})
 
 
 def _build(data: Mapping[str, Any], position: int, fields: FieldMap) -> Rule:
     if not isinstance(data, Mapping):
-        raise _invalid(f"#{position + 1}", f"found a {type(data).__name__}, expected a rule object")
+        raise _invalid(f"#{position + 1}", "not_object", found=type(data).__name__)
     name = data.get("name")
     if not isinstance(name, str) or not name:
-        raise _invalid(f"#{position + 1}", "found no name, expected a non-empty `name`")
+        raise _invalid(f"#{position + 1}", "no_name")
     on = data.get("on", list(EVENTS))
     if isinstance(on, str):
         on = [on]
     if not isinstance(on, list | tuple) or not on or any(e not in EVENTS for e in on):
-        raise _invalid(name, f"found `on` = {on!r}, expected a list of {', '.join(EVENTS)}")
+        raise _invalid(name, "on", found=on, events=", ".join(EVENTS))
     actions = data.get("actions", [])
     if not isinstance(actions, list | tuple) or any(
         not isinstance(a, Mapping) or not isinstance(a.get("type"), str) for a in actions
     ):
-        raise _invalid(name, "found malformed `actions`, expected a list of objects with a `type`")
+        raise _invalid(name, "actions")
     order = data.get("order", 0)
     if not isinstance(order, int) or isinstance(order, bool):
-        raise _invalid(name, f"found `order` = {order!r}, expected an integer")
+        raise _invalid(name, "order", found=order)
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise _invalid(name, f"found `enabled` = {enabled!r}, expected true or false")
+        raise _invalid(name, "enabled", found=enabled)
     text = data.get("when")
     when = None
     if text not in (None, ""):
@@ -101,9 +102,7 @@ class RuleSet:
                 errors.append(exc)
                 continue
             if rule.name in names:
-                errors.append(
-                    _invalid(rule.name, f"found the rule name {rule.name!r} twice, expected unique names")
-                )
+                errors.append(_invalid(rule.name, "duplicate", found=rule.name))
                 continue
             names.add(rule.name)
             built.append(rule)
@@ -125,9 +124,7 @@ class RuleSet:
         """The actions that fire for ``event``, in rule order then list order."""
         if event not in EVENTS:
             raise RuleError(
-                f"found the event {event!r}, expected one of {', '.join(EVENTS)}",
-                code="invalid_rule",
-                params={"found": event},
+                code="invalid_rule", params={"reason": "event", "found": event, "events": ", ".join(EVENTS)}
             )
         fired: list[FiredAction] = []
         for rule in self.rules:

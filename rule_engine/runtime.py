@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from rule_engine.errors import RuleError
+from rule_engine.messages import type_phrase
 
 Loader = Callable[[str, Any], Mapping[str, Any] | None]
 BLANK = " \t\n\r"
@@ -88,11 +89,7 @@ def path(record: Mapping[str, Any], names: tuple[str, ...], loader: Loader | Non
             return None
         if not isinstance(value, Mapping):
             if loader is None:
-                raise RuleError(
-                    f"found the id {value!r} in `{name}`, expected a loaded record or a loader",
-                    code="loader_required",
-                    params={"field": name},
-                )
+                raise RuleError(code="loader_required", params={"field": name, "found": value})
             value = loader(name, value)
             if value is None:
                 return None
@@ -244,9 +241,8 @@ def temporal_literal(text: str, kind: str, line: int = 0, column: int = 0) -> da
     except ValueError:
         example = "2024-12-31" if kind == "date" else "2024-12-31T09:30:00"
         raise RuleError(
-            f"found {text!r}, expected an ISO {kind} such as '{example}'",
             code="bad_literal",
             line=line,
             column=column,
-            params={"found": text, "expected": example},
+            params={"found": text, "expected": example, "kind": type_phrase(kind)},
         ) from None

@@ -87,7 +87,6 @@ class SqlBuilder:
             return self.columns[name]
         except KeyError:
             raise RuleError(
-                f"found no column for `{name}`, expected the caller to map every field the rule reads",
                 code="missing_column",
                 line=node.line,
                 column=node.column,
@@ -163,8 +162,6 @@ class SqlBuilder:
         name, args = node.name, node.args
         if name in ("changed", "old"):
             raise RuleError(
-                f"found `{name}()`, which only exists while a record is being updated, expected "
-                "a condition on stored values (list filters and reports run in SQL)",
                 code="sql_unsupported",
                 line=node.line,
                 column=node.column,

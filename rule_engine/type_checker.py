@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from rule_engine.errors import RuleError
 from rule_engine.functions import FUNCTIONS, ArgTypeError
+from rule_engine.messages import kind_phrase, phrase
 from rule_engine.nodes import (
     Binary,
     BoolOp,
@@ -21,7 +22,7 @@ from rule_engine.nodes import (
 )
 from rule_engine.regex import translate
 from rule_engine.runtime import temporal_literal
-from rule_engine.types import LOOKUP, NULL, NUMERIC, ORDERED, FieldMap, nearest, resolve_path, unify
+from rule_engine.types import NULL, NUMERIC, ORDERED, FieldMap, nearest, resolve_path, unify
 
 _EQUATABLE = frozenset({"text", "number", "integer", "boolean", "date", "datetime"})
 
@@ -39,24 +40,13 @@ class Checked:
 
 
 def _mismatch(node: Node, found: str, expected: str) -> RuleError:
+    """``found`` and ``expected`` are phrases of :mod:`rule_engine.messages`, so both languages read well."""
     return RuleError(
-        f"found {found}, expected {expected}",
         code="type_mismatch",
         line=node.line,
         column=node.column,
         params={"found": found, "expected": expected},
     )
-
-
-def _a(kind: str) -> str:
-    return {
-        NULL: "null",
-        LOOKUP: "a lookup",
-        "integer": "an integer",
-        "list": "a list",
-        "boolean": "a boolean",
-        "text": "text",
-    }.get(kind, f"a {kind}")
 
 
 class TypeChecker:
@@ -80,16 +70,16 @@ class TypeChecker:
             case Literal(kind=kind):
                 return kind
             case ListLiteral():
-                raise _mismatch(node, "a list literal", "a value (lists are only allowed after `in`)")
+                raise _mismatch(node, phrase("list_literal"), phrase("value_not_list"))
             case Field(path=path):
                 kind = resolve_path(self.field_map, path, node.line, node.column)
                 self.result.fields.add(node.name)
                 return kind
             case Unary(op="-", operand=operand):
-                self._expect(operand, NUMERIC, "a number")
+                self._expect(operand, NUMERIC, kind_phrase("number"))
                 return self.result.type_of(operand)
             case Unary(op="not", operand=operand):
-                self._expect(operand, {"boolean"}, "a condition (boolean)")
+                self._expect(operand, {"boolean"}, phrase("condition"))
                 return "boolean"
             case Binary():
                 return self._binary(node)
@@ -97,7 +87,7 @@ class TypeChecker:
                 return self._compare(node)
             case BoolOp(items=items):
                 for item in items:
-                    self._expect(item, {"boolean"}, "a condition (boolean)")
+                    self._expect(item, {"boolean"}, phrase("condition"))
                 return "boolean"
             case In():
                 return self._in(node)
@@ -111,7 +101,7 @@ class TypeChecker:
     def _expect(self, node: Node, allowed: set[str] | frozenset[str], expected: str) -> str:
         kind = self._visit(node)
         if kind not in allowed:
-            raise _mismatch(node, _a(kind), expected)
+            raise _mismatch(node, kind_phrase(kind), expected)
         return kind
 
     def _binary(self, node: Binary) -> str:
@@ -119,17 +109,17 @@ class TypeChecker:
         right = self._visit(node.right)
         if node.op == "+" and left == "text":
             if right != "text":
-                raise _mismatch(node.right, _a(right), "text to join to text")
+                raise _mismatch(node.right, kind_phrase(right), phrase("join_text"))
             return "text"
         if node.op == "%":
             for side, kind in ((node.left, left), (node.right, right)):
                 if kind != "integer":
-                    raise _mismatch(side, _a(kind), "an integer (`%` works on integers)")
+                    raise _mismatch(side, kind_phrase(kind), phrase("modulo_integer"))
             return "integer"
-        expected = "a number or text" if node.op == "+" else "a number"
+        expected = phrase("number_or_text") if node.op == "+" else kind_phrase("number")
         for side, kind in ((node.left, left), (node.right, right)):
             if kind not in NUMERIC:
-                raise _mismatch(side, _a(kind), expected)
+                raise _mismatch(side, kind_phrase(kind), expected)
         if node.op == "/":
             return "number"
         return "integer" if left == right == "integer" else "number"
@@ -140,25 +130,20 @@ class TypeChecker:
         for side, kind in ((node.left, left), (node.right, right)):
             if kind == NULL:
                 raise RuleError(
-                    f"found a comparison with null, expected `is null` or `is not null` "
-                    f"(`{node.op} null` is never true)",
                     code="null_comparison",
                     line=side.line,
                     column=side.column,
+                    params={"op": node.op},
                 )
         allowed = _EQUATABLE if node.op in ("==", "!=") else ORDERED
         if left not in allowed:
-            what = (
-                "a value that can be compared"
-                if node.op in ("==", "!=")
-                else ("a number, text, a date or a datetime")
-            )
-            raise _mismatch(node.left, _a(left), what)
+            what = phrase("comparable") if node.op in ("==", "!=") else phrase("ordered")
+            raise _mismatch(node.left, kind_phrase(left), what)
         if unify(left, right) is None:
-            expected = _a(left)
+            expected = kind_phrase(left)
             if {left, right} == {"date", "datetime"}:
-                expected += " (wrap the datetime in date() to compare dates)"
-            raise _mismatch(node.right, _a(right), expected)
+                expected = phrase("wrap_date", kind=expected)
+            raise _mismatch(node.right, kind_phrase(right), expected)
         return "boolean"
 
     def _in(self, node: In) -> str:
@@ -166,60 +151,59 @@ class TypeChecker:
         container = node.container
         if isinstance(container, ListLiteral):
             if not container.items:
-                raise _mismatch(container, "an empty list", "a list with at least one value")
+                raise _mismatch(container, phrase("empty_list"), phrase("nonempty_list"))
             if item not in _EQUATABLE:
-                raise _mismatch(node.item, _a(item), "a value that can be compared")
+                raise _mismatch(node.item, kind_phrase(item), phrase("comparable"))
             for element in container.items:
                 kind = self._visit(element)
                 if not isinstance(element, Literal) or kind == NULL:
                     raise _mismatch(
-                        element, _a(kind) if kind == NULL else "an expression", "a literal value in the list"
+                        element,
+                        kind_phrase(kind) if kind == NULL else phrase("expression"),
+                        phrase("list_item_literal"),
                     )
                 if unify(item, kind) is None:
-                    raise _mismatch(element, _a(kind), _a(item))
+                    raise _mismatch(element, kind_phrase(kind), kind_phrase(item))
             self.result.types[id(container)] = "list"
             return "boolean"
         kind = self._visit(container)
         if kind != "list":
-            raise _mismatch(container, _a(kind), "a list field or a list literal after `in`")
+            raise _mismatch(container, kind_phrase(kind), phrase("list_after_in"))
         if item != "text":
-            raise _mismatch(node.item, _a(item), "text (lists hold text)")
+            raise _mismatch(node.item, kind_phrase(item), phrase("text_in_list"))
         return "boolean"
 
     def _call(self, node: Call) -> str:
         spec = FUNCTIONS.get(node.name)
         if spec is None:
             raise RuleError(
-                f"found the unknown function `{node.name}`, expected one of " + ", ".join(sorted(FUNCTIONS)),
                 code="unknown_function",
                 line=node.line,
                 column=node.column,
                 suggestions=nearest(node.name, list(FUNCTIONS)),
-                params={"found": node.name},
+                params={"found": node.name, "candidates": ", ".join(sorted(FUNCTIONS))},
             )
         count = len(node.args)
         if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
             if spec.max_args is None:
-                want = f"at least {spec.min_args}"
+                want = phrase("count.at_least", n=spec.min_args)
             elif spec.min_args == spec.max_args:
-                want = str(spec.min_args)
+                want = phrase("count.exact", n=spec.min_args)
             else:
-                want = f"{spec.min_args} to {spec.max_args}"
+                want = phrase("count.between", low=spec.min_args, high=spec.max_args)
             raise RuleError(
-                f"found {count} argument(s) to `{node.name}`, expected {want}: {spec.signature}",
                 code="arity",
                 line=node.line,
                 column=node.column,
-                params={"found": count, "expected": want, "function": node.name},
+                params={"found": count, "expected": want, "function": node.name, "signature": spec.signature},
             )
         types = [self._visit(arg) for arg in node.args]
         try:
             kind = spec.rule(types, node.args)
         except ArgTypeError as exc:
             arg = node.args[exc.index]
-            raise _mismatch(
-                arg, _a(types[exc.index]), f"{exc.expected} as argument {exc.index + 1} of `{node.name}`"
-            ) from None
+            expected = phrase("argument", expected=exc.expected, index=exc.index + 1, function=node.name)
+            raise _mismatch(arg, kind_phrase(types[exc.index]), expected) from None
         if node.name in ("changed", "old"):
             self.result.uses_old = True
         if node.name in ("date", "datetime") and types[0] == "text":

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rule_engine.errors import RuleError
+from rule_engine.messages import names, type_phrase
 
 FIELD_TYPES: tuple[str, ...] = ("text", "number", "integer", "boolean", "date", "datetime", "list")
 """Type names a field map may use; ``list`` is a list of text."""
@@ -24,24 +25,17 @@ def validate_field_map(fields: FieldMap, prefix: str = "") -> None:
     """Refuse a malformed field map once, so the checker can trust it."""
     if not isinstance(fields, Mapping):
         raise RuleError(
-            f"found a {type(fields).__name__} as field map, expected a mapping of name to type",
-            code="invalid_field_map",
+            code="invalid_field_map", params={"reason": "not_mapping", "found": type(fields).__name__}
         )
     for name, kind in fields.items():
         if not isinstance(name, str) or not name or "." in name:
-            raise RuleError(
-                f"found the field name {name!r}, expected a non-empty name without dots",
-                code="invalid_field_map",
-            )
+            raise RuleError(code="invalid_field_map", params={"reason": "bad_name", "found": name})
         if isinstance(kind, Mapping):
             validate_field_map(kind, f"{prefix}{name}.")
         elif kind not in FIELD_TYPES:
             raise RuleError(
-                f"found the type {kind!r} for `{prefix}{name}`, expected one of "
-                + ", ".join(FIELD_TYPES)
-                + " or a mapping for a lookup",
                 code="invalid_field_map",
-                params={"found": kind, "field": prefix + name},
+                params={"found": kind, "field": prefix + name, "types": ", ".join(FIELD_TYPES)},
             )
 
 
@@ -66,19 +60,15 @@ def resolve_path(fields: FieldMap, path: tuple[str, ...], line: int, column: int
     walked: list[str] = []
     for i, segment in enumerate(path):
         if segment not in scope:
-            where = f" in `{'.'.join(walked)}`" if walked else ""
             candidates = [k for k in scope if isinstance(k, str)]
             suggestions = nearest(segment, candidates)
             if walked:
                 suggestions = [".".join([*walked, s]) for s in suggestions]
+            params = {"found": ".".join([*walked, segment]), "candidates": names(candidates)}
+            if walked:
+                params.update(reason="in_lookup", lookup=".".join(walked))
             raise RuleError(
-                f"found the unknown field `{'.'.join([*walked, segment])}`{where}, expected one of "
-                + _few(candidates),
-                code="unknown_field",
-                line=line,
-                column=column,
-                suggestions=suggestions,
-                params={"found": ".".join([*walked, segment])},
+                code="unknown_field", line=line, column=column, suggestions=suggestions, params=params
             )
         kind = scope[segment]
         walked.append(segment)
@@ -89,20 +79,13 @@ def resolve_path(fields: FieldMap, path: tuple[str, ...], line: int, column: int
             continue
         if i != len(path) - 1:
             raise RuleError(
-                f"found `{'.'.join(path)}`, but `{'.'.join(walked)}` is a {kind} field, "
-                "expected a lookup before a dot",
                 code="not_a_lookup",
                 line=line,
                 column=column,
-                params={"found": ".".join(walked)},
+                params={"found": ".".join(walked), "path": ".".join(path), "kind": type_phrase(kind)},
             )
         return kind
     raise AssertionError("empty path")  # pragma: no cover
-
-
-def _few(names: list[str]) -> str:
-    shown = ", ".join(f"`{n}`" for n in sorted(names)[:8])
-    return (shown + ", ...") if len(names) > 8 else (shown or "no fields")
 
 
 def unify(a: str, b: str) -> str | None:
