@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,25 @@ def _tune_sqlite(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    # ``engine.begin()`` is how the kernel opens every write transaction. On SQLite it takes
+    # the write lock up front (BEGIN IMMEDIATE): a second writer then waits for the busy
+    # timeout instead of failing when its read snapshot cannot be upgraded. Reads
+    # (``engine.connect()``) stay deferred, so WAL readers never wait.
+    engine.begin = functools.partial(_begin_for_write, engine)  # type: ignore[method-assign]
+
+
+_WRITE_OPTION = "tangram_write"
+
+
+@contextmanager
+def _begin_for_write(engine: sa.Engine) -> Iterator[sa.Connection]:
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def _install_rule_functions(dbapi_connection: Any) -> None:

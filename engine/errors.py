@@ -30,6 +30,9 @@ class TangramError(Exception):
         self.zh = zh or en
         self.problems = problems or []
         self.details = details or {}
+        #: An audit entry to write after the failed transaction rolled back
+        #: (``audit.record_apart(engine, **entry)``), e.g. a permission denial.
+        self.audit: dict[str, Any] | None = None
 
     def message(self, locale: str) -> str:
         return self.zh if locale.startswith("zh") else self.en

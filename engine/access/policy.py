@@ -22,13 +22,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 import rule_engine
-from engine import audit
 from engine.access import field_rules
 from engine.access.field_rules import FieldPlan
 from engine.access.protocol import Operation
 from engine.access.scopes import Subject, grant_clause, shared_clause
 from engine.context import Context
-from engine.errors import Forbidden
+from engine.errors import Forbidden, TangramError
 from engine.role_definitions import EntityPermissions
 from form_engine import Problem, dsl_fields
 
@@ -108,21 +107,25 @@ class RoleAccess:
             return
         entity = er.entity
         permission = f"{er.app}.{entity.name}.{op}"
-        self._deny(ctx, er, {"permission": permission})
-        raise Forbidden(
-            f"you do not have the {op!r} permission on {entity.label.en} ({permission})",
-            f"您没有{entity.label.zh}的 {op} 权限（{permission}）",
-            problems=[
-                Problem(
-                    "missing_permission",
-                    params={
-                        "en": f"missing permission {permission}",
-                        "zh": f"缺少权限 {permission}",
-                        "permission": permission,
-                    },
-                )
-            ],
-            details={"permission": permission, "app": er.app, "entity": entity.name, "operation": op},
+        raise self._deny(
+            ctx,
+            er,
+            {"permission": permission},
+            Forbidden(
+                f"you do not have the {op!r} permission on {entity.label.en} ({permission})",
+                f"您没有{entity.label.zh}的 {op} 权限（{permission}）",
+                problems=[
+                    Problem(
+                        "missing_permission",
+                        params={
+                            "en": f"missing permission {permission}",
+                            "zh": f"缺少权限 {permission}",
+                            "permission": permission,
+                        },
+                    )
+                ],
+                details={"permission": permission, "app": er.app, "entity": entity.name, "operation": op},
+            ),
         )
 
     def row_filter(self, ctx: Context, conn: sa.Connection, er: EntityRuntime, op: Operation) -> Any:
@@ -150,8 +153,12 @@ class RoleAccess:
             return
         problems = plan.refused(data, op, ctx.user_id)
         if problems:
-            self._deny(ctx, er, {"operation": op, "fields": [p.field for p in problems]})
-            plan.check_write(data, op, ctx.user_id)
+            try:
+                plan.check_write(data, op, ctx.user_id)
+            except TangramError as exc:
+                raise self._deny(
+                    ctx, er, {"operation": op, "fields": [p.field for p in problems]}, exc
+                ) from None
 
     def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
         plan = self._plan(ctx, er)
@@ -182,24 +189,28 @@ class RoleAccess:
         refused = sorted(name for name in used if name in secret)
         if not refused:
             return
-        self._deny(ctx, er, {"operation": "read", "fields": refused})
         names = ", ".join(refused)
-        raise Forbidden(
-            f"you may not filter or sort by {names}: hidden or masked for you",
-            f"您不能按字段 {names} 筛选或排序（对您隐藏或脱敏）",
-            problems=[
-                Problem(
-                    "field_hidden",
-                    field=name,
-                    pointer=used[name],
-                    params={
-                        "en": f"field {name!r} is hidden or masked for you",
-                        "zh": f"字段 {name} 对您不可见",
-                    },
-                )
-                for name in refused
-            ],
-            details={"fields": refused},
+        raise self._deny(
+            ctx,
+            er,
+            {"operation": "read", "fields": refused},
+            Forbidden(
+                f"you may not filter or sort by {names}: hidden or masked for you",
+                f"您不能按字段 {names} 筛选或排序（对您隐藏或脱敏）",
+                problems=[
+                    Problem(
+                        "field_hidden",
+                        field=name,
+                        pointer=used[name],
+                        params={
+                            "en": f"field {name!r} is hidden or masked for you",
+                            "zh": f"字段 {name} 对您不可见",
+                        },
+                    )
+                    for name in refused
+                ],
+                details={"fields": refused},
+            ),
         )
 
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
@@ -216,8 +227,16 @@ class RoleAccess:
 
         return filter_clause(runtime, er, text)
 
-    def _deny(self, ctx: Context, er: EntityRuntime, details: dict[str, Any]) -> None:
-        # On its own connection: the request is about to fail and roll back its own.
-        audit.record_apart(
-            self._db, "permission_denied", ctx=ctx, app=er.app, target=er.entity.name, details=details
-        )
+    @staticmethod
+    def _deny(ctx: Context, er: EntityRuntime, details: dict[str, Any], error: TangramError) -> TangramError:
+        """Attach the audit entry to the refusal. It is written once the failing transaction
+        has rolled back (the HTTP layer does it): on SQLite a write now would wait on the
+        transaction's own lock."""
+        error.audit = {
+            "event": "permission_denied",
+            "ctx": ctx,
+            "app": er.app,
+            "target": er.entity.name,
+            "details": details,
+        }
+        return error

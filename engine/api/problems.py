@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from engine import audit
 from engine.errors import TangramError
 from form_engine import FormError, normalise_locale
 
@@ -90,6 +91,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TangramError)
     async def _tangram(request: Request, exc: TangramError) -> JSONResponse:
         locale = locale_of(request)
+        if exc.audit is not None:
+            entry = dict(exc.audit)
+            audit.record_apart(request.app.state.platform.db, entry.pop("event"), **entry)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return error_response(
             request,

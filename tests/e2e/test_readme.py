@@ -102,4 +102,5 @@ def test_first_steps_work_as_written(server: tuple[int, dict[str, str]], workdir
     created = json.loads(created_text + "}")
     listed = json.loads("{" + listed_text)
     assert created["name"] == "华为技术有限公司" and created["id"] == 1
+    assert listed.get("total") == 1, (created_text, listed_text)
     assert listed["total"] == 1 and listed["items"][0]["grade"] == "A"
