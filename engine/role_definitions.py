@@ -213,8 +213,8 @@ def _condition_problems(
                 "invalid_condition",
                 pointer=pointer,
                 params={
-                    "en": f"line {exc.line} column {exc.column}: {exc}",
-                    "zh": f"条件第 {exc.line} 行第 {exc.column} 列有误：{exc}",
+                    "en": f"condition: {exc.message('en')}",
+                    "zh": f"条件有误：{exc.message('zh')}",
                     "line": exc.line,
                     "column": exc.column,
                 },

@@ -25,13 +25,12 @@ from form_engine.forms import FieldItem, placed_fields, walk
 
 def rule_problem(pointer: str, text: str, exc: rule_engine.RuleError) -> Problem:
     """A DSL compile error located twice: the JSON pointer and the line/column in the rule."""
-    hint = f" (did you mean {' or '.join(exc.suggestions)}?)" if exc.suggestions else ""
     return Problem(
         code="invalid_rule",
         pointer=pointer,
         params={
-            "zh": f"规则 {text!r} 第 {exc.line} 行第 {exc.column} 列有误：{exc.message}{hint}",
-            "en": f"rule {text!r}, line {exc.line}, column {exc.column}: {exc.message}{hint}",
+            "zh": f"规则 {text!r} 有误：{exc.message('zh')}",
+            "en": f"rule {text!r}: {exc.message('en')}",
         },
         line=exc.line,
         column=exc.column,

@@ -73,14 +73,16 @@ def add_messages(templates: Mapping[str, Mapping[str, str]]) -> None:
 
 def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
     """Fill the template for ``code`` in ``locale``; own ``zh``/``en`` params take precedence."""
-    if "zh" in params and "en" in params:  # a message written for this one problem
-        templates = {"zh": str(params["zh"]), "en": str(params["en"])}
-    else:
-        templates = MESSAGES.get(code)
+    lang = "zh" if locale.startswith("zh") else "en"
+    if "zh" in params and "en" in params:
+        # A message written for this one problem is final text, not a template: it may quote
+        # user input such as a rule containing braces.
+        return str(params[lang])
+    templates = MESSAGES.get(code)
     if templates is None:
         return f"{code}: {dict(params)}"
-    template = templates["zh" if locale.startswith("zh") else "en"]
+    template = templates[lang]
     try:
         return template.format(**params)
-    except (KeyError, IndexError):
+    except (KeyError, IndexError, ValueError):
         return template

@@ -77,7 +77,7 @@ def test_dsl_errors_carry_pointer_line_and_column() -> None:
     )
     typo = found["/fields/2/visible_if"]
     assert typo.code == "invalid_rule" and (typo.line, typo.column) == (1, 1)
-    assert "did you mean amount" in typo.message("en") and "第 1 行第 1 列" in typo.message("zh")
+    assert "did you mean `amount`" in typo.message("en") and "第 1 行第 1 列" in typo.message("zh")
     assert found["/validations/0/condition"].line == 1
     assert found["/validations/0/condition"].to_dict()["column"] > 1
 
