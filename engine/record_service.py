@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from engine import history, references, relation_reads
 from engine.clock import utcnow
 from engine.context import Context
-from engine.errors import DuplicateValue, InvalidInput, NotFound, StaleVersion
+from engine.errors import DuplicateValue, Forbidden, InvalidInput, NotFound, StaleVersion
 from engine.events import RecordCreated, RecordDeleted, RecordEvent, RecordRestored, RecordUpdated
 from engine.record_query import filter_clause, order_by, page_bounds
 from engine.runtime import AppRuntime, EntityRuntime
@@ -269,7 +269,7 @@ class RecordService:
                     row["id"] = record_id
                     row["deleted_at"] = None
                 run_after(self.platform.write_steps, write)
-                relation_reads.refresh(conn, runtime, er, rows)
+                relation_reads.refresh(conn, runtime, er, rows, self._child_view(ctx, conn))
         except sa.exc.IntegrityError:
             error = self._duplicate_error(app, entity, [dict(i) for i in items if isinstance(i, Mapping)])
             if error is None:
@@ -369,7 +369,7 @@ class RecordService:
                     ],
                 )
                 record = {**old, **new_values}
-                relation_reads.refresh(conn, runtime, er, [record])
+                relation_reads.refresh(conn, runtime, er, [record], self._child_view(ctx, conn))
                 if "duplicates" in write.notes:
                     record["_duplicates"] = write.notes["duplicates"][0]
         except sa.exc.IntegrityError:
@@ -501,6 +501,21 @@ class RecordService:
             raise _not_found(er, record_id)
         return dict(row)
 
+    def _child_view(self, ctx: Context, conn: sa.Connection) -> relation_reads.ViewOf:
+        """Sub-table rows shown inside a parent obey the child entity's own read rules."""
+        access = self.platform.access
+
+        def view(child: EntityRuntime) -> relation_reads.ChildView | None:
+            try:
+                access.require(ctx, child, "read")
+            except Forbidden:
+                return None
+            return relation_reads.ChildView(
+                access.row_filter(ctx, conn, child, "read"), lambda r: access.present(ctx, child, r)
+            )
+
+        return view
+
     def get(
         self, ctx: Context, app: str, entity: str, record_id: int, *, include_deleted: bool = False
     ) -> Record:
@@ -508,7 +523,7 @@ class RecordService:
             _runtime, er = self._runtime(conn, app, entity)
             self.platform.access.require(ctx, er, "read")
             row = self._visible_row(ctx, conn, er, record_id, "read")
-            relation_reads.attach(conn, _runtime, er, [row], children=True)
+            relation_reads.attach(conn, _runtime, er, [row], children=True, view=self._child_view(ctx, conn))
         if row["deleted_at"] is not None and not include_deleted:
             raise _not_found(er, record_id)
         return row

@@ -6,13 +6,27 @@ create or update returns) also shows its sub-table rows, each as the child entit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from engine.runtime import AppRuntime, EntityRuntime
 from engine.steps.links import linked_ids
+
+
+@dataclass(frozen=True)
+class ChildView:
+    """How the caller may see one child entity's rows: a WHERE clause (None: every row) and
+    the caller's field rules (hidden, masked) for each row."""
+
+    scope: Any
+    present: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+#: The caller's view of a child entity, or None when they may not read it at all.
+ViewOf = Callable[[EntityRuntime], ChildView | None]
 
 
 def has_relations(er: EntityRuntime) -> bool:
@@ -26,8 +40,10 @@ def attach(
     records: Sequence[dict[str, Any]],
     *,
     children: bool,
+    view: ViewOf | None = None,
 ) -> None:
-    """Add relation values to ``records`` (stored rows, in place)."""
+    """Add relation values to ``records`` (stored rows, in place). With ``view``, sub-table
+    rows are those the caller may read, shown with their field rules applied."""
     if not records or not has_relations(er):
         return
     ids = [r["id"] for r in records]
@@ -40,11 +56,16 @@ def attach(
         return
     for f in er.fields_of_type("sub_table"):
         child = runtime.entities[f.config.entity]
+        seen = view(child) if view is not None else ChildView(None, lambda r: r)
+        if seen is None:
+            continue
         table, link = child.table, table_link(child, f.config.link_field)
         rows: dict[Any, list[dict[str, Any]]] = {i: [] for i in ids}
         query = sa.select(table).where(link.in_(ids), table.c.deleted_at.is_(None)).order_by(table.c.id)
+        if seen.scope is not None:
+            query = query.where(seen.scope)
         for row in conn.execute(query).mappings():
-            rows[row[f.config.link_field]].append(child.to_json(dict(row)))
+            rows[row[f.config.link_field]].append(seen.present(child.to_json(dict(row))))
         for record in records:
             record[f.name] = rows[record["id"]]
 
@@ -54,7 +75,11 @@ def table_link(child: EntityRuntime, link_field: str) -> Any:
 
 
 def refresh(
-    conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, records: Sequence[dict[str, Any]]
+    conn: sa.Connection,
+    runtime: AppRuntime,
+    er: EntityRuntime,
+    records: Sequence[dict[str, Any]],
+    view: ViewOf | None = None,
 ) -> None:
     """After a write: re-read stored columns (roll-ups moved by child rows) and attach relations."""
     if not records or not (has_relations(er) or er.fields_of_type("rollup")):
@@ -63,4 +88,4 @@ def refresh(
     by_id = {r["id"]: r for r in records}
     for row in conn.execute(sa.select(table).where(table.c.id.in_(list(by_id)))).mappings():
         by_id[row["id"]].update(row)
-    attach(conn, runtime, er, records, children=True)
+    attach(conn, runtime, er, records, children=True, view=view)
