@@ -79,6 +79,11 @@ def recompute(
         return
     conn, runtime = write.conn, write.runtime
     table = parent.table
+    if conn.dialect.name == "postgresql":
+        # Lock the parents in a statement of its own: a concurrent writer of another child
+        # waits here, and the UPDATE below then takes a fresh snapshot that sees that child.
+        # (Inside one UPDATE, the subquery keeps the statement's older snapshot.)
+        conn.execute(sa.select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
     conn.execute(table.update().where(table.c.id.in_(ids)).values({f.name: aggregate(runtime, parent, f)}))
     _refresh_formulas(write, parent, ids)
     if depth < MAX_DEPTH:
