@@ -458,9 +458,29 @@ class RecordService:
                     "only a record in the trash can be purged; delete it first",
                     "只能彻底删除回收站中的记录，请先删除",
                 )
-            conn.execute(er.table.delete().where(er.table.c.id == record_id))
-            history.purge(conn, app, entity, record_id)
-            purge_shares(conn, app, entity, record_id)
+            self._purge_rows(conn, _runtime, er, [record_id])
+
+    def _purge_rows(
+        self, conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, ids: list[int]
+    ) -> None:
+        """Delete rows for good with everything that hangs on them: history, shares, links
+        (either side) and their sub-table children, so a reused id inherits nothing."""
+        for f in er.fields_of_type("sub_table"):
+            child = runtime.entities[f.config.entity]
+            link = child.table.c[f.config.link_field]
+            child_ids = list(conn.execute(sa.select(child.table.c.id).where(link.in_(ids))).scalars())
+            if child_ids:
+                self._purge_rows(conn, runtime, child, child_ids)
+        for table in er.link_tables.values():
+            conn.execute(table.delete().where(table.c.source_id.in_(ids)))
+        for other in runtime.entities.values():
+            for name, table in other.link_tables.items():
+                if other.entity.field(name).config.entity == er.entity.name:
+                    conn.execute(table.delete().where(table.c.target_id.in_(ids)))
+        conn.execute(er.table.delete().where(er.table.c.id.in_(ids)))
+        for record_id in ids:
+            history.purge(conn, er.app, er.entity.name, record_id)
+            purge_shares(conn, er.app, er.entity.name, record_id)
 
     @staticmethod
     def _stale(er: EntityRuntime, record_id: int, given: int, current: int | None) -> StaleVersion:

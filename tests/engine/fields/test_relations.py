@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from engine import Platform
 from tests.engine.fields.conftest import LAB, create, problems
 
 ORDERS = f"{LAB}/order"
@@ -138,3 +140,21 @@ def test_many_to_many_link_tables_follow_the_schema(lab: TestClient) -> None:
     assert lab.put("/api/apps/lab/entities/note", json=added).status_code == 200
     t = create(lab, "team", {"name": "t"})["id"]
     assert create(lab, "note", {"more": [t]})["more"] == [t]
+
+
+def test_purging_a_parent_purges_its_children_and_links(lab: TestClient, platform: Platform) -> None:
+    o = create(lab, "order", {"title": "o", "lines": [{"product": "a"}, {"product": "b"}]})
+    line_ids = [line["id"] for line in o["lines"]]
+    assert lab.delete(f"{ORDERS}/{o['id']}").status_code == 200
+    assert lab.get(LINES, params={"trash": "true"}).json()["total"] == 2
+    assert lab.delete(f"{ORDERS}/{o['id']}", params={"purge": "true"}).status_code == 200
+    assert lab.get(LINES, params={"trash": "true"}).json()["total"] == 0
+    assert all(lab.get(f"{LINES}/{i}", params={"trash": "true"}).status_code == 404 for i in line_ids)
+
+    contact = create(lab, "contact", {"name": "c"})["id"]
+    note = create(lab, "note", {"text": "n", "contacts": [contact]})
+    lab.delete(f"{LAB}/contact/{contact}")
+    assert lab.delete(f"{LAB}/contact/{contact}", params={"purge": "true"}).status_code == 200
+    table = platform.cached_runtime("lab").entity("note").link_tables["contacts"]
+    with platform.db.connect() as conn:
+        assert conn.execute(sa.select(table).where(table.c.source_id == note["id"])).all() == []
