@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -133,18 +134,42 @@ def issue_token(
     return IssuedToken(token_id, token, name, expires)
 
 
-def authenticate_token(conn: sa.Connection, token: str) -> Principal:
-    """The user a bearer token belongs to; refused when expired, revoked or the user is disabled."""
+#: How stale ``last_used_at`` may get before a request refreshes it (one write per token per
+#: interval, not one per request).
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def authenticate_token(
+    conn: sa.Connection, token: str, *, on_stale: Callable[[int], None] | None = None
+) -> Principal:
+    """The user a bearer token belongs to; refused when expired, revoked or the user is disabled.
+
+    ``on_stale(token_id)`` is called when the token's ``last_used_at`` is older than
+    ``TOKEN_TOUCH_INTERVAL``, so the caller can refresh it after this read (``touch_token``).
+    """
     row = conn.execute(
-        sa.select(st.users, st.tokens.c.expires_at, st.tokens.c.revoked_at)
+        sa.select(
+            st.users,
+            st.tokens.c.id.label("token_id"),
+            st.tokens.c.expires_at,
+            st.tokens.c.revoked_at,
+            st.tokens.c.last_used_at,
+        )
         .join(st.tokens, st.tokens.c.user_id == st.users.c.id)
         .where(st.tokens.c.token_hash == _token_hash(token))
     ).first()
     if row is None or row.revoked_at is not None or not row.is_active:
         raise Unauthenticated("the token is not valid; sign in again", "令牌无效，请重新登录")
-    if row.expires_at is not None and row.expires_at <= utcnow():
+    now = utcnow()
+    if row.expires_at is not None and row.expires_at <= now:
         raise Unauthenticated("the token has expired; sign in again", "令牌已过期，请重新登录")
+    if on_stale is not None and (row.last_used_at is None or row.last_used_at < now - TOKEN_TOUCH_INTERVAL):
+        on_stale(row.token_id)
     return load_principal(conn, row)
+
+
+def touch_token(conn: sa.Connection, token_id: int) -> None:
+    conn.execute(st.tokens.update().where(st.tokens.c.id == token_id).values(last_used_at=utcnow()))
 
 
 def token_id_of(conn: sa.Connection, token: str) -> int | None:

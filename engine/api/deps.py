@@ -10,7 +10,7 @@ from engine.context import Context
 from engine.errors import Forbidden, Unauthenticated
 from engine.platform import Platform
 from engine.sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csrf
-from engine.users import authenticate_token
+from engine.users import authenticate_token, touch_token
 
 from .problems import locale_of
 
@@ -53,8 +53,12 @@ def current_context(request: Request, platform: PlatformDep) -> Context:
             "sign in first: send Authorization: Bearer <token> (POST /api/auth/token gives one)",
             "请先登录：请求头需带 Authorization: Bearer <令牌>（通过 POST /api/auth/token 获取）",
         )
+    stale: list[int] = []
     with platform.db.connect() as conn:
-        user = authenticate_token(conn, token)
+        user = authenticate_token(conn, token, on_stale=stale.append)
+    if stale:
+        with platform.db.begin() as conn:
+            touch_token(conn, stale[0])
     if from_cookie and request.method not in SAFE_METHODS:
         check_csrf(platform.settings.resolved_secret_key(), token, request.headers.get(CSRF_HEADER))
     ip = client_ip(request)

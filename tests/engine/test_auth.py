@@ -50,3 +50,15 @@ def test_disabled_user_token_stops_working_at_once(client: TestClient, platform:
     with platform.db.begin() as conn:
         conn.execute(st.users.update().where(st.users.c.username == ADMIN[0]).values(is_active=False))
     assert client.get("/api/apps").status_code == 401
+
+
+def test_token_use_is_noted_at_most_every_few_minutes(client: TestClient, platform: Platform) -> None:
+    with platform.db.connect() as conn:
+        assert conn.execute(sa.select(st.tokens.c.last_used_at)).scalar() is None
+    assert client.get("/api/apps").status_code == 200
+    with platform.db.connect() as conn:
+        first = conn.execute(sa.select(st.tokens.c.last_used_at)).scalar()
+    assert first is not None
+    assert client.get("/api/apps").status_code == 200
+    with platform.db.connect() as conn:
+        assert conn.execute(sa.select(st.tokens.c.last_used_at)).scalar() == first
