@@ -199,7 +199,31 @@ def role_problems(roles: list[RoleDef], entities: list[EntityDef]) -> list[Probl
                             field_names,
                         )
                     )
+                elif rule.access in ("hidden", "readonly") and perms.grant("create") is not None:
+                    problems.extend(_unfillable(role.name, entity, field_name, rule.access, pointer))
     return problems
+
+
+def _unfillable(role: str, entity: EntityDef, field_name: str, access: str, pointer: str) -> list[Problem]:
+    """A role that may create records but can never fill one of their required fields would
+    only ever see its creates refused."""
+    field = entity.field(field_name)
+    if not field.required or field.default is not None or field.default_expression is not None:
+        return []
+    return [
+        Problem(
+            "unfillable_required",
+            pointer=pointer,
+            params={
+                "en": f"role {role!r} may create {entity.name} records but the required field "
+                f"{field_name!r} is {access} for it, so every create would be refused; give the "
+                "field a default, or let the role write it",
+                "zh": f"角色 {role} 可以新建{entity.label.zh}，但必填字段 {field_name} 对其"
+                f"{'隐藏' if access == 'hidden' else '只读'}，新建总会失败；"
+                "请为该字段设置默认值，或允许该角色填写",
+            },
+        )
+    ]
 
 
 def _condition_problems(

@@ -68,3 +68,16 @@ def test_app_without_roles_is_open_to_signed_in_users(sales: TestClient, anon: T
     r = rep.post("/api/apps/sales/records/account", json={"name": "x"})
     assert r.status_code == 201, r.text
     assert sales.get("/api/apps/sales/records/account").json()["total"] == 1
+
+
+def test_a_role_that_could_never_fill_a_required_field_is_refused(client: TestClient) -> None:
+    package = _package(permissions={"customer": {"create": True, "fields": {"name": {"access": "readonly"}}}})
+    package["entities"][0]["fields"][0]["required"] = True
+    r = client.post("/api/apps", json=package)
+    assert r.status_code == 422, r.text
+    [problem] = r.json()["error"]["problems"]
+    assert (
+        problem["pointer"] == "/roles/0/permissions/customer/fields/name" and "default" in problem["message"]
+    )
+    package["entities"][0]["fields"][0]["default"] = "未命名"
+    assert client.post("/api/apps", json=package).status_code == 201
