@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, Tree, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
     UnexpectedInput,
     UnexpectedToken,
-    VisitError,
 )
 
 from rule_engine.errors import RuleError
@@ -48,20 +48,37 @@ _TERMINAL_NAMES: dict[str, Phrase] = {
     "MUL_OP": phrase("mul_op"),
     "_OR": phrase("token", token="or"),
     "_AND": phrase("token", token="and"),
-    "_NOT": phrase("token", token="not"),
+    "NOT": phrase("token", token="not"),
     "_IN": phrase("token", token="in"),
     "_IS": phrase("token", token="is"),
-    "_NULL": phrase("token", token="null"),
-    "_TRUE": phrase("token", token="true"),
-    "_FALSE": phrase("token", token="false"),
+    "NULL": phrase("token", token="null"),
+    "TRUE": phrase("token", token="true"),
+    "FALSE": phrase("token", token="false"),
     "$END": phrase("end_of_rule"),
 }
 
 
 @cache
+def _grammar() -> str:
+    return Path(__file__).with_name("grammar.lark").read_text(encoding="utf-8")
+
+
+_local = threading.local()
+
+
+def _parser() -> tuple[Lark, _ToAst]:
+    """This thread's parser and the transformer it builds nodes with (which keeps per-parse state)."""
+    try:
+        return _local.parser
+    except AttributeError:
+        builder = _ToAst()
+        lark = Lark(_grammar(), parser="lalr", transformer=builder, maybe_placeholders=False)
+        _local.parser = (lark, builder)
+        return _local.parser
+
+
 def _lark() -> Lark:
-    grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    return _parser()[0]
 
 
 def _decode_string(token: Token) -> str:
@@ -107,67 +124,147 @@ def _bad_escape(token: Token, offset: int, found: str) -> RuleError:
     )
 
 
-@v_args(meta=True, inline=True)
+class _Group:
+    """A parenthesised expression while parsing: the node, and where its ``(`` stands (a node
+    whose first operand is a group starts at the parenthesis)."""
+
+    __slots__ = ("column", "line", "node")
+
+    def __init__(self, node: Node, line: int, column: int) -> None:
+        self.node, self.line, self.column = node, line, column
+
+
+def _node(item: Node | _Group) -> Node:
+    return item.node if item.__class__ is _Group else item  # type: ignore[union-attr,return-value]
+
+
 class _ToAst(Transformer):
-    """Builds frozen nodes; every node takes its position from Lark's ``meta``."""
+    """Builds frozen nodes inside the LALR parse (Lark's ``transformer=``), no parse tree.
 
-    def number(self, meta, tok: Token) -> Literal:
+    Every node takes its position from its first child: a token, a node, or a parenthesised
+    group. Each callback gets the rule's children as a list. Two things are recorded instead of
+    raised, so the errors keep their order (a syntax error anywhere, then too deep, then a bad
+    escape): the nesting depth of each node (``depth``, by ``id``, counting the nodes a Lark parse
+    tree would have) and the first bad string escape (``error``). One instance per thread.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth: dict[int, int] = {}
+        self.deepest = 0
+        self.error: RuleError | None = None
+
+    def reset(self) -> None:
+        self.depth = {}
+        self.deepest = 0
+        self.error = None
+
+    def _made(self, node: Node, *children: Node) -> Node:
+        depth = self.depth
+        level = 1 + max([depth[id(c)] for c in children], default=0)
+        depth[id(node)] = level
+        if level > self.deepest:
+            self.deepest = level
+        return node
+
+    def number(self, children: list) -> Literal:
+        tok = children[0]
         if "." in tok:
-            return Literal(meta.line, meta.column, Decimal(str(tok)), "number")
-        return Literal(meta.line, meta.column, int(tok), "integer")
+            return self._made(Literal(tok.line, tok.column, Decimal(str(tok)), "number"))  # type: ignore[return-value]
+        return self._made(Literal(tok.line, tok.column, int(tok), "integer"))  # type: ignore[return-value]
 
-    def string(self, meta, tok: Token) -> Literal:
-        return Literal(meta.line, meta.column, _decode_string(tok), "text")
+    def string(self, children: list) -> Literal:
+        tok = children[0]
+        try:
+            value = _decode_string(tok)
+        except RuleError as exc:
+            if self.error is None:
+                self.error = exc
+            value = ""
+        return self._made(Literal(tok.line, tok.column, value, "text"))  # type: ignore[return-value]
 
-    def true(self, meta) -> Literal:
-        return Literal(meta.line, meta.column, True, "boolean")
+    def true(self, children: list) -> Literal:
+        tok = children[0]
+        return self._made(Literal(tok.line, tok.column, True, "boolean"))  # type: ignore[return-value]
 
-    def false(self, meta) -> Literal:
-        return Literal(meta.line, meta.column, False, "boolean")
+    def false(self, children: list) -> Literal:
+        tok = children[0]
+        return self._made(Literal(tok.line, tok.column, False, "boolean"))  # type: ignore[return-value]
 
-    def null(self, meta) -> Literal:
-        return Literal(meta.line, meta.column, None, "null")
+    def null(self, children: list) -> Literal:
+        tok = children[0]
+        return self._made(Literal(tok.line, tok.column, None, "null"))  # type: ignore[return-value]
 
-    def list(self, meta, *items: Node) -> ListLiteral:
-        return ListLiteral(meta.line, meta.column, tuple(items))
+    def paren(self, children: list) -> _Group:
+        tok = children[0]
+        return _Group(_node(children[1]), tok.line, tok.column)
 
-    def call(self, meta, name: Token, *args: Node) -> Call:
-        return Call(meta.line, meta.column, str(name), tuple(args))
+    def list(self, children: list) -> ListLiteral:
+        tok = children[0]
+        items = tuple(_node(c) for c in children[1:])
+        return self._made(ListLiteral(tok.line, tok.column, items), *items)  # type: ignore[return-value]
 
-    def field(self, meta, *names: Token) -> Field:
-        return Field(meta.line, meta.column, tuple(str(n) for n in names))
+    def call(self, children: list) -> Call:
+        tok = children[0]
+        args = tuple(_node(c) for c in children[1:])
+        return self._made(Call(tok.line, tok.column, str(tok), args), *args)  # type: ignore[return-value]
 
-    def neg(self, meta, operand: Node) -> Node:
+    def field(self, children: list) -> Field:
+        tok = children[0]
+        return self._made(Field(tok.line, tok.column, tuple(str(n) for n in children)))  # type: ignore[return-value]
+
+    def neg(self, children: list) -> Node:
+        tok, operand = children[0], _node(children[1])
         if isinstance(operand, Literal) and operand.kind in ("integer", "number"):
-            return Literal(meta.line, meta.column, -operand.value, operand.kind)  # type: ignore[operator]
-        return Unary(meta.line, meta.column, "-", operand)
+            node: Node = Literal(tok.line, tok.column, -operand.value, operand.kind)  # type: ignore[operator]
+        else:
+            node = Unary(tok.line, tok.column, "-", operand)
+        return self._made(node, operand)
 
-    def not_op(self, meta, operand: Node) -> Unary:
-        return Unary(meta.line, meta.column, "not", operand)
+    def not_op(self, children: list) -> Unary:
+        tok, operand = children[0], _node(children[1])
+        return self._made(Unary(tok.line, tok.column, "not", operand), operand)  # type: ignore[return-value]
 
-    def or_op(self, meta, *items: Node) -> BoolOp:
-        return BoolOp(meta.line, meta.column, "or", tuple(items))
+    def _bool(self, op: str, children: list) -> BoolOp:
+        first = children[0]
+        items = tuple(_node(c) for c in children)
+        return self._made(BoolOp(first.line, first.column, op, items), *items)  # type: ignore[return-value]
 
-    def and_op(self, meta, *items: Node) -> BoolOp:
-        return BoolOp(meta.line, meta.column, "and", tuple(items))
+    def or_op(self, children: list) -> BoolOp:
+        return self._bool("or", children)
 
-    def compare(self, meta, left: Node, op: Token, right: Node) -> Compare:
-        return Compare(meta.line, meta.column, str(op), left, right)
+    def and_op(self, children: list) -> BoolOp:
+        return self._bool("and", children)
 
-    def binary(self, meta, left: Node, op: Token, right: Node) -> BinaryNode:
-        return BinaryNode(meta.line, meta.column, str(op), left, right)
+    def compare(self, children: list) -> Compare:
+        first, op, right = children
+        left, right = _node(first), _node(right)
+        return self._made(Compare(first.line, first.column, str(op), left, right), left, right)  # type: ignore[return-value]
 
-    def in_op(self, meta, item: Node, container: Node) -> In:
-        return In(meta.line, meta.column, item, container, False)
+    def binary(self, children: list) -> BinaryNode:
+        first, op, right = children
+        left, right = _node(first), _node(right)
+        return self._made(BinaryNode(first.line, first.column, str(op), left, right), left, right)  # type: ignore[return-value]
 
-    def not_in_op(self, meta, item: Node, container: Node) -> In:
-        return In(meta.line, meta.column, item, container, True)
+    def _in(self, first: Node | _Group, container: Node | _Group, negated: bool) -> In:
+        item, container = _node(first), _node(container)
+        return self._made(In(first.line, first.column, item, container, negated), item, container)  # type: ignore[return-value]
 
-    def is_null(self, meta, operand: Node) -> IsNull:
-        return IsNull(meta.line, meta.column, operand, False)
+    def in_op(self, children: list) -> In:
+        return self._in(children[0], children[1], False)
 
-    def is_not_null(self, meta, operand: Node) -> IsNull:
-        return IsNull(meta.line, meta.column, operand, True)
+    def not_in_op(self, children: list) -> In:
+        return self._in(children[0], children[2], True)
+
+    def _is_null(self, first: Node | _Group, negated: bool) -> IsNull:
+        operand = _node(first)
+        return self._made(IsNull(first.line, first.column, operand, negated), operand)  # type: ignore[return-value]
+
+    def is_null(self, children: list) -> IsNull:
+        return self._is_null(children[0], False)
+
+    def is_not_null(self, children: list) -> IsNull:
+        return self._is_null(children[0], True)
 
 
 def _syntax_error(text: str, exc: UnexpectedInput) -> RuleError:
@@ -206,10 +303,18 @@ def _end_position(text: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
+_KEPT_KEYWORDS = {"NOT": "_NOT", "NULL": "_NULL", "TRUE": "_TRUE", "FALSE": "_FALSE"}
+
+
+def _sort_key(name: str) -> str:
+    """Keywords that start a node are kept tokens now; they list where they did as ``_NOT`` etc."""
+    return _KEPT_KEYWORDS.get(name, name)
+
+
 def _describe_expected(names: set[str] | frozenset[str]) -> str:
     lark = _lark()
     words: list[str] = []  # phrases, or a raw terminal name
-    for name in sorted(names):
+    for name in sorted(names, key=_sort_key):
         if name in _TERMINAL_NAMES:
             words.append(_TERMINAL_NAMES[name])
             continue
@@ -225,18 +330,6 @@ def _describe_expected(names: set[str] | frozenset[str]) -> str:
             return phrase("operator_or_end")
         return phrase("value_name_paren")
     return one_of(unique)
-
-
-def _depth(tree: Tree) -> int:
-    """Nesting depth of a Lark tree, computed without recursion."""
-    deepest = 0
-    stack: list[tuple[Tree | Token, int]] = [(tree, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, Tree):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in item.children)
-    return deepest
 
 
 def parse(text: str) -> Node:
@@ -257,23 +350,22 @@ def parse(text: str) -> Node:
         )
     if not text.strip():
         raise RuleError(code="syntax", line=1, column=1, params={"reason": "empty"})
+    lark, builder = _parser()
+    builder.reset()
     try:
-        tree = _lark().parse(text)
+        result = lark.parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
-    if isinstance(tree, Tree) and _depth(tree) > MAX_DEPTH:
+    finally:
+        depth, error = builder.deepest, builder.error
+        builder.reset()
+    if depth > MAX_DEPTH:
         raise RuleError(
             code="too_deep",
             line=1,
             column=1,
             params={"expected": MAX_DEPTH},
         )
-    if isinstance(tree, Token):
-        tree = Tree("_root", [tree])
-        return _ToAst().transform(tree).children[0]  # pragma: no cover - start is always a rule
-    try:
-        return _ToAst().transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, RuleError):
-            raise exc.orig_exc from None
-        raise
+    if error is not None:
+        raise error
+    return _node(result)
