@@ -129,9 +129,12 @@ class SqlBuilder:
         raise AssertionError(node)  # pragma: no cover
 
     def build_text_operand(self, node: Node, other: Node) -> ColumnElement[Any]:
-        """``lower(x)`` compared with an ASCII-only literal needs no Unicode case mapping."""
-        if isinstance(node, Call) and node.name == "lower" and _ascii_literal(other):
-            return d.AsciiLower(self.build(node.args[0]))
+        """``lower(x)``/``upper(x)`` compared with an ASCII-only literal need no full Unicode
+        case mapping, only the few characters that map into ASCII."""
+        if isinstance(node, Call) and node.name in ("lower", "upper") and _ascii_literal(other):
+            if node.name == "lower":
+                return d.AsciiLower(self.build(node.args[0]))
+            return d.AsciiUpper(self.build(node.args[0]))
         return self.build(node)
 
     def binary(self, node: Binary) -> ColumnElement[Any]:

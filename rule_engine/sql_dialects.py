@@ -73,6 +73,20 @@ class Upper(CaseMap):
     which = "upper"
 
 
+class AsciiUpper(_Fn):
+    """``upper(x)`` where its result is only compared with ASCII-only text (equality, suffix).
+
+    Only the characters whose Python upper case ends in ASCII can end an ASCII match
+    (``ASCII_UPPER_EXPANSIONS``: ``ß`` -> ``SS``, ``ı`` -> ``I``, the ``ﬁ`` ligatures, ...); those
+    are replaced, then the database's ASCII-correct ``upper`` runs. Every other non-ASCII
+    character stays non-ASCII on both sides, so a few ``replace`` calls stand in for the full list.
+    """
+
+    type = sa.String()
+    name = "ascii_upper"
+    inherit_cache = True
+
+
 class AsciiLower(_Fn):
     """``lower(x)`` where its result is only compared with ASCII-only text (a literal).
 
@@ -246,7 +260,45 @@ def _case_map_pg(element: CaseMap, compiler: Any, **kw: Any) -> str:
     (value,) = _args(element, compiler, **kw)
     if element.which == "lower":
         return _lower_pg(value)
-    return f"{element.which}({value})"
+    return _upper_pg(value)
+
+
+MULTI_UPPER = (
+    "\u00df\u0149\u01f0\u0390\u03b0\u0587\u1e96\u1e97\u1e98\u1e99\u1e9a\u1f50\u1f52\u1f54\u1f56\u1f80"
+    "\u1f81\u1f82\u1f83\u1f84\u1f85\u1f86\u1f87\u1f88\u1f89\u1f8a\u1f8b\u1f8c\u1f8d\u1f8e\u1f8f\u1f90"
+    "\u1f91\u1f92\u1f93\u1f94\u1f95\u1f96\u1f97\u1f98\u1f99\u1f9a\u1f9b\u1f9c\u1f9d\u1f9e\u1f9f\u1fa0"
+    "\u1fa1\u1fa2\u1fa3\u1fa4\u1fa5\u1fa6\u1fa7\u1fa8\u1fa9\u1faa\u1fab\u1fac\u1fad\u1fae\u1faf\u1fb2"
+    "\u1fb3\u1fb4\u1fb6\u1fb7\u1fbc\u1fc2\u1fc3\u1fc4\u1fc6\u1fc7\u1fcc\u1fd2\u1fd3\u1fd6\u1fd7\u1fe2"
+    "\u1fe3\u1fe4\u1fe6\u1fe7\u1ff2\u1ff3\u1ff4\u1ff6\u1ff7\u1ffc\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05"
+    "\ufb06\ufb13\ufb14\ufb15\ufb16\ufb17"
+)
+"""Every character whose Python upper case is longer than one character (Python's full case
+mapping: ``ß`` -> ``SS``, ``ﬁ`` -> ``FI``, ``ŉ`` -> ``ʼN``, ...). PostgreSQL's ``upper`` maps one
+character to one and leaves these unchanged. All lie in the BMP; a test regenerates the list over
+every code point, so a Python with a newer Unicode database that adds one fails loudly."""
+
+UPPER_EXPANSIONS: tuple[tuple[str, str], ...] = tuple((c, c.upper()) for c in MULTI_UPPER)
+
+ASCII_UPPER_EXPANSIONS: tuple[tuple[str, str], ...] = tuple(
+    (c, c.upper()) for c in "\u00df\u0131\u0149\u017f\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06"
+)
+"""The non-ASCII characters whose Python upper case ends in ASCII (a test checks the list)."""
+
+
+def _replaced(value: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    for old, new in pairs:
+        value = f"replace({value}, '{old}', '{new}')"
+    return value
+
+
+def _upper_pg(value: str) -> str:
+    """Python's full upper-case mapping on PostgreSQL: the multi-character ones first."""
+    return f"upper({_replaced(value, UPPER_EXPANSIONS)})"
+
+
+@compiles(AsciiUpper)
+def _ascii_upper(element: AsciiUpper, compiler: Any, **kw: Any) -> str:
+    return f"upper({_replaced(_args(element, compiler, **kw)[0], ASCII_UPPER_EXPANSIONS)})"
 
 
 def _lower_pg(value: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 import rule_engine
+from rule_engine import sql_dialects as d
 from tests.rule_engine.conftest import FIELDS, NOW, load, select_ids
 
 RECORDS: dict[str, dict] = {
@@ -397,3 +398,58 @@ def test_division_by_a_literal_keeps_the_exact_quotient() -> None:
             record = {"n": value, "i": value if not isinstance(value, Decimal | float) else 1}
             assert expr.evaluate(record) == expr.interpret(record), (text, value)
     assert rule_engine.compile("n / 1000", fields).evaluate({"n": 5000}) == Decimal(5)
+
+
+def _case_changing_characters() -> list[str]:
+    return [
+        c
+        for c in map(chr, range(0x110000))
+        if not "\ud800" <= c <= "\udfff" and (c.upper() != c or c.lower() != c)
+    ]
+
+
+def test_multi_character_upper_list_is_every_code_point_python_expands() -> None:
+    every = [c for c in map(chr, range(0x110000)) if not "\ud800" <= c <= "\udfff"]
+    assert "".join(c for c in every if len(c.upper()) > 1) == d.MULTI_UPPER
+    into_ascii = {c for c in every if not c.isascii() and c.upper()[-1].isascii()}
+    assert {c for c, _ in d.ASCII_UPPER_EXPANSIONS} == into_ascii
+
+
+def test_upper_and_lower_agree_with_python_for_every_case_changing_character(rule_db: sa.Engine) -> None:
+    """Each character whose case changes, and a few words, through ``upper``/``lower`` on both
+    sides: the SQL selects a row exactly when Python's full case mapping gives ``t2``."""
+    words = ["straße", "ﬁnal ﬂow", "ŉ", "ǰ", "İstanbul", "ıi", "ſ", "ΐ", "ᾳ", "Kelvin \u212a", "abc"]
+    texts = _case_changing_characters() + words
+    with rule_db.begin() as conn:
+        for which in ("upper", "lower"):
+            records = [{"t": text, "t2": getattr(text, which)()} for text in texts]
+            load(conn, records)
+            expr = rule_engine.compile(f"{which}(t) == t2", FIELDS)
+            assert all(expr.matches(r) for r in records)
+            missed = set(range(len(records))) - select_ids(conn, expr)
+            assert not missed, [(records[i]["t"], records[i]["t2"]) for i in sorted(missed)[:20]]
+
+
+def test_upper_against_ascii_literals_expands_like_python(rule_db: sa.Engine) -> None:
+    texts = ["straße", "STRASSE", "ß", "ﬁ", "ǰ", "ŉ", "ı", "ſ", "ﬅ", "ﬆ", "ﬃ", "x\u0131", "J", "N", None]
+    rules = [
+        "upper(t) == 'STRASSE'",
+        "upper(t) == 'SS'",
+        "upper(t) != 'FI'",
+        "upper(t) == 'I'",
+        "upper(t) == 'S'",
+        "upper(t) == 'ST'",
+        "upper(t) == 'FFI'",
+        "ends_with(upper(t), 'N')",
+        "ends_with(upper(t), 'J')",
+        "ends_with(upper(t), 'XI')",
+        "starts_with(upper(t), 'J')",
+        "upper(t) == upper('straße')",
+    ]
+    records = [{"t": text} for text in texts]
+    with rule_db.begin() as conn:
+        load(conn, records)
+        for text in rules:
+            expr = rule_engine.compile(text, FIELDS)
+            expected = {i for i, record in enumerate(records) if expr.matches(record)}
+            assert select_ids(conn, expr) == expected, text
