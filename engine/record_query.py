@@ -15,6 +15,7 @@ from engine.runtime import AppRuntime, EntityRuntime
 from form_engine import SYSTEM_FIELDS, Problem, dsl_fields
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**12
 DEFAULT_LIMIT = 50
 #: Every system column sorts meaningfully.
 SYSTEM_SORTABLE = SYSTEM_FIELDS
@@ -149,12 +150,15 @@ def page_bounds(limit: int | None, offset: int | None) -> tuple[int, int]:
                 params={"zh": f"limit 应在 1 到 {MAX_LIMIT} 之间", "en": f"limit must be 1 to {MAX_LIMIT}"},
             )
         )
-    if offset < 0:
+    if offset < 0 or offset > MAX_OFFSET:
         problems.append(
             Problem(
                 "invalid_offset",
                 pointer="/offset",
-                params={"zh": "offset 不能为负数", "en": "offset must be >= 0"},
+                params={
+                    "zh": f"offset 应在 0 到 {MAX_OFFSET} 之间",
+                    "en": f"offset must be 0 to {MAX_OFFSET}",
+                },
             )
         )
     if problems:

@@ -98,7 +98,8 @@ class RecordService:
         """Every lookup, user and department value must name something that exists."""
         many = len(rows) > 1 or prefix.endswith("items")
         pointers = [f"{prefix}/{i}" if many else prefix for i in range(len(rows))]
-        references.refuse(references.reference_problems(conn, runtime, er, rows, pointers))
+        problems = references.reference_problems(conn, runtime, er, rows, pointers)
+        references.refuse(problems + references.owner_problems(conn, rows, pointers))
 
     def _duplicate_error(self, app: str, entity: str, rows: list[Record]) -> DuplicateValue | None:
         """After a unique violation: which field, which existing record (new transaction)."""

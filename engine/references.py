@@ -102,6 +102,36 @@ def reference_problems(
     return problems
 
 
+_MAX_ID = 2**63 - 1
+
+
+def owner_problems(
+    conn: sa.Connection, rows: Sequence[dict[str, Any]], pointers: Sequence[str]
+) -> list[Problem]:
+    """An ``owner`` given by the client must be the id of an active platform user."""
+    problems: list[Problem] = []
+    given = [
+        (row["owner"], at) for row, at in zip(rows, pointers, strict=True) if row.get("owner") is not None
+    ]
+    bad = [(v, at) for v, at in given if type(v) is not int or not 0 < v <= _MAX_ID]
+    good = {v for v, _at in given if (v, _at) not in bad}
+    missing = good - existing_ids(conn, user_target(), good) if good else set()
+    for value, at in given:
+        if (value, at) in bad or value in missing:
+            problems.append(
+                Problem(
+                    "invalid_owner",
+                    field="owner",
+                    pointer=f"{at}/owner",
+                    params={
+                        "en": f"owner must be the id of an active user, got {value!r}",
+                        "zh": f"负责人应为有效用户的编号，收到 {value!r}",
+                    },
+                )
+            )
+    return problems
+
+
 def refuse(problems: list[Problem]) -> None:
     if problems:
         raise InvalidInput(

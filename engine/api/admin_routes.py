@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from engine import audit, departments, metadata_store, roles, users
 from engine.errors import InvalidInput
 
-from .deps import AdminDep, ContextDep, PlatformDep
+from .deps import AdminDep, ContextDep, Id, IdPath, PlatformDep
 
 router = APIRouter(tags=["admin"])
 
@@ -21,8 +21,8 @@ class NewUser(BaseModel):
     password: str = Field(min_length=1, max_length=1000)
     display_name: str | None = Field(default=None, max_length=200)
     is_admin: bool = False
-    department_id: int | None = None
-    manager_id: int | None = None
+    department_id: Id | None = None
+    manager_id: Id | None = None
 
 
 class UserChange(BaseModel):
@@ -31,23 +31,23 @@ class UserChange(BaseModel):
     display_name: str | None = Field(default=None, max_length=200)
     is_admin: bool | None = None
     is_active: bool | None = None
-    department_id: int | None = None
-    manager_id: int | None = None
+    department_id: Id | None = None
+    manager_id: Id | None = None
     password: str | None = Field(default=None, max_length=1000)
 
 
 class NewDepartment(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    parent_id: int | None = None
-    head_id: int | None = None
+    parent_id: Id | None = None
+    head_id: Id | None = None
 
 
 class DepartmentChange(BaseModel):
     model_config = {"extra": "forbid"}
 
     name: str | None = Field(default=None, max_length=200)
-    parent_id: int | None = None
-    head_id: int | None = None
+    parent_id: Id | None = None
+    head_id: Id | None = None
 
 
 class RoleList(BaseModel):
@@ -82,13 +82,13 @@ def create_user(body: NewUser, ctx: AdminDep, platform: PlatformDep) -> dict[str
 
 
 @router.get("/api/users/{user_id}")
-def get_user(user_id: int, ctx: AdminDep, platform: PlatformDep) -> dict[str, Any]:
+def get_user(user_id: IdPath, ctx: AdminDep, platform: PlatformDep) -> dict[str, Any]:
     with platform.db.connect() as conn:
         return users.user_json(users.get_user(conn, user_id), roles.user_roles(conn, user_id))
 
 
 @router.patch("/api/users/{user_id}")
-def change_user(user_id: int, body: UserChange, ctx: AdminDep, platform: PlatformDep) -> dict[str, Any]:
+def change_user(user_id: IdPath, body: UserChange, ctx: AdminDep, platform: PlatformDep) -> dict[str, Any]:
     """Change a user; ``is_active: false`` disables them and ends their sessions and tokens at once."""
     changes = body.model_dump(exclude_unset=True)
     if ctx.user_id == user_id and (changes.get("is_active") is False or changes.get("is_admin") is False):
@@ -124,7 +124,7 @@ def create_department(body: NewDepartment, ctx: AdminDep, platform: PlatformDep)
 
 @router.patch("/api/departments/{department_id}")
 def change_department(
-    department_id: int, body: DepartmentChange, ctx: AdminDep, platform: PlatformDep
+    department_id: IdPath, body: DepartmentChange, ctx: AdminDep, platform: PlatformDep
 ) -> dict[str, Any]:
     with platform.db.begin() as conn:
         departments.update_department(conn, department_id, body.model_dump(exclude_unset=True))
@@ -159,7 +159,7 @@ def role_assignments(app: str, ctx: AdminDep, platform: PlatformDep) -> list[dic
 
 @router.put("/api/apps/{app}/users/{user_id}/roles")
 def assign_roles(
-    app: str, user_id: int, body: RoleList, ctx: AdminDep, platform: PlatformDep
+    app: str, user_id: IdPath, body: RoleList, ctx: AdminDep, platform: PlatformDep
 ) -> dict[str, Any]:
     """Set the user's roles in this app (replacing the previous ones); audited."""
     with platform.db.begin() as conn:

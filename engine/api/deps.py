@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from pydantic import Field
 
 from engine.context import Context
 from engine.errors import Forbidden, Unauthenticated
@@ -13,6 +14,11 @@ from engine.sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csr
 from engine.users import authenticate_token, touch_token
 
 from .problems import locale_of
+
+#: Largest id a BIGINT column holds; larger ids in a path or body are a 422, not a driver error.
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def get_platform(request: Request) -> Platform:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from engine.errors import InvalidInput
 
-from .deps import ContextDep, PlatformDep
+from .deps import ContextDep, IdPath, PlatformDep
 
 router = APIRouter(tags=["records"])
 BASE = "/api/apps/{app}/records/{entity}"
@@ -84,7 +84,7 @@ def bulk_create(
 
 @router.get(BASE + "/{record_id}")
 def get_record(
-    app: str, entity: str, record_id: int, ctx: ContextDep, platform: PlatformDep, trash: bool = False
+    app: str, entity: str, record_id: IdPath, ctx: ContextDep, platform: PlatformDep, trash: bool = False
 ) -> dict[str, Any]:
     record = platform.records.get(ctx, app, entity, record_id, include_deleted=trash)
     return platform.records.to_json(ctx, app, entity, [record])[0]
@@ -94,7 +94,7 @@ def get_record(
 def update_record(
     app: str,
     entity: str,
-    record_id: int,
+    record_id: IdPath,
     ctx: ContextDep,
     platform: PlatformDep,
     data: Annotated[dict[str, Any], Body()],
@@ -122,7 +122,7 @@ def update_record(
 def delete_record(
     app: str,
     entity: str,
-    record_id: int,
+    record_id: IdPath,
     ctx: ContextDep,
     platform: PlatformDep,
     version: int | None = None,
@@ -138,7 +138,7 @@ def delete_record(
 
 @router.post(BASE + "/{record_id}/restore")
 def restore_record(
-    app: str, entity: str, record_id: int, ctx: ContextDep, platform: PlatformDep
+    app: str, entity: str, record_id: IdPath, ctx: ContextDep, platform: PlatformDep
 ) -> dict[str, Any]:
     record = platform.records.restore(ctx, app, entity, record_id)
     return platform.records.to_json(ctx, app, entity, [record])[0]
@@ -146,7 +146,7 @@ def restore_record(
 
 @router.get(BASE + "/{record_id}/history")
 def record_history(
-    app: str, entity: str, record_id: int, ctx: ContextDep, platform: PlatformDep
+    app: str, entity: str, record_id: IdPath, ctx: ContextDep, platform: PlatformDep
 ) -> list[dict[str, Any]]:
     entries = platform.records.history(ctx, app, entity, record_id)
     return [{**e, "at": e["at"].isoformat().replace("+00:00", "Z")} for e in entries]

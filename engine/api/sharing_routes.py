@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from engine import ownership, sharing
 
-from .deps import ContextDep, PlatformDep
+from .deps import ContextDep, Id, IdPath, PlatformDep
 
 router = APIRouter(tags=["records"])
 BASE = "/api/apps/{app}/records/{entity}"
@@ -21,8 +21,8 @@ class Transfer(BaseModel):
 
 
 class NewShare(BaseModel):
-    user_id: int | None = None
-    department_id: int | None = None
+    user_id: Id | None = None
+    department_id: Id | None = None
     access: Literal["read", "edit"] = "read"
 
 
@@ -37,14 +37,14 @@ def transfer_owner(
 
 @router.get(BASE + "/{record_id}/shares")
 def list_shares(
-    app: str, entity: str, record_id: int, ctx: ContextDep, platform: PlatformDep
+    app: str, entity: str, record_id: IdPath, ctx: ContextDep, platform: PlatformDep
 ) -> list[dict[str, Any]]:
     return sharing.shares_of(platform, ctx, app, entity, record_id)
 
 
 @router.post(BASE + "/{record_id}/shares", status_code=201)
 def share_record(
-    app: str, entity: str, record_id: int, body: NewShare, ctx: ContextDep, platform: PlatformDep
+    app: str, entity: str, record_id: IdPath, body: NewShare, ctx: ContextDep, platform: PlatformDep
 ) -> dict[str, Any]:
     """Share the record with one user or one department (``read`` or ``edit``)."""
     return sharing.share(
@@ -61,7 +61,7 @@ def share_record(
 
 @router.delete(BASE + "/{record_id}/shares/{share_id}")
 def unshare_record(
-    app: str, entity: str, record_id: int, share_id: int, ctx: ContextDep, platform: PlatformDep
+    app: str, entity: str, record_id: IdPath, share_id: IdPath, ctx: ContextDep, platform: PlatformDep
 ) -> dict[str, Any]:
     sharing.unshare(platform, ctx, app, entity, record_id, share_id)
     return {"id": share_id, "deleted": True}

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from engine import audit, users
 from engine.errors import InvalidInput
 
-from .deps import ContextDep, PlatformDep
+from .deps import ContextDep, IdPath, PlatformDep
 
 router = APIRouter(tags=["tokens"])
 
@@ -69,7 +69,7 @@ def list_api_tokens(ctx: ContextDep, platform: PlatformDep) -> list[dict[str, An
 
 
 @router.delete("/api/tokens/{token_id}")
-def revoke_api_token(token_id: int, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
+def revoke_api_token(token_id: IdPath, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
     """Revoke one of the caller's tokens (an administrator may revoke anyone's)."""
     assert ctx.user is not None
     owner = None if ctx.user.is_admin else ctx.user.id

@@ -211,3 +211,19 @@ def test_bad_filter_names_line_column_and_nearest_field(sales: TestClient) -> No
     message = r.json()["error"]["problems"][0]["message"]
     assert "amount" in message and "column 1" in message
     assert sales.get(DEALS, params={"filter": "amount >"}).status_code == 422
+
+
+def test_ids_beyond_bigint_and_bad_paging_are_422_not_errors(sales: TestClient) -> None:
+    huge = 2**70
+    assert sales.get(f"{DEALS}/{huge}").status_code == 422
+    assert sales.delete(f"{DEALS}/{huge}").status_code == 422
+    assert sales.get(DEALS, params={"offset": huge}).status_code == 422
+
+
+def test_owner_must_be_an_active_user(sales: TestClient) -> None:
+    for owner in ({}, "me", 0, 999_999, True):
+        r = sales.post(DEALS, json={"title": "x", "owner": owner})
+        assert r.status_code == 422, (owner, r.text)
+        assert r.json()["error"]["problems"][0]["pointer"] == "/owner"
+    admin_id = sales.get("/api/auth/me").json()["id"]
+    assert sales.post(DEALS, json={"title": "x", "owner": admin_id}).json()["owner"] == admin_id
