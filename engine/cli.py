@@ -73,7 +73,8 @@ def init() -> None:
 
 @cli.command()
 def migrate() -> None:
-    """Bring the platform's own tables up to date with this version of Tangram."""
+    """Create the platform tables this version of Tangram adds. Columns of existing platform
+    tables are not altered yet: there is no released schema to upgrade from."""
     with _platform() as platform:
         click.echo(f"platform tables are up to date on {platform.db.dialect.name}")
 
