@@ -34,28 +34,6 @@ _COMPARE = {
     ">=": operator.ge,
 }
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
-_HELPERS = {
-    "len": runtime.length,
-    "lower": runtime.lower,
-    "upper": runtime.upper,
-    "trim": runtime.trim,
-    "contains": runtime.contains,
-    "starts_with": runtime.starts_with,
-    "ends_with": runtime.ends_with,
-    "days_between": runtime.days_between,
-    "add_days": runtime.add_days,
-    "year": runtime.year,
-    "month": runtime.month,
-    "day": runtime.day,
-    "abs": runtime.abs_,
-    "floor": runtime.floor,
-    "ceil": runtime.ceil,
-    "min": runtime.least,
-    "max": runtime.greatest,
-    "is_blank": runtime.is_blank,
-    "date": runtime.as_date,
-    "datetime": runtime.as_datetime,
-}
 
 
 class Interpreter:
@@ -153,7 +131,7 @@ class Interpreter:
             if self.old is None:
                 return None
             return runtime.normalise(self.old.get(args[0].path[0]))  # type: ignore[attr-defined]
-        return _HELPERS[name](*(self.eval(a) for a in args))
+        return runtime.CALLS[name](*(self.eval(a) for a in args))
 
 
 def interpret(checked: Checked, root: Node, record: Mapping[str, Any], **kwargs: Any) -> Any:

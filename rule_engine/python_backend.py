@@ -35,28 +35,6 @@ from rule_engine.type_checker import Checked
 
 _PY_OPS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
-_SIMPLE_CALLS = {
-    "len": "length",
-    "lower": "lower",
-    "upper": "upper",
-    "trim": "trim",
-    "contains": "contains",
-    "starts_with": "starts_with",
-    "ends_with": "ends_with",
-    "days_between": "days_between",
-    "add_days": "add_days",
-    "year": "year",
-    "month": "month",
-    "day": "day",
-    "abs": "abs_",
-    "floor": "floor",
-    "ceil": "ceil",
-    "min": "least",
-    "max": "greatest",
-    "is_blank": "is_blank",
-    "date": "as_date",
-    "datetime": "as_datetime",
-}
 _EXACT_INT = 2**53
 
 
@@ -313,7 +291,7 @@ class _Generator:
         if name == "old":
             assert isinstance(args[0], Field)
             return f"(None if old is None else _H.normalise(old.get({args[0].path[0]!r})))"
-        helper = _SIMPLE_CALLS[name]
+        helper = runtime.CALLS[name].__name__
         return f"_H.{helper}({', '.join(self.value(a) for a in args)})"
 
     # -- truth ----------------------------------------------------------------------------------

@@ -20,13 +20,6 @@ Loader = Callable[[str, Any], Mapping[str, Any] | None]
 BLANK = " \t\n\r"
 
 
-def num(value: Any) -> Any:
-    """Floats become the Decimal they print as, so 0.1 stays 0.1 and cents are never lost."""
-    if value.__class__ is float:
-        return Decimal(repr(value))
-    return value
-
-
 def to_dec(value: Any) -> Any:
     """A dividend as an exact Decimal: ints and floats (as printed) convert, Decimals stay."""
     if value.__class__ is float:
@@ -230,6 +223,31 @@ def normalise(value: Any) -> Any:
     if isinstance(value, datetime):
         return dt(value)
     return value
+
+
+CALLS: Mapping[str, Callable[..., Any]] = {
+    "len": length,
+    "lower": lower,
+    "upper": upper,
+    "trim": trim,
+    "contains": contains,
+    "starts_with": starts_with,
+    "ends_with": ends_with,
+    "days_between": days_between,
+    "add_days": add_days,
+    "year": year,
+    "month": month,
+    "day": day,
+    "abs": abs_,
+    "floor": floor,
+    "ceil": ceil,
+    "min": least,
+    "max": greatest,
+    "is_blank": is_blank,
+    "date": as_date,
+    "datetime": as_datetime,
+}
+"""DSL functions whose value is one helper applied to the argument values (both backends)."""
 
 
 def temporal_literal(text: str, kind: str, line: int = 0, column: int = 0) -> date | datetime:
