@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -22,6 +23,29 @@ class _Fn(FunctionElement[Any]):
     inherit_cache = True
 
 
+_F = TypeVar("_F", bound=type[_Fn])
+
+
+def _args(element: FunctionElement[Any], compiler: Any, **kw: Any) -> list[str]:
+    return [compiler.process(arg, **kw) for arg in element.clauses]
+
+
+def _spelled(default: str, postgresql: str) -> Callable[[_F], _F]:
+    """Register a construct's SQL as two templates, ``default`` (SQLite) and ``postgresql``;
+    ``{0}``, ``{1}``, ... stand for its compiled arguments in order."""
+
+    def render(template: str) -> Callable[..., str]:
+        return lambda element, compiler, **kw: template.format(*_args(element, compiler, **kw))
+
+    def register(cls: _F) -> _F:
+        compiles(cls)(render(default))
+        compiles(cls, "postgresql")(render(postgresql))
+        return cls
+
+    return register
+
+
+@_spelled("{0}", '({0}) COLLATE "C"')
 class CodepointOrder(_Fn):
     """Text ordered by code point, as Python orders ``str`` (PostgreSQL: ``COLLATE "C"``)."""
 
@@ -30,6 +54,11 @@ class CodepointOrder(_Fn):
     inherit_cache = True
 
 
+@_spelled(
+    "(CASE WHEN ({0}) IS NULL OR ({1}) IS NULL THEN NULL ELSE EXISTS "
+    "(SELECT 1 FROM json_each({0}) WHERE json_each.value = ({1})) END)",
+    "(({0}) ? ({1}))",
+)
 class ListContains(_Fn):
     """``item in list_column`` for a JSON array of text; null if either side is null."""
 
@@ -38,12 +67,14 @@ class ListContains(_Fn):
     inherit_cache = True
 
 
+@_spelled("json_array_length({0})", "jsonb_array_length({0})")
 class ListLength(_Fn):
     type = sa.BigInteger()
     name = "list_length"
     inherit_cache = True
 
 
+@_spelled("CAST(({0}) AS REAL)", "CAST(({0}) AS NUMERIC)")
 class ToReal(_Fn):
     """A number that divides without integer truncation."""
 
@@ -87,6 +118,7 @@ class AsciiUpper(_Fn):
     inherit_cache = True
 
 
+@_spelled("lower(replace({0}, '\u212a', 'k'))", "lower(replace({0}, '\u0130', 'i\u0307'))")
 class AsciiLower(_Fn):
     """``lower(x)`` where its result is only compared with ASCII-only text (a literal).
 
@@ -101,6 +133,7 @@ class AsciiLower(_Fn):
     inherit_cache = True
 
 
+@_spelled("(substr({0}, -({2})) = {1})", "(right({0}, {2}) = {1})")
 class EndsWith(_Fn):
     """``ends_with(text, suffix)`` for a non-empty literal suffix of ``length`` characters."""
 
@@ -109,30 +142,38 @@ class EndsWith(_Fn):
     inherit_cache = True
 
 
+@_spelled(
+    "tangram_regexp({0}, {1})",
+    f"(CASE WHEN char_length({{0}}) > {MAX_REGEX_INPUT} THEN false ELSE ({{0}}) ~ ({{2}}) END)",
+)
 class RegexpSearch(_Fn):
     type = sa.Boolean()
     name = "regexp_search"
     inherit_cache = True
 
 
+@_spelled("trim({0}, {1})", "btrim({0}, {1})")
 class TrimBlank(_Fn):
     type = sa.String()
     name = "trim_blank"
     inherit_cache = True
 
 
+@_spelled("(instr({0}, {1}) > 0)", "(strpos({0}, {1}) > 0)")
 class TextContains(_Fn):
     type = sa.Boolean()
     name = "text_contains"
     inherit_cache = True
 
 
+@_spelled("date({0})", "CAST(({0}) AS DATE)")
 class DateOf(_Fn):
     type = sa.Date()
     name = "date_of"
     inherit_cache = True
 
 
+@_spelled("(({0}) || ' 00:00:00.000000')", "CAST(({0}) AS TIMESTAMP)")
 class DatetimeOf(_Fn):
     type = sa.DateTime()
     name = "datetime_of"
@@ -164,6 +205,10 @@ class Day(DatePart):
     part = "day"
 
 
+@_spelled(
+    "CAST(julianday(date({1})) - julianday(date({0})) AS INTEGER)",
+    "(CAST(({1}) AS DATE) - CAST(({0}) AS DATE))",
+)
 class DaysBetween(_Fn):
     type = sa.BigInteger()
     name = "days_between"
@@ -198,55 +243,6 @@ class Least(_Fn):
 class Greatest(_Fn):
     name = "greatest_of"
     inherit_cache = True
-
-
-def _args(element: FunctionElement[Any], compiler: Any, **kw: Any) -> list[str]:
-    return [compiler.process(arg, **kw) for arg in element.clauses]
-
-
-@compiles(CodepointOrder)
-def _codepoint_default(element: CodepointOrder, compiler: Any, **kw: Any) -> str:
-    return _args(element, compiler, **kw)[0]
-
-
-@compiles(CodepointOrder, "postgresql")
-def _codepoint_pg(element: CodepointOrder, compiler: Any, **kw: Any) -> str:
-    return f'({_args(element, compiler, **kw)[0]}) COLLATE "C"'
-
-
-@compiles(ListContains)
-def _list_contains_sqlite(element: ListContains, compiler: Any, **kw: Any) -> str:
-    items, item = _args(element, compiler, **kw)
-    return (
-        f"(CASE WHEN ({items}) IS NULL OR ({item}) IS NULL THEN NULL ELSE EXISTS "
-        f"(SELECT 1 FROM json_each({items}) WHERE json_each.value = ({item})) END)"
-    )
-
-
-@compiles(ListContains, "postgresql")
-def _list_contains_pg(element: ListContains, compiler: Any, **kw: Any) -> str:
-    items, item = _args(element, compiler, **kw)
-    return f"(({items}) ? ({item}))"
-
-
-@compiles(ListLength)
-def _list_length_sqlite(element: ListLength, compiler: Any, **kw: Any) -> str:
-    return f"json_array_length({_args(element, compiler, **kw)[0]})"
-
-
-@compiles(ListLength, "postgresql")
-def _list_length_pg(element: ListLength, compiler: Any, **kw: Any) -> str:
-    return f"jsonb_array_length({_args(element, compiler, **kw)[0]})"
-
-
-@compiles(ToReal)
-def _to_real_sqlite(element: ToReal, compiler: Any, **kw: Any) -> str:
-    return f"CAST(({_args(element, compiler, **kw)[0]}) AS REAL)"
-
-
-@compiles(ToReal, "postgresql")
-def _to_real_pg(element: ToReal, compiler: Any, **kw: Any) -> str:
-    return f"CAST(({_args(element, compiler, **kw)[0]}) AS NUMERIC)"
 
 
 @compiles(CaseMap)
@@ -306,84 +302,6 @@ def _lower_pg(value: str) -> str:
     return f"lower(replace({value}, '\u0130', 'i\u0307'))"
 
 
-@compiles(AsciiLower)
-def _ascii_lower_sqlite(element: AsciiLower, compiler: Any, **kw: Any) -> str:
-    return f"lower(replace({_args(element, compiler, **kw)[0]}, '\u212a', 'k'))"
-
-
-@compiles(AsciiLower, "postgresql")
-def _ascii_lower_pg(element: AsciiLower, compiler: Any, **kw: Any) -> str:
-    return _lower_pg(_args(element, compiler, **kw)[0])
-
-
-@compiles(EndsWith)
-def _ends_with_sqlite(element: EndsWith, compiler: Any, **kw: Any) -> str:
-    text, suffix, length = _args(element, compiler, **kw)
-    return f"(substr({text}, -({length})) = {suffix})"
-
-
-@compiles(EndsWith, "postgresql")
-def _ends_with_pg(element: EndsWith, compiler: Any, **kw: Any) -> str:
-    text, suffix, length = _args(element, compiler, **kw)
-    return f"(right({text}, {length}) = {suffix})"
-
-
-@compiles(RegexpSearch)
-def _regexp_sqlite(element: RegexpSearch, compiler: Any, **kw: Any) -> str:
-    value, python, _ = _args(element, compiler, **kw)
-    return f"tangram_regexp({value}, {python})"
-
-
-@compiles(RegexpSearch, "postgresql")
-def _regexp_pg(element: RegexpSearch, compiler: Any, **kw: Any) -> str:
-    value, _, pg = _args(element, compiler, **kw)
-    return f"(CASE WHEN char_length({value}) > {MAX_REGEX_INPUT} THEN false ELSE ({value}) ~ ({pg}) END)"
-
-
-@compiles(TrimBlank)
-def _trim_sqlite(element: TrimBlank, compiler: Any, **kw: Any) -> str:
-    value, chars = _args(element, compiler, **kw)
-    return f"trim({value}, {chars})"
-
-
-@compiles(TrimBlank, "postgresql")
-def _trim_pg(element: TrimBlank, compiler: Any, **kw: Any) -> str:
-    value, chars = _args(element, compiler, **kw)
-    return f"btrim({value}, {chars})"
-
-
-@compiles(TextContains)
-def _text_contains_sqlite(element: TextContains, compiler: Any, **kw: Any) -> str:
-    text, sub = _args(element, compiler, **kw)
-    return f"(instr({text}, {sub}) > 0)"
-
-
-@compiles(TextContains, "postgresql")
-def _text_contains_pg(element: TextContains, compiler: Any, **kw: Any) -> str:
-    text, sub = _args(element, compiler, **kw)
-    return f"(strpos({text}, {sub}) > 0)"
-
-
-@compiles(DateOf)
-def _date_of_sqlite(element: DateOf, compiler: Any, **kw: Any) -> str:
-    return f"date({_args(element, compiler, **kw)[0]})"
-
-
-@compiles(DateOf, "postgresql")
-def _date_of_pg(element: DateOf, compiler: Any, **kw: Any) -> str:
-    return f"CAST(({_args(element, compiler, **kw)[0]}) AS DATE)"
-
-
-@compiles(DatetimeOf)
-def _datetime_of_sqlite(element: DatetimeOf, compiler: Any, **kw: Any) -> str:
-    return f"(({_args(element, compiler, **kw)[0]}) || ' 00:00:00.000000')"
-
-
-@compiles(DatetimeOf, "postgresql")
-def _datetime_of_pg(element: DatetimeOf, compiler: Any, **kw: Any) -> str:
-    return f"CAST(({_args(element, compiler, **kw)[0]}) AS TIMESTAMP)"
-
-
 _STRFTIME = {"year": "%Y", "month": "%m", "day": "%d"}
 
 
@@ -397,18 +315,6 @@ def _date_part_sqlite(element: DatePart, compiler: Any, **kw: Any) -> str:
 def _date_part_pg(element: DatePart, compiler: Any, **kw: Any) -> str:
     value = _args(element, compiler, **kw)[0]
     return f"CAST(EXTRACT({element.part.upper()} FROM {value}) AS BIGINT)"
-
-
-@compiles(DaysBetween)
-def _days_between_sqlite(element: DaysBetween, compiler: Any, **kw: Any) -> str:
-    a, b = _args(element, compiler, **kw)
-    return f"CAST(julianday(date({b})) - julianday(date({a})) AS INTEGER)"
-
-
-@compiles(DaysBetween, "postgresql")
-def _days_between_pg(element: DaysBetween, compiler: Any, **kw: Any) -> str:
-    a, b = _args(element, compiler, **kw)
-    return f"(CAST(({b}) AS DATE) - CAST(({a}) AS DATE))"
 
 
 @compiles(AddDays)
@@ -500,6 +406,7 @@ def install_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
     )
 
 
+@_spelled("nullif({0}, 'null')", "nullif({0}, 'null'::jsonb)")
 class JsonListColumn(_Fn):
     """A list column with JSON ``null`` read as SQL NULL (``sa.JSON`` stores None as 'null')."""
 
@@ -507,16 +414,7 @@ class JsonListColumn(_Fn):
     inherit_cache = True
 
 
-@compiles(JsonListColumn)
-def _json_list_sqlite(element: JsonListColumn, compiler: Any, **kw: Any) -> str:
-    return f"nullif({_args(element, compiler, **kw)[0]}, 'null')"
-
-
-@compiles(JsonListColumn, "postgresql")
-def _json_list_pg(element: JsonListColumn, compiler: Any, **kw: Any) -> str:
-    return f"nullif({_args(element, compiler, **kw)[0]}, 'null'::jsonb)"
-
-
+@_spelled("round({0}, 9)", "{0}")
 class ApproxNumber(_Fn):
     """A computed number compared on SQLite, whose REAL arithmetic drifts (0.1 + 0.2).
 
@@ -529,16 +427,10 @@ class ApproxNumber(_Fn):
     inherit_cache = True
 
 
-@compiles(ApproxNumber)
-def _approx_sqlite(element: ApproxNumber, compiler: Any, **kw: Any) -> str:
-    return f"round({_args(element, compiler, **kw)[0]}, 9)"
-
-
-@compiles(ApproxNumber, "postgresql")
-def _approx_pg(element: ApproxNumber, compiler: Any, **kw: Any) -> str:
-    return _args(element, compiler, **kw)[0]
-
-
+@_spelled(
+    "(CAST(({0}) AS INTEGER) - (({0}) < CAST(({0}) AS INTEGER)))",
+    "floor({0})",
+)
 class Floor(_Fn):
     """``floor``: SQLAlchemy's pysqlite dialect installs a ``floor`` that fails on NULL."""
 
@@ -547,29 +439,11 @@ class Floor(_Fn):
     inherit_cache = True
 
 
+@_spelled(
+    "(CAST(({0}) AS INTEGER) + (({0}) > CAST(({0}) AS INTEGER)))",
+    "ceil({0})",
+)
 class Ceil(_Fn):
     type = sa.BigInteger()
     name = "ceil_of"
     inherit_cache = True
-
-
-@compiles(Floor)
-def _floor_sqlite(element: Floor, compiler: Any, **kw: Any) -> str:
-    x = _args(element, compiler, **kw)[0]
-    return f"(CAST(({x}) AS INTEGER) - (({x}) < CAST(({x}) AS INTEGER)))"
-
-
-@compiles(Ceil)
-def _ceil_sqlite(element: Ceil, compiler: Any, **kw: Any) -> str:
-    x = _args(element, compiler, **kw)[0]
-    return f"(CAST(({x}) AS INTEGER) + (({x}) > CAST(({x}) AS INTEGER)))"
-
-
-@compiles(Floor, "postgresql")
-def _floor_pg(element: Floor, compiler: Any, **kw: Any) -> str:
-    return f"floor({_args(element, compiler, **kw)[0]})"
-
-
-@compiles(Ceil, "postgresql")
-def _ceil_pg(element: Ceil, compiler: Any, **kw: Any) -> str:
-    return f"ceil({_args(element, compiler, **kw)[0]})"
