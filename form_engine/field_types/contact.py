@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -46,7 +47,9 @@ _CANONICAL_EMAIL = re.compile(
     r"(?=[^@]{1,64}@)[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 )
 #: E.164 numbers already in stored form.
-_CANONICAL_PHONE = re.compile(r"\+86(?:1[3-9]\d{9}|(?:10|2\d)\d{8}|[3-9]\d{9,10})|\+(?!86)[1-9]\d{7,14}")
+_CANONICAL_PHONE = re.compile(
+    r"\+86(?:1[3-9]\d{9}|(?:10|2\d)\d{8}|[3-9]\d{9,10})|\+(?!86)[1-9]\d{7,14}", re.ASCII
+)
 
 
 def compile_email() -> Coercer:
@@ -91,9 +94,9 @@ class EmailType(FieldType):
 
 
 _PHONE_PUNCTUATION = re.compile(r"[\s\-–—.()（）/]")
-_CN_MOBILE = re.compile(r"1[3-9]\d{9}")
+_CN_MOBILE = re.compile(r"1[3-9]\d{9}", re.ASCII)
 #: National number of a Chinese landline: area code without its 0 (10, 2x, or 3 digits) + subscriber.
-_CN_LANDLINE = re.compile(r"(10|2\d)\d{8}|[3-9]\d{2}\d{7,8}")
+_CN_LANDLINE = re.compile(r"(10|2\d)\d{8}|[3-9]\d{2}\d{7,8}", re.ASCII)
 
 
 class PhoneConfig(BaseModel):
@@ -104,7 +107,10 @@ class PhoneConfig(BaseModel):
 
 def to_e164(value: str, default_country: str = "86") -> str | None:
     """``13812345678``, ``+86 138-1234-5678``, ``(010) 1234 5678`` -> E.164, or None."""
-    text = _PHONE_PUNCTUATION.sub("", value.strip().replace("＋", "+"))
+    # NFKC folds full-width input (＋８６ １３８…) to ASCII; other scripts' digits stay and are refused.
+    text = _PHONE_PUNCTUATION.sub("", unicodedata.normalize("NFKC", value).strip())
+    if not text.isascii():
+        return None
     if text.startswith("00"):
         text = "+" + text[2:]
     if text.startswith("+"):

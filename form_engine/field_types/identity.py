@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -93,8 +94,14 @@ def birth_date(number: str) -> date:
 def parse_resident_id(value: Any, today: date | None = None) -> str:
     if not isinstance(value, str):
         raise FieldValueError("invalid_resident_id", value=value)
-    number = value.strip().replace(" ", "").upper()
-    if len(number) != 18 or not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # NFKC folds full-width digits and Ｘ; isascii keeps other digits (², ١) out of int().
+    number = unicodedata.normalize("NFKC", value).strip().replace(" ", "").upper()
+    if (
+        len(number) != 18
+        or not number.isascii()
+        or not number[:17].isdigit()
+        or not (number[17].isdigit() or number[17] == "X")
+    ):
         raise FieldValueError("invalid_resident_id", value=value)
     if number[:2] not in PROVINCE_CODES:
         raise FieldValueError("resident_id_region", region=number[:2], value=value)

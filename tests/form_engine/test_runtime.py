@@ -288,6 +288,13 @@ def test_simple_entities_take_the_fast_path_with_the_same_results() -> None:
     }
 
 
+def test_the_inline_fast_path_stores_only_ascii_phone_numbers() -> None:
+    runtime = compile_entity(make_entity([{"name": "phone", "type": "phone", "label": label("Phone")}]))
+    # Looks canonical but for one full-width digit: the inline check must not store it as is.
+    assert runtime.validate({"phone": "+8613８12345678"}) == {"phone": "+8613812345678"}
+    assert problems_of(lambda: runtime.validate({"phone": "+8613٨12345678"}))["phone"][0] == "invalid_phone"
+
+
 def test_describe_form_gives_the_ui_everything_it_renders() -> None:
     description = describe_form(deal_entity(), "full", "zh")
     assert description["label"] == "完整"
