@@ -107,17 +107,17 @@ def test_invalid_field_map_is_refused() -> None:
 
 def test_pathological_input_is_refused_quickly() -> None:
     started = time.perf_counter()
-    for text in [
-        "a" * 1_000_000,
-        "(" * 5000 + "1" + ")" * 5000,
-        "not " * 200 + "true",
-        "-" * 3000 + "1",
-        " + ".join(["n"] * 400) + " > 1",
-        "'" + "x" * 2_000_000 + "'",
+    for text, code in [
+        ("a" * 1_000_000, "too_long"),
+        ("(" * 5000 + "1" + ")" * 5000, "too_long"),
+        ("not " * 200 + "true", "too_deep"),
+        ("-" * 3000 + "1", "too_deep"),
+        (" + ".join(["n"] * 400) + " > 1", "too_deep"),
+        ("'" + "x" * 2_000_000 + "'", "too_long"),
     ]:
         with pytest.raises(rule_engine.RuleError) as info:
             rule_engine.compile(text, FIELDS)
-        assert info.value.code in {"too_long", "too_deep"}
+        assert info.value.code == code, text[:20]
     assert time.perf_counter() - started < 2
 
 

@@ -87,5 +87,6 @@ def test_every_broken_rule_is_reported_with_name_and_position() -> None:
 
 
 def test_unknown_event_is_refused() -> None:
-    with pytest.raises(rule_engine.RuleError):
+    with pytest.raises(rule_engine.RuleError) as info:
         rule_engine.RuleSet(RULES, FIELDS).fire("save", {})
+    assert (info.value.code, info.value.params["found"]) == ("invalid_rule", "save")
