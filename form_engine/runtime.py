@@ -16,13 +16,13 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 import rule_engine
+from form_engine.coercion import compile_coercion
 from form_engine.definitions import EntityDef, FieldDef
 from form_engine.dsl_fields import EntityResolver, dsl_fields
 from form_engine.errors import FieldValueError, Problem, RecordInvalid
 from form_engine.field_types.base import Coercer
 from form_engine.forms import placed_fields
 from form_engine.messages import add_messages
-from form_engine.validator import compile_coercion
 
 add_messages(
     {
