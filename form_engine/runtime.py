@@ -241,8 +241,6 @@ class EntityRuntime:
         if self._simple and plan.accepted is None:
             for name in self._required:
                 if values.get(name) is None and not (partial and name not in data):
-                    if partial and old is None and name not in data:
-                        continue
                     problems = problems or []
                     problems.append(Problem("required", field=name, params={"label": self._labels[name]}))
             if problems:
