@@ -1,7 +1,9 @@
 """File fields (attachment, image, signature): every descriptor must name an uploaded file.
 
 The form engine checks a descriptor's shape and limits; here it must match the upload in the
-app's file store (same id, size and type), so records never point at bytes that do not exist.
+app's file store (same id, name, size and type), so records never point at bytes that do not
+exist, and a descriptor cannot pass an upload off as another type (the field's ``accept`` is
+checked against the name and type the descriptor claims).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ if TYPE_CHECKING:
     from engine.write_steps import Write
 
 FILE_TYPES = ("attachment", "image", "signature")
+#: What a descriptor must repeat exactly from the upload it names.
+_MATCHED = ("name", "size", "content_type")
 
 
 def _descriptors(value: Any) -> list[dict[str, Any]]:
@@ -37,7 +41,7 @@ class Files:
             for f in fields:
                 for k, item in enumerate(_descriptors(row.get(f.name))):
                     stored = store.descriptor(write.er.app, item["id"])
-                    if stored is not None and stored["size"] == item["size"]:
+                    if stored is not None and all(stored[k] == item[k] for k in _MATCHED):
                         continue
                     where = f"{at}/{f.name}" + (f"/{k}" if f.type != "signature" else "")
                     name, file_id = item["name"], item["id"]

@@ -31,6 +31,9 @@ def test_upload_download_and_descriptors_must_exist(lab: TestClient) -> None:
     assert r.status_code == 422 and problems(r)["/files/1"]["code"] == "file_not_found"
     r = lab.post(ITEMS, json={"files": [{**descriptor, "size": 1}]})
     assert r.status_code == 422 and "/files/0" in problems(r)
+    disguised = {**descriptor, "name": "report.png", "content_type": "image/png"}
+    r = lab.post(ITEMS, json={"photos": [disguised]})
+    assert r.status_code == 422 and problems(r)["/photos/0"]["code"] == "file_not_found"
     assert lab.get("/api/apps/lab/files/nope").status_code == 404
     signed_out = lab.get(f"/api/apps/lab/files/{descriptor['id']}", headers={"Authorization": ""})
     assert signed_out.status_code == 401
