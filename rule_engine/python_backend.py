@@ -29,6 +29,7 @@ from rule_engine.nodes import (
     Literal,
     Node,
     Unary,
+    children,
 )
 from rule_engine.regex import MAX_INPUT, translate
 from rule_engine.type_checker import Checked
@@ -43,18 +44,10 @@ _STRICT_CALLS = frozenset({*_STRICT_METHODS, "len", "abs", "starts_with", "ends_
 
 
 def _children(node: Node) -> tuple[Node, ...]:
-    match node:
-        case Unary(operand=operand) | IsNull(operand=operand):
-            return (operand,)
-        case Binary(left=left, right=right) | Compare(left=left, right=right):
-            return (left, right)
-        case BoolOp(items=items) | ListLiteral(items=items):
-            return items
-        case In(item=item, container=container):
-            return (item, container)
-        case Call(name=name, args=args):
-            return () if name in ("changed", "old") else args
-    return ()
+    """Sub-nodes read from the record (the field of ``changed``/``old`` is named, not read)."""
+    if isinstance(node, Call) and node.name in ("changed", "old"):
+        return ()
+    return children(node)
 
 
 def _repeated_fields(root: Node) -> list[str]:
