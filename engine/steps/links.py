@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from engine import references
-from engine.errors import InvalidInput
 from form_engine import Problem
 
 if TYPE_CHECKING:
@@ -36,12 +35,7 @@ class Links:
                         problems.append(
                             references.missing_problem(write.er, f.name, target, value, f"{at}/{f.name}/{k}")
                         )
-        if problems:
-            raise InvalidInput(
-                f"{len(problems)} reference(s) point to records that do not exist",
-                f"有 {len(problems)} 个关联指向不存在的记录",
-                problems=problems,
-            )
+        references.refuse(problems)
 
     def after(self, write: Write) -> None:
         if write.op not in ("create", "update"):
