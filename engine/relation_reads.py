@@ -59,7 +59,7 @@ def attach(
         seen = view(child) if view is not None else ChildView(None, lambda r: r)
         if seen is None:
             continue
-        table, link = child.table, table_link(child, f.config.link_field)
+        table, link = child.table, child.table.c[f.config.link_field]
         rows: dict[Any, list[dict[str, Any]]] = {i: [] for i in ids}
         query = sa.select(table).where(link.in_(ids), table.c.deleted_at.is_(None)).order_by(table.c.id)
         if seen.scope is not None:
@@ -68,10 +68,6 @@ def attach(
             rows[row[f.config.link_field]].append(seen.present(child.to_json(dict(row))))
         for record in records:
             record[f.name] = rows[record["id"]]
-
-
-def table_link(child: EntityRuntime, link_field: str) -> Any:
-    return child.table.c[link_field]
 
 
 def refresh(
