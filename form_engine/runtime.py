@@ -19,6 +19,7 @@ import rule_engine
 from form_engine.coercion import compile_coercion
 from form_engine.definitions import EntityDef, FieldDef
 from form_engine.dsl_fields import EntityResolver, dsl_fields
+from form_engine.entity_rules import ValidationRule
 from form_engine.errors import FieldValueError, Problem, RecordInvalid
 from form_engine.field_types.base import Coercer
 from form_engine.forms import placed_fields
@@ -128,16 +129,7 @@ class EntityRuntime:
             if f.default_expression is not None
         ]
         self._formulas = self._compile_formulas()
-        self._rules = [
-            _Rule(
-                rule.field,
-                self._compile(rule.when) if rule.when else None,
-                condition := self._compile(rule.condition),
-                {"zh": rule.message.zh, "en": rule.message.en},
-                condition.fields | (self._compile(rule.when).fields if rule.when else frozenset()),
-            )
-            for rule in entity.validations
-        ]
+        self._rules = [self._compile_rule(rule) for rule in entity.validations]
         self._linkage = {
             f.name: dict(f.config.copy_fields)
             for f in entity.fields
@@ -158,6 +150,12 @@ class EntityRuntime:
     # -- compilation ---------------------------------------------------------------------
     def _compile(self, text: str) -> rule_engine.Expression:
         return rule_engine.compile(text, self.fields_map)
+
+    def _compile_rule(self, rule: ValidationRule) -> _Rule:
+        when = self._compile(rule.when) if rule.when else None
+        condition = self._compile(rule.condition)
+        reads = condition.fields | (when.fields if when else frozenset())
+        return _Rule(rule.field, when, condition, {"zh": rule.message.zh, "en": rule.message.en}, reads)
 
     def _field_level_rules(self) -> dict[str, _FieldRules]:
         rules: dict[str, _FieldRules] = {}
