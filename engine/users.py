@@ -19,7 +19,8 @@ from engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from engine.passwords import hash_password, verify_password
 from engine.roles import user_roles
 
-USERNAME = re.compile(r"^[\w.@+-]{1,100}$")
+#: Whole-string match: ``$`` would also accept a trailing newline.
+USERNAME = re.compile(r"[\w.@+-]{1,100}")
 MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "tg_"
 
@@ -60,7 +61,7 @@ def create_user(
     manager_id: int | None = None,
     min_length: int = MIN_PASSWORD_LENGTH,
 ) -> int:
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         raise InvalidInput(
             "a username is 1-100 letters, digits or . _ @ + -",
             "用户名须为 1-100 个字母、数字或 . _ @ + - 字符",

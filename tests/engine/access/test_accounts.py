@@ -108,6 +108,15 @@ def test_password_policy(org: Org, api: Any) -> None:
     assert rep.get("/api/auth/me").status_code == 401  # every token ends with a new password
 
 
+def test_username_with_a_trailing_newline_or_space_is_refused(org: Org, api: Any) -> None:
+    admin = org.client(api, "admin")
+    for username in ("newuser\n", "new user", "new\tuser"):
+        r = admin.post("/api/users", json={"username": username, "password": "long-enough-1"})
+        assert r.status_code == 422, (username, r.text)
+    r = admin.post("/api/users", json={"username": "new.user", "password": "long-enough-1"})
+    assert r.status_code == 201, r.text
+
+
 def test_disabling_a_user_ends_their_tokens_at_once_and_keeps_their_records(
     org: Org, api: Any, records: dict[str, int]
 ) -> None:
