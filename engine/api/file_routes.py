@@ -75,8 +75,8 @@ def upload_file(
 @router.get(BASE + "/{file_id}")
 def download_file(app: str, file_id: str, ctx: ContextDep, platform: PlatformDep) -> FileResponse:
     """The file's bytes; the caller must be able to read the entity it was uploaded for."""
+    runtime = platform.cached_runtime(app)  # an unknown app is a 404 before the disk is touched
     path, descriptor = FileStore(platform.settings.data_dir).path(app, file_id)
-    runtime = platform.cached_runtime(app)
     if descriptor.get("entity") in runtime.entities:
         platform.access.require(ctx, runtime.entities[descriptor["entity"]], "read")
     return FileResponse(path, media_type=descriptor["content_type"], filename=descriptor["name"])
