@@ -68,8 +68,14 @@ class Platform:
         return self._runtimes.get(app, version, load)
 
     def cached_runtime(self, app: str) -> AppRuntime:
+        """The current compiled app (one version query on a connection of its own)."""
         with self.db.connect() as conn:
             return self.runtime(conn, app)
+
+    def known_runtime(self, app: str) -> AppRuntime:
+        """The compiled app this process last saw, without asking the database; for turning
+        the records a service call just returned into JSON."""
+        return self._runtimes.peek(app) or self.cached_runtime(app)
 
     def publish(self, event: RecordEvent) -> None:
         self.events.publish(event)

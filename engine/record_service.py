@@ -45,10 +45,14 @@ def _not_found(er: EntityRuntime, record_id: int) -> NotFound:
     )
 
 
-def _invalid(exc: RecordInvalid, prefix: str = "") -> InvalidInput:
-    problems = [
-        Problem(p.code, field=p.field, pointer=f"{prefix}/{p.field}", params=p.params) for p in exc.problems
+def _located(exc: RecordInvalid, at: str) -> list[Problem]:
+    """The form engine's problems, pointed at their field inside the request body."""
+    return [
+        Problem(p.code, field=p.field, pointer=f"{at}/{p.field or ''}", params=p.params) for p in exc.problems
     ]
+
+
+def _invalid(problems: list[Problem]) -> InvalidInput:
     return InvalidInput(
         f"{len(problems)} value(s) are not valid", f"有 {len(problems)} 个值无效", problems=problems
     )
@@ -63,15 +67,6 @@ class RecordService:
     def _runtime(self, conn: sa.Connection, app: str, entity: str) -> tuple[AppRuntime, EntityRuntime]:
         runtime = self.platform.runtime(conn, app)
         return runtime, runtime.entity(entity)
-
-    def _row(self, conn: sa.Connection, er: EntityRuntime, record_id: int, *, lock: bool = False) -> Record:
-        query = sa.select(er.table).where(er.table.c.id == record_id)
-        if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).mappings().first()
-        if row is None:
-            raise _not_found(er, record_id)
-        return dict(row)
 
     @staticmethod
     def _loader(conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime) -> Any:
@@ -92,12 +87,12 @@ class RecordService:
 
         return load
 
+    @staticmethod
     def _check_references(
-        self, conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, rows: list[Record], prefix: str
+        conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, rows: list[Record], pointers: list[str]
     ) -> None:
-        """Every lookup, user and department value must name something that exists."""
-        many = len(rows) > 1 or prefix.endswith("items")
-        pointers = [f"{prefix}/{i}" if many else prefix for i in range(len(rows))]
+        """Every lookup, user, department and owner value must name something that exists
+        (row ``i`` is located at ``pointers[i]`` in the request)."""
         problems = references.reference_problems(conn, runtime, er, rows, pointers)
         references.refuse(problems + references.owner_problems(conn, rows, pointers))
 
@@ -122,7 +117,6 @@ class RecordService:
                         )
                     ).scalar()
                     if clash_id is None and key in seen:
-                        clash_id = None
                         other = seen[key]
                         return DuplicateValue(
                             f"items {other} and {i} both have {', '.join(group)} = "
@@ -154,10 +148,16 @@ class RecordService:
                 return list(conn.execute(er.insert_returning_id, rows).scalars())
             # Ids drawn from the table's sequence up front keep the insert a plain batched
             # executemany; RETURNING in parameter order would add a sort sentinel per batch.
-            ids = conn.execute(
-                sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-                {"table": er.table.name, "n": len(rows)},
-            ).scalars().all()
+            ids = (
+                conn.execute(
+                    sa.text(
+                        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"
+                    ),
+                    {"table": er.table.name, "n": len(rows)},
+                )
+                .scalars()
+                .all()
+            )
             for row, record_id in zip(rows, ids, strict=True):
                 row["id"] = record_id
             conn.execute(er.table.insert(), rows)
@@ -230,10 +230,7 @@ class RecordService:
                     try:
                         row = validate(values, form=form, locale=ctx.locale, now=now, loader=loader)
                     except RecordInvalid as exc:
-                        problems.extend(
-                            Problem(p.code, field=p.field, pointer=f"{at}/{p.field or ''}", params=p.params)
-                            for p in exc.problems
-                        )
+                        problems.extend(_located(exc, at))
                         continue
                     relations.append(getattr(row, "relations", None) or {})
                     pointers.append(at)
@@ -244,26 +241,13 @@ class RecordService:
                     row["version"] = 1
                     rows.append(row)
                 if problems:
-                    raise InvalidInput(
-                        f"{len(problems)} value(s) are not valid",
-                        f"有 {len(problems)} 个值无效",
-                        problems=problems,
-                    )
-                self._check_references(conn, runtime, er, rows, prefix)
+                    raise _invalid(problems)
+                self._check_references(conn, runtime, er, rows, pointers)
                 write = Write(
-                    self.platform,
-                    conn,
-                    ctx,
-                    runtime,
-                    er,
-                    "create",
-                    now,
-                    rows,
-                    [None] * len(rows),
-                    relations,
-                    options or {},
-                    pointers,
-                )
+                    self.platform, conn, ctx, runtime, er, "create", now,
+                    rows=rows, old=[None] * len(rows), relations=relations,
+                    options=options or {}, pointers=pointers,
+                )  # fmt: skip
                 run_before(self.platform.write_steps, write)
                 write.ids = self._insert(conn, er, rows)
                 for row, record_id in zip(rows, write.ids, strict=True):
@@ -320,27 +304,17 @@ class RecordService:
                         loader=self._loader(conn, runtime, er),
                     )
                 except RecordInvalid as exc:
-                    raise _invalid(exc) from None
+                    raise _invalid(_located(exc, "")) from None
                 changed = dict(validated)
                 relations = getattr(validated, "relations", None) or {}
                 if owner is not None:
                     changed["owner"] = owner
-                self._check_references(conn, runtime, er, [changed], "")
+                self._check_references(conn, runtime, er, [changed], [""])
                 write = Write(
-                    self.platform,
-                    conn,
-                    ctx,
-                    runtime,
-                    er,
-                    "update",
-                    now,
-                    [changed],
-                    [old],
-                    [relations],
-                    options or {},
-                    [""],
-                    [record_id],
-                )
+                    self.platform, conn, ctx, runtime, er, "update", now,
+                    rows=[changed], old=[old], relations=[relations],
+                    options=options or {}, pointers=[""], ids=[record_id],
+                )  # fmt: skip
                 run_before(self.platform.write_steps, write)
                 changes = {k: (old.get(k), v) for k, v in changed.items() if old.get(k) != v}
                 if not changes and not relations:
@@ -412,20 +386,9 @@ class RecordService:
                     "version": old["version"] + 1,
                 }
                 write = Write(
-                    self.platform,
-                    conn,
-                    ctx,
-                    _runtime,
-                    er,
-                    "delete" if deleted else "restore",
-                    now,
-                    [{**old, **values}],
-                    [old],
-                    [{}],
-                    {},
-                    [""],
-                    [record_id],
-                )
+                    self.platform, conn, ctx, _runtime, er, "delete" if deleted else "restore", now,
+                    rows=[{**old, **values}], old=[old], relations=[{}], pointers=[""], ids=[record_id],
+                )  # fmt: skip
                 run_before(self.platform.write_steps, write)
                 conn.execute(er.table.update().where(er.table.c.id == record_id).values(values))
                 run_after(self.platform.write_steps, write)
@@ -511,10 +474,11 @@ class RecordService:
         *,
         lock: bool = False,
     ) -> Record:
+        """The stored row, if ``ctx`` may ``op`` it; otherwise 404 (its existence is not revealed)."""
+        query = sa.select(er.table).where(er.table.c.id == record_id)
         scope = self.platform.access.row_filter(ctx, conn, er, op)
-        if scope is None:
-            return self._row(conn, er, record_id, lock=lock)
-        query = sa.select(er.table).where(er.table.c.id == record_id, scope)
+        if scope is not None:
+            query = query.where(scope)
         if lock and conn.dialect.name == "postgresql":
             query = query.with_for_update()
         row = conn.execute(query).mappings().first()
@@ -544,9 +508,9 @@ class RecordService:
             _runtime, er = self._runtime(conn, app, entity)
             self.platform.access.require(ctx, er, "read")
             row = self._visible_row(ctx, conn, er, record_id, "read")
+            if row["deleted_at"] is not None and not include_deleted:
+                raise _not_found(er, record_id)
             relation_reads.attach(conn, _runtime, er, [row], children=True, view=self._child_view(ctx, conn))
-        if row["deleted_at"] is not None and not include_deleted:
-            raise _not_found(er, record_id)
         return row
 
     def list(
@@ -603,6 +567,6 @@ class RecordService:
 
     def to_json(self, ctx: Context, app: str, entity: str, records: list[Record]) -> list[dict[str, Any]]:
         """Records as JSON, with the caller's field rules (hidden, masked) applied."""
-        er = self.platform.cached_runtime(app).entity(entity)
+        er = self.platform.known_runtime(app).entity(entity)
         access = self.platform.access
         return [access.present(ctx, er, er.to_json(r)) for r in records]

@@ -145,6 +145,5 @@ class RuntimeCache:
             self._runtimes[name] = runtime
         return runtime
 
-    def forget(self, name: str) -> None:
-        with self._lock:
-            self._runtimes.pop(name, None)
+    def peek(self, name: str) -> AppRuntime | None:
+        return self._runtimes.get(name)
