@@ -151,14 +151,10 @@ class RoleAccess:
         plan = self._plan(ctx, er)
         if plan.is_open:
             return
-        problems = plan.refused(data, op, ctx.user_id)
-        if problems:
-            try:
-                plan.check_write(data, op, ctx.user_id)
-            except TangramError as exc:
-                raise self._deny(
-                    ctx, er, {"operation": op, "fields": [p.field for p in problems]}, exc
-                ) from None
+        try:
+            plan.check_write(data, op, ctx.user_id)
+        except Forbidden as exc:
+            raise self._deny(ctx, er, {"operation": op, "fields": exc.details["fields"]}, exc) from None
 
     def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
         plan = self._plan(ctx, er)
