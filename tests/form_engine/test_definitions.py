@@ -173,7 +173,11 @@ def test_normalised_keys_match_duplicates_however_they_were_typed() -> None:
     a = {"phone": "+8613812345678", "name": "ACME  Ltd", "city": {"province": "北京市", "city": "北京市"}}
     b = {"phone": "+8613812345678", "name": "acme ltd", "city": {"province": "北京市", "city": "北京市"}}
     assert normalised_key(entity, phone_rule, a) == normalised_key(entity, phone_rule, b) is not None
-    assert duplicate_keys(entity, a) == duplicate_keys(entity, b)
+    other_phone = {"phone": "+8613900000000"}
+    assert normalised_key(entity, phone_rule, a) != normalised_key(entity, phone_rule, other_phone)
+    keys = duplicate_keys(entity, a)
+    assert set(keys) == {"same_phone", "same_name_city"} and keys == duplicate_keys(entity, b)
+    assert duplicate_keys(entity, {**b, "name": "acme co"})["same_name_city"] != keys["same_name_city"]
     assert normalised_key(entity, name_rule, {"name": "acme"}) is None
 
 

@@ -117,7 +117,8 @@ def test_attachments_check_size_and_type() -> None:
         )
     assert info.value.problem_code == "file_type_not_allowed"
     pdf = make_field("attachment", accept=[".pdf"])
-    assert pdf.field_type.coerce({**good, "name": "x.PDF", "content_type": "application/pdf"}, pdf)
+    one_pdf = {**good, "name": "x.PDF", "content_type": "application/pdf"}
+    assert pdf.field_type.coerce(one_pdf, pdf) == [one_pdf]
 
 
 def test_auto_number_pattern() -> None:
