@@ -53,7 +53,7 @@ def compile_record_id(code: str = "invalid_reference") -> Coercer:
             return value
         if isinstance(value, dict) and "id" in value:
             value = value["id"]
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isdecimal():
             value = int(value.strip())
         if type(value) is not int or not 0 < value <= _MAX_ID:
             raise FieldValueError(code, value=value)

@@ -114,6 +114,7 @@ BAD: list[tuple[str, dict[str, Any], Any, str, str, str]] = [
     ("cn_resident_id", {}, "1101051949", "invalid_resident_id", "18 位", "18-character"),
     ("cn_resident_id", {}, "11010519491231002٣", "invalid_resident_id", "18 位", "18-character"),
     ("lookup", {"entity": "account"}, -3, "invalid_reference", "记录编号", "record id"),
+    ("lookup", {"entity": "account"}, "1²", "invalid_reference", "记录编号", "record id"),
     ("user", {}, "bob", "invalid_user", "用户编号", "user id"),
     ("department", {}, 1.5, "invalid_department", "部门编号", "department id"),
     ("colour", {}, "blue", "invalid_colour", "颜色", "colour"),
