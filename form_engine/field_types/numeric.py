@@ -301,7 +301,7 @@ class PercentType(FieldType):
         fraction = compile_decimal(18, c.scale, c.min, c.max)
 
         def run(value: Any) -> Any:
-            if type(value) is str and value[-1:] in ("%", " ") and value.strip().endswith("%"):
+            if type(value) is str and value[-1:] in ("%", "％", " ") and value.strip()[-1:] in ("%", "％"):
                 try:
                     value = number_text(value.strip()[:-1]) / 100
                 except InvalidOperation:

@@ -38,6 +38,7 @@ GOOD: list[tuple[str, dict[str, Any], Any, Any]] = [
     ("currency", {}, "¥1234", Decimal("1234.00")),
     ("currency", {}, {"amount": "9.90", "currency": "CNY"}, Decimal("9.90")),
     ("percent", {}, "12.5%", Decimal("0.125")),
+    ("percent", {}, "12.5％", Decimal("0.125")),
     ("percent", {}, 0.125, Decimal("0.125")),
     ("rating", {}, 4, 4),
     ("boolean", {}, "是", True),
