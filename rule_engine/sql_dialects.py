@@ -6,6 +6,7 @@ is plain SQLAlchemy. SQLite needs :func:`install_sqlite_functions` on every conn
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 from collections.abc import Callable
@@ -376,16 +377,9 @@ def _regexp(pattern: str | None, text: str | None) -> int | None:
     return 1 if _compiled(pattern).search(text) else 0
 
 
-_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
+@functools.lru_cache(maxsize=256)
 def _compiled(pattern: str) -> re.Pattern[str]:
-    found = _PATTERNS.get(pattern)
-    if found is None:
-        if len(_PATTERNS) > 256:
-            _PATTERNS.clear()
-        found = _PATTERNS[pattern] = re.compile(pattern, re.DOTALL)
-    return found
+    return re.compile(pattern, re.DOTALL)
 
 
 def install_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
