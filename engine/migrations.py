@@ -55,8 +55,14 @@ class Migrator:
         self.new = new
         self.table = table_name(app, new.name)
         self.quote = conn.dialect.identifier_preparer.quote
+        #: field id -> [(record id, converted value)], computed by the check, written by apply
+        self._converted: dict[str, list[tuple[int, Any]]] = {}
 
     def apply(self, ops: list[Operation]) -> None:
+        if self.old is not None and self.conn.dialect.name == "postgresql":
+            # Writers wait until this transaction ends, so the rows checked below are the rows
+            # converted (readers go on). SQLite's write transaction already excludes writers.
+            self.conn.exec_driver_sql(f"LOCK TABLE {self.quote(self.table)} IN EXCLUSIVE MODE")
         self._check(ops)
         for op in ops:
             if isinstance(op, CreateTable):
@@ -94,9 +100,9 @@ class Migrator:
             )
         for op in ops:
             if isinstance(op, ConvertColumn):
-                problems.extend(self._conversion_failures(op.old, op.new, op.old.name))
-            elif isinstance(op, RestoreColumn) and op.old_field.type != op.field.type:
-                problems.extend(self._conversion_failures(op.old_field, op.field, op.column_name))
+                converted, failures = self._convert_all(op.old, op.new, op.source)
+                self._converted[op.new.id] = converted
+                problems.extend(failures)
         if self.old is not None:
             problems.extend(self._duplicate_groups())
         if problems:
@@ -132,9 +138,6 @@ class Migrator:
                     }
                 )
         return converted, failures
-
-    def _conversion_failures(self, old: FieldDef, new: FieldDef, column_name: str) -> list[dict[str, Any]]:
-        return self._convert_all(old, new, column_name)[1]
 
     def _duplicate_groups(self) -> list[dict[str, Any]]:
         """Rows that a unique index the new definition adds would reject."""
@@ -188,7 +191,7 @@ class Migrator:
         self.conn.exec_driver_sql(f"ALTER TABLE {self.quote(self.table)} DROP COLUMN {self.quote(name)}")
 
     def _convert(self, op: ConvertColumn) -> None:
-        converted, _ = self._convert_all(op.old, op.new, op.new.name)
+        converted = self._converted[op.new.id]
         if not op.column_changes:
             target = op.new.name
         else:

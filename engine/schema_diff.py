@@ -39,11 +39,16 @@ class RenameColumn:
 
 @dataclass(frozen=True)
 class ConvertColumn:
-    """Type or settings changed: every stored value must convert, or nothing changes."""
+    """Type or settings changed: every stored value must convert, or nothing changes.
+
+    ``source`` names the column holding the values before the migration starts (the field's
+    old name, or the kept column of a removed field that is being restored).
+    """
 
     old: FieldDef
     new: FieldDef
     column_changes: bool
+    source: str
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,14 @@ def _settings(field: FieldDef) -> dict[str, Any]:
     return {k: v for k, v in field.export().items() if k not in _NOT_STORAGE}
 
 
+def _changes_values(old: FieldDef, new: FieldDef) -> bool:
+    return old.type != new.type or _settings(old) != _settings(new)
+
+
+def _convert(old: FieldDef, new: FieldDef, source: str) -> ConvertColumn:
+    return ConvertColumn(old, new, _column_signature(old) != _column_signature(new), source)
+
+
 def diff_entity(
     old: EntityDef | None,
     new: EntityDef,
@@ -130,14 +143,15 @@ def diff_entity(
             if field_id in removed:
                 old_field, column = removed[field_id]
                 ops.append(RestoreColumn(field, old_field, column))
+                if _changes_values(old_field, field):
+                    ops.append(_convert(old_field, field, column))
             else:
                 ops.append(AddColumn(field))
             continue
         if before.name != field.name:
             ops.append(RenameColumn(before, field))
-        if before.type != field.type or _settings(before) != _settings(field):
-            changes_column = _column_signature(before) != _column_signature(field)
-            ops.append(ConvertColumn(before, field, changes_column))
+        if _changes_values(before, field):
+            ops.append(_convert(before, field, before.name))
     old_links, new_links = _links(old), _links(new)
     ops += [RemoveLinkTable(f) for fid, f in old_links.items() if fid not in new_links]
     ops += [CreateLinkTable(f) for fid, f in new_links.items() if fid not in old_links]

@@ -175,3 +175,27 @@ def test_bad_entity_definition_lists_problems(sales: TestClient) -> None:
     assert r.status_code == 422, r.text
     pointers = [p["pointer"] for p in r.json()["error"]["problems"]]
     assert any(p.startswith("/fields/4") for p in pointers)
+
+
+def test_restoring_a_removed_field_under_another_type_converts_its_data(sales: TestClient) -> None:
+    ids = _seed(sales, {"name": "甲", "region": "1,200"}, {"name": "乙", "region": "35"})
+    definition = _account_def()
+    region = definition["fields"].pop(2)
+    _put(sales, definition)
+    definition["fields"].append({**region, "type": "integer"})
+    _put(sales, definition)
+    assert [sales.get(f"{ACCOUNTS}/{i}").json()["region"] for i in ids] == [1200, 35]
+
+
+def test_restoring_under_a_type_the_data_cannot_take_is_refused(sales: TestClient) -> None:
+    [rid] = _seed(sales, {"name": "甲", "region": "华东"})
+    definition = _account_def()
+    region = definition["fields"].pop(2)
+    _put(sales, definition)
+    definition["fields"].append({**region, "type": "integer"})
+    r = sales.put(ACCOUNT_URL, json=definition)
+    assert r.status_code == 409, r.text
+    assert r.json()["error"]["details"]["rows"][0]["id"] == rid
+    definition["fields"][-1] = region
+    _put(sales, definition)
+    assert sales.get(f"{ACCOUNTS}/{rid}").json()["region"] == "华东"
