@@ -28,8 +28,9 @@ from engine.access.protocol import Operation
 from engine.access.scopes import Subject, grant_clause, shared_clause
 from engine.context import Context
 from engine.errors import Forbidden, TangramError
+from engine.record_query import entity_dsl_fields, filter_clause
 from engine.role_definitions import EntityPermissions
-from form_engine import Problem, dsl_fields
+from form_engine import Problem
 
 if TYPE_CHECKING:
     from engine.runtime import AppRuntime, EntityRuntime
@@ -162,10 +163,8 @@ class RoleAccess:
         used: dict[str, str] = {}
         if filter and filter.strip():
             runtime = self._entity_roles(er).runtime
-            package = runtime.package
-            fields = dsl_fields(er.entity, lambda n: package.entity(n) if package.has_entity(n) else None)
             try:
-                expression = rule_engine.compile(filter, fields)
+                expression = rule_engine.compile(filter, entity_dsl_fields(runtime, er))
             except rule_engine.RuleError:
                 expression = None  # the record service reports the syntax error itself
             for path in expression.fields if expression is not None else ():
@@ -219,8 +218,6 @@ class RoleAccess:
     @staticmethod
     def _condition(runtime: AppRuntime, er: EntityRuntime, text: str) -> Any:
         # Compiled per query (the DSL caches its parse): ``today()`` must mean today.
-        from engine.record_query import filter_clause
-
         return filter_clause(runtime, er, text)
 
     @staticmethod
