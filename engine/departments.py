@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine import references
 from engine import system_tables as st
 from engine.clock import utcnow
 from engine.errors import InvalidInput, NotFound
@@ -19,6 +20,12 @@ def _row(conn: sa.Connection, department_id: int) -> Any:
     if row is None:
         raise NotFound(f"no department with id {department_id}", f"没有编号为 {department_id} 的部门")
     return row
+
+
+def check_exists(conn: sa.Connection, department_id: int) -> None:
+    """422 when a department id given in a request names no department."""
+    if not references.existing_ids(conn, references.department_target(), [department_id]):
+        raise InvalidInput(f"no department with id {department_id}", f"没有编号为 {department_id} 的部门")
 
 
 def _check_user(conn: sa.Connection, user_id: int | None, pointer: str) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
-from engine import audit, users
+from engine import audit, departments, users
 from engine import system_tables as st
 from engine.clock import utcnow
 from engine.context import Context
@@ -72,11 +72,8 @@ def share(
         _visible(platform, ctx, conn, er, record_id, "update")
         if user_id is not None:
             users.get_user(conn, user_id)
-        elif (
-            conn.execute(sa.select(st.departments.c.id).where(st.departments.c.id == department_id)).first()
-            is None
-        ):
-            raise InvalidInput(f"no department with id {department_id}", f"没有编号为 {department_id} 的部门")
+        else:
+            departments.check_exists(conn, department_id)
         same = [s.c.app == app, s.c.entity == entity, s.c.record_id == record_id]
         same.append(s.c.user_id == user_id if user_id is not None else s.c.department_id == department_id)
         existing = conn.execute(sa.select(s.c.id).where(*same)).scalar()

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine import departments
 from engine import system_tables as st
 from engine.clock import utcnow
 from engine.context import Principal
@@ -256,12 +257,8 @@ def update_user(
             values[key] = changes[key]
     if "department_id" in changes:
         dept = changes["department_id"]
-        if (
-            dept is not None
-            and conn.execute(sa.select(st.departments.c.id).where(st.departments.c.id == dept)).first()
-            is None
-        ):
-            raise InvalidInput(f"no department with id {dept}", f"没有编号为 {dept} 的部门")
+        if dept is not None:
+            departments.check_exists(conn, dept)
         values["department_id"] = dept
     if "manager_id" in changes:
         manager = changes["manager_id"]

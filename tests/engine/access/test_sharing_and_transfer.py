@@ -61,3 +61,15 @@ def test_sharing_with_a_department(org: Org, api: Any, records: dict[str, int]) 
     assert r.status_code == 201, r.text
     assert "r4" in _names(org.client(api, "rep_e")) and "r4" in _names(org.client(api, "head"))
     assert rep_w.post(f"{URL}/{records['r1']}/shares", json={"user_id": 1}).status_code == 404
+
+
+def test_sharing_with_or_moving_a_user_into_a_missing_department_is_a_422(
+    org: Org, api: Any, records: dict[str, int]
+) -> None:
+    admin = org.client(api, "admin")
+    r = admin.post(f"{URL}/{records['r1']}/shares", json={"department_id": 999_999})
+    assert r.status_code == 422 and "999999" in r.json()["error"]["message"], r.text
+    r = admin.patch(f"/api/users/{org.users['rep_e']}", json={"department_id": 999_999})
+    assert r.status_code == 422 and "999999" in r.json()["error"]["message"], r.text
+    r = admin.post(f"{URL}/{records['r1']}/shares", json={"department_id": org.departments["hq"]})
+    assert r.status_code == 201, r.text
