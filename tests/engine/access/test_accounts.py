@@ -148,6 +148,9 @@ def test_admin_manages_users_departments_and_roles(org: Org, api: Any) -> None:
     assert bad.status_code == 422 and "'rep'" in bad.json()["error"]["problems"][0]["message"]
     assert admin.put(f"/api/apps/crm/users/{user_id}/roles", json={"roles": ["rep"]}).status_code == 200
     assert admin.get(f"/api/users/{user_id}").json()["roles"] == {"crm": ["rep"]}
+    listed = {u["username"]: u["roles"] for u in admin.get("/api/users").json()}
+    assert listed["rep_s"] == {"crm": ["rep"]} and listed["admin"] == {}
+    assert listed["rep_e"] == admin.get(f"/api/users/{org.users['rep_e']}").json()["roles"] != {}
     rep = org.client(api, "rep_e")
     assert rep.get("/api/users").status_code == 403
     assert rep.put(f"/api/apps/crm/users/{user_id}/roles", json={"roles": []}).status_code == 403
