@@ -4,12 +4,12 @@ Kept apart from the policy that enforces them so the package parser can validate
 importing the enforcement machinery (which needs compiled apps).
 
 ```json
-{"name": "rep", "label": {"zh": "销售代表", "en": "Sales rep"},
- "permissions": {"account": {"create": true,
+{"name": "member", "label": {"zh": "成员", "en": "Member"},
+ "permissions": {"project": {"create": true,
                              "read": {"scope": "own", "condition": "region == '华东'"},
                              "update": {"scope": "own"},
                              "fields": {"phone": {"access": "masked", "mask": "phone"},
-                                        "credit": {"access": "hidden"}}}}}
+                                        "budget": {"access": "hidden"}}}}}
 ```
 
 A grant is ``true`` (every record), or ``{"scope": ..., "condition": ...}``: the records the
