@@ -211,7 +211,8 @@ def schema_problems(data: Any) -> list[Problem]:
 
 
 def _reference_problems(package: AppPackage) -> list[Problem]:
-    names = {e.name for e in package.entities}
+    by_name = {e.name: e for e in package.entities}
+    names = set(by_name)
     problems: list[Problem] = []
     seen: set[str] = set()
     for i, entity in enumerate(package.entities):
@@ -227,14 +228,19 @@ def _reference_problems(package: AppPackage) -> list[Problem]:
                 )
             )
         seen.add(entity.name)
-        problems.extend(entity_problems(entity, f"/entities/{i}"))
+        # With the other entities at hand, rules may read through lookups (``account.grade``)
+        # and roll-ups are checked against their child entity.
+        found = entity_problems(entity, f"/entities/{i}", by_name.get)
+        problems.extend(found)
+        reported = {p.pointer for p in found}
         for j, field in enumerate(entity.fields):
             target = getattr(field.config, "entity", None)
-            if isinstance(target, str) and target not in names:
+            at = f"/entities/{i}/fields/{j}/entity"
+            if isinstance(target, str) and target not in names and at not in reported:
                 problems.append(
                     Problem(
                         "unknown_entity",
-                        pointer=f"/entities/{i}/fields/{j}/entity",
+                        pointer=at,
                         params={
                             "zh": f"字段 {field.name} 引用的实体 {target} 不在此应用中",
                             "en": f"field {field.name!r} refers to entity {target!r}, which is not in "

@@ -6,10 +6,12 @@ package to ``tg_app_versions``, so any earlier design can be read back.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from engine import system_tables as st
 from engine.app_package import AppPackage, parse_package
@@ -18,7 +20,7 @@ from engine.context import Context
 from engine.errors import Conflict, InvalidPackage, NotFound
 from engine.migrations import Migrator, purge_removed, removed_fields
 from engine.schema_diff import diff_entity
-from form_engine import DefinitionInvalid, EntityDef, parse_entity
+from form_engine import EntityDef, Problem, pydantic_problems
 
 
 @dataclass(frozen=True)
@@ -124,19 +126,39 @@ def put_entity(
     if isinstance(data, dict):
         data = {**data, "name": entity_name}
     try:
-        entity = parse_entity(data)
-    except DefinitionInvalid as exc:
-        raise InvalidPackage(
-            f"the entity definition has {len(exc.problems)} problem(s)",
-            f"实体定义有 {len(exc.problems)} 处错误",
-            problems=exc.problems,
-        ) from None
-    package = parse_package(stored.package.with_entity(entity).export())
+        entity = EntityDef.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid_entity(pydantic_problems(exc)) from None
+    changed = stored.package.with_entity(entity)
+    try:
+        # The whole package is checked, so the entity's rules may read through lookups into
+        # the others, and the others' roll-ups are checked against the changed entity.
+        package = parse_package(changed.export())
+    except InvalidPackage as exc:
+        prefix = f"/entities/{[e.name for e in changed.entities].index(entity_name)}"
+        raise _invalid_entity([_relative(p, prefix) for p in exc.problems]) from None
     old = stored.package.entity(entity_name) if stored.package.has_entity(entity_name) else None
     kept = removed_fields(conn, app, entity_name) if old is not None else {}
     Migrator(conn, app, old, entity).apply(diff_entity(old, package.entity(entity_name), kept))
     _save(conn, package, ctx, f"entity {entity_name}", stored.version + 1)
     return package, "created" if old is None else "changed"
+
+
+def _invalid_entity(problems: list[Problem]) -> InvalidPackage:
+    return InvalidPackage(
+        f"the entity definition has {len(problems)} problem(s)",
+        f"实体定义有 {len(problems)} 处错误",
+        problems=problems,
+    )
+
+
+def _relative(problem: Problem, prefix: str) -> Problem:
+    """Problems inside the entity sent are pointed at within its body; others keep their
+    package pointer (``/entities/2/...``: another entity this change breaks)."""
+    pointer = problem.pointer or ""
+    if pointer == prefix or pointer.startswith(prefix + "/"):
+        return dataclasses.replace(problem, pointer=pointer[len(prefix) :] or "/")
+    return problem
 
 
 def purge_fields(

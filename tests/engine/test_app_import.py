@@ -105,3 +105,31 @@ def test_failed_import_leaves_the_database_as_it_was(client: TestClient, platfor
     assert "sales__deal" in r.json()["error"]["message"]
     assert not sa.inspect(platform.db).has_table("sales__account")
     assert client.get("/api/apps").json() == []
+
+
+def test_rules_may_read_through_lookups_on_import_and_on_change(client: TestClient) -> None:
+    package = sales_app()
+    deal = package["entities"][1]
+    deal["fields"].append(
+        {
+            "name": "a_grade",
+            "type": "formula",
+            "label": {"zh": "A 级", "en": "Grade A"},
+            "expression": "account.grade == 'A'",
+            "result_type": "boolean",
+        }
+    )
+    assert client.post("/api/apps", json=package).status_code == 201
+    deal["validations"] = [
+        {
+            "condition": "account.regoin != '无'",
+            "message": {"zh": "区域无效", "en": "no region"},
+            "field": "title",
+        }
+    ]
+    r = client.put("/api/apps/sales/entities/deal", json=deal)
+    assert r.status_code == 422, r.text
+    [problem] = r.json()["error"]["problems"]
+    assert problem["pointer"] == "/validations/0/condition" and "region" in problem["message"]
+    deal["validations"][0]["condition"] = "account.region != '无'"
+    assert client.put("/api/apps/sales/entities/deal", json=deal).status_code == 200
