@@ -151,6 +151,10 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "`enabled` 的值 {found!r} 无效，应为 true 或 false",
         "found `enabled` = {found!r}, expected true or false",
     ),
+    "invalid_rule.entity": _m(
+        "`entity` 的值 {found!r} 无效，应为非空的实体名",
+        "found `entity` = {found!r}, expected a non-empty entity name",
+    ),
     "invalid_rule.duplicate": _m(
         "规则名 {found!r} 重复，规则名须唯一", "found the rule name {found!r} twice, expected unique names"
     ),

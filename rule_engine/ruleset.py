@@ -64,6 +64,9 @@ def _build(data: Mapping[str, Any], position: int, fields: FieldMap) -> Rule:
         not isinstance(a, Mapping) or not isinstance(a.get("type"), str) for a in actions
     ):
         raise _invalid(name, "actions")
+    entity = data.get("entity")
+    if entity is not None and (not isinstance(entity, str) or not entity):
+        raise _invalid(name, "entity", found=entity)
     order = data.get("order", 0)
     if not isinstance(order, int) or isinstance(order, bool):
         raise _invalid(name, "order", found=order)
@@ -79,7 +82,7 @@ def _build(data: Mapping[str, Any], position: int, fields: FieldMap) -> Rule:
             raise exc.with_rule(name) from None
     return Rule(
         name=name,
-        entity=data.get("entity"),
+        entity=entity,
         on=tuple(on),
         when=when,
         actions=tuple(MappingProxyType(dict(a)) for a in actions),

@@ -86,6 +86,17 @@ def test_every_broken_rule_is_reported_with_name_and_position() -> None:
     assert isinstance(info.value, rule_engine.RuleError)
 
 
+@pytest.mark.parametrize("entity", ["", 7, ["deal"]])
+def test_entity_must_be_a_name(entity: object) -> None:
+    """A rule whose entity is not a name would never fire for any entity; it is refused instead."""
+    rule = {"name": "r", "entity": entity, "on": ["create"], "when": "true", "actions": []}
+    with pytest.raises(rule_engine.RuleSetError) as info:
+        rule_engine.RuleSet([rule], FIELDS)
+    (error,) = info.value.errors
+    assert (error.rule, error.code, error.params["reason"]) == ("r", "invalid_rule", "entity")
+    assert "`entity`" in str(error) and "`entity`" in error.message("zh")
+
+
 def test_unknown_event_is_refused() -> None:
     with pytest.raises(rule_engine.RuleError) as info:
         rule_engine.RuleSet(RULES, FIELDS).fire("save", {})
