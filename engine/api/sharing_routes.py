@@ -16,8 +16,8 @@ BASE = "/api/apps/{app}/records/{entity}"
 
 
 class Transfer(BaseModel):
-    ids: list[int] = Field(min_length=1, max_length=ownership.MAX_RECORDS)
-    owner: int
+    ids: list[Id] = Field(min_length=1, max_length=ownership.MAX_RECORDS)
+    owner: Id
 
 
 class NewShare(BaseModel):

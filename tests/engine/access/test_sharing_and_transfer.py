@@ -73,3 +73,16 @@ def test_sharing_with_or_moving_a_user_into_a_missing_department_is_a_422(
     assert r.status_code == 422 and "999999" in r.json()["error"]["message"], r.text
     r = admin.post(f"{URL}/{records['r1']}/shares", json={"department_id": org.departments["hq"]})
     assert r.status_code == 201, r.text
+
+
+def test_transfer_ids_beyond_bigint_are_a_422_not_a_driver_error(
+    org: Org, api: Any, records: dict[str, int]
+) -> None:
+    admin = org.client(api, "admin")
+    for body in (
+        {"ids": [2**63], "owner": org.users["rep_w"]},
+        {"ids": [records["r1"]], "owner": 2**63},
+        {"ids": [0], "owner": org.users["rep_w"]},
+    ):
+        r = admin.post(f"{URL}/transfer", json=body)
+        assert r.status_code == 422, (body, r.text)
