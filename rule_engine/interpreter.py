@@ -25,14 +25,6 @@ from rule_engine.nodes import (
 from rule_engine.regex import MAX_INPUT, translate
 from rule_engine.type_checker import Checked
 
-_COMPARE = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
@@ -78,7 +70,7 @@ class Interpreter:
                 return None if a is None or b is None else _ARITH[op](a, b)
             case Compare(op=op, left=left, right=right):
                 a, b = self.eval(left), self.eval(right)
-                return None if a is None or b is None else _COMPARE[op](a, b)
+                return None if a is None or b is None else runtime.COMPARE[op](a, b)
             case BoolOp(op=op, items=items):
                 values = [self.eval(i) for i in items]
                 decisive = op == "or"

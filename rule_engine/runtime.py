@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -224,6 +225,16 @@ def normalise(value: Any) -> Any:
         return dt(value)
     return value
 
+
+COMPARE: Mapping[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+"""The DSL's comparison operators (the interpreter applies them to values, SQL to columns)."""
 
 CALLS: Mapping[str, Callable[..., Any]] = {
     "len": length,

@@ -32,15 +32,6 @@ from rule_engine.type_checker import Checked
 Columns = Mapping[str, ColumnElement[Any]] | Callable[[str], ColumnElement[Any]]
 """Field name or dotted path -> column; the caller builds joins for dotted paths."""
 
-_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
 
 def _naive_utc(value: datetime) -> datetime:
     """Datetime columns hold naive UTC, so bound datetimes are converted to match."""
@@ -115,7 +106,7 @@ class SqlBuilder:
                     a = d.CodepointOrder(a)
                 if _computed_number(self, left) or _computed_number(self, right):
                     a, b = d.ApproxNumber(a), d.ApproxNumber(b)
-                return _OPS[op](a, b)
+                return runtime.COMPARE[op](a, b)
             case BoolOp(op=op, items=items):
                 parts = [self.build(i) for i in items]
                 return sa.and_(*parts) if op == "and" else sa.or_(*parts)
