@@ -132,7 +132,8 @@ def roles_json_schema() -> dict[str, Any]:
     return {"Grant": grant, "FieldRule": field_rule, "EntityPermissions": entity_permissions, "Role": role}
 
 
-def _unknown(code: str, pointer: str, what_en: str, what_zh: str, name: str, known: list[str]) -> Problem:
+def unknown_name(code: str, pointer: str, what_en: str, what_zh: str, name: str, known: list[str]) -> Problem:
+    """``{what} {name} does not exist``, with the nearest known name or the list of them."""
     close = difflib.get_close_matches(name, known, n=1)
     hint_en = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(sorted(known)) or 'none'})"
     hint_zh = f"（是否想写 {close[0]}？）" if close else ""
@@ -165,7 +166,9 @@ def role_problems(roles: list[RoleDef], entities: list[EntityDef]) -> list[Probl
             at = f"/roles/{i}/permissions/{entity_name}"
             entity = by_name.get(entity_name)
             if entity is None:
-                problems.append(_unknown("unknown_entity", at, "entity", "实体", entity_name, list(by_name)))
+                problems.append(
+                    unknown_name("unknown_entity", at, "entity", "实体", entity_name, list(by_name))
+                )
                 continue
             field_names = [f.name for f in entity.fields]
             for op in OPERATIONS:
@@ -190,7 +193,7 @@ def role_problems(roles: list[RoleDef], entities: list[EntityDef]) -> list[Probl
                         )
                 elif field_name not in field_names:
                     problems.append(
-                        _unknown(
+                        unknown_name(
                             "unknown_field",
                             pointer,
                             f"field of {entity_name}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,7 +13,7 @@ from engine.app_package import AppPackage, parse_package
 from engine.clock import utcnow
 from engine.context import Context
 from engine.errors import InvalidInput
-from form_engine import Problem
+from engine.role_definitions import unknown_name
 
 
 def user_roles(conn: sa.Connection, user_id: int) -> frozenset[tuple[str, str]]:
@@ -42,22 +41,18 @@ def assignments(conn: sa.Connection, app: str) -> list[dict[str, Any]]:
 
 def _check_roles(package: AppPackage, roles: Iterable[str]) -> None:
     known = [r.name for r in package.roles]
-    problems = []
-    for i, name in enumerate(roles):
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f" (roles: {', '.join(known) or 'none'})"
-            problems.append(
-                Problem(
-                    "unknown_role",
-                    pointer=f"/roles/{i}",
-                    params={
-                        "en": f"app {package.name!r} has no role {name!r}{hint}",
-                        "zh": f"应用 {package.name} 没有角色 {name}"
-                        + (f"（是否想写 {close[0]}？）" if close else ""),
-                    },
-                )
-            )
+    problems = [
+        unknown_name(
+            "unknown_role",
+            f"/roles/{i}",
+            f"app {package.name!r} role",
+            f"应用 {package.name} 的角色",
+            name,
+            known,
+        )
+        for i, name in enumerate(roles)
+        if name not in known
+    ]
     if problems:
         raise InvalidInput(
             f"{len(problems)} role(s) do not exist in app {package.name!r}",
