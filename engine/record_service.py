@@ -18,6 +18,7 @@ from engine.clock import utcnow
 from engine.context import Context
 from engine.errors import DuplicateValue, Forbidden, InvalidInput, NotFound, StaleVersion
 from engine.events import RecordCreated, RecordDeleted, RecordEvent, RecordRestored, RecordUpdated
+from engine.nested_writes import record_loader
 from engine.record_query import filter_clause, order_by, page_bounds
 from engine.runtime import AppRuntime, EntityRuntime
 from engine.sharing import purge_shares
@@ -67,25 +68,6 @@ class RecordService:
     def _runtime(self, conn: sa.Connection, app: str, entity: str) -> tuple[AppRuntime, EntityRuntime]:
         runtime = self.platform.runtime(conn, app)
         return runtime, runtime.entity(entity)
-
-    @staticmethod
-    def _loader(conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime) -> Any:
-        """``loader(lookup_field, id)`` -> the referenced live record, for DSL paths and linkage."""
-        targets = er.lookups()
-
-        def load(field_name: str, record_id: Any) -> Record | None:
-            target = targets.get(field_name)
-            if target is None or record_id is None:
-                return None
-            table = runtime.entities[target].table
-            row = (
-                conn.execute(sa.select(table).where(table.c.id == record_id, table.c.deleted_at.is_(None)))
-                .mappings()
-                .first()
-            )
-            return dict(row) if row is not None else None
-
-        return load
 
     @staticmethod
     def _check_references(
@@ -209,7 +191,7 @@ class RecordService:
                 actor = ctx.user_id
                 rows, relations, pointers, problems = [], [], [], []
                 validate = er.validator.validate
-                loader = self._loader(conn, runtime, er)
+                loader = record_loader(conn, runtime, er)
                 for i, data in enumerate(items):
                     if not isinstance(data, Mapping):
                         problems.append(
@@ -301,7 +283,7 @@ class RecordService:
                         form=form,
                         locale=ctx.locale,
                         now=now,
-                        loader=self._loader(conn, runtime, er),
+                        loader=record_loader(conn, runtime, er),
                     )
                 except RecordInvalid as exc:
                     raise _invalid(_located(exc, "")) from None

@@ -11,6 +11,7 @@ itself rolled up moves its own parent in turn.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +28,22 @@ if TYPE_CHECKING:
 MAX_DEPTH = 5
 
 
-def rollups_over(runtime: AppRuntime, child: str) -> list[tuple[EntityRuntime, FieldDef]]:
-    """(parent runtime, roll-up field) for every roll-up that aggregates ``child`` records."""
-    return [
-        (er, f)
-        for er in runtime.entities.values()
-        for f in er.entity.fields
-        if f.type == "rollup" and f.config.entity == child
-    ]
+RollupOver = tuple["EntityRuntime", FieldDef, frozenset[str]]
+#: Per compiled app: child entity -> [(parent, roll-up field, child fields it reads)]. Derived
+#: once per app version instead of on every write (every write of every entity asks).
+_INDEX: weakref.WeakKeyDictionary[AppRuntime, dict[str, list[RollupOver]]] = weakref.WeakKeyDictionary()
+
+
+def rollups_over(runtime: AppRuntime, child: str) -> list[RollupOver]:
+    """(parent runtime, roll-up field, fields read) for every roll-up aggregating ``child``."""
+    index = _INDEX.get(runtime)
+    if index is None:
+        index = {}
+        for er in runtime.entities.values():
+            for f in er.fields_of_type("rollup"):
+                index.setdefault(f.config.entity, []).append((er, f, frozenset(_reads(runtime, f))))
+        _INDEX[runtime] = index
+    return index.get(child, [])
 
 
 def _reads(runtime: AppRuntime, f: FieldDef) -> set[str]:
@@ -108,8 +117,8 @@ def _refresh_formulas(write: Write, parent: EntityRuntime, ids: list[int]) -> No
 
 def _propagate(write: Write, child: EntityRuntime, ids: list[int], changed: set[str], depth: int) -> None:
     """Parents of ``child`` whose roll-ups read a field that just changed on rows ``ids``."""
-    for parent, f in rollups_over(write.runtime, child.entity.name):
-        if not (_reads(write.runtime, f) & changed):
+    for parent, f, reads in rollups_over(write.runtime, child.entity.name):
+        if not (reads & changed):
             continue
         link = child.table.c[f.config.link_field]
         parents = write.conn.execute(sa.select(link).where(child.table.c.id.in_(ids))).scalars()
@@ -129,10 +138,9 @@ class Rollups:
     def after(self, write: Write) -> None:
         if write.op == "create" and write.er.fields_of_type("rollup"):
             _refresh_formulas(write, write.er, write.ids)  # they saw the roll-ups before their start
-        for parent, f in rollups_over(write.runtime, write.er.entity.name):
+        for parent, f, reads in rollups_over(write.runtime, write.er.entity.name):
             link = f.config.link_field
             affected: set[Any] = set()
-            reads = _reads(write.runtime, f) if write.op == "update" else set()
             for row, old in zip(write.rows, write.old, strict=True):
                 if write.op == "update":
                     assert old is not None
