@@ -320,9 +320,12 @@ class EntityRuntime:
                 if values.get(name) != before:
                     problems.append(Problem("readonly", field=name, params={"label": self._labels[name]}))
                     bad.add(name)
-            required = name in self._required or (rules.required and evaluate(rules.required))
+            conditional = bool(rules.required) and evaluate(rules.required)
+            required = name in self._required or conditional
             if required and name not in bad and self._blank(merged.get(name, values.relations.get(name))):
-                if partial and old is None and name not in data:
+                # An update that leaves a field alone is not refused for a gap it did not make
+                # (as on the fast path), unless the update itself makes the field required.
+                if partial and name not in data and (old is None or not conditional):
                     continue
                 problems.append(Problem("required", field=name, params={"label": self._labels[name]}))
                 bad.add(name)

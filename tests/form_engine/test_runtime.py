@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from form_engine import RecordInvalid, compile_entity, compile_validator, describe_form
+from form_engine import RecordInvalid, compile_entity, compile_validator, describe_form, parse_entity
 from tests.form_engine.factories import label, make_entity, options
 
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
@@ -310,3 +310,26 @@ def test_describe_form_gives_the_ui_everything_it_renders() -> None:
         "required_if": "stage == 'lost'",
     }
     assert description["depends_on"] == ["stage"]
+
+
+def test_an_update_is_not_refused_for_a_required_gap_it_did_not_touch() -> None:
+    def entity(*extra: dict[str, Any]) -> Any:
+        fields = [
+            {"name": "code", "type": "text", "label": {"zh": "编码", "en": "Code"}, "required": True},
+            {"name": "note", "type": "text", "label": {"zh": "备注", "en": "Note"}},
+            *extra,
+        ]
+        return compile_entity(
+            parse_entity({"name": "thing", "label": {"zh": "物", "en": "Thing"}, "fields": fields})
+        )
+
+    kind = {"name": "kind", "type": "text", "label": {"zh": "类", "en": "Kind"}}
+    why = {"name": "why", "type": "text", "label": {"zh": "原因", "en": "Why"}, "required_if": "kind == 'x'"}
+    plain = entity()  # no conditions: the fast path
+    conditional = entity(kind, why)  # the full path
+    stored = {"code": None, "note": "a", "kind": None, "why": None}
+    for runtime in (plain, conditional):
+        assert runtime.validate({"note": "b"}, partial=True, old=stored)["note"] == "b"
+    with pytest.raises(RecordInvalid) as info:
+        conditional.validate({"kind": "x"}, partial=True, old=stored)
+    assert [p.field for p in info.value.problems] == ["why"]
