@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import system_tables as st
-from engine.clock import utcnow
+from engine.clock import iso, utcnow
 from engine.context import Context
 
 EVENTS = (
@@ -101,4 +101,4 @@ def query(
     rows = conn.execute(
         sa.select(t).where(*where).order_by(t.c.id.desc()).limit(limit).offset(offset)
     ).mappings()
-    return [{**r, "at": r["at"].isoformat().replace("+00:00", "Z")} for r in rows], total
+    return [{**r, "at": iso(r["at"])} for r in rows], total

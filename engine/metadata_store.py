@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from engine import system_tables as st
 from engine.app_package import AppPackage, parse_package
-from engine.clock import utcnow
+from engine.clock import iso, utcnow
 from engine.context import Context
 from engine.errors import Conflict, InvalidPackage, NotFound
 from engine.migrations import Migrator, purge_removed, removed_fields
@@ -60,13 +60,16 @@ def list_apps(conn: sa.Connection) -> list[dict[str, Any]]:
             "label": r.package["label"],
             "version": r.version,
             "entities": [e["name"] for e in r.package.get("entities", [])],
-            "updated_at": r.updated_at.isoformat().replace("+00:00", "Z"),
+            "updated_at": iso(r.updated_at),
         }
         for r in rows
     ]
 
 
-def _save(conn: sa.Connection, package: AppPackage, ctx: Context, note: str, version: int) -> None:
+def save_version(conn: sa.Connection, package: AppPackage, ctx: Context, note: str, version: int) -> None:
+    """Make ``package`` the app's current version (1 for a new app) and keep it in the history.
+
+    Refused if someone else stored ``version`` first; the caller has already migrated tables."""
     now = utcnow()
     document = package.export()
     if version == 1:
@@ -109,7 +112,7 @@ def import_app(conn: sa.Connection, data: Any, ctx: Context) -> AppPackage:
         )
     for entity in package.entities:
         Migrator(conn, package.name, None, entity).apply(diff_entity(None, entity))
-    _save(conn, package, ctx, "import", 1)
+    save_version(conn, package, ctx, "import", 1)
     return package
 
 
@@ -140,7 +143,7 @@ def put_entity(
     old = stored.package.entity(entity_name) if stored.package.has_entity(entity_name) else None
     kept = removed_fields(conn, app, entity_name) if old is not None else {}
     Migrator(conn, app, old, entity).apply(diff_entity(old, package.entity(entity_name), kept))
-    _save(conn, package, ctx, f"entity {entity_name}", stored.version + 1)
+    save_version(conn, package, ctx, f"entity {entity_name}", stored.version + 1)
     return package, "created" if old is None else "changed"
 
 

@@ -106,7 +106,7 @@ def replace_definitions(conn: sa.Connection, app: str, definitions: list[Any], c
     stored = metadata_store.load_app(conn, app)
     document = {**stored.package.export(), "roles": definitions}
     package = parse_package(document)
-    metadata_store._save(conn, package, ctx, "roles", stored.version + 1)
+    metadata_store.save_version(conn, package, ctx, "roles", stored.version + 1)
     audit.record(
         conn,
         "role_changed",

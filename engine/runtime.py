@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.app_package import AppPackage
+from engine.clock import iso
 from engine.metadata_store import entity_of
 from engine.schema_compiler import build_table, dupkey_columns, link_fields, link_table
 from form_engine import EntityDef, FieldType, compile_entity
@@ -26,10 +27,6 @@ SYSTEM_OUTPUT = ("created_at", "updated_at", "created_by", "updated_by", "owner"
 def _relation(f: Any) -> bool:
     """Storage-"none" fields whose values the kernel keeps elsewhere (sub-tables, links)."""
     return f.field_type.storage == "none" and not f.field_type.system_column
-
-
-def _iso(value: Any) -> Any:
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 @dataclass
@@ -88,9 +85,9 @@ class AppRuntime:
         for entity in package.entities:
             table = build_table(self.metadata, package.name, entity)
             serialisers: dict[str, Callable[[Any], Any]] = {
-                "created_at": _iso,
-                "updated_at": _iso,
-                "deleted_at": _iso,
+                "created_at": iso,
+                "updated_at": iso,
+                "deleted_at": iso,
             }
             for f in entity.stored_fields():
                 ft = f.field_type

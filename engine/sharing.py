@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from engine import audit, departments, users
 from engine import system_tables as st
-from engine.clock import utcnow
+from engine.clock import iso, utcnow
 from engine.context import Context
 from engine.errors import InvalidInput, NotFound
 
@@ -45,7 +45,7 @@ def _json(row: Any) -> dict[str, Any]:
         "user_id": row.user_id,
         "department_id": row.department_id,
         "access": row.access,
-        "created_at": row.created_at.isoformat().replace("+00:00", "Z"),
+        "created_at": iso(row.created_at),
         "created_by": row.created_by,
     }
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from engine import audit, departments, users
+from engine.clock import iso
 from engine.context import Principal
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
 from engine.platform import Platform
@@ -35,10 +36,6 @@ class Credentials(BaseModel):
 class PasswordChange(BaseModel):
     current_password: str = Field(min_length=1, max_length=1000)
     new_password: str = Field(min_length=1, max_length=1000)
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
 def throttle_of(platform: Platform) -> LoginThrottle:
@@ -101,7 +98,7 @@ def create_token(body: Credentials, request: Request, platform: PlatformDep) -> 
     return {
         "access_token": issued.token,
         "token_type": "bearer",
-        "expires_at": _iso(issued.expires_at),
+        "expires_at": iso(issued.expires_at),
         "user": {"id": user.id, "username": user.username, "is_admin": user.is_admin},
     }
 
@@ -127,7 +124,7 @@ def create_session(
     )
     return {
         "csrf_token": csrf,
-        "expires_at": _iso(issued.expires_at),
+        "expires_at": iso(issued.expires_at),
         "user": {"id": user.id, "username": user.username, "is_admin": user.is_admin},
     }
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query
 from pydantic import BaseModel, Field
 
+from engine.clock import iso
 from engine.errors import InvalidInput
 
 from .deps import ContextDep, IdPath, PlatformDep
@@ -149,4 +150,4 @@ def record_history(
     app: str, entity: str, record_id: IdPath, ctx: ContextDep, platform: PlatformDep
 ) -> list[dict[str, Any]]:
     entries = platform.records.history(ctx, app, entity, record_id)
-    return [{**e, "at": e["at"].isoformat().replace("+00:00", "Z")} for e in entries]
+    return [{**e, "at": iso(e["at"])} for e in entries]

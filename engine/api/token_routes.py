@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine import audit, users
+from engine.clock import iso
 from engine.errors import InvalidInput
 
 from .deps import ContextDep, IdPath, PlatformDep
@@ -22,17 +23,13 @@ class NewToken(BaseModel):
     expires_in_days: int = Field(default=90, ge=1)
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 def _token_json(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
-        "created_at": _iso(row["created_at"]),
-        "expires_at": _iso(row["expires_at"]),
-        "revoked_at": _iso(row["revoked_at"]),
+        "created_at": iso(row["created_at"]),
+        "expires_at": iso(row["expires_at"]),
+        "revoked_at": iso(row["revoked_at"]),
     }
 
 
@@ -56,7 +53,7 @@ def create_api_token(body: NewToken, ctx: ContextDep, platform: PlatformDep) -> 
         "id": issued.id,
         "name": issued.name,
         "token": issued.token,
-        "expires_at": _iso(issued.expires_at),
+        "expires_at": iso(issued.expires_at),
     }
 
 
