@@ -111,7 +111,7 @@ class SqlBuilder:
                 parts = [self.build(i) for i in items]
                 return sa.and_(*parts) if op == "and" else sa.or_(*parts)
             case IsNull(operand=operand, negated=negated):
-                value = self.build(operand)
+                value = _grouped(self.build(operand))
                 return value.is_not(None) if negated else value.is_(None)
             case In():
                 return self.membership(node)
@@ -233,7 +233,7 @@ class SqlBuilder:
         if name == "coalesce":
             return sa.func.coalesce(*values)
         if name == "is_blank":
-            value = values[0]
+            value = _grouped(values[0])
             if kinds[0] == "text":
                 return sa.or_(value.is_(None), d.TrimBlank(value, d.blank_chars()) == "")
             if kinds[0] == "list":
@@ -257,3 +257,11 @@ def to_sql(root: Node, checked: Checked, columns: Columns, now: datetime | None)
 
 
 __all__ = ["Columns", "date", "to_sql"]
+
+
+def _grouped(value: Any) -> Any:
+    """Parenthesise a compound operand of IS NULL: PostgreSQL binds IS tighter than NOT, so
+    ``NOT a IS NULL`` would mean ``NOT (a IS NULL)``. Plain columns stay bare."""
+    if isinstance(value, sa.ColumnClause):
+        return value
+    return sa.sql.elements.Grouping(value)

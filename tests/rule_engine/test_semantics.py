@@ -453,3 +453,20 @@ def test_upper_against_ascii_literals_expands_like_python(rule_db: sa.Engine) ->
             expr = rule_engine.compile(text, FIELDS)
             expected = {i for i, record in enumerate(records) if expr.matches(record)}
             assert select_ids(conn, expr) == expected, text
+
+
+def test_is_null_over_a_negation_keeps_its_grouping_in_sql(rule_db: sa.Engine) -> None:
+    """PostgreSQL binds IS tighter than NOT; found by the Python == SQL property."""
+    rows = [
+        {"t": None, "tags": None},  # t not in tags: unknown -> is null holds
+        {"t": "a", "tags": ["b"]},  # t not in tags: true
+        {"t": "b", "tags": ["b"]},  # t not in tags: false
+    ]
+    full = [{name: None for name in FIELDS} | row for row in rows]
+    expr = rule_engine.compile("(t not in tags) is null", FIELDS)
+    assert [expr.matches(r, now=NOW) for r in full] == [True, False, False]
+    with rule_db.begin() as conn:
+        load(conn, full)
+        assert select_ids(conn, expr) == {0}
+        negated = rule_engine.compile("if((t not in tags) is null, 'u', 'k') == 'k'", FIELDS)
+        assert select_ids(conn, negated) == {1, 2}
