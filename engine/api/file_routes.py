@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, NotFound
 from engine.file_store import CHUNK, FileStore
 from engine.steps.files import FILE_TYPES
 from form_engine import FieldValueError, Problem
@@ -77,6 +77,10 @@ def download_file(app: str, file_id: str, ctx: ContextDep, platform: PlatformDep
     """The file's bytes; the caller must be able to read the entity it was uploaded for."""
     runtime = platform.cached_runtime(app)  # an unknown app is a 404 before the disk is touched
     path, descriptor = FileStore(platform.settings.data_dir).path(app, file_id)
-    if descriptor.get("entity") in runtime.entities:
-        platform.access.require(ctx, runtime.entities[descriptor["entity"]], "read")
+    # A file whose entity is gone has no reader left to check against: only admins get it.
+    entity = runtime.entities.get(descriptor.get("entity", ""))
+    if entity is not None:
+        platform.access.require(ctx, entity, "read")
+    elif ctx.user is None or not ctx.user.is_admin:
+        raise NotFound(f"no file {file_id!r} in app {app!r}", f"应用 {app} 中没有文件 {file_id}")
     return FileResponse(path, media_type=descriptor["content_type"], filename=descriptor["name"])
