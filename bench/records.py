@@ -28,8 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import Context, Platform, Principal, Settings
-from engine.metadata_store import import_app
-from engine.schema_compiler import build_table
+from engine.apps.metadata_store import import_app
+from engine.schema.compiler import build_table
 
 STAGES = ["new", "qualified", "proposal", "won", "lost"]
 REGIONS = ["华东", "华南", "华北", "西南", "东北"]
@@ -227,7 +227,7 @@ def run(kind: str, n_bulk: int, n_single: int, n_page: int) -> None:
 
 def explain(platform: Platform, kind: str) -> None:
     """Print the plans of the page and count queries (set TANGRAM_BENCH_EXPLAIN=1)."""
-    from engine.record_query import filter_clause, order_by
+    from engine.apps.record_query import filter_clause, order_by
 
     runtime = platform.cached_runtime("bench")
     er = runtime.entity("deal")

@@ -4,8 +4,7 @@ Reaches flow_engine, report_engine and builder_ui only through the ``tangram.plu
 points.
 """
 
-from engine.actions import ActionCall, ActionRegistry
-from engine.app_package import AppPackage, package_json_schema, parse_package
+from engine.apps.package import AppPackage, package_json_schema, parse_package
 from engine.context import SYSTEM, Context, Principal
 from engine.errors import (
     Conflict,
@@ -20,7 +19,8 @@ from engine.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
-from engine.events import (
+from engine.host.actions import ActionCall, ActionRegistry
+from engine.host.events import (
     EventBus,
     RecordCreated,
     RecordDeleted,
@@ -28,10 +28,10 @@ from engine.events import (
     RecordRestored,
     RecordUpdated,
 )
-from engine.hookspecs import hookimpl
+from engine.host.hookspecs import hookimpl
+from engine.host.settings import Settings
 from engine.platform import Platform
-from engine.record_service import Page, RecordService
-from engine.settings import Settings
+from engine.records.service import Page, RecordService
 
 __all__ = [
     "SYSTEM",

@@ -11,12 +11,13 @@ from typing import Any
 
 import click
 
-from engine import audit, departments, metadata_store, roles, users
+from engine.apps import metadata_store
 from engine.context import SYSTEM
 from engine.errors import TangramError
+from engine.host.plugins import create_plugin_manager
+from engine.host.settings import Settings
+from engine.identity import audit, departments, roles, users
 from engine.platform import Platform
-from engine.plugins import create_plugin_manager
-from engine.settings import Settings
 
 
 @contextmanager
@@ -55,7 +56,7 @@ def serve(host: str | None, port: int | None) -> None:
     """Run the HTTP server (creates the database on first start)."""
     import uvicorn
 
-    from engine.api import create_app
+    from engine.http import create_app
 
     settings = Settings()
     app = create_app(settings)

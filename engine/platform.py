@@ -9,17 +9,17 @@ from typing import Any
 import pluggy
 import sqlalchemy as sa
 
-from engine import metadata_store
 from engine.access import AccessPolicy, RoleAccess
-from engine.actions import ActionRegistry
-from engine.database import create_database_engine, create_system_tables
-from engine.events import EventBus, RecordEvent
-from engine.plugins import create_plugin_manager
-from engine.record_service import RecordService
-from engine.runtime import AppRuntime, RuntimeCache
-from engine.settings import Settings
-from engine.steps import default_steps
-from engine.write_steps import WriteStep
+from engine.apps import metadata_store
+from engine.apps.runtime import AppRuntime, RuntimeCache
+from engine.host.actions import ActionRegistry
+from engine.host.database import create_database_engine, create_system_tables
+from engine.host.events import EventBus, RecordEvent
+from engine.host.plugins import create_plugin_manager
+from engine.host.settings import Settings
+from engine.records.service import RecordService
+from engine.records.steps import default_steps
+from engine.records.steps.base import WriteStep
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,9 @@ import re
 from pathlib import Path
 
 import rule_engine
-from engine import Settings, hookspecs
-from engine.api import create_app
+from engine import Settings
+from engine.host import hookspecs
+from engine.http import create_app
 from form_engine import registry
 
 ROOT = Path(__file__).resolve().parent.parent

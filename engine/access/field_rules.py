@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.access.masking import mask
+from engine.apps.role_definitions import OWNER_FIELD, EntityPermissions
 from engine.errors import Forbidden
-from engine.role_definitions import OWNER_FIELD, EntityPermissions
 from form_engine import Problem
 
 

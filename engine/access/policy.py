@@ -26,14 +26,14 @@ from engine.access import field_rules
 from engine.access.field_rules import FieldPlan
 from engine.access.protocol import Operation
 from engine.access.scopes import Subject, grant_clause, shared_clause
+from engine.apps.record_query import entity_dsl_fields, filter_clause
+from engine.apps.role_definitions import EntityPermissions
 from engine.context import Context
 from engine.errors import Forbidden, TangramError
-from engine.record_query import entity_dsl_fields, filter_clause
-from engine.role_definitions import EntityPermissions
 from form_engine import Problem
 
 if TYPE_CHECKING:
-    from engine.runtime import AppRuntime, EntityRuntime
+    from engine.apps.runtime import AppRuntime, EntityRuntime
 
 _MEMO_LIMIT = 2048
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from engine.context import Context
 
 if TYPE_CHECKING:
-    from engine.runtime import EntityRuntime
+    from engine.apps.runtime import EntityRuntime
 
 Operation = Literal["create", "read", "update", "delete", "export", "import"]
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine import departments
-from engine import system_tables as st
+from engine.apps.role_definitions import Grant
 from engine.context import Principal
-from engine.role_definitions import Grant
+from engine.identity import departments
+from engine.schema import system_tables as st
 
 #: Compiles a grant's DSL condition to a clause on the entity's table.
 ConditionCompiler = Callable[[str], Any]

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import Platform, Settings
-from engine.api import create_app
-from engine.users import create_user
+from engine.http import create_app
+from engine.identity.users import create_user
 
 ADMIN = ("admin", "admin-password-1")
 USER = ("rep", "rep-password-1")

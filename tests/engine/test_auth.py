@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from engine import Platform
-from engine import system_tables as st
+from engine.schema import system_tables as st
 
 from .conftest import ADMIN
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from engine import Platform, hookimpl
-from engine.api import create_app
+from engine.http import create_app
 
 from .conftest import ADMIN, sign_in
 

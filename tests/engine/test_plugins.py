@@ -12,10 +12,10 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from engine import SYSTEM, ActionCall, ActionRegistry, InvalidInput, Platform, RecordEvent, Settings, hookimpl
-from engine.api import create_app
 from engine.cli import cli
-from engine.plugins import create_plugin_manager
-from engine.users import create_user
+from engine.host.plugins import create_plugin_manager
+from engine.http import create_app
+from engine.identity.users import create_user
 
 from .conftest import ADMIN, sales_app, sign_in
 

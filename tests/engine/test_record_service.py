@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from engine import Context, InvalidInput, Platform, Principal, RecordEvent, StaleVersion
-from engine.metadata_store import import_app
+from engine.apps.metadata_store import import_app
 
 from .conftest import sales_app
 

@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import SYSTEM, Platform
-from engine.api import create_app
-from engine.departments import create_department
-from engine.metadata_store import import_app
-from engine.roles import set_roles
-from engine.users import create_user, issue_token
+from engine.apps.metadata_store import import_app
+from engine.http import create_app
+from engine.identity.departments import create_department
+from engine.identity.roles import set_roles
+from engine.identity.users import create_user, issue_token
 
 APP = "crm"
 URL = f"/api/apps/{APP}/records/customer"
@@ -128,7 +128,7 @@ def build_org(platform: Platform) -> Org:
         homes = {"rep_e": east, "rep_w": west, "head": east, "director": hq, "viewer": None, "stranger": None}
         for name, dept in homes.items():
             users[name] = create_user(conn, name, PASSWORD, department_id=dept)
-        from engine import system_tables as st
+        from engine.schema import system_tables as st
 
         conn.execute(st.departments.update().where(st.departments.c.id == east).values(head_id=users["head"]))
         package = import_app(conn, CRM_APP, SYSTEM)

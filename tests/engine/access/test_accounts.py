@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import Platform, Settings
-from engine.api import create_app
+from engine.http import create_app
 
 from .conftest import PASSWORD, URL, Org
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from engine import SYSTEM
-from engine.metadata_store import put_entity
-from engine.roles import replace_definitions
+from engine.apps.metadata_store import put_entity
+from engine.identity.roles import replace_definitions
 
 from .conftest import APP, CRM_APP, Org
 

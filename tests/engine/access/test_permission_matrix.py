@@ -79,7 +79,7 @@ def test_delete_is_404_outside_scope_and_403_when_not_granted(
 def test_export_is_granted_only_where_a_role_says_so(org: Org, records: dict[str, int]) -> None:
     from engine.context import Context
     from engine.errors import Forbidden
-    from engine.users import authenticate_token
+    from engine.identity.users import authenticate_token
 
     platform = org.platform
     er = platform.cached_runtime("crm").entity("customer")

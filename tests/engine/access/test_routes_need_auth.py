@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from engine.api import PUBLIC_PATHS
+from engine.http import PUBLIC_PATHS
 
 
 def walk(routes: list[Any]) -> Iterator[tuple[str, set[str]]]:

@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import SYSTEM, Platform
-from engine.api import create_app
-from engine.metadata_store import import_app
-from engine.roles import set_roles
-from engine.users import create_user, issue_token
+from engine.apps.metadata_store import import_app
+from engine.http import create_app
+from engine.identity.roles import set_roles
+from engine.identity.users import create_user, issue_token
 
 
 def _label(text: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import Platform
-from engine.departments import create_department
+from engine.identity.departments import create_department
 from tests.engine.fields.conftest import LAB, create, problems
 
 ITEMS = f"{LAB}/item"
@@ -177,7 +177,7 @@ def test_references_must_exist(lab: TestClient, dept: int) -> None:
 
 
 def test_an_inactive_user_cannot_be_assigned(lab: TestClient, platform: Platform) -> None:
-    from engine import system_tables as st
+    from engine.schema import system_tables as st
 
     with platform.db.begin() as conn:
         conn.execute(st.users.update().where(st.users.c.id == 2).values(is_active=False))

@@ -1,5 +1,0 @@
-"""The HTTP API (FastAPI)."""
-
-from engine.api.factory import PUBLIC_PATHS, create_app
-
-__all__ = ["PUBLIC_PATHS", "create_app"]

@@ -1,0 +1,1 @@
+"""Installed apps: packages, the versioned metadata store and the compiled runtime."""

@@ -1,0 +1,186 @@
+"""Apps and their versioned packages; every change to an entity migrates its table.
+
+The current package of an app lives in ``tg_apps``; every accepted change appends the whole
+package to ``tg_app_versions``, so any earlier design can be read back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from engine.apps.package import AppPackage, parse_package
+from engine.clock import iso, utcnow
+from engine.context import Context
+from engine.errors import Conflict, InvalidPackage, NotFound
+from engine.schema import system_tables as st
+from engine.schema.diff import diff_entity
+from engine.schema.migrations import Migrator, purge_removed, removed_fields
+from form_engine import EntityDef, Problem, pydantic_problems
+
+
+@dataclass(frozen=True)
+class StoredApp:
+    package: AppPackage
+    version: int
+
+
+def app_not_found(name: str) -> NotFound:
+    return NotFound(f"no app named {name!r}", f"没有名为 {name} 的应用")
+
+
+def load_app(conn: sa.Connection, name: str) -> StoredApp:
+    row = conn.execute(sa.select(st.apps.c.package, st.apps.c.version).where(st.apps.c.name == name)).first()
+    if row is None:
+        raise app_not_found(name)
+    return StoredApp(AppPackage.model_validate(row.package), row.version)
+
+
+_VERSION_QUERY = sa.select(st.apps.c.version).where(st.apps.c.name == sa.bindparam("name"))
+
+
+def app_version(conn: sa.Connection, name: str) -> int | None:
+    """The current version of an app; runs before every record operation, so it is prebuilt."""
+    return conn.execute(_VERSION_QUERY, {"name": name}).scalar()
+
+
+def list_apps(conn: sa.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(st.apps.c.name, st.apps.c.version, st.apps.c.package, st.apps.c.updated_at).order_by(
+            st.apps.c.name
+        )
+    )
+    return [
+        {
+            "name": r.name,
+            "label": r.package["label"],
+            "version": r.version,
+            "entities": [e["name"] for e in r.package.get("entities", [])],
+            "updated_at": iso(r.updated_at),
+        }
+        for r in rows
+    ]
+
+
+def save_version(conn: sa.Connection, package: AppPackage, ctx: Context, note: str, version: int) -> None:
+    """Make ``package`` the app's current version (1 for a new app) and keep it in the history.
+
+    Refused if someone else stored ``version`` first; the caller has already migrated tables."""
+    now = utcnow()
+    document = package.export()
+    if version == 1:
+        conn.execute(
+            st.apps.insert().values(
+                name=package.name, version=1, package=document, created_at=now, updated_at=now
+            )
+        )
+    else:
+        updated = conn.execute(
+            st.apps.update()
+            .where(st.apps.c.name == package.name, st.apps.c.version == version - 1)
+            .values(version=version, package=document, updated_at=now)
+        )
+        if updated.rowcount != 1:
+            raise Conflict(
+                f"app {package.name!r} was changed by someone else meanwhile; reload and try again",
+                f"应用 {package.name} 已被他人修改，请刷新后重试",
+            )
+    conn.execute(
+        st.app_versions.insert().values(
+            app=package.name,
+            version=version,
+            package=document,
+            created_at=now,
+            created_by=ctx.user_id,
+            note=note,
+        )
+    )
+
+
+def import_app(conn: sa.Connection, data: Any, ctx: Context) -> AppPackage:
+    """Create a new app and one table per entity. The caller's transaction makes it atomic."""
+    package = parse_package(data)
+    if app_version(conn, package.name) is not None:
+        raise Conflict(
+            f"an app named {package.name!r} exists already; change it with "
+            f"PUT /api/apps/{package.name}/entities/{{entity}}",
+            f"已存在名为 {package.name} 的应用",
+        )
+    for entity in package.entities:
+        Migrator(conn, package.name, None, entity).apply(diff_entity(None, entity))
+    save_version(conn, package, ctx, "import", 1)
+    return package
+
+
+def put_entity(
+    conn: sa.Connection, app: str, data: Any, entity_name: str, ctx: Context
+) -> tuple[AppPackage, str]:
+    """Create or change one entity; migrates its table. Returns the package and what happened."""
+    stored = load_app(conn, app)
+    if isinstance(data, dict) and data.get("name", entity_name) != entity_name:
+        raise InvalidPackage(
+            f"the body names entity {data.get('name')!r} but the URL names {entity_name!r}",
+            f"请求体中的实体名 {data.get('name')} 与地址中的 {entity_name} 不一致",
+        )
+    if isinstance(data, dict):
+        data = {**data, "name": entity_name}
+    try:
+        entity = EntityDef.model_validate(data)
+    except ValidationError as exc:
+        raise _invalid_entity(pydantic_problems(exc)) from None
+    changed = stored.package.with_entity(entity)
+    try:
+        # The whole package is checked, so the entity's rules may read through lookups into
+        # the others, and the others' roll-ups are checked against the changed entity.
+        package = parse_package(changed.export())
+    except InvalidPackage as exc:
+        prefix = f"/entities/{[e.name for e in changed.entities].index(entity_name)}"
+        raise _invalid_entity([_relative(p, prefix) for p in exc.problems]) from None
+    old = stored.package.entity(entity_name) if stored.package.has_entity(entity_name) else None
+    kept = removed_fields(conn, app, entity_name) if old is not None else {}
+    Migrator(conn, app, old, entity).apply(diff_entity(old, package.entity(entity_name), kept))
+    save_version(conn, package, ctx, f"entity {entity_name}", stored.version + 1)
+    return package, "created" if old is None else "changed"
+
+
+def _invalid_entity(problems: list[Problem]) -> InvalidPackage:
+    return InvalidPackage(
+        f"the entity definition has {len(problems)} problem(s)",
+        f"实体定义有 {len(problems)} 处错误",
+        problems=problems,
+    )
+
+
+def _relative(problem: Problem, prefix: str) -> Problem:
+    """Problems inside the entity sent are pointed at within its body; others keep their
+    package pointer (``/entities/2/...``: another entity this change breaks)."""
+    pointer = problem.pointer or ""
+    if pointer == prefix or pointer.startswith(prefix + "/"):
+        return dataclasses.replace(problem, pointer=pointer[len(prefix) :] or "/")
+    return problem
+
+
+def purge_fields(
+    conn: sa.Connection, app: str, entity_name: str, field_id: str | None, ctx: Context
+) -> list[str]:
+    stored = load_app(conn, app)
+    if not stored.package.has_entity(entity_name):
+        raise NotFound(f"app {app!r} has no entity {entity_name!r}", f"应用 {app} 没有实体 {entity_name}")
+    return purge_removed(conn, app, stored.package.entity(entity_name), field_id)
+
+
+def entity_of(package: AppPackage, name: str) -> EntityDef:
+    if not package.has_entity(name):
+        import difflib
+
+        close = difflib.get_close_matches(name, [e.name for e in package.entities], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise NotFound(
+            f"app {package.name!r} has no entity {name!r}{hint}",
+            f"应用 {package.name} 没有实体 {name}",
+        )
+    return package.entity(name)

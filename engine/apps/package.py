@@ -1,0 +1,275 @@
+"""The app package: one JSON document holding an app's entities (and later forms, flows...).
+
+Its JSON Schema is generated from the field-type registry, so a type added by a plugin is
+described the moment it is registered. Importing checks the schema first (every problem, with
+its JSON pointer), then the cross-references inside the package.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from engine.apps.role_definitions import RoleDef, role_problems, roles_json_schema
+from engine.errors import InvalidPackage
+from form_engine import (
+    IDENTIFIER,
+    EntityDef,
+    Label,
+    Problem,
+    entity_problems,
+    pydantic_problems,
+    registry,
+)
+
+SCHEMA_ID = "https://tangram.dev/schemas/app-package.json"
+
+
+class AppPackage(BaseModel):
+    """A parsed, consistent app package."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    name: str = Field(pattern=IDENTIFIER, max_length=30)
+    label: Label
+    description: Label | None = None
+    entities: list[EntityDef] = Field(default_factory=list)
+    #: Who may do what; an app without roles is open to every signed-in user.
+    roles: list[RoleDef] = Field(default_factory=list)
+
+    def role(self, name: str) -> RoleDef | None:
+        return next((r for r in self.roles if r.name == name), None)
+
+    def entity(self, name: str) -> EntityDef:
+        for e in self.entities:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+    def has_entity(self, name: str) -> bool:
+        return any(e.name == name for e in self.entities)
+
+    def with_entity(self, entity: EntityDef) -> AppPackage:
+        """A copy with ``entity`` added or replacing the one of the same name."""
+        entities = [e for e in self.entities if e.name != entity.name]
+        position = next((i for i, e in enumerate(self.entities) if e.name == entity.name), None)
+        entities.insert(position if position is not None else len(entities), entity)
+        return self.model_copy(update={"entities": entities})
+
+    def export(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+
+def _label_schema() -> dict[str, Any]:
+    return {"$ref": "#/$defs/Label"}
+
+
+def _type_settings_schema(defs: dict[str, Any]) -> list[dict[str, Any]]:
+    """One ``if type == X then settings of X`` clause per registered field type."""
+    clauses = []
+    for field_type in registry:
+        schema = copy.deepcopy(field_type.config_model.model_json_schema(ref_template="#/$defs/{model}"))
+        for name, definition in schema.pop("$defs", {}).items():
+            defs.setdefault(name, definition)
+        clauses.append(
+            {
+                "if": {"properties": {"type": {"const": field_type.name}}, "required": ["type"]},
+                "then": {"properties": schema.get("properties", {}), "required": schema.get("required", [])},
+            }
+        )
+    return clauses
+
+
+_DSL = {"type": "string", "minLength": 1, "maxLength": 10_000, "description": "A rule-DSL expression"}
+
+
+def _model_properties(model: type[BaseModel], names: tuple[str, ...], defs: dict[str, Any]) -> dict[str, Any]:
+    """Schemas of some of a Pydantic model's properties, their definitions hoisted into ``defs``."""
+    schema = model.model_json_schema(ref_template="#/$defs/{model}")
+    for name, definition in schema.get("$defs", {}).items():
+        defs.setdefault(name, definition)
+    return {name: schema["properties"][name] for name in names}
+
+
+@functools.cache
+def package_json_schema() -> dict[str, Any]:
+    """The JSON Schema (Draft 2020-12) of an app package."""
+    defs: dict[str, Any] = {
+        "Label": {
+            "type": "object",
+            "properties": {
+                "zh": {"type": "string", "minLength": 1, "maxLength": 200},
+                "en": {"type": "string", "minLength": 1, "maxLength": 200},
+            },
+            "required": ["zh", "en"],
+            "additionalProperties": False,
+        },
+    }
+    identifier = {"type": "string", "pattern": IDENTIFIER, "maxLength": 50}
+    field_schema = {
+        "type": "object",
+        "properties": {
+            "id": {**identifier, "description": "Stable id: keep it when renaming the field."},
+            "name": identifier,
+            "type": {"enum": registry.names()},
+            "label": _label_schema(),
+            "help": _label_schema(),
+            "required": {"type": "boolean"},
+            "unique": {"type": "boolean"},
+            "index": {"type": "boolean"},
+            "default": {},
+            "default_expression": _DSL,
+            "visible_if": _DSL,
+            "required_if": _DSL,
+            "readonly_if": _DSL,
+        },
+        "required": ["name", "type", "label"],
+        "allOf": _type_settings_schema(defs),
+        "unevaluatedProperties": False,
+    }
+    defs["Field"] = field_schema
+    defs["Entity"] = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "pattern": IDENTIFIER, "maxLength": 30},
+            "label": _label_schema(),
+            "title_field": identifier,
+            "fields": {"type": "array", "items": {"$ref": "#/$defs/Field"}},
+            "indexes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "fields": {"type": "array", "items": identifier, "minItems": 1},
+                        "unique": {"type": "boolean"},
+                    },
+                    "required": ["fields"],
+                    "additionalProperties": False,
+                },
+            },
+            **_model_properties(EntityDef, ("forms", "validations", "duplicate_rules"), defs),
+        },
+        "required": ["name", "label"],
+        "additionalProperties": False,
+    }
+    defs.update(roles_json_schema())
+    opaque_list = {"type": "array", "items": {"type": "object"}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "Tangram app package",
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "pattern": IDENTIFIER, "maxLength": 30},
+            "label": _label_schema(),
+            "description": _label_schema(),
+            "entities": {"type": "array", "items": {"$ref": "#/$defs/Entity"}},
+            "roles": {"type": "array", "items": {"$ref": "#/$defs/Role"}},
+            "rules": opaque_list,
+            "flows": opaque_list,
+            "reports": opaque_list,
+            "dashboards": opaque_list,
+        },
+        "required": ["name", "label"],
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+@functools.cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = package_json_schema()
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def _pointer(path: Any) -> str:
+    return "".join(f"/{str(p).replace('~', '~0').replace('/', '~1')}" for p in path) or "/"
+
+
+def schema_problems(data: Any) -> list[Problem]:
+    """Every JSON Schema violation, deepest cause first, each with its JSON pointer."""
+    problems = []
+    for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        leaves = [error]
+        while leaves and leaves[0].context:
+            leaves = sorted(leaves[0].context, key=lambda e: len(e.absolute_path), reverse=True)[:1]
+        leaf = leaves[0] if leaves else error
+        problems.append(
+            Problem(
+                code="schema",
+                pointer=_pointer(leaf.absolute_path),
+                params={"zh": leaf.message, "en": leaf.message},
+            )
+        )
+    return problems
+
+
+def _reference_problems(package: AppPackage) -> list[Problem]:
+    by_name = {e.name: e for e in package.entities}
+    names = set(by_name)
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, entity in enumerate(package.entities):
+        if entity.name in seen:
+            problems.append(
+                Problem(
+                    "duplicate_name",
+                    pointer=f"/entities/{i}/name",
+                    params={
+                        "zh": f"实体名 {entity.name} 重复",
+                        "en": f"entity name {entity.name!r} is used twice",
+                    },
+                )
+            )
+        seen.add(entity.name)
+        # With the other entities at hand, rules may read through lookups (``account.grade``)
+        # and roll-ups are checked against their child entity.
+        found = entity_problems(entity, f"/entities/{i}", by_name.get)
+        problems.extend(found)
+        reported = {p.pointer for p in found}
+        for j, field in enumerate(entity.fields):
+            target = getattr(field.config, "entity", None)
+            at = f"/entities/{i}/fields/{j}/entity"
+            if isinstance(target, str) and target not in names and at not in reported:
+                problems.append(
+                    Problem(
+                        "unknown_entity",
+                        pointer=at,
+                        params={
+                            "zh": f"字段 {field.name} 引用的实体 {target} 不在此应用中",
+                            "en": f"field {field.name!r} refers to entity {target!r}, which is not in "
+                            f"this app (entities: {', '.join(sorted(names)) or 'none'})",
+                        },
+                    )
+                )
+    return problems
+
+
+def parse_package(data: Any) -> AppPackage:
+    """Validate and parse a package document; raise ``InvalidPackage`` listing every problem."""
+    problems = schema_problems(data)
+    if problems:
+        raise InvalidPackage(
+            f"the app package has {len(problems)} problem(s)",
+            f"应用包有 {len(problems)} 处错误",
+            problems=problems,
+        )
+    try:
+        package = AppPackage.model_validate(data)
+    except ValidationError as exc:
+        problems = pydantic_problems(exc)
+    else:
+        problems = _reference_problems(package) + role_problems(package.roles, package.entities)
+    if problems:
+        raise InvalidPackage(
+            f"the app package has {len(problems)} problem(s)",
+            f"应用包有 {len(problems)} 处错误",
+            problems=problems,
+        )
+    return package

@@ -1,0 +1,1 @@
+"""The plugin host: hooks, plugins, events, actions, settings and the database engine."""

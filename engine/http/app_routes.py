@@ -1,0 +1,74 @@
+"""Apps: import a package, export it, change one entity (which migrates its table)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response
+
+from engine.apps import metadata_store
+from engine.apps.package import package_json_schema
+
+from .deps import AdminDep, ContextDep, PlatformDep
+
+router = APIRouter(tags=["apps"])
+public_router = APIRouter(tags=["schema"])
+
+
+@public_router.get("/api/health")
+def health(platform: PlatformDep) -> dict[str, Any]:
+    with platform.db.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
+    return {"status": "ok", "database": platform.db.dialect.name}
+
+
+@public_router.get("/api/schema/app")
+def app_schema() -> dict[str, Any]:
+    """The JSON Schema an app package must follow."""
+    return package_json_schema()
+
+
+@router.get("/api/apps")
+def list_apps(ctx: ContextDep, platform: PlatformDep) -> list[dict[str, Any]]:
+    with platform.db.connect() as conn:
+        return metadata_store.list_apps(conn)
+
+
+@router.post("/api/apps", status_code=201)
+def import_app(ctx: AdminDep, platform: PlatformDep, package: Annotated[Any, Body()]) -> dict[str, Any]:
+    """Import an app package: creates one table per entity, all or nothing."""
+    with platform.db.begin() as conn:
+        imported = metadata_store.import_app(conn, package, ctx)
+    return imported.export()
+
+
+@router.get("/api/apps/{app}")
+def export_app(app: str, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
+    with platform.db.connect() as conn:
+        return metadata_store.load_app(conn, app).package.export()
+
+
+@router.put("/api/apps/{app}/entities/{entity}")
+def put_entity(
+    app: str,
+    entity: str,
+    ctx: AdminDep,
+    platform: PlatformDep,
+    response: Response,
+    definition: Annotated[Any, Body()],
+) -> dict[str, Any]:
+    """Create or change one entity; the table is migrated in place, keeping the data."""
+    with platform.db.begin() as conn:
+        package, outcome = metadata_store.put_entity(conn, app, definition, entity, ctx)
+    response.status_code = 201 if outcome == "created" else 200
+    return package.entity(entity).export()
+
+
+@router.post("/api/apps/{app}/entities/{entity}/purge")
+def purge_removed_fields(
+    app: str, entity: str, ctx: AdminDep, platform: PlatformDep, field_id: str | None = None
+) -> dict[str, Any]:
+    """Drop the data kept for removed fields (one by ``field_id``, or all). Cannot be undone."""
+    with platform.db.begin() as conn:
+        purged = metadata_store.purge_fields(conn, app, entity, field_id, ctx)
+    return {"purged": purged}

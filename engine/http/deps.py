@@ -1,0 +1,91 @@
+"""FastAPI dependencies: the platform, the settings, and who is calling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from pydantic import Field
+
+from engine.context import Context
+from engine.errors import Forbidden, Unauthenticated
+from engine.identity.sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csrf
+from engine.identity.users import authenticate_token, touch_token
+from engine.platform import Platform
+
+from .problems import locale_of
+
+#: Largest id a BIGINT column holds; larger ids in a path or body are a 422, not a driver error.
+MAX_ID = 2**63 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def get_platform(request: Request) -> Platform:
+    return request.app.state.platform
+
+
+PlatformDep = Annotated[Platform, Depends(get_platform)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def presented_token(request: Request) -> tuple[str | None, bool]:
+    """The caller's token and whether it came from the session cookie."""
+    token = bearer_token(request)
+    if token is not None:
+        return token, False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else (None, False)
+
+
+def current_context(request: Request, platform: PlatformDep) -> Context:
+    """The signed-in caller (bearer token or session cookie); 401 without a valid one.
+
+    A cookie-authenticated request that may change data must carry the CSRF token (403)."""
+    token, from_cookie = presented_token(request)
+    if token is None:
+        raise Unauthenticated(
+            "sign in first: send Authorization: Bearer <token> (POST /api/auth/token gives one)",
+            "请先登录：请求头需带 Authorization: Bearer <令牌>（通过 POST /api/auth/token 获取）",
+        )
+    stale: list[int] = []
+    with platform.db.connect() as conn:
+        user = authenticate_token(conn, token, on_stale=stale.append)
+    if stale:
+        with platform.db.begin() as conn:
+            touch_token(conn, stale[0])
+    if from_cookie and request.method not in SAFE_METHODS:
+        check_csrf(platform.settings.resolved_secret_key(), token, request.headers.get(CSRF_HEADER))
+    ip = client_ip(request)
+    return Context(
+        user=user,
+        locale=locale_of(request),
+        request_id=getattr(request.state, "request_id", None),
+        tags={"ip": ip} if ip else {},
+    )
+
+
+ContextDep = Annotated[Context, Depends(current_context)]
+
+
+def admin_context(ctx: ContextDep) -> Context:
+    if ctx.user is None or not ctx.user.is_admin:
+        raise Forbidden(
+            "only an administrator may do this (change app definitions, users, roles, or read the audit log)",
+            "只有管理员可以执行此操作（修改应用定义、用户、角色或查看审计日志）",
+        )
+    return ctx
+
+
+AdminDep = Annotated[Context, Depends(admin_context)]

@@ -1,0 +1,92 @@
+"""Building the FastAPI application around a platform."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+
+from engine.host.settings import Settings
+from engine.platform import Platform
+
+from . import problems
+from .admin_routes import router as admin_router
+from .app_openapi import router as openapi_router
+from .app_routes import public_router
+from .app_routes import router as apps_router
+from .auth_routes import router as auth_router
+from .deps import current_context
+from .file_routes import router as files_router
+from .form_routes import router as forms_router
+from .merge_routes import router as merge_router
+from .record_routes import router as records_router
+from .sharing_routes import router as sharing_router
+from .token_routes import router as token_router
+
+#: Routes anyone may call; every other route requires a signed-in user.
+PUBLIC_PATHS = frozenset(
+    {
+        "/api/health",
+        "/api/schema/app",
+        "/api/auth/token",
+        "/api/auth/session",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+    }
+)
+
+
+def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
+    """The HTTP application. Pass ``platform`` to share one (tests, embedding)."""
+    platform = platform or Platform(settings)
+    logging.basicConfig(level=platform.settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        platform.close()
+
+    app = FastAPI(
+        title="Tangram",
+        version="0.1.0",
+        description="Metadata-driven low-code platform / 元数据驱动的低代码平台",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    platform.init_database()
+    problems.install(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
+
+    app.include_router(public_router)
+    app.include_router(auth_router)
+    app.include_router(apps_router)
+    app.include_router(records_router)
+    app.include_router(forms_router)
+    app.include_router(files_router)
+    app.include_router(merge_router)
+    app.include_router(sharing_router)
+    app.include_router(token_router)
+    app.include_router(admin_router)
+    app.include_router(openapi_router)
+    for router in platform.plugins.hook.tangram_routes(platform=platform):
+        if router is not None:
+            app.include_router(_protected(router))
+    return app
+
+
+def _protected(router: APIRouter) -> APIRouter:
+    """Plugin routes get the same authentication as ours unless they list themselves public."""
+    wrapper = APIRouter(dependencies=[Depends(current_context)])
+    wrapper.include_router(router)
+    return wrapper

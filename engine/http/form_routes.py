@@ -1,0 +1,101 @@
+"""Forms over HTTP: which forms an entity has, how to render one, and its live field state.
+
+The UI renders a form from its description (no field-type code in the browser) and, when a
+field listed in ``depends_on`` changes, asks ``/state`` which fields are visible, required
+and read-only for the draft. The server enforces the same conditions on save.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from engine.apps.runtime import EntityRuntime
+from engine.clock import utcnow
+from engine.errors import InvalidInput, NotFound
+from engine.records.nested_writes import record_loader
+from form_engine import FieldValueError, describe_form
+
+from .deps import ContextDep, PlatformDep
+
+router = APIRouter(tags=["forms"])
+BASE = "/api/apps/{app}/forms/{entity}"
+#: The form of every field in definition order, when an entity has no form of that name.
+DEFAULT_FORM = "default"
+
+
+def _form_name(er: EntityRuntime, form: str) -> str | None:
+    if any(f.name == form for f in er.entity.forms):
+        return form
+    if form == DEFAULT_FORM:
+        return None
+    choices = ", ".join([DEFAULT_FORM, *(f.name for f in er.entity.forms)])
+    raise NotFound(
+        f"{er.entity.name} has no form {form!r}; available: {choices}",
+        f"{er.entity.label.zh}没有表单 {form}，可用：{choices}",
+    )
+
+
+@router.get(BASE)
+def list_forms(app: str, entity: str, ctx: ContextDep, platform: PlatformDep) -> list[dict[str, Any]]:
+    """The entity's forms; ``default`` (every field) is always there."""
+    er = platform.cached_runtime(app).entity(entity)
+    platform.access.require(ctx, er, "read")
+    forms = [{"name": DEFAULT_FORM, "label": er.entity.label.text(ctx.locale)}]
+    forms += [{"name": f.name, "label": f.label.text(ctx.locale)} for f in er.entity.forms]
+    return forms
+
+
+@router.get(BASE + "/{form}")
+def get_form(app: str, entity: str, form: str, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
+    """How to render the form, in the caller's language (Accept-Language)."""
+    runtime = platform.cached_runtime(app)
+    er = runtime.entity(entity)
+    platform.access.require(ctx, er, "read")
+    return describe_form(er.entity, _form_name(er, form), ctx.locale, runtime.resolve_entity)
+
+
+def _draft_values(er: EntityRuntime, draft: dict[str, Any]) -> dict[str, Any]:
+    """Draft values as Python values; a value that does not coerce yet counts as empty."""
+    out: dict[str, Any] = {}
+    for name, value in draft.items():
+        if name not in er.entity.field_names or value is None:
+            continue
+        f = er.entity.field(name)
+        try:
+            out[name] = f.field_type.coerce(value, f)
+        except FieldValueError:
+            out[name] = None
+    return out
+
+
+@router.post(BASE + "/{form}/state")
+def form_state(
+    app: str,
+    entity: str,
+    form: str,
+    ctx: ContextDep,
+    platform: PlatformDep,
+    body: Annotated[dict[str, Any], Body()],
+) -> dict[str, Any]:
+    """``{"record": {...draft...}, "id": 12?}`` -> ``{"fields": {name: {visible, required,
+    readonly}}}``; with ``id`` the draft is laid over that stored record (an edit form)."""
+    draft = body.get("record", {})
+    record_id = body.get("id")
+    if not isinstance(draft, dict) or (record_id is not None and type(record_id) is not int):
+        raise InvalidInput(
+            'the body must be {"record": {...}, "id": <record id, optional>}',
+            '请求体应为 {"record": {...}, "id": 记录编号（可选）}',
+        )
+    with platform.db.connect() as conn:
+        runtime = platform.runtime(conn, app)
+        er = runtime.entity(entity)
+        platform.access.require(ctx, er, "read")
+        name = _form_name(er, form)
+        old = platform.records.get(ctx, app, entity, record_id) if record_id is not None else None
+        record = {**(old or {}), **_draft_values(er, draft)}
+        state = er.validator.field_state(
+            record, form=name, now=utcnow(), old=old, loader=record_loader(conn, runtime, er)
+        )
+    return {"form": form, "fields": state}

@@ -1,0 +1,1 @@
+"""Who acts: users, departments, roles held, sessions, passwords and the audit log."""

@@ -1,0 +1,105 @@
+"""Departments: a tree (each with an optional head) that record scopes are computed from."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.clock import utcnow
+from engine.errors import InvalidInput, NotFound
+from engine.records import references
+from engine.schema import system_tables as st
+
+MAX_DEPTH = 50
+
+
+def _row(conn: sa.Connection, department_id: int) -> Any:
+    row = conn.execute(sa.select(st.departments).where(st.departments.c.id == department_id)).first()
+    if row is None:
+        raise NotFound(f"no department with id {department_id}", f"没有编号为 {department_id} 的部门")
+    return row
+
+
+def check_exists(conn: sa.Connection, department_id: int) -> None:
+    """422 when a department id given in a request names no department."""
+    if not references.existing_ids(conn, references.department_target(), [department_id]):
+        raise InvalidInput(f"no department with id {department_id}", f"没有编号为 {department_id} 的部门")
+
+
+def _check_user(conn: sa.Connection, user_id: int | None, pointer: str) -> None:
+    if user_id is None:
+        return
+    if conn.execute(sa.select(st.users.c.id).where(st.users.c.id == user_id)).first() is None:
+        raise InvalidInput(f"{pointer.strip('/')}: no user with id {user_id}", f"没有编号为 {user_id} 的用户")
+
+
+def create_department(
+    conn: sa.Connection, name: str, *, parent_id: int | None = None, head_id: int | None = None
+) -> int:
+    if not name.strip():
+        raise InvalidInput("a department needs a name", "部门需要名称")
+    if parent_id is not None:
+        _row(conn, parent_id)
+    _check_user(conn, head_id, "/head_id")
+    return conn.execute(
+        st.departments.insert().values(
+            name=name.strip(), parent_id=parent_id, head_id=head_id, created_at=utcnow()
+        )
+    ).inserted_primary_key[0]
+
+
+def update_department(conn: sa.Connection, department_id: int, changes: dict[str, Any]) -> None:
+    """Rename, move under another parent (never under itself or a descendant), change the head."""
+    _row(conn, department_id)
+    values: dict[str, Any] = {}
+    if "name" in changes:
+        if not str(changes["name"] or "").strip():
+            raise InvalidInput("a department needs a name", "部门需要名称")
+        values["name"] = str(changes["name"]).strip()
+    if "parent_id" in changes:
+        parent = changes["parent_id"]
+        if parent is not None:
+            _row(conn, parent)
+            if parent in subtree(conn, [department_id]):
+                raise InvalidInput(
+                    "a department cannot move under itself or one of its sub-departments",
+                    "部门不能移动到自身或其下级部门之下",
+                )
+        values["parent_id"] = parent
+    if "head_id" in changes:
+        _check_user(conn, changes["head_id"], "/head_id")
+        values["head_id"] = changes["head_id"]
+    if values:
+        conn.execute(st.departments.update().where(st.departments.c.id == department_id).values(values))
+
+
+def list_departments(conn: sa.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(st.departments).order_by(st.departments.c.id))
+    return [{"id": r.id, "name": r.name, "parent_id": r.parent_id, "head_id": r.head_id} for r in rows]
+
+
+def subtree(conn: sa.Connection, roots: Iterable[int]) -> set[int]:
+    """``roots`` and every department below them.
+
+    Read whole (departments number in the hundreds at most) and walked in Python, which is the
+    same on both backends and cannot loop on a corrupt parent chain."""
+    children: dict[int | None, list[int]] = {}
+    for dept_id, parent_id in conn.execute(sa.select(st.departments.c.id, st.departments.c.parent_id)):
+        children.setdefault(parent_id, []).append(dept_id)
+    found: set[int] = set()
+    frontier = [r for r in roots if r is not None]
+    for _ in range(MAX_DEPTH):
+        if not frontier:
+            break
+        found.update(frontier)
+        frontier = [c for d in frontier for c in children.get(d, []) if c not in found]
+    return found
+
+
+def led_by(conn: sa.Connection, user_id: int) -> set[int]:
+    """Departments ``user_id`` is the head of."""
+    return set(
+        conn.execute(sa.select(st.departments.c.id).where(st.departments.c.head_id == user_id)).scalars()
+    )

@@ -1,0 +1,1 @@
+"""Records: the write unit, reads, write steps, references, history, merge, sharing."""

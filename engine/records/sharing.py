@@ -1,0 +1,147 @@
+"""Sharing one record with a user or a department, beyond what their roles' scopes give.
+
+A ``read`` share lets them read (and export) the record, an ``edit`` share also update it;
+never delete. Shares widen rows only: the role must still grant the operation on the entity.
+Whoever may update a record may share it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+import sqlalchemy as sa
+
+from engine.clock import iso, utcnow
+from engine.context import Context
+from engine.errors import InvalidInput, NotFound
+from engine.identity import audit, departments, users
+from engine.schema import system_tables as st
+
+if TYPE_CHECKING:
+    from engine.apps.runtime import EntityRuntime
+    from engine.platform import Platform
+
+ShareAccess = Literal["read", "edit"]
+
+
+def _visible(
+    platform: Platform, ctx: Context, conn: sa.Connection, er: EntityRuntime, record_id: int, op: Any
+) -> None:
+    platform.access.require(ctx, er, op)
+    where = [er.table.c.id == record_id, er.table.c.deleted_at.is_(None)]
+    scope = platform.access.row_filter(ctx, conn, er, op)
+    if scope is not None:
+        where.append(scope)
+    if conn.execute(sa.select(er.table.c.id).where(*where)).first() is None:
+        raise NotFound(
+            f"no {er.entity.name} record with id {record_id}",
+            f"{er.entity.label.zh}中没有编号为 {record_id} 的记录",
+        )
+
+
+def _json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "department_id": row.department_id,
+        "access": row.access,
+        "created_at": iso(row.created_at),
+        "created_by": row.created_by,
+    }
+
+
+def share(
+    platform: Platform,
+    ctx: Context,
+    app: str,
+    entity: str,
+    record_id: int,
+    *,
+    user_id: int | None = None,
+    department_id: int | None = None,
+    access: ShareAccess = "read",
+) -> dict[str, Any]:
+    """Share with exactly one user or one department; sharing again changes the access."""
+    if (user_id is None) == (department_id is None):
+        raise InvalidInput(
+            "share with either user_id or department_id", "请指定 user_id 或 department_id 之一"
+        )
+    s = st.shares
+    with platform.db.begin() as conn:
+        er = platform.runtime(conn, app).entity(entity)
+        _visible(platform, ctx, conn, er, record_id, "update")
+        if user_id is not None:
+            users.get_user(conn, user_id)
+        else:
+            departments.check_exists(conn, department_id)
+        same = [s.c.app == app, s.c.entity == entity, s.c.record_id == record_id]
+        same.append(s.c.user_id == user_id if user_id is not None else s.c.department_id == department_id)
+        existing = conn.execute(sa.select(s.c.id).where(*same)).scalar()
+        if existing is None:
+            existing = conn.execute(
+                s.insert().values(
+                    app=app,
+                    entity=entity,
+                    record_id=record_id,
+                    user_id=user_id,
+                    department_id=department_id,
+                    access=access,
+                    created_at=utcnow(),
+                    created_by=ctx.user_id,
+                )
+            ).inserted_primary_key[0]
+        else:
+            conn.execute(s.update().where(s.c.id == existing).values(access=access))
+        audit.record(
+            conn,
+            "record_shared",
+            ctx=ctx,
+            app=app,
+            target=f"{entity}:{record_id}",
+            details={"user_id": user_id, "department_id": department_id, "access": access},
+        )
+        return _json(conn.execute(sa.select(s).where(s.c.id == existing)).one())
+
+
+def shares_of(
+    platform: Platform, ctx: Context, app: str, entity: str, record_id: int
+) -> list[dict[str, Any]]:
+    s = st.shares
+    with platform.db.connect() as conn:
+        er = platform.runtime(conn, app).entity(entity)
+        _visible(platform, ctx, conn, er, record_id, "read")
+        rows = conn.execute(
+            sa.select(s)
+            .where(s.c.app == app, s.c.entity == entity, s.c.record_id == record_id)
+            .order_by(s.c.id)
+        )
+        return [_json(r) for r in rows]
+
+
+def unshare(platform: Platform, ctx: Context, app: str, entity: str, record_id: int, share_id: int) -> None:
+    s = st.shares
+    with platform.db.begin() as conn:
+        er = platform.runtime(conn, app).entity(entity)
+        _visible(platform, ctx, conn, er, record_id, "update")
+        deleted = conn.execute(
+            s.delete().where(
+                s.c.id == share_id, s.c.app == app, s.c.entity == entity, s.c.record_id == record_id
+            )
+        )
+        if deleted.rowcount != 1:
+            raise NotFound(
+                f"no share with id {share_id} on this record", f"此记录没有编号为 {share_id} 的共享"
+            )
+        audit.record(
+            conn,
+            "record_unshared",
+            ctx=ctx,
+            app=app,
+            target=f"{entity}:{record_id}",
+            details={"share": share_id},
+        )
+
+
+def purge_shares(conn: sa.Connection, app: str, entity: str, record_id: int) -> None:
+    s = st.shares
+    conn.execute(s.delete().where(s.c.app == app, s.c.entity == entity, s.c.record_id == record_id))

@@ -1,0 +1,67 @@
+"""File fields (attachment, image, signature): every descriptor must name an uploaded file.
+
+The form engine checks a descriptor's shape and limits; here it must match the upload in the
+app's file store (same id, name, size and type), so records never point at bytes that do not
+exist, and a descriptor cannot pass an upload off as another type (the field's ``accept`` is
+checked against the name and type the descriptor claims).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import InvalidInput
+from engine.records.file_store import FileStore
+from form_engine import Problem
+
+if TYPE_CHECKING:
+    from engine.records.steps.base import Write
+
+FILE_TYPES = ("attachment", "image", "signature")
+#: What a descriptor must repeat exactly from the upload it names.
+_MATCHED = ("name", "size", "content_type")
+
+
+def _descriptors(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+class Files:
+    def before(self, write: Write) -> None:
+        if write.op not in ("create", "update"):
+            return
+        fields = write.er.fields_of_type(*FILE_TYPES)
+        if not fields:
+            return
+        store = FileStore(write.platform.settings.data_dir)
+        problems = []
+        for row, at in zip(write.rows, write.pointers, strict=True):
+            for f in fields:
+                for k, item in enumerate(_descriptors(row.get(f.name))):
+                    stored = store.descriptor(write.er.app, item["id"])
+                    if stored is not None and all(stored[k] == item[k] for k in _MATCHED):
+                        continue
+                    where = f"{at}/{f.name}" + (f"/{k}" if f.type != "signature" else "")
+                    name, file_id = item["name"], item["id"]
+                    problems.append(
+                        Problem(
+                            "file_not_found",
+                            field=f.name,
+                            pointer=where,
+                            params={
+                                "zh": f"{f.label.zh}中的文件 {name} 未上传或已不存在（{file_id}）",
+                                "en": f"{f.label.en}: file {name} was not uploaded here ({file_id})",
+                            },
+                        )
+                    )
+        if problems:
+            raise InvalidInput(
+                f"{len(problems)} file(s) are not in the file store; upload them first",
+                f"有 {len(problems)} 个文件未上传",
+                problems=problems,
+            )
+
+    def after(self, write: Write) -> None:
+        return None

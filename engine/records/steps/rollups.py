@@ -1,0 +1,155 @@
+"""Roll-up fields: an aggregate of child records stored on the parent, kept current on write.
+
+Whenever a record of a rolled-up entity is created, changed (the old and the new parent when it
+is re-parented), trashed or restored, every affected parent's column is recomputed with one
+``UPDATE ... SET col = (SELECT agg(...) FROM child WHERE link = parent.id AND alive AND filter)``
+in the same transaction. Recomputing (not incrementing) keeps the value right whatever happened
+before. A roll-up change is derived data: it neither bumps the parent's version nor writes
+history. Formulas of the parent are recomputed after its roll-ups move, and a parent that is
+itself rolled up moves its own parent in turn.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+import rule_engine
+from engine.apps.record_query import entity_dsl_fields, filter_clause
+from form_engine import FieldDef, RecordInvalid
+
+if TYPE_CHECKING:
+    from engine.apps.runtime import AppRuntime, EntityRuntime
+    from engine.records.steps.base import Write
+
+MAX_DEPTH = 5
+
+
+RollupOver = tuple["EntityRuntime", FieldDef, frozenset[str]]
+#: Per compiled app: child entity -> [(parent, roll-up field, child fields it reads)]. Derived
+#: once per app version instead of on every write (every write of every entity asks).
+_INDEX: weakref.WeakKeyDictionary[AppRuntime, dict[str, list[RollupOver]]] = weakref.WeakKeyDictionary()
+
+
+def rollups_over(runtime: AppRuntime, child: str) -> list[RollupOver]:
+    """(parent runtime, roll-up field, fields read) for every roll-up aggregating ``child``."""
+    index = _INDEX.get(runtime)
+    if index is None:
+        index = {}
+        for er in runtime.entities.values():
+            for f in er.fields_of_type("rollup"):
+                index.setdefault(f.config.entity, []).append((er, f, frozenset(_reads(runtime, f))))
+        _INDEX[runtime] = index
+    return index.get(child, [])
+
+
+def _reads(runtime: AppRuntime, f: FieldDef) -> set[str]:
+    config = f.config
+    names = {config.link_field, "deleted_at"}
+    if config.field:
+        names.add(config.field)
+    if config.filter:
+        child = runtime.entities[config.entity]
+        names |= {
+            p.split(".")[0]
+            for p in rule_engine.compile(config.filter, entity_dsl_fields(runtime, child)).fields
+        }
+    return names
+
+
+def aggregate(runtime: AppRuntime, parent: EntityRuntime, f: FieldDef) -> Any:
+    """The correlated scalar subquery computing ``f`` for the parent row of the outer UPDATE."""
+    config = f.config
+    child = runtime.entities[config.entity]
+    table = child.table
+    if config.function == "count":
+        value: Any = sa.func.count(table.c.id)
+    else:
+        column = table.c[config.field]
+        value = {"sum": sa.func.sum, "min": sa.func.min, "max": sa.func.max, "avg": sa.func.avg}[
+            config.function
+        ](column)
+        if config.function == "sum":
+            value = sa.func.coalesce(value, 0)
+    where = [table.c[config.link_field] == parent.table.c.id, table.c.deleted_at.is_(None)]
+    if config.filter:
+        where.append(filter_clause(runtime, child, config.filter))
+    return sa.select(value).where(*where).scalar_subquery()
+
+
+def recompute(
+    write: Write, parent: EntityRuntime, f: FieldDef, parent_ids: Iterable[Any], depth: int = 0
+) -> None:
+    ids = sorted({i for i in parent_ids if i is not None})
+    if not ids:
+        return
+    conn, runtime = write.conn, write.runtime
+    table = parent.table
+    if conn.dialect.name == "postgresql":
+        # Lock the parents in a statement of its own: a concurrent writer of another child
+        # waits here, and the UPDATE below then takes a fresh snapshot that sees that child.
+        # (Inside one UPDATE, the subquery keeps the statement's older snapshot.)
+        conn.execute(sa.select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
+    conn.execute(table.update().where(table.c.id.in_(ids)).values({f.name: aggregate(runtime, parent, f)}))
+    _refresh_formulas(write, parent, ids)
+    if depth < MAX_DEPTH:
+        _propagate(write, parent, ids, {f.name}, depth + 1)
+
+
+def _refresh_formulas(write: Write, parent: EntityRuntime, ids: list[int]) -> None:
+    """Formulas may read the roll-up: compute them again from the stored row."""
+    formulas = [f.name for f in parent.entity.fields if f.type == "formula"]
+    if not formulas:
+        return
+    table = parent.table
+    for row in write.conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings():
+        try:
+            values = parent.validator.validate({}, partial=True, old=dict(row), now=write.now)
+        except RecordInvalid:  # stored data the rules now refuse: the formulas keep their value
+            continue
+        new = {name: values[name] for name in formulas if name in values and values[name] != row[name]}
+        if new:
+            write.conn.execute(table.update().where(table.c.id == row["id"]).values(new))
+
+
+def _propagate(write: Write, child: EntityRuntime, ids: list[int], changed: set[str], depth: int) -> None:
+    """Parents of ``child`` whose roll-ups read a field that just changed on rows ``ids``."""
+    for parent, f, reads in rollups_over(write.runtime, child.entity.name):
+        if not (reads & changed):
+            continue
+        link = child.table.c[f.config.link_field]
+        parents = write.conn.execute(sa.select(link).where(child.table.c.id.in_(ids))).scalars()
+        recompute(write, parent, f, parents, depth)
+
+
+class Rollups:
+    def before(self, write: Write) -> None:
+        if write.op != "create":
+            return
+        for f in write.er.fields_of_type("rollup"):
+            empty = 0 if f.config.function in ("count", "sum") else None
+            value = None if empty is None else f.field_type.coerce(empty, f)
+            for row in write.rows:
+                row[f.name] = value
+
+    def after(self, write: Write) -> None:
+        if write.op == "create" and write.er.fields_of_type("rollup"):
+            _refresh_formulas(write, write.er, write.ids)  # they saw the roll-ups before their start
+        for parent, f, reads in rollups_over(write.runtime, write.er.entity.name):
+            link = f.config.link_field
+            affected: set[Any] = set()
+            for row, old in zip(write.rows, write.old, strict=True):
+                if write.op == "update":
+                    assert old is not None
+                    if not (reads & set(row)):
+                        continue
+                    affected.add(old.get(link))
+                    affected.add(row.get(link, old.get(link)))
+                elif write.op == "create":
+                    affected.add(row.get(link))
+                else:
+                    affected.add((old or row).get(link))
+            recompute(write, parent, f, affected)
