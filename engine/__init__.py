@@ -1,10 +1,14 @@
-"""The kernel: metadata store, schema compiler, record service, events, actions, users, API.
+"""The kernel: metadata store, schema compiler, record service and write unit, events, actions,
+users, access, API.
 
 Reaches flow_engine, report_engine and builder_ui only through the ``tangram.plugins`` entry
-points.
+points; this module is the door they come back in through.
 """
 
+from engine.access import AccessPolicy, FieldPlan, OpenAccess, Operation, RoleAccess
 from engine.apps.package import AppPackage, package_json_schema, parse_package
+from engine.apps.record_query import column_resolver, entity_dsl_fields, filter_clause
+from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.context import SYSTEM, Context, Principal
 from engine.errors import (
     Conflict,
@@ -20,47 +24,70 @@ from engine.errors import (
     Unauthenticated,
 )
 from engine.host.actions import ActionCall, ActionRegistry
-from engine.host.events import (
+from engine.host.hookspecs import hookimpl
+from engine.host.platform import Platform
+from engine.records import (
+    Batch,
     EventBus,
+    Page,
     RecordCreated,
     RecordDeleted,
     RecordEvent,
+    RecordPurged,
     RecordRestored,
+    RecordService,
     RecordUpdated,
+    WriteOp,
+    WriteOptions,
+    WriteStep,
+    WriteUnit,
 )
-from engine.host.hookspecs import hookimpl
-from engine.host.settings import Settings
-from engine.platform import Platform
-from engine.records.service import Page, RecordService
+from engine.settings import Settings
 
 __all__ = [
     "SYSTEM",
+    "AccessPolicy",
     "ActionCall",
     "ActionRegistry",
     "AppPackage",
+    "AppRuntime",
+    "Batch",
     "Conflict",
     "Context",
     "DuplicateValue",
+    "EntityRuntime",
     "EventBus",
+    "FieldPlan",
     "Forbidden",
     "InvalidInput",
     "InvalidPackage",
     "MigrationRefused",
     "NotFound",
+    "OpenAccess",
+    "Operation",
     "Page",
     "Platform",
     "Principal",
     "RecordCreated",
     "RecordDeleted",
     "RecordEvent",
+    "RecordPurged",
     "RecordRestored",
     "RecordService",
     "RecordUpdated",
+    "RoleAccess",
     "Settings",
     "StaleVersion",
     "TangramError",
     "TooManyAttempts",
     "Unauthenticated",
+    "WriteOp",
+    "WriteOptions",
+    "WriteStep",
+    "WriteUnit",
+    "column_resolver",
+    "entity_dsl_fields",
+    "filter_clause",
     "hookimpl",
     "package_json_schema",
     "parse_package",

@@ -14,10 +14,10 @@ import click
 from engine.apps import metadata_store
 from engine.context import SYSTEM
 from engine.errors import TangramError
+from engine.host.platform import Platform
 from engine.host.plugins import create_plugin_manager
-from engine.host.settings import Settings
 from engine.identity import audit, departments, roles, users
-from engine.platform import Platform
+from engine.settings import Settings
 
 
 @contextmanager

@@ -90,3 +90,46 @@ def test_engine_code_has_no_crm_words() -> None:
             if match:
                 problems.append(f"{path.relative_to(ROOT)}:{number}: {match.group(0)}")
     assert not problems, problems
+
+
+#: Folders (and ground modules) of ``engine/``, top to bottom: each may import its own layer and
+#: those below it, never one above (TYPE_CHECKING imports included: a type hint is an arrow too).
+ENGINE_LAYERS = [
+    ["cli"],
+    ["http"],
+    ["host"],
+    ["records"],
+    ["access"],
+    ["identity"],
+    ["apps"],
+    ["schema"],
+    ["context", "errors", "clock", "settings", "messages"],
+]
+
+
+def _engine_layer(module: str) -> int | None:
+    parts = module.split(".")
+    if parts[0] != "engine" or len(parts) < 2:
+        return None
+    for depth, names in enumerate(ENGINE_LAYERS):
+        if parts[1] in names:
+            return depth
+    return None
+
+
+def test_engine_layers_point_down() -> None:
+    problems = []
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        relative = path.relative_to(ROOT).with_suffix("")
+        if relative.parts[-1] == "__init__" and len(relative.parts) == 2:
+            continue  # the package's door re-exports from every layer
+        own = _engine_layer(".".join(relative.parts))
+        assert own is not None, f"{relative}: not in any layer of ENGINE_LAYERS"
+        for module, line in _imports(path):
+            if module == "engine":
+                problems.append(f"{relative}:{line}: inside engine, import the module, not the door")
+                continue
+            target = _engine_layer(module)
+            if target is not None and target < own:
+                problems.append(f"{relative}:{line}: {module} is a layer above {relative.parts[1]}")
+    assert not problems, "\n".join(problems)

@@ -208,6 +208,9 @@ class RoleAccess:
             ),
         )
 
+    def field_plan(self, ctx: Context, er: EntityRuntime) -> FieldPlan:
+        return self._plan(ctx, er)
+
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
         return self._plan(ctx, er).present(record)
 

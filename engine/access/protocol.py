@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import sqlalchemy as sa
 
+from engine.access.field_rules import OPEN, FieldPlan
 from engine.context import Context
 
 if TYPE_CHECKING:
@@ -33,6 +34,10 @@ class AccessPolicy(Protocol):
     def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
         """Refuse a list filter or sort on fields the caller cannot see (it would reveal them)."""
 
+    def field_plan(self, ctx: Context, er: EntityRuntime) -> FieldPlan:
+        """The fields hidden, masked and read-only for ``ctx`` (what a report or a loader needs
+        to leave out)."""
+
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
         """The record (as JSON) as ``ctx`` may see it: hidden fields removed, masked masked."""
 
@@ -54,6 +59,9 @@ class OpenAccess:
 
     def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
         return None
+
+    def field_plan(self, ctx: Context, er: EntityRuntime) -> FieldPlan:
+        return OPEN
 
     def present(self, ctx: Context, er: EntityRuntime, record: dict[str, Any]) -> dict[str, Any]:
         return record

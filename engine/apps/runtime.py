@@ -82,6 +82,9 @@ class AppRuntime:
         self.version = version
         self.metadata = sa.MetaData()
         self.entities: dict[str, EntityRuntime] = {}
+        #: what other modules derive from this app version once (e.g. which roll-ups read
+        #: an entity), kept here so it lives and dies with the version it was derived from
+        self.derived: dict[str, Any] = {}
         for entity in package.entities:
             table = build_table(self.metadata, package.name, entity)
             serialisers: dict[str, Callable[[Any], Any]] = {

@@ -17,21 +17,29 @@ from form_engine import Problem
 
 if TYPE_CHECKING:
     from engine.context import Context
-    from engine.platform import Platform
+    from engine.records import WriteUnit
 
 Handler = Callable[["ActionCall"], Any]
 
 
 @dataclass(frozen=True)
 class ActionCall:
-    """Everything an action handler may use: the spec, the record, who triggered it."""
+    """Everything an action handler may use: the write unit it runs in (records it changes go
+    through it, in the same transaction and under the same caller), the spec, and the record
+    that triggered it."""
 
-    platform: Platform
-    context: Context
+    unit: WriteUnit
     spec: dict[str, Any]
-    app: str
     entity: str
     record: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def context(self) -> Context:
+        return self.unit.ctx
+
+    @property
+    def app(self) -> str:
+        return self.unit.runtime.package.name
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Every hook a plugin may implement. Our own engines use exactly these, like anyone else."""
+"""Every hook a plugin may implement. Our own engines, and the kernel's own write steps, use
+exactly these, like anyone else."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
     from engine.host.actions import ActionRegistry
-    from engine.host.events import RecordEvent
-    from engine.platform import Platform
+    from engine.host.platform import Platform
+    from engine.records import RecordEvent, WriteStep, WriteUnit
 
 hookspec = pluggy.HookspecMarker("tangram")
 hookimpl = pluggy.HookimplMarker("tangram")
@@ -20,7 +21,7 @@ hookimpl = pluggy.HookimplMarker("tangram")
 
 @hookspec
 def tangram_startup(platform: Platform) -> None:
-    """Called once when the platform is built, after the database is reachable."""
+    """Called once when the platform has created its tables."""
 
 
 @hookspec
@@ -34,8 +35,19 @@ def tangram_actions(registry: ActionRegistry) -> None:
 
 
 @hookspec
+def tangram_write_steps() -> list[WriteStep] | None:
+    """Return write steps to run on every batch of rows, inside the write's transaction."""
+
+
+@hookspec
+def tangram_before_commit(unit: WriteUnit) -> None:
+    """Called once per write unit after its changes, before the commit; ``unit.pending`` holds
+    one event per changed row, and ``unit.conn`` writes in the same transaction."""
+
+
+@hookspec
 def tangram_record_event(event: RecordEvent, platform: Platform) -> None:
-    """Called after each committed record change (created, updated, deleted, restored)."""
+    """Called after the commit, once per changed row (children, merged and purged ones too)."""
 
 
 @hookspec

@@ -16,11 +16,11 @@ from pydantic import BaseModel, Field
 from engine.clock import iso
 from engine.context import Principal
 from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
+from engine.host.platform import Platform
 from engine.identity import audit, departments, users
 from engine.identity.sessions import CSRF_COOKIE, SESSION_COOKIE, csrf_token
 from engine.identity.throttle import LoginThrottle
 from engine.identity.users import IssuedToken, check_credentials, issue_token
-from engine.platform import Platform
 
 from .deps import ContextDep, PlatformDep, client_ip, presented_token
 from .problems import error_response, locale_of

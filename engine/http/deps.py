@@ -9,9 +9,9 @@ from pydantic import Field
 
 from engine.context import Context
 from engine.errors import Forbidden, Unauthenticated
+from engine.host.platform import Platform
 from engine.identity.sessions import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, check_csrf
 from engine.identity.users import authenticate_token, touch_token
-from engine.platform import Platform
 
 from .problems import locale_of
 

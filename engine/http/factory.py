@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 
-from engine.host.settings import Settings
-from engine.platform import Platform
+from engine.host.platform import Platform
+from engine.settings import Settings
 
 from . import problems
 from .admin_routes import router as admin_router

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from engine.errors import InvalidInput, NotFound
-from engine.records.file_store import CHUNK, FileStore
+from engine.records.file_store import CHUNK
 from engine.records.steps.files import FILE_TYPES
 from form_engine import FieldValueError, Problem
 
@@ -54,7 +54,7 @@ def upload_file(
     content_type = (file.content_type or "").lower()
     if not content_type or content_type == "application/octet-stream":
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    store = FileStore(platform.settings.data_dir)
+    store = platform.files
     limit = f.config.max_size
     stored = store.save(
         app, _chunks(file, limit), {"name": name, "content_type": content_type, "entity": entity}
@@ -76,7 +76,7 @@ def upload_file(
 def download_file(app: str, file_id: str, ctx: ContextDep, platform: PlatformDep) -> FileResponse:
     """The file's bytes; the caller must be able to read the entity it was uploaded for."""
     runtime = platform.cached_runtime(app)  # an unknown app is a 404 before the disk is touched
-    path, descriptor = FileStore(platform.settings.data_dir).path(app, file_id)
+    path, descriptor = platform.files.path(app, file_id)
     # A file whose entity is gone has no reader left to check against: only admins get it.
     entity = runtime.entities.get(descriptor.get("entity", ""))
     if entity is not None:

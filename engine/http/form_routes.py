@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body
 from engine.apps.runtime import EntityRuntime
 from engine.clock import utcnow
 from engine.errors import InvalidInput, NotFound
-from engine.records.nested_writes import record_loader
+from engine.records.loader import record_loader
 from form_engine import FieldValueError, describe_form
 
 from .deps import ContextDep, PlatformDep
@@ -96,6 +96,10 @@ def form_state(
         old = platform.records.get(ctx, app, entity, record_id) if record_id is not None else None
         record = {**(old or {}), **_draft_values(er, draft)}
         state = er.validator.field_state(
-            record, form=name, now=utcnow(), old=old, loader=record_loader(conn, runtime, er)
+            record,
+            form=name,
+            now=utcnow(),
+            old=old,
+            loader=record_loader(conn, runtime, er, ctx, platform.access),
         )
     return {"form": form, "fields": state}

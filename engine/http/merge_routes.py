@@ -26,6 +26,6 @@ def merge_record(
     app: str, entity: str, record_id: IdPath, ctx: ContextDep, platform: PlatformDep, body: MergeBody
 ) -> dict[str, Any]:
     """Merge record ``from`` into ``record_id``: references re-pointed, ``from`` trashed."""
-    merge_records(platform, ctx, app, entity, record_id, body.from_, body.values)
+    merge_records(platform.records, ctx, app, entity, record_id, body.from_, body.values)
     record = platform.records.get(ctx, app, entity, record_id)
     return {**platform.records.to_json(ctx, app, entity, [record])[0], "merged_from": body.from_}

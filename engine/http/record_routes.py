@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from engine.clock import iso
 from engine.errors import InvalidInput
+from engine.records import WriteOptions
 
 from .deps import ContextDep, IdPath, PlatformDep
 
@@ -41,7 +42,7 @@ def list_records(
     offset: Annotated[int, Query()] = 0,
     trash: bool = False,
 ) -> dict[str, Any]:
-    page = platform.records.list(
+    page = platform.records.list_records(
         ctx, app, entity, filter=filter, sort=sort, limit=limit, offset=offset, trash=trash
     )
     return {
@@ -69,7 +70,7 @@ def create_record(
     confirm_duplicates: ConfirmQuery = False,
 ) -> dict[str, Any]:
     record = platform.records.create(
-        ctx, app, entity, data, form=form, options={"confirm_duplicates": confirm_duplicates}
+        ctx, app, entity, data, form=form, options=WriteOptions(confirm_duplicates=confirm_duplicates)
     )
     return platform.records.to_json(ctx, app, entity, [record])[0]
 
@@ -114,7 +115,7 @@ def update_record(
         values,
         version=version,
         form=form,
-        options={"confirm_duplicates": confirm_duplicates},
+        options=WriteOptions(confirm_duplicates=confirm_duplicates),
     )
     return platform.records.to_json(ctx, app, entity, [record])[0]
 

@@ -31,7 +31,7 @@ def transfer_owner(
     app: str, entity: str, body: Transfer, ctx: ContextDep, platform: PlatformDep
 ) -> dict[str, Any]:
     """Give records to another owner, all or none; each change is in the record's history."""
-    moved = ownership.transfer(platform, ctx, app, entity, body.ids, body.owner)
+    moved = ownership.transfer(platform.records, ctx, app, entity, body.ids, body.owner)
     return {"owner": body.owner, "transferred": moved, "count": len(moved)}
 
 
@@ -39,7 +39,7 @@ def transfer_owner(
 def list_shares(
     app: str, entity: str, record_id: IdPath, ctx: ContextDep, platform: PlatformDep
 ) -> list[dict[str, Any]]:
-    return sharing.shares_of(platform, ctx, app, entity, record_id)
+    return sharing.shares_of(platform.records, ctx, app, entity, record_id)
 
 
 @router.post(BASE + "/{record_id}/shares", status_code=201)
@@ -48,7 +48,7 @@ def share_record(
 ) -> dict[str, Any]:
     """Share the record with one user or one department (``read`` or ``edit``)."""
     return sharing.share(
-        platform,
+        platform.records,
         ctx,
         app,
         entity,
@@ -63,5 +63,5 @@ def share_record(
 def unshare_record(
     app: str, entity: str, record_id: IdPath, share_id: IdPath, ctx: ContextDep, platform: PlatformDep
 ) -> dict[str, Any]:
-    sharing.unshare(platform, ctx, app, entity, record_id, share_id)
+    sharing.unshare(platform.records, ctx, app, entity, record_id, share_id)
     return {"id": share_id, "deleted": True}

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from engine.clock import utcnow
 from engine.errors import InvalidInput, NotFound
-from engine.records import references
 from engine.schema import system_tables as st
+from engine.schema.row_ids import department_target, existing_ids
 
 MAX_DEPTH = 50
 
@@ -24,7 +24,7 @@ def _row(conn: sa.Connection, department_id: int) -> Any:
 
 def check_exists(conn: sa.Connection, department_id: int) -> None:
     """422 when a department id given in a request names no department."""
-    if not references.existing_ids(conn, references.department_target(), [department_id]):
+    if not existing_ids(conn, department_target(), [department_id]):
         raise InvalidInput(f"no department with id {department_id}", f"没有编号为 {department_id} 的部门")
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from engine.schema import system_tables as st
+
+if TYPE_CHECKING:
+    from engine.apps.runtime import EntityRuntime
+
+_CHUNK = 500
 
 
 def history_row(
@@ -22,6 +28,11 @@ def history_row(
         "actor": actor,
         "changes": changes,
     }
+
+
+def changes_json(er: EntityRuntime, changes: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
+    """``{field: [old, new]}`` in JSON form, as the history table keeps it."""
+    return {k: [er.value_json(k, o), er.value_json(k, n)] for k, (o, n) in changes.items()}
 
 
 def write(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
@@ -43,11 +54,8 @@ def read(conn: sa.Connection, app: str, entity: str, record_id: int) -> list[Any
     )
 
 
-def purge(conn: sa.Connection, app: str, entity: str, record_id: int) -> None:
-    conn.execute(
-        st.history.delete().where(
-            st.history.c.app == app,
-            st.history.c.entity == entity,
-            st.history.c.record_id == record_id,
-        )
-    )
+def purge(conn: sa.Connection, app: str, entity: str, record_ids: Sequence[int]) -> None:
+    h = st.history
+    for start in range(0, len(record_ids), _CHUNK):
+        chunk = record_ids[start : start + _CHUNK]
+        conn.execute(h.delete().where(h.c.app == app, h.c.entity == entity, h.c.record_id.in_(chunk)))

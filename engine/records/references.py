@@ -7,67 +7,46 @@ department fields at departments, many-to-many ids at live target records. One q
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.errors import InvalidInput
-from engine.schema import system_tables as st
+from engine.schema.row_ids import Target, department_target, existing_ids, user_target
 from form_engine import Problem
 
-_CHUNK = 500
+#: The writer's read scope on a target entity (None: every row), for lookups.
+ScopeOf = Callable[[EntityRuntime], Any]
 
 
-@dataclass(frozen=True)
-class Target:
-    """Where ids of one reference field must exist: a table, and what makes a row usable."""
-
-    name: str
-    table: sa.Table
-    usable: Any
-
-
-def user_target() -> Target:
-    return Target("user", st.users, st.users.c.is_active.is_(True))
-
-
-def department_target() -> Target:
-    return Target("department", st.departments, sa.true())
+def record_target(runtime: AppRuntime, entity: str, scope_of: ScopeOf | None = None) -> Target:
+    """Live records of ``entity``; with ``scope_of``, only those the writer may read (a lookup
+    to a record they cannot see is as missing as one that does not exist, so ids cannot be
+    probed)."""
+    target = runtime.entities[entity]
+    table = target.table
+    usable: Any = table.c.deleted_at.is_(None)
+    scope = scope_of(target) if scope_of is not None else None
+    if scope is not None:
+        usable = sa.and_(usable, scope)
+    return Target(entity, table, usable)
 
 
-def record_target(runtime: AppRuntime, entity: str) -> Target:
-    table = runtime.entities[entity].table
-    return Target(entity, table, table.c.deleted_at.is_(None))
-
-
-def reference_targets(runtime: AppRuntime, er: EntityRuntime) -> dict[str, Target]:
+def reference_targets(
+    runtime: AppRuntime, er: EntityRuntime, scope_of: ScopeOf | None = None
+) -> dict[str, Target]:
     """Field name -> target, for every single-id reference field of the entity."""
     out: dict[str, Target] = {}
     for f in er.entity.fields:
         if f.type == "lookup":
-            out[f.name] = record_target(runtime, f.config.entity)
+            out[f.name] = record_target(runtime, f.config.entity, scope_of)
         elif f.type == "user":
             out[f.name] = user_target()
         elif f.type == "department":
             out[f.name] = department_target()
     return out
-
-
-def existing_ids(conn: sa.Connection, target: Target, ids: Iterable[int]) -> set[int]:
-    """The subset of ``ids`` that names a usable row of ``target``."""
-    wanted = sorted(set(ids))
-    found: set[int] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        found.update(
-            conn.execute(
-                sa.select(target.table.c.id).where(target.table.c.id.in_(chunk), target.usable)
-            ).scalars()
-        )
-    return found
 
 
 def missing_problem(er: EntityRuntime, field: str, target: Target, value: Any, pointer: str) -> Problem:
@@ -86,10 +65,12 @@ def reference_problems(
     er: EntityRuntime,
     rows: Sequence[dict[str, Any]],
     pointers: Sequence[str],
+    *,
+    scope_of: ScopeOf | None = None,
 ) -> list[Problem]:
     """Problems for every reference value in ``rows`` (row ``i`` located at ``pointers[i]``)."""
     problems: list[Problem] = []
-    for field_name, target in reference_targets(runtime, er).items():
+    for field_name, target in reference_targets(runtime, er, scope_of).items():
         wanted = {row[field_name] for row in rows if row.get(field_name) is not None}
         if not wanted:
             continue
@@ -101,6 +82,8 @@ def reference_problems(
                 )
     return problems
 
+
+__all__ = ["Target", "department_target", "existing_ids", "user_target"]
 
 _MAX_ID = 2**63 - 1
 

@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.apps.runtime import AppRuntime, EntityRuntime
-from engine.records.steps.links import linked_ids
+
+_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,24 @@ class ChildView:
 
 #: The caller's view of a child entity, or None when they may not read it at all.
 ViewOf = Callable[[EntityRuntime], ChildView | None]
+
+
+def linked_ids(
+    conn: sa.Connection, table: sa.Table, target: sa.Table, source_ids: list[int]
+) -> dict[int, list[int]]:
+    """source id -> ids of its live targets, in the order they were linked (by target id)."""
+    out: dict[int, list[int]] = {i: [] for i in source_ids}
+    if not source_ids:
+        return out
+    query = (
+        sa.select(table.c.source_id, table.c.target_id)
+        .join(target, target.c.id == table.c.target_id)
+        .where(table.c.source_id.in_(source_ids), target.c.deleted_at.is_(None))
+        .order_by(table.c.source_id, table.c.target_id)
+    )
+    for source_id, target_id in conn.execute(query):
+        out[source_id].append(target_id)
+    return out
 
 
 def has_relations(er: EntityRuntime) -> bool:
@@ -82,6 +101,9 @@ def refresh(
         return
     table = er.table
     by_id = {r["id"]: r for r in records}
-    for row in conn.execute(sa.select(table).where(table.c.id.in_(list(by_id)))).mappings():
-        by_id[row["id"]].update(row)
+    ids = list(by_id)
+    for start in range(0, len(ids), _CHUNK):
+        query = sa.select(table).where(table.c.id.in_(ids[start : start + _CHUNK]))
+        for row in conn.execute(query).mappings():
+            by_id[row["id"]].update(row)
     attach(conn, runtime, er, records, children=True, view=view)

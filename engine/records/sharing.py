@@ -7,36 +7,37 @@ Whoever may update a record may share it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
+from engine.access import Operation
 from engine.clock import iso, utcnow
 from engine.context import Context
 from engine.errors import InvalidInput, NotFound
 from engine.identity import audit, departments, users
+from engine.records.loader import not_found, visible_row
 from engine.schema import system_tables as st
 
 if TYPE_CHECKING:
     from engine.apps.runtime import EntityRuntime
-    from engine.platform import Platform
+    from engine.records.service import RecordService
 
 ShareAccess = Literal["read", "edit"]
 
 
 def _visible(
-    platform: Platform, ctx: Context, conn: sa.Connection, er: EntityRuntime, record_id: int, op: Any
+    records: RecordService,
+    ctx: Context,
+    conn: sa.Connection,
+    er: EntityRuntime,
+    record_id: int,
+    op: Operation,
 ) -> None:
-    platform.access.require(ctx, er, op)
-    where = [er.table.c.id == record_id, er.table.c.deleted_at.is_(None)]
-    scope = platform.access.row_filter(ctx, conn, er, op)
-    if scope is not None:
-        where.append(scope)
-    if conn.execute(sa.select(er.table.c.id).where(*where)).first() is None:
-        raise NotFound(
-            f"no {er.entity.name} record with id {record_id}",
-            f"{er.entity.label.zh}中没有编号为 {record_id} 的记录",
-        )
+    records.access.require(ctx, er, op)
+    if visible_row(conn, records.access, ctx, er, record_id, op)["deleted_at"] is not None:
+        raise not_found(er, [record_id])
 
 
 def _json(row: Any) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def _json(row: Any) -> dict[str, Any]:
 
 
 def share(
-    platform: Platform,
+    records: RecordService,
     ctx: Context,
     app: str,
     entity: str,
@@ -67,19 +68,20 @@ def share(
             "share with either user_id or department_id", "请指定 user_id 或 department_id 之一"
         )
     s = st.shares
-    with platform.db.begin() as conn:
-        er = platform.runtime(conn, app).entity(entity)
-        _visible(platform, ctx, conn, er, record_id, "update")
+    with records.db.begin() as conn:
+        er = records.runtime(conn, app).entity(entity)
+        _visible(records, ctx, conn, er, record_id, "update")
         if user_id is not None:
             users.get_user(conn, user_id)
-        else:
+        elif department_id is not None:
             departments.check_exists(conn, department_id)
         same = [s.c.app == app, s.c.entity == entity, s.c.record_id == record_id]
         same.append(s.c.user_id == user_id if user_id is not None else s.c.department_id == department_id)
         existing = conn.execute(sa.select(s.c.id).where(*same)).scalar()
         if existing is None:
             existing = conn.execute(
-                s.insert().values(
+                s.insert()
+                .values(
                     app=app,
                     entity=entity,
                     record_id=record_id,
@@ -89,7 +91,8 @@ def share(
                     created_at=utcnow(),
                     created_by=ctx.user_id,
                 )
-            ).inserted_primary_key[0]
+                .returning(s.c.id)
+            ).scalar_one()
         else:
             conn.execute(s.update().where(s.c.id == existing).values(access=access))
         audit.record(
@@ -104,12 +107,12 @@ def share(
 
 
 def shares_of(
-    platform: Platform, ctx: Context, app: str, entity: str, record_id: int
+    records: RecordService, ctx: Context, app: str, entity: str, record_id: int
 ) -> list[dict[str, Any]]:
     s = st.shares
-    with platform.db.connect() as conn:
-        er = platform.runtime(conn, app).entity(entity)
-        _visible(platform, ctx, conn, er, record_id, "read")
+    with records.db.connect() as conn:
+        er = records.runtime(conn, app).entity(entity)
+        _visible(records, ctx, conn, er, record_id, "read")
         rows = conn.execute(
             sa.select(s)
             .where(s.c.app == app, s.c.entity == entity, s.c.record_id == record_id)
@@ -118,11 +121,13 @@ def shares_of(
         return [_json(r) for r in rows]
 
 
-def unshare(platform: Platform, ctx: Context, app: str, entity: str, record_id: int, share_id: int) -> None:
+def unshare(
+    records: RecordService, ctx: Context, app: str, entity: str, record_id: int, share_id: int
+) -> None:
     s = st.shares
-    with platform.db.begin() as conn:
-        er = platform.runtime(conn, app).entity(entity)
-        _visible(platform, ctx, conn, er, record_id, "update")
+    with records.db.begin() as conn:
+        er = records.runtime(conn, app).entity(entity)
+        _visible(records, ctx, conn, er, record_id, "update")
         deleted = conn.execute(
             s.delete().where(
                 s.c.id == share_id, s.c.app == app, s.c.entity == entity, s.c.record_id == record_id
@@ -142,6 +147,8 @@ def unshare(platform: Platform, ctx: Context, app: str, entity: str, record_id: 
         )
 
 
-def purge_shares(conn: sa.Connection, app: str, entity: str, record_id: int) -> None:
+def purge_shares(conn: sa.Connection, app: str, entity: str, record_ids: Sequence[int]) -> None:
     s = st.shares
-    conn.execute(s.delete().where(s.c.app == app, s.c.entity == entity, s.c.record_id == record_id))
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start : start + 500]
+        conn.execute(s.delete().where(s.c.app == app, s.c.entity == entity, s.c.record_id.in_(chunk)))

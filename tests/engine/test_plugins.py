@@ -118,19 +118,21 @@ def test_plugin_routes_require_sign_in(plugged: tuple[Platform, TestClient]) -> 
 
 
 def test_actions_are_validated_then_run(plugged: tuple[Platform, TestClient], plugin: SamplePlugin) -> None:
-    platform, _client = plugged
+    platform, client = plugged
+    assert client.post("/api/apps", json=sales_app()).status_code == 201
     assert "sample.note" in platform.actions.names()
-    call = ActionCall(
-        platform, SYSTEM, {"type": "sample.note", "text": "won {name}"}, "a", "b", {"name": "甲"}
-    )
-    assert platform.actions.run(call) == "won 甲"
-    bad = ActionCall(platform, SYSTEM, {"type": "sample.note", "text": 3}, "a", "b", {})
+
+    def run(spec: dict[str, Any], record: dict[str, Any]) -> Any:
+        return platform.records.write(
+            SYSTEM, "sales", lambda unit: platform.actions.run(ActionCall(unit, spec, "account", record))
+        )
+
+    assert run({"type": "sample.note", "text": "won {name}"}, {"name": "甲"}) == "won 甲"
     with pytest.raises(InvalidInput) as info:
-        platform.actions.run(bad)
+        run({"type": "sample.note", "text": 3}, {})
     assert info.value.problems[0].pointer == "/text"
-    unknown = ActionCall(platform, SYSTEM, {"type": "nope"}, "a", "b", {})
     with pytest.raises(InvalidInput, match="unknown action type"):
-        platform.actions.run(unknown)
+        run({"type": "nope"}, {})
 
 
 def test_jobs_and_ui_pages_are_collected(plugged: tuple[Platform, TestClient]) -> None:

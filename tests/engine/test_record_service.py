@@ -45,7 +45,7 @@ def test_python_callers_get_the_same_refusals(service_platform: Platform) -> Non
     service_platform.records.update(CTX, "sales", "deal", record["id"], {"title": "y"})
     with pytest.raises(StaleVersion):
         service_platform.records.update(CTX, "sales", "deal", record["id"], {"title": "z"}, version=1)
-    page = service_platform.records.list(CTX, "sales", "deal", filter="title == 'y'")
+    page = service_platform.records.list_records(CTX, "sales", "deal", filter="title == 'y'")
     assert page.total == 1 and page.items[0]["id"] == record["id"]
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "Links",
     "Rollups",
     "SubTables",
+    "WriteStep",
     "default_steps",
 ]
 

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from engine.records.steps.base import WriteStep
 from engine.schema import system_tables as st
 from form_engine import format_auto_number, sequence_key
 
 if TYPE_CHECKING:
-    from engine.records.steps.base import Write
+    from engine.records.steps.base import Batch
 
 
 def next_values(conn: sa.Connection, key: str, count: int) -> range:
@@ -41,20 +42,17 @@ def counter_key(app: str, entity: str, field_id: str, key: str) -> str:
     return f"{app}.{entity}.{field_id}:{key}"[:200]
 
 
-class AutoNumbers:
+class AutoNumbers(WriteStep):
     """Fills every auto-number field of new rows (clients cannot write them)."""
 
-    def before(self, write: Write) -> None:
+    def before(self, write: Batch) -> None:
         if write.op != "create":
             return
         for f in write.er.fields_of_type("auto_number"):
             pattern, zone = f.config.pattern, f.config.timezone
             key = counter_key(
-                write.er.app, write.er.entity.name, f.id, sequence_key(pattern, write.now, zone)
+                write.er.app, write.er.entity.name, f.id, sequence_key(pattern, write.unit.now, zone)
             )
-            numbers = next_values(write.conn, key, len(write.rows))
+            numbers = next_values(write.unit.conn, key, len(write.rows))
             for row, seq in zip(write.rows, numbers, strict=True):
-                row[f.name] = format_auto_number(pattern, seq, write.now, zone)
-
-    def after(self, write: Write) -> None:
-        return None
+                row[f.name] = format_auto_number(pattern, seq, write.unit.now, zone)

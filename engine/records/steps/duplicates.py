@@ -1,8 +1,9 @@
 """Duplicate rules: records whose normalised values match are the same real-world thing.
 
 Each rule's key (``form_engine.duplicate_keys``) is kept in a hidden, indexed ``_dupkey_<rule>``
-column, written with the row, so finding a match is one indexed equality query per rule and a
-change of normalisation is one recomputation (a migration step), never a full scan per write.
+column, written with the row, so finding matches is one indexed query per rule for a whole
+batch of rows, and a change of normalisation is one recomputation (a migration step), never a
+full scan per write.
 
 Policies: ``block`` refuses the save (409 ``duplicate_record``); ``warn`` refuses it
 (409 ``duplicate_warning``) unless the client confirms with ``?confirm_duplicates=true``;
@@ -12,19 +13,21 @@ returned (``[{"rule", "policy", "id"}]``). An update is checked only when it cha
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from engine.errors import Conflict
+from engine.records.steps.base import WriteStep
 from engine.schema.compiler import dupkey_column_name
-from form_engine import duplicate_keys
+from form_engine import DuplicateRule, duplicate_keys
 
 if TYPE_CHECKING:
-    from engine.apps.runtime import EntityRuntime
-    from engine.records.steps.base import Write
+    from engine.records.steps.base import Batch
 
 MAX_MATCHES = 5
+_CHUNK = 500
 
 
 class DuplicateRecord(Conflict):
@@ -39,58 +42,76 @@ class DuplicateWarning(Conflict):
     code = "duplicate_warning"
 
 
-def find_matches(write: Write, er: EntityRuntime, rule: str, key: str, own_id: Any) -> list[int]:
-    table = er.table
+def stored_matches(batch: Batch, rule: str, keys: set[str]) -> dict[str, list[int]]:
+    """Key -> ids of live records holding it (lowest first), one query per chunk of keys."""
+    table = batch.er.table
     column = table.c[dupkey_column_name(rule)]
-    query = sa.select(table.c.id).where(column == key, table.c.deleted_at.is_(None))
-    if own_id is not None:
-        query = query.where(table.c.id != own_id)
-    return list(write.conn.execute(query.order_by(table.c.id).limit(MAX_MATCHES)).scalars())
+    found: dict[str, list[int]] = defaultdict(list)
+    wanted = sorted(keys)
+    for start in range(0, len(wanted), _CHUNK):
+        query = (
+            sa.select(column, table.c.id)
+            .where(column.in_(wanted[start : start + _CHUNK]), table.c.deleted_at.is_(None))
+            .order_by(table.c.id)
+        )
+        for key, record_id in batch.unit.conn.execute(query):
+            found[key].append(record_id)
+    return found
 
 
-class Duplicates:
-    def before(self, write: Write) -> None:
-        entity = write.er.entity
-        if not entity.duplicate_rules or write.op not in ("create", "update"):
+class Duplicates(WriteStep):
+    """Computes each row's keys, finds matches for the whole batch, and judges by policy."""
+
+    def before(self, batch: Batch) -> None:
+        entity = batch.er.entity
+        if not entity.duplicate_rules or batch.op not in ("create", "update"):
             return
-        policies = {rule.name: rule for rule in entity.duplicate_rules}
-        batch: dict[str, int] = {}
-        pending: dict[int, dict[str, Any]] = {}
-        for i, (row, old) in enumerate(zip(write.rows, write.old, strict=True)):
-            merged = row if old is None else {**old, **row}
-            keys = duplicate_keys(entity, merged)
-            if old is None:
-                for rule in policies:
-                    row[dupkey_column_name(rule)] = keys.get(rule)
-            else:
-                stored = {r: old.get(dupkey_column_name(r)) for r in policies}
-                if all(keys.get(r) == stored[r] for r in policies):
+        rules = {rule.name: rule for rule in entity.duplicate_rules}
+        #: row index -> {rule: key} for rows whose keys must be checked
+        checked: dict[int, dict[str, str]] = {}
+        for i, (row, old) in enumerate(zip(batch.rows, batch.old, strict=True)):
+            keys = duplicate_keys(entity, row if old is None else {**old, **row})
+            fresh: dict[str, str] = {}
+            for name in rules:
+                column = dupkey_column_name(name)
+                key = keys.get(name)
+                if old is not None and old.get(column) == key:
                     continue
-                pending[i] = {dupkey_column_name(r): keys.get(r) for r in policies}
-            own = write.ids[i] if i < len(write.ids) else None
-            matches = []
-            for rule_name, key in keys.items():
-                if old is not None and stored[rule_name] == key:
-                    continue
-                rule = policies[rule_name]
-                found = find_matches(write, write.er, rule_name, key, own)
-                matches += [{"rule": rule_name, "policy": rule.policy, "id": m} for m in found]
-                if key in batch:
-                    matches.append({"rule": rule_name, "policy": rule.policy, "id": None, "item": batch[key]})
-                batch.setdefault(key, i)
+                row[column] = key  # written with the row (update: only when it moved)
+                if key is not None:
+                    fresh[name] = key
+            if fresh:
+                checked[i] = fresh
+        if not checked:
+            return
+        stored = {
+            name: stored_matches(batch, name, {keys[name] for keys in checked.values() if name in keys})
+            for name in rules
+        }
+        first_in_batch: dict[tuple[str, str], int] = {}
+        for i, keys in checked.items():
+            own = batch.ids[i] if i < len(batch.ids) else None
+            matches: list[dict[str, Any]] = []
+            for name, key in keys.items():
+                policy = rules[name].policy
+                ids = [m for m in stored[name].get(key, []) if m != own][:MAX_MATCHES]
+                matches += [{"rule": name, "policy": policy, "id": m} for m in ids]
+                earlier = first_in_batch.setdefault((name, key), i)
+                if earlier != i:
+                    matches.append({"rule": name, "policy": policy, "id": None, "item": earlier})
             if matches:
-                self._judge(write, i, matches)
-        if pending:
-            write.notes["duplicate_keys"] = pending
+                self._judge(batch, i, matches, rules)
 
-    def _judge(self, write: Write, i: int, matches: list[dict[str, Any]]) -> None:
-        entity = write.er.entity
-        at = write.pointers[i] if i < len(write.pointers) else ""
+    def _judge(
+        self, batch: Batch, i: int, matches: list[dict[str, Any]], rules: dict[str, DuplicateRule]
+    ) -> None:
+        entity = batch.er.entity
+        at = batch.pointers[i] if i < len(batch.pointers) else ""
         for policy, error in (("block", DuplicateRecord), ("warn", DuplicateWarning)):
             hits = [m for m in matches if m["policy"] == policy]
-            if not hits or (policy == "warn" and write.options.get("confirm_duplicates")):
+            if not hits or (policy == "warn" and batch.unit.options.confirm_duplicates):
                 continue
-            rule = next(r for r in entity.duplicate_rules if r.name == hits[0]["rule"])
+            rule = rules[hits[0]["rule"]]
             label = rule.label or entity.label
             ids = ", ".join(str(m["id"]) if m["id"] is not None else f"#{m['item']}" for m in hits)
             where = f" ({at.strip('/')})" if at else ""
@@ -104,12 +125,4 @@ class Duplicates:
                 )
                 zh = f"疑似与记录 {ids} 重复（规则：{label.zh}）；确认保存请加 ?confirm_duplicates=true"
             raise error(en, zh, details={"matches": hits, "existing_id": hits[0]["id"], "item": i})
-        write.notes.setdefault("duplicates", {})[i] = matches
-
-    def after(self, write: Write) -> None:
-        pending = write.notes.pop("duplicate_keys", None)
-        if not pending:
-            return
-        table = write.er.table
-        for i, values in pending.items():
-            write.conn.execute(table.update().where(table.c.id == write.ids[i]).values(values))
+        batch.duplicates[i] = matches

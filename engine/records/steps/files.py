@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidInput
-from engine.records.file_store import FileStore
+from engine.records.steps.base import WriteStep
 from form_engine import Problem
 
 if TYPE_CHECKING:
-    from engine.records.steps.base import Write
+    from engine.records.steps.base import Batch
 
 FILE_TYPES = ("attachment", "image", "signature")
 #: What a descriptor must repeat exactly from the upload it names.
@@ -28,14 +28,14 @@ def _descriptors(value: Any) -> list[dict[str, Any]]:
     return value if isinstance(value, list) else [value]
 
 
-class Files:
-    def before(self, write: Write) -> None:
+class Files(WriteStep):
+    def before(self, write: Batch) -> None:
         if write.op not in ("create", "update"):
             return
         fields = write.er.fields_of_type(*FILE_TYPES)
         if not fields:
             return
-        store = FileStore(write.platform.settings.data_dir)
+        store = write.unit.files
         problems = []
         for row, at in zip(write.rows, write.pointers, strict=True):
             for f in fields:
@@ -62,6 +62,3 @@ class Files:
                 f"有 {len(problems)} 个文件未上传",
                 problems=problems,
             )
-
-    def after(self, write: Write) -> None:
-        return None

@@ -12,23 +12,25 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from engine.records import references
+from engine.records.steps.base import WriteStep
 from form_engine import Problem
 
 if TYPE_CHECKING:
-    from engine.records.steps.base import Write
+    from engine.records.steps.base import Batch
 
 
-class Links:
-    def before(self, write: Write) -> None:
+class Links(WriteStep):
+    def before(self, write: Batch) -> None:
         if write.op not in ("create", "update"):
             return
         problems: list[Problem] = []
+        unit = write.unit
         for f in write.er.fields_of_type("many_to_many"):
-            target = references.record_target(write.runtime, f.config.entity)
+            target = references.record_target(unit.runtime, f.config.entity, unit.readable)
             wanted = {i for rel in write.relations for i in (rel.get(f.name) or [])}
             if not wanted:
                 continue
-            missing = wanted - references.existing_ids(write.conn, target, wanted)
+            missing = wanted - references.existing_ids(unit.conn, target, wanted)
             for rel, at in zip(write.relations, write.pointers, strict=True):
                 for k, value in enumerate(rel.get(f.name) or []):
                     if value in missing:
@@ -37,35 +39,17 @@ class Links:
                         )
         references.refuse(problems)
 
-    def after(self, write: Write) -> None:
+    def after(self, write: Batch) -> None:
         if write.op not in ("create", "update"):
             return
         for name, table in write.er.link_tables.items():
             for record_id, rel in zip(write.ids, write.relations, strict=True):
                 if name not in rel:
                     continue
-                replace_links(write.conn, table, record_id, rel[name] or [])
+                replace_links(write.unit.conn, table, record_id, rel[name] or [])
 
 
 def replace_links(conn: sa.Connection, table: sa.Table, source_id: int, target_ids: list[int]) -> None:
     conn.execute(table.delete().where(table.c.source_id == source_id))
     if target_ids:
         conn.execute(table.insert(), [{"source_id": source_id, "target_id": t} for t in target_ids])
-
-
-def linked_ids(
-    conn: sa.Connection, table: sa.Table, target: sa.Table, source_ids: list[int]
-) -> dict[int, list[int]]:
-    """source id -> ids of its live targets, in the order they were linked (by target id)."""
-    out: dict[int, list[int]] = {i: [] for i in source_ids}
-    if not source_ids:
-        return out
-    query = (
-        sa.select(table.c.source_id, table.c.target_id)
-        .join(target, target.c.id == table.c.target_id)
-        .where(table.c.source_id.in_(source_ids), target.c.deleted_at.is_(None))
-        .order_by(table.c.source_id, table.c.target_id)
-    )
-    for source_id, target_id in conn.execute(query):
-        out[source_id].append(target_id)
-    return out

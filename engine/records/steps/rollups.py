@@ -11,7 +11,6 @@ itself rolled up moves its own parent in turn.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -19,30 +18,29 @@ import sqlalchemy as sa
 
 import rule_engine
 from engine.apps.record_query import entity_dsl_fields, filter_clause
+from engine.records.steps.base import WriteStep
 from form_engine import FieldDef, RecordInvalid
 
 if TYPE_CHECKING:
     from engine.apps.runtime import AppRuntime, EntityRuntime
-    from engine.records.steps.base import Write
+    from engine.records.steps.base import Batch
 
 MAX_DEPTH = 5
 
 
 RollupOver = tuple["EntityRuntime", FieldDef, frozenset[str]]
-#: Per compiled app: child entity -> [(parent, roll-up field, child fields it reads)]. Derived
-#: once per app version instead of on every write (every write of every entity asks).
-_INDEX: weakref.WeakKeyDictionary[AppRuntime, dict[str, list[RollupOver]]] = weakref.WeakKeyDictionary()
 
 
 def rollups_over(runtime: AppRuntime, child: str) -> list[RollupOver]:
-    """(parent runtime, roll-up field, fields read) for every roll-up aggregating ``child``."""
-    index = _INDEX.get(runtime)
+    """(parent runtime, roll-up field, fields read) for every roll-up aggregating ``child``.
+    Derived once per app version (kept on the runtime), not on every write."""
+    index: dict[str, list[RollupOver]] | None = runtime.derived.get("rollups_over")
     if index is None:
         index = {}
         for er in runtime.entities.values():
             for f in er.fields_of_type("rollup"):
                 index.setdefault(f.config.entity, []).append((er, f, frozenset(_reads(runtime, f))))
-        _INDEX[runtime] = index
+        runtime.derived["rollups_over"] = index
     return index.get(child, [])
 
 
@@ -69,9 +67,7 @@ def aggregate(runtime: AppRuntime, parent: EntityRuntime, f: FieldDef) -> Any:
         value: Any = sa.func.count(table.c.id)
     else:
         column = table.c[config.field]
-        value = {"sum": sa.func.sum, "min": sa.func.min, "max": sa.func.max, "avg": sa.func.avg}[
-            config.function
-        ](column)
+        value = getattr(sa.func, config.function)(column)  # sum, min, max or avg
         if config.function == "sum":
             value = sa.func.coalesce(value, 0)
     where = [table.c[config.link_field] == parent.table.c.id, table.c.deleted_at.is_(None)]
@@ -81,12 +77,12 @@ def aggregate(runtime: AppRuntime, parent: EntityRuntime, f: FieldDef) -> Any:
 
 
 def recompute(
-    write: Write, parent: EntityRuntime, f: FieldDef, parent_ids: Iterable[Any], depth: int = 0
+    write: Batch, parent: EntityRuntime, f: FieldDef, parent_ids: Iterable[Any], depth: int = 0
 ) -> None:
     ids = sorted({i for i in parent_ids if i is not None})
     if not ids:
         return
-    conn, runtime = write.conn, write.runtime
+    conn, runtime = write.unit.conn, write.unit.runtime
     table = parent.table
     if conn.dialect.name == "postgresql":
         # Lock the parents in a statement of its own: a concurrent writer of another child
@@ -99,34 +95,35 @@ def recompute(
         _propagate(write, parent, ids, {f.name}, depth + 1)
 
 
-def _refresh_formulas(write: Write, parent: EntityRuntime, ids: list[int]) -> None:
+def _refresh_formulas(write: Batch, parent: EntityRuntime, ids: list[int]) -> None:
     """Formulas may read the roll-up: compute them again from the stored row."""
     formulas = [f.name for f in parent.entity.fields if f.type == "formula"]
     if not formulas:
         return
     table = parent.table
-    for row in write.conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings():
+    conn = write.unit.conn
+    for row in conn.execute(sa.select(table).where(table.c.id.in_(ids))).mappings():
         try:
-            values = parent.validator.validate({}, partial=True, old=dict(row), now=write.now)
+            values = parent.validator.validate({}, partial=True, old=dict(row), now=write.unit.now)
         except RecordInvalid:  # stored data the rules now refuse: the formulas keep their value
             continue
         new = {name: values[name] for name in formulas if name in values and values[name] != row[name]}
         if new:
-            write.conn.execute(table.update().where(table.c.id == row["id"]).values(new))
+            conn.execute(table.update().where(table.c.id == row["id"]).values(new))
 
 
-def _propagate(write: Write, child: EntityRuntime, ids: list[int], changed: set[str], depth: int) -> None:
+def _propagate(write: Batch, child: EntityRuntime, ids: list[int], changed: set[str], depth: int) -> None:
     """Parents of ``child`` whose roll-ups read a field that just changed on rows ``ids``."""
-    for parent, f, reads in rollups_over(write.runtime, child.entity.name):
+    for parent, f, reads in rollups_over(write.unit.runtime, child.entity.name):
         if not (reads & changed):
             continue
         link = child.table.c[f.config.link_field]
-        parents = write.conn.execute(sa.select(link).where(child.table.c.id.in_(ids))).scalars()
+        parents = write.unit.conn.execute(sa.select(link).where(child.table.c.id.in_(ids))).scalars()
         recompute(write, parent, f, parents, depth)
 
 
-class Rollups:
-    def before(self, write: Write) -> None:
+class Rollups(WriteStep):
+    def before(self, write: Batch) -> None:
         if write.op != "create":
             return
         for f in write.er.fields_of_type("rollup"):
@@ -135,10 +132,10 @@ class Rollups:
             for row in write.rows:
                 row[f.name] = value
 
-    def after(self, write: Write) -> None:
+    def after(self, write: Batch) -> None:
         if write.op == "create" and write.er.fields_of_type("rollup"):
             _refresh_formulas(write, write.er, write.ids)  # they saw the roll-ups before their start
-        for parent, f, reads in rollups_over(write.runtime, write.er.entity.name):
+        for parent, f, reads in rollups_over(write.unit.runtime, write.er.entity.name):
             link = f.config.link_field
             affected: set[Any] = set()
             for row, old in zip(write.rows, write.old, strict=True):

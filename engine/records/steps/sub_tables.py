@@ -1,160 +1,44 @@
 """Sub-table (master-detail) fields: child records written, trashed and restored with the parent.
 
-Semantics of a sub-table value sent on create or update (the list is the whole set of rows):
+Semantics of a sub-table value sent on create or update (the list is the whole set of rows the
+caller can see):
 
 * a row with ``id`` updates that child (only the keys it carries change);
 * a row without ``id`` creates a child, its link field set to the parent;
-* a live child missing from the list is moved to the trash.
+* a live child the caller can read that is missing from the list is moved to the trash.
 
-Omitting the field on update leaves the children alone. Rows may carry what the API returned
-(system columns, computed values, the link field): those keys are ignored, so a client can send
-back what it read. Trashing the parent trashes its live children with the same timestamp;
-restoring the parent restores exactly those children (ones trashed earlier stay in the trash).
-Problems are located at ``/<field>/<row index>/<child field>``.
+Child rows are records of the child entity written through the same write unit, so the
+child's permissions, row scope and field rules apply exactly as to a direct write, and every
+child row gets its own history and event. Children the caller cannot read are neither shown
+nor touched. Omitting the field on update leaves the children alone. Rows may carry what the
+API returned (system columns, computed values, the link field): those keys are ignored, so a
+client can send back what it read. Trashing the parent trashes its live children with the same
+timestamp; restoring the parent restores exactly those children (ones trashed earlier stay in
+the trash). Problems are located at ``/<field>/<row index>/<child field>``. All children of a
+batch of parents are read with one query and created with one batched insert.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from engine.errors import InvalidInput
-from engine.records import nested_writes, references
-from form_engine import SYSTEM_FIELDS, FieldDef, Problem, RecordInvalid
+from engine.records.steps.base import WriteStep
+from form_engine import SYSTEM_FIELDS, FieldDef, Problem
 
 if TYPE_CHECKING:
     from engine.apps.runtime import EntityRuntime
-    from engine.records.steps.base import Write
-
-
-def _child(write: Write, f: FieldDef) -> EntityRuntime:
-    return write.runtime.entities[f.config.entity]
-
-
-def _live_children(
-    write: Write, child: EntityRuntime, link: str, parent_id: int
-) -> dict[int, dict[str, Any]]:
-    table = child.table
-    query = sa.select(table).where(table.c[link] == parent_id, table.c.deleted_at.is_(None))
-    if write.conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return {row["id"]: dict(row) for row in write.conn.execute(query.order_by(table.c.id)).mappings()}
+    from engine.records.steps.base import Batch
 
 
 def _client_values(child: EntityRuntime, link: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """What the client may set: not the id, system columns, computed fields or the link."""
     readonly = {f.name for f in child.entity.fields if not f.field_type.writable}
     return {k: v for k, v in row.items() if k not in SYSTEM_FIELDS and k not in readonly and k != link}
-
-
-class SubTables:
-    """Saves the rows of every sub-table field after the parent row is written."""
-
-    def before(self, write: Write) -> None:
-        return None
-
-    def after(self, write: Write) -> None:
-        fields = write.er.fields_of_type("sub_table")
-        if not fields:
-            return
-        if write.op in ("create", "update"):
-            for i, relations in enumerate(write.relations):
-                for f in fields:
-                    if f.name in relations:
-                        self._save(write, i, f, relations[f.name] or [])
-            return
-        for old in write.old:
-            assert old is not None
-            for f in fields:
-                self._trash_or_restore(write, f, old, deleted=write.op == "delete")
-
-    def _trash_or_restore(
-        self, write: Write, f: FieldDef, parent: Mapping[str, Any], *, deleted: bool
-    ) -> None:
-        child = _child(write, f)
-        table, link = child.table, f.config.link_field
-        if deleted:
-            when = table.c.deleted_at.is_(None)
-        elif parent["deleted_at"] is None:
-            return
-        else:
-            when = table.c.deleted_at == parent["deleted_at"]
-        write.platform.access.require(write.ctx, child, "delete")
-        rows = write.conn.execute(sa.select(table).where(table.c[link] == parent["id"], when)).mappings()
-        nested_writes.set_deleted(write, child, [dict(r) for r in rows], deleted=deleted)
-
-    def _save(self, write: Write, i: int, f: FieldDef, rows: list[Mapping[str, Any]]) -> None:
-        child = _child(write, f)
-        link = f.config.link_field
-        parent_id = write.ids[i]
-        base = f"{write.pointers[i]}/{f.name}"
-        existing = _live_children(write, child, link, parent_id)
-        loader = nested_writes.record_loader(write.conn, write.runtime, child)
-        validate = child.validator.validate
-        problems: list[Problem] = []
-        inserts: list[tuple[dict[str, Any], Mapping[str, Any], str]] = []
-        updates: list[tuple[dict[str, Any], dict[str, Any], Mapping[str, Any], str]] = []
-        kept: set[int] = set()
-        for j, row in enumerate(rows):
-            at = f"{base}/{j}"
-            child_id = row.get("id")
-            values = _client_values(child, link, row)
-            old = None
-            if child_id is not None:
-                old = existing.get(child_id) if type(child_id) is int else None
-                if old is None or child_id in kept:
-                    problems.append(_unknown_row(f, child_id, at))
-                    continue
-                kept.add(child_id)
-            try:
-                if old is None:
-                    validated = validate(
-                        {**values, link: parent_id}, locale=write.ctx.locale, now=write.now, loader=loader
-                    )
-                else:
-                    validated = validate(
-                        values, partial=True, old=old, locale=write.ctx.locale, now=write.now, loader=loader
-                    )
-            except RecordInvalid as exc:
-                problems += [
-                    Problem(p.code, field=p.field, pointer=f"{at}/{p.field or ''}", params=p.params)
-                    for p in exc.problems
-                ]
-                continue
-            relations = getattr(validated, "relations", None) or {}
-            if old is None:
-                inserts.append((dict(validated), relations, at))
-            else:
-                updates.append((old, dict(validated), relations, at))
-        checked = [v for v, _r, _a in inserts] + [v for _o, v, _r, _a in updates]
-        pointers = [a for _v, _r, a in inserts] + [a for _o, _v, _r, a in updates]
-        problems += references.reference_problems(write.conn, write.runtime, child, checked, pointers)
-        if problems:
-            raise InvalidInput(
-                f"{len(problems)} value(s) in {f.name} are not valid",
-                f"{f.label.zh}中有 {len(problems)} 个值无效",
-                problems=problems,
-            )
-        access = write.platform.access
-        removed = [row for child_id, row in existing.items() if child_id not in kept]
-        if removed:
-            access.require(write.ctx, child, "delete")
-            nested_writes.set_deleted(write, child, removed, deleted=True)
-        if updates:
-            access.require(write.ctx, child, "update")
-        for old, values, relations, at in updates:
-            nested_writes.update_row(write, child, old, values, relations, at)
-        if inserts:
-            access.require(write.ctx, child, "create")
-            nested_writes.insert_rows(
-                write,
-                child,
-                [v for v, _r, _a in inserts],
-                [r for _v, r, _a in inserts],
-                [a for *_x, a in inserts],
-            )
 
 
 def _unknown_row(f: FieldDef, child_id: Any, at: str) -> Problem:
@@ -167,3 +51,131 @@ def _unknown_row(f: FieldDef, child_id: Any, at: str) -> Problem:
             "en": f"{f.label.en} has no row with id {child_id} (or it appears twice)",
         },
     )
+
+
+class SubTables(WriteStep):
+    """Saves the rows of every sub-table field after the parent rows are written."""
+
+    def after(self, batch: Batch) -> None:
+        fields = batch.er.fields_of_type("sub_table")
+        if not fields:
+            return
+        for f in fields:
+            if batch.op in ("create", "update"):
+                self._save(batch, f)
+            else:
+                self._trash_or_restore(batch, f, deleted=batch.op == "delete")
+
+    def _trash_or_restore(self, batch: Batch, f: FieldDef, *, deleted: bool) -> None:
+        unit = batch.unit
+        child = unit.runtime.entities[f.config.entity]
+        table, link = child.table, child.table.c[f.config.link_field]
+        conditions = []
+        for parent in batch.old:
+            assert parent is not None
+            if deleted:
+                conditions.append(sa.and_(link == parent["id"], table.c.deleted_at.is_(None)))
+            elif parent["deleted_at"] is not None:
+                conditions.append(sa.and_(link == parent["id"], table.c.deleted_at == parent["deleted_at"]))
+        if not conditions:
+            return
+        rows = [dict(r) for r in unit.conn.execute(sa.select(table).where(sa.or_(*conditions))).mappings()]
+        if rows:
+            unit.cascade_set_deleted(child, rows, deleted=deleted)
+
+    def _save(self, batch: Batch, f: FieldDef) -> None:
+        unit = batch.unit
+        child = unit.runtime.entities[f.config.entity]
+        link = f.config.link_field
+        sent = [(i, rel[f.name] or []) for i, rel in enumerate(batch.relations) if f.name in rel]
+        if not sent:
+            return
+        existing = self._readable_children(batch, child, link, [batch.ids[i] for i, _rows in sent])
+        problems: list[Problem] = []
+        creates: list[tuple[dict[str, Any], dict[str, Any], str]] = []
+        updates: list[tuple[int, dict[str, Any], str]] = []
+        removed: list[int] = []
+        for i, rows in sent:
+            parent_id = batch.ids[i]
+            base = f"{batch.pointers[i]}/{f.name}"
+            mine = existing.get(parent_id, {})
+            kept: set[int] = set()
+            for j, row in enumerate(rows):
+                at = f"{base}/{j}"
+                values = _client_values(child, link, row)
+                child_id = row.get("id")
+                if child_id is None:
+                    creates.append((values, {link: parent_id}, at))
+                elif type(child_id) is not int or child_id not in mine or child_id in kept:
+                    problems.append(_unknown_row(f, child_id, at))
+                else:
+                    kept.add(child_id)
+                    updates.append((child_id, values, at))
+            removed += [child_id for child_id in mine if child_id not in kept]
+        if problems:
+            raise InvalidInput(
+                f"{len(problems)} value(s) in {f.name} are not valid",
+                f"{f.label.zh}中有 {len(problems)} 个值无效",
+                problems=problems,
+            )
+        if removed:
+            unit.delete(child, removed)
+        # A failure rolls the whole write back either way: report the problems of both halves.
+        failures: list[InvalidInput] = []
+        for save in (
+            lambda: self._update(batch, child, updates),
+            lambda: self._create(batch, child, creates),
+        ):
+            try:
+                save()
+            except InvalidInput as exc:
+                if not exc.problems:
+                    raise
+                failures.append(exc)
+        if len(failures) == 1:
+            raise failures[0]
+        if failures:
+            every = [p for exc in failures for p in exc.problems]
+            raise InvalidInput(
+                f"{len(every)} value(s) in {f.name} are not valid",
+                f"{f.label.zh}中有 {len(every)} 个值无效",
+                problems=every,
+            )
+
+    @staticmethod
+    def _update(batch: Batch, child: EntityRuntime, updates: list[tuple[int, dict[str, Any], str]]) -> None:
+        if updates:
+            batch.unit.update(
+                child, [(i, values) for i, values, _at in updates], pointers=[at for *_x, at in updates]
+            )
+
+    @staticmethod
+    def _create(
+        batch: Batch, child: EntityRuntime, creates: list[tuple[dict[str, Any], dict[str, Any], str]]
+    ) -> None:
+        if creates:
+            batch.unit.create(
+                child,
+                [values for values, _link, _at in creates],
+                assigned=[link for _values, link, _at in creates],
+                pointers=[at for *_x, at in creates],
+            )
+
+    @staticmethod
+    def _readable_children(
+        batch: Batch, child: EntityRuntime, link: str, parent_ids: list[int]
+    ) -> dict[int, dict[int, dict[str, Any]]]:
+        """Parent id -> {child id: row} of live children the caller can read, locked on
+        PostgreSQL (one query for the batch)."""
+        unit = batch.unit
+        table = child.table
+        query = sa.select(table).where(table.c[link].in_(parent_ids), table.c.deleted_at.is_(None))
+        scope = unit.readable(child)
+        if scope is not None:
+            query = query.where(scope)
+        if unit.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)
+        for row in unit.conn.execute(query.order_by(table.c.id)).mappings():
+            found[row[link]][row["id"]] = dict(row)
+        return found

@@ -1,9 +1,13 @@
-"""The platform object: database, compiled apps, services, events and plugins, wired once."""
+"""The platform object: database, compiled apps, services, events and plugins, wired once.
+
+This is the composition root: it builds the services and hands each one the narrow pieces it
+uses (a connection factory, a runtime lookup, the access policy, the steps), so nothing below
+it needs the platform itself.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pluggy
@@ -13,15 +17,10 @@ from engine.access import AccessPolicy, RoleAccess
 from engine.apps import metadata_store
 from engine.apps.runtime import AppRuntime, RuntimeCache
 from engine.host.actions import ActionRegistry
-from engine.host.database import create_database_engine, create_system_tables
-from engine.host.events import EventBus, RecordEvent
 from engine.host.plugins import create_plugin_manager
-from engine.host.settings import Settings
-from engine.records.service import RecordService
-from engine.records.steps import default_steps
-from engine.records.steps.base import WriteStep
-
-log = logging.getLogger(__name__)
+from engine.records import EventBus, FileStore, RecordEvent, RecordService, Writer, WriteStep, WriteUnit
+from engine.schema.database import create_database_engine, create_system_tables
+from engine.settings import Settings
 
 
 class Platform:
@@ -39,14 +38,22 @@ class Platform:
         self.db: sa.Engine = create_database_engine(self.settings.resolved_database_url())
         self.events = EventBus()
         self.actions = ActionRegistry()
-        self.access: AccessPolicy = access or RoleAccess(self.cached_runtime, self.db)
         self._runtimes = RuntimeCache()
+        self.access: AccessPolicy = access or RoleAccess(self.cached_runtime, self.db)
         self.plugins: pluggy.PluginManager = create_plugin_manager(
             plugins, load_entry_points=load_entry_points
         )
-        #: database-side steps of every record write (auto-numbers, relations, roll-ups...)
-        self.write_steps: list[WriteStep] = default_steps()
-        self.records = RecordService(self)
+        self.files = FileStore(self.settings.data_dir)
+        writer = Writer(
+            self.db,
+            self.runtime,
+            self.access,
+            self.write_steps,
+            self.files,
+            self._before_commit,
+            self.publish,
+        )
+        self.records = RecordService(self.db, self.runtime, self.known_runtime, self.access, writer)
         self.plugins.hook.tangram_actions(registry=self.actions)
         self.events.subscribe(self._to_plugins)
 
@@ -76,6 +83,13 @@ class Platform:
         """The compiled app this process last saw, without asking the database; for turning
         the records a service call just returned into JSON."""
         return self._runtimes.peek(app) or self.cached_runtime(app)
+
+    def write_steps(self) -> Sequence[WriteStep]:
+        """Every step of a record write: the kernel's first, then each plugin's."""
+        return [step for steps in self.plugins.hook.tangram_write_steps() if steps for step in steps]
+
+    def _before_commit(self, unit: WriteUnit) -> None:
+        self.plugins.hook.tangram_before_commit(unit=unit)
 
     def publish(self, event: RecordEvent) -> None:
         self.events.publish(event)

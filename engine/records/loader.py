@@ -1,0 +1,115 @@
+"""Reading stored records as one caller may see them, for the write unit and form previews.
+
+Two reads sit under every write: the rows being changed (within the caller's row scope for the
+operation, locked on PostgreSQL), and records reached through lookups (linkage ``copy_fields``,
+DSL paths such as ``account.grade`` in rules and formulas). Both go through the caller's access
+policy, so a write can neither change nor read a record the caller could not: the Python side
+of the DSL sees exactly what the SQL side (``record_query.column_resolver``) lets a filter see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.access import AccessPolicy, Operation
+from engine.apps.runtime import AppRuntime, EntityRuntime
+from engine.context import Context
+from engine.errors import Forbidden, NotFound
+
+Record = dict[str, Any]
+#: ``loader(lookup field name, id)`` -> the referenced record as the caller may read it.
+Loader = Callable[[str, Any], Record | None]
+
+_CHUNK = 500
+
+
+def not_found(er: EntityRuntime, ids: Iterable[int]) -> NotFound:
+    listed = ", ".join(map(str, sorted(ids)))
+    return NotFound(
+        f"no {er.entity.name} record with id {listed}",
+        f"{er.entity.label.zh}中没有编号为 {listed} 的记录",
+        details={"ids": sorted(ids)},
+    )
+
+
+def scoped_rows(
+    conn: sa.Connection,
+    access: AccessPolicy,
+    ctx: Context,
+    er: EntityRuntime,
+    ids: Iterable[int],
+    op: Operation,
+    *,
+    lock: bool = False,
+) -> dict[int, Record]:
+    """The stored rows among ``ids`` that ``ctx`` may ``op`` (trashed ones included), by id."""
+    wanted = sorted(set(ids))
+    table = er.table
+    scope = access.row_filter(ctx, conn, er, op)
+    found: dict[int, Record] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        query = sa.select(table).where(table.c.id.in_(wanted[start : start + _CHUNK]))
+        if scope is not None:
+            query = query.where(scope)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.order_by(table.c.id).with_for_update()
+        found.update((row["id"], dict(row)) for row in conn.execute(query).mappings())
+    return found
+
+
+def visible_row(
+    conn: sa.Connection,
+    access: AccessPolicy,
+    ctx: Context,
+    er: EntityRuntime,
+    record_id: int,
+    op: Operation,
+    *,
+    lock: bool = False,
+) -> Record:
+    """The stored row, if ``ctx`` may ``op`` it; otherwise 404 (its existence is not revealed)."""
+    row = scoped_rows(conn, access, ctx, er, [record_id], op, lock=lock).get(record_id)
+    if row is None:
+        raise not_found(er, [record_id])
+    return row
+
+
+def readable_scope(access: AccessPolicy, ctx: Context, conn: sa.Connection, er: EntityRuntime) -> Any:
+    """The caller's read scope on ``er`` as a WHERE clause (None: every row; ``false()`` when
+    they may not read the entity at all)."""
+    try:
+        access.require(ctx, er, "read")
+    except Forbidden:
+        return sa.false()
+    return access.row_filter(ctx, conn, er, "read")
+
+
+def record_loader(
+    conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, ctx: Context, access: AccessPolicy
+) -> Loader:
+    """``loader(lookup_field, id)`` -> the referenced live record if the caller may read it,
+    without the fields hidden or masked for them (a formula or a copied value must not carry
+    what the caller cannot see)."""
+    targets = er.lookups()
+
+    def load(field_name: str, record_id: Any) -> Record | None:
+        target_name = targets.get(field_name)
+        if target_name is None or record_id is None:
+            return None
+        target = runtime.entities[target_name]
+        table = target.table
+        query = sa.select(table).where(table.c.id == record_id, table.c.deleted_at.is_(None))
+        scope = readable_scope(access, ctx, conn, target)
+        if scope is not None:
+            query = query.where(scope)
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        plan = access.field_plan(ctx, target)
+        secret = plan.hidden | set(plan.masked)
+        return {k: v for k, v in row.items() if k not in secret}
+
+    return load

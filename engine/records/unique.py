@@ -1,0 +1,58 @@
+"""Explaining a unique violation: which field, which existing record or which other item.
+
+The service checks what it can before writing, but the database's unique constraints are the
+last line (two writers racing, a restored record whose value was taken meanwhile). When one
+fires, the transaction is gone; this looks again on a fresh connection to answer 409 with the
+field and the record in the way, never a bare database error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.apps.runtime import EntityRuntime
+from engine.errors import DuplicateValue
+
+
+def duplicate_value_error(
+    conn: sa.Connection, er: EntityRuntime, rows: list[dict[str, Any]]
+) -> DuplicateValue | None:
+    """The first unique field (or field set) that ``rows`` clash on, among themselves or with
+    a live stored record; None when the violation was something else."""
+    table = er.table
+    groups = [[f.name] for f in er.entity.stored_fields() if f.unique]
+    groups += [list(ix.fields) for ix in er.entity.indexes if ix.unique]
+    for group in groups:
+        seen: dict[tuple[Any, ...], int] = {}
+        for i, row in enumerate(rows):
+            key = tuple(row.get(name) for name in group)
+            if any(v is None for v in key):
+                continue
+            clash_id = conn.execute(
+                sa.select(table.c.id).where(
+                    table.c.deleted_at.is_(None),
+                    table.c.id != row.get("id", 0),
+                    *[table.c[n] == v for n, v in zip(group, key, strict=True)],
+                )
+            ).scalar()
+            if clash_id is None and key in seen:
+                other = seen[key]
+                return DuplicateValue(
+                    f"items {other} and {i} both have {', '.join(group)} = "
+                    f"{', '.join(map(str, key))}, which must be unique",
+                    f"第 {other} 和第 {i} 条的 {', '.join(group)} 重复",
+                    details={"fields": group, "items": [other, i]},
+                )
+            seen[key] = i
+            if clash_id is not None:
+                labels = [er.entity.field(n).label for n in group]
+                return DuplicateValue(
+                    f"{' + '.join(lb.en for lb in labels)} {', '.join(map(str, key))} is "
+                    f"already used by {er.entity.name} record {clash_id}",
+                    f"{' + '.join(lb.zh for lb in labels)} {', '.join(map(str, key))} 已被记录 "
+                    f"{clash_id} 使用",
+                    details={"fields": group, "existing_id": clash_id},
+                )
+    return None

@@ -1,0 +1,583 @@
+"""The write unit: every record change, whoever asks for it, in one transaction.
+
+An API create, a sub-table row inside its parent, a merge, an ownership transfer, an import
+batch or a plugin's action all call the same five operations of ``WriteUnit``: ``create``,
+``update``, ``delete``, ``restore`` and ``purge``. Each one runs, for a batch of rows of one
+entity: access (entity permission, row scope, field write rules) -> coerce and validate (with
+the caller's scoped view of related records) -> references -> write steps ``before`` -> SQL ->
+write steps ``after`` -> history, and queues one event per changed row. ``Writer.run`` opens the
+transaction, lets plugins act before it commits (``tangram_before_commit``) and publishes the
+queued events only after it did; a failed write publishes nothing and changes nothing.
+
+Changes that follow from a change the caller was allowed to make (the children of a trashed
+parent, records whose lookup a merge re-points) go through ``cascade_*``: the same steps,
+history and events, with the entity permission checked but not the row scope, since the caller
+never chose those rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from engine.access import AccessPolicy
+from engine.apps.runtime import AppRuntime, EntityRuntime
+from engine.clock import utcnow
+from engine.context import Context
+from engine.errors import Forbidden, InvalidInput, StaleVersion
+from engine.records import history, references
+from engine.records.events import (
+    RecordCreated,
+    RecordDeleted,
+    RecordEvent,
+    RecordPurged,
+    RecordRestored,
+    RecordUpdated,
+)
+from engine.records.file_store import FileStore
+from engine.records.loader import Loader, not_found, readable_scope, record_loader, scoped_rows
+from engine.records.sharing import purge_shares
+from engine.records.steps.base import Batch, WriteOp, WriteStep
+from engine.records.unique import duplicate_value_error
+from form_engine import Problem, RecordInvalid
+
+Record = dict[str, Any]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """What the caller asks of a write beyond its values."""
+
+    #: the form the values come from (its conditions apply); top-level rows only
+    form: str | None = None
+    #: save although a duplicate rule with policy ``warn`` matches
+    confirm_duplicates: bool = False
+
+
+def _located(problems: Iterable[Problem], at: str) -> list[Problem]:
+    """Problems pointed at their place in the request body (line and column kept)."""
+    return [
+        replace(p, pointer=f"{at}{p.pointer}" if p.pointer else f"{at}/{p.field or ''}") for p in problems
+    ]
+
+
+def invalid(problems: list[Problem]) -> InvalidInput:
+    return InvalidInput(
+        f"{len(problems)} value(s) are not valid", f"有 {len(problems)} 个值无效", problems=problems
+    )
+
+
+def _not_an_object(at: str) -> Problem:
+    return Problem(
+        "not_an_object",
+        pointer=at,
+        params={"zh": "每条记录应为 JSON 对象", "en": "each record must be a JSON object"},
+    )
+
+
+def stale(er: EntityRuntime, record_id: int, given: int, current: int | None) -> StaleVersion:
+    now = f" (it is now at version {current})" if current is not None else ""
+    return StaleVersion(
+        f"{er.entity.name} record {record_id} was changed since version {given}{now}; "
+        "reload it and apply your change again",
+        f"记录 {record_id} 在版本 {given} 之后已被修改，请刷新后重新修改",
+        details={"id": record_id, "your_version": given, "current_version": current},
+    )
+
+
+def insert_rows(conn: sa.Connection, er: EntityRuntime, rows: list[Record]) -> list[int]:
+    """Insert rows and return their ids in order.
+
+    SQLite cannot batch ``INSERT ... RETURNING`` with a guaranteed order, but it has a single
+    writer: inside our ``BEGIN IMMEDIATE`` transaction the new rowids are consecutive after the
+    current maximum. PostgreSQL draws the ids from the table's sequence up front, which keeps
+    the insert a plain batched executemany. Rows that omit a column store NULL there (defaults
+    were applied by validation), so a batch need not carry the same keys in every row.
+    """
+    keys = set().union(*rows)
+    for row in rows:
+        if len(row) != len(keys):
+            for key in keys - row.keys():
+                row[key] = None
+    if len(rows) == 1:
+        if conn.dialect.name == "sqlite":
+            primary_key = conn.execute(er.table.insert(), rows[0]).inserted_primary_key
+            if primary_key is None:  # pragma: no cover - an INSERT always has one
+                raise RuntimeError(f"no id for the new {er.entity.name} row")
+            return [primary_key[0]]
+        return list(conn.execute(er.insert_returning_id, rows).scalars())
+    if conn.dialect.name == "postgresql":
+        ids = list(
+            conn.execute(
+                sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+                {"table": er.table.name, "n": len(rows)},
+            ).scalars()
+        )
+        for row, record_id in zip(rows, ids, strict=True):
+            row["id"] = record_id
+        conn.execute(er.table.insert(), rows)
+        return ids
+    if conn.dialect.name != "sqlite":
+        return list(conn.execute(er.insert_returning_id, rows).scalars())
+    conn.execute(er.table.insert(), rows)
+    last = conn.execute(sa.select(sa.func.max(er.table.c.id))).scalar_one()
+    return list(range(last - len(rows) + 1, last + 1))
+
+
+class WriteUnit:
+    """One transaction of record changes; see the module docstring for what each call runs."""
+
+    def __init__(
+        self,
+        conn: sa.Connection,
+        ctx: Context,
+        runtime: AppRuntime,
+        access: AccessPolicy,
+        steps: Sequence[WriteStep],
+        files: FileStore,
+        options: WriteOptions | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self.conn = conn
+        self.ctx = ctx
+        self.runtime = runtime
+        self.access = access
+        self.steps = steps
+        self.files = files
+        self.options = options or WriteOptions()
+        self.now = now or utcnow()
+        #: events of every changed row, published after the commit
+        self.pending: list[RecordEvent] = []
+        #: the rows of the last statement, to explain a unique violation after the rollback
+        self.last_rows: tuple[EntityRuntime, list[Record]] | None = None
+        self._loaders: dict[str, Loader] = {}
+
+    # -- what the unit reads as the caller -------------------------------------------------------
+    def loader(self, er: EntityRuntime) -> Loader:
+        """Records reached through ``er``'s lookups, as the caller may read them."""
+        name = er.entity.name
+        if name not in self._loaders:
+            self._loaders[name] = record_loader(self.conn, self.runtime, er, self.ctx, self.access)
+        return self._loaders[name]
+
+    def readable(self, target: EntityRuntime) -> Any:
+        """The caller's read scope on ``target`` (None: every row)."""
+        return readable_scope(self.access, self.ctx, self.conn, target)
+
+    def _check_write(self, er: EntityRuntime, data: Mapping[str, Any], op: str, at: str) -> None:
+        try:
+            self.access.check_write(self.ctx, er, data, op)  # type: ignore[arg-type]
+        except Forbidden as exc:
+            exc.problems = [replace(p, pointer=f"{at}{p.pointer or ''}") for p in exc.problems]
+            raise
+
+    def _check_references(self, er: EntityRuntime, rows: list[Record], pointers: list[str]) -> None:
+        """Lookups must name records the caller can read, users and departments must exist."""
+        problems = references.reference_problems(
+            self.conn, self.runtime, er, rows, pointers, scope_of=self.readable
+        )
+        references.refuse(problems + references.owner_problems(self.conn, rows, pointers))
+
+    # -- create ------------------------------------------------------------------------------------
+    def create(
+        self,
+        er: EntityRuntime,
+        items: Sequence[Any],
+        *,
+        pointers: Sequence[str] | None = None,
+        assigned: Sequence[Mapping[str, Any]] | None = None,
+        form: str | None = None,
+    ) -> list[Record]:
+        """Create records from client values (``items``); ``assigned`` values are set by the
+        kernel itself (a child's link to its parent) and skip the field write rules."""
+        self.access.require(self.ctx, er, "create")
+        pointers = list(pointers) if pointers is not None else [f"/{i}" for i in range(len(items))]
+        actor = self.ctx.user_id
+        validate = er.validator.validate
+        loader = self.loader(er)
+        rows: list[Record] = []
+        relations: list[Mapping[str, Any]] = []
+        located: list[str] = []
+        problems: list[Problem] = []
+        for i, (data, at) in enumerate(zip(items, pointers, strict=True)):
+            if not isinstance(data, Mapping):
+                problems.append(_not_an_object(at))
+                continue
+            self._check_write(er, data, "create", at)
+            owner = data.get("owner", actor)
+            values = {k: v for k, v in data.items() if k != "owner"}
+            if assigned is not None:
+                values.update(assigned[i])
+            try:
+                validated = validate(values, form=form, locale=self.ctx.locale, now=self.now, loader=loader)
+            except RecordInvalid as exc:
+                problems.extend(_located(exc.problems, at))
+                continue
+            relations.append(validated.relations)
+            located.append(at)
+            row = dict(validated)
+            row.update(created_at=self.now, updated_at=self.now, created_by=actor, updated_by=actor)
+            row["owner"] = owner
+            row["version"] = 1
+            rows.append(row)
+        if problems:
+            raise invalid(problems)
+        if not rows:
+            return []
+        # The kernel's own values (a child's link to the parent just written) need no check.
+        kernel_set = {key for values in assigned or () for key in values}
+        checked = [{k: v for k, v in r.items() if k not in kernel_set} for r in rows] if kernel_set else rows
+        self._check_references(er, checked, located)
+        batch = Batch(self, er, "create", rows, [None] * len(rows), relations, located)
+        self._before(batch)
+        self.last_rows = (er, rows)
+        batch.ids = insert_rows(self.conn, er, rows)
+        for row, record_id in zip(rows, batch.ids, strict=True):
+            row["id"] = record_id
+            row["deleted_at"] = None
+        columns = er.columns
+        records = [{c: r.get(c) for c in columns} for r in rows]
+        for i, matches in batch.duplicates.items():
+            records[i]["_duplicates"] = matches
+        # Queued before the steps write children, so a parent's event comes before theirs.
+        self.pending.extend(
+            RecordCreated(er.app, er.entity.name, i, r, self.ctx)
+            for i, r in zip(batch.ids, records, strict=True)
+        )
+        self._after(batch)
+        return records
+
+    # -- update ------------------------------------------------------------------------------------
+    def update(
+        self,
+        er: EntityRuntime,
+        items: Sequence[tuple[int, Mapping[str, Any]]],
+        *,
+        pointers: Sequence[str] | None = None,
+        versions: Sequence[int | None] | None = None,
+        form: str | None = None,
+        history_op: str = "update",
+        history_extra: Mapping[str, Any] | None = None,
+    ) -> list[Record]:
+        """Change the given fields of existing records (``(id, values)`` pairs). A record
+        outside the caller's update scope is not found; with ``versions``, a record that moved
+        on since the version given is refused."""
+        self.access.require(self.ctx, er, "update")
+        pointers = list(pointers) if pointers is not None else ["" for _ in items]
+        olds = scoped_rows(self.conn, self.access, self.ctx, er, [i for i, _d in items], "update", lock=True)
+        missing = {i for i, _d in items if i not in olds or olds[i]["deleted_at"] is not None}
+        if missing:
+            raise not_found(er, missing)
+        for k, (record_id, _data) in enumerate(items):
+            given = versions[k] if versions is not None else None
+            if given is not None and given != olds[record_id]["version"]:
+                raise stale(er, record_id, given, olds[record_id]["version"])
+        validate = er.validator.validate
+        loader = self.loader(er)
+        changed: list[Record] = []
+        relations: list[Mapping[str, Any]] = []
+        problems: list[Problem] = []
+        for (record_id, data), at in zip(items, pointers, strict=True):
+            self._check_write(er, data, "update", at)
+            old = olds[record_id]
+            values = {k: v for k, v in data.items() if k != "owner"}
+            try:
+                validated = validate(
+                    values,
+                    partial=True,
+                    old=old,
+                    form=form,
+                    locale=self.ctx.locale,
+                    now=self.now,
+                    loader=loader,
+                )
+            except RecordInvalid as exc:
+                problems.extend(_located(exc.problems, at))
+                continue
+            row = dict(validated)
+            if data.get("owner") is not None:
+                row["owner"] = data["owner"]
+            changed.append(row)
+            relations.append(validated.relations)
+        if problems:
+            raise invalid(problems)
+        self._check_references(er, changed, pointers)
+        return self._apply_updates(
+            er,
+            [olds[i] for i, _d in items],
+            changed,
+            relations,
+            pointers,
+            history_op=history_op,
+            history_extra=history_extra,
+        )
+
+    def cascade_update(
+        self,
+        er: EntityRuntime,
+        olds: Sequence[Record],
+        values: Sequence[Mapping[str, Any]],
+        *,
+        history_op: str,
+    ) -> list[Record]:
+        """Apply kernel-made values to stored rows (a merge re-pointing a lookup): derived
+        fields are recomputed where the stored row still validates; otherwise only the given
+        values change, as stored data a rule now refuses must not block the change."""
+        self.access.require(self.ctx, er, "update")
+        changed: list[Record] = []
+        loader = self.loader(er)
+        for old, new in zip(olds, values, strict=True):
+            try:
+                row = dict(
+                    er.validator.validate(dict(new), partial=True, old=old, now=self.now, loader=loader)
+                )
+            except RecordInvalid:
+                row = dict(new)
+            changed.append(row)
+        return self._apply_updates(
+            er, list(olds), changed, [{} for _ in olds], ["" for _ in olds], history_op=history_op
+        )
+
+    def _apply_updates(
+        self,
+        er: EntityRuntime,
+        olds: list[Record],
+        changed: list[Record],
+        relations: list[Mapping[str, Any]],
+        pointers: list[str],
+        *,
+        history_op: str,
+        history_extra: Mapping[str, Any] | None = None,
+    ) -> list[Record]:
+        batch = Batch(
+            self, er, "update", changed, list(olds), relations, pointers, ids=[o["id"] for o in olds]
+        )
+        self._before(batch)
+        hidden = er.hidden_columns
+        results: list[Record] = []
+        kept: list[int] = []
+        history_rows: list[dict[str, Any]] = []
+        table = er.table
+        for k, (old, row) in enumerate(zip(olds, changed, strict=True)):
+            changes = {name: (old.get(name), v) for name, v in row.items() if old.get(name) != v}
+            if not changes and not relations[k] and history_op == "update":
+                results.append(old)
+                continue
+            new_values = {name: v for name, (_o, v) in changes.items()}
+            new_values |= {
+                "updated_at": self.now,
+                "updated_by": self.ctx.user_id,
+                "version": old["version"] + 1,
+            }
+            self.last_rows = (er, [{**old, **new_values}])
+            result = self.conn.execute(
+                table.update()
+                .where(table.c.id == old["id"], table.c.version == old["version"])
+                .values(new_values)
+            )
+            if result.rowcount != 1:
+                raise stale(er, old["id"], old["version"], None)
+            shown = {name: pair for name, pair in changes.items() if name not in hidden}
+            record = {**old, **new_values}
+            if k in batch.duplicates:
+                record["_duplicates"] = batch.duplicates[k]
+            results.append(record)
+            kept.append(k)
+            history_rows.append(
+                history.history_row(
+                    er.app, er.entity.name, old["id"], history_op, self.now, self.ctx.user_id,
+                    {**history.changes_json(er, shown), **(history_extra or {})},
+                )
+            )  # fmt: skip
+            self.pending.append(
+                RecordUpdated(er.app, er.entity.name, old["id"], record, self.ctx, changes=shown)
+            )
+        if kept:
+            self._after(
+                Batch(
+                    self,
+                    er,
+                    "update",
+                    [changed[k] for k in kept],
+                    [olds[k] for k in kept],
+                    [relations[k] for k in kept],
+                    [pointers[k] for k in kept],
+                    ids=[olds[k]["id"] for k in kept],
+                )
+            )
+        history.write(self.conn, history_rows)
+        return results
+
+    # -- trash and restore ---------------------------------------------------------------------------
+    def delete(self, er: EntityRuntime, ids: Sequence[int], *, version: int | None = None) -> list[Record]:
+        """Move records to the trash (404 for one outside the caller's delete scope)."""
+        return self._set_deleted(er, ids, deleted=True, version=version)
+
+    def restore(self, er: EntityRuntime, ids: Sequence[int]) -> list[Record]:
+        """Bring trashed records back; a live record is returned as it is."""
+        return self._set_deleted(er, ids, deleted=False, version=None)
+
+    def _set_deleted(
+        self, er: EntityRuntime, ids: Sequence[int], *, deleted: bool, version: int | None
+    ) -> list[Record]:
+        self.access.require(self.ctx, er, "delete")
+        olds = scoped_rows(self.conn, self.access, self.ctx, er, ids, "delete", lock=True)
+        missing = {i for i in ids if i not in olds or (deleted and olds[i]["deleted_at"] is not None)}
+        if missing:
+            raise not_found(er, missing)
+        if version is not None:
+            for record_id in ids:
+                if olds[record_id]["version"] != version:
+                    raise stale(er, record_id, version, olds[record_id]["version"])
+        moving = [olds[i] for i in ids if (olds[i]["deleted_at"] is None) == deleted]
+        done = {r["id"]: r for r in self._set_deleted_rows(er, moving, deleted=deleted)}
+        return [done.get(i, olds[i]) for i in ids]
+
+    def cascade_set_deleted(
+        self, er: EntityRuntime, olds: Sequence[Record], *, deleted: bool, history_op: str | None = None
+    ) -> list[Record]:
+        """Trash (or restore) rows that go with another record (a parent's children, the
+        record merged away); the entity permission applies, the rows are the kernel's choice."""
+        self.access.require(self.ctx, er, "delete")
+        return self._set_deleted_rows(er, list(olds), deleted=deleted, history_op=history_op)
+
+    def _set_deleted_rows(
+        self, er: EntityRuntime, olds: list[Record], *, deleted: bool, history_op: str | None = None
+    ) -> list[Record]:
+        if not olds:
+            return []
+        op: WriteOp = "delete" if deleted else "restore"
+        values = {
+            "deleted_at": self.now if deleted else None,
+            "updated_at": self.now,
+            "updated_by": self.ctx.user_id,
+        }
+        rows = [{**old, **values, "version": old["version"] + 1} for old in olds]
+        ids = [old["id"] for old in olds]
+        batch = Batch(self, er, op, rows, list(olds), [{} for _ in olds], ["" for _ in olds], ids=ids)
+        self._before(batch)
+        self.last_rows = (er, rows)
+        table = er.table
+        for start in range(0, len(ids), 500):
+            self.conn.execute(
+                table.update()
+                .where(table.c.id.in_(ids[start : start + 500]))
+                .values({**values, "version": table.c.version + 1})
+            )
+        self._after(batch)
+        history.write(
+            self.conn,
+            [
+                history.history_row(
+                    er.app, er.entity.name, i, history_op or op, self.now, self.ctx.user_id, None
+                )
+                for i in ids
+            ],
+        )
+        event = RecordDeleted if deleted else RecordRestored
+        self.pending.extend(event(er.app, er.entity.name, r["id"], r, self.ctx) for r in rows)
+        return rows
+
+    # -- purge -------------------------------------------------------------------------------------
+    def purge(self, er: EntityRuntime, ids: Sequence[int]) -> None:
+        """Delete trashed records for good, with their history, shares, links and children."""
+        self.access.require(self.ctx, er, "delete")
+        rows = scoped_rows(self.conn, self.access, self.ctx, er, ids, "delete", lock=True)
+        missing = set(ids) - set(rows)
+        if missing:
+            raise not_found(er, missing)
+        if any(r["deleted_at"] is None for r in rows.values()):
+            raise InvalidInput(
+                "only a record in the trash can be purged; delete it first",
+                "只能彻底删除回收站中的记录，请先删除",
+            )
+        self._purge_rows(er, list(rows.values()))
+
+    def _purge_rows(self, er: EntityRuntime, rows: list[Record]) -> None:
+        """Everything that hangs on the rows goes with them, so a reused id inherits nothing."""
+        ids = [r["id"] for r in rows]
+        runtime, conn = self.runtime, self.conn
+        self.pending.extend(RecordPurged(er.app, er.entity.name, r["id"], r, self.ctx) for r in rows)
+        for f in er.fields_of_type("sub_table"):
+            child = runtime.entities[f.config.entity]
+            link = child.table.c[f.config.link_field]
+            children = [dict(r) for r in conn.execute(sa.select(child.table).where(link.in_(ids))).mappings()]
+            if children:
+                self.access.require(self.ctx, child, "delete")
+                self._purge_rows(child, children)
+        for table in er.link_tables.values():
+            conn.execute(table.delete().where(table.c.source_id.in_(ids)))
+        for other in runtime.entities.values():
+            for name, table in other.link_tables.items():
+                if other.entity.field(name).config.entity == er.entity.name:
+                    conn.execute(table.delete().where(table.c.target_id.in_(ids)))
+        conn.execute(er.table.delete().where(er.table.c.id.in_(ids)))
+        history.purge(conn, er.app, er.entity.name, ids)
+        purge_shares(conn, er.app, er.entity.name, ids)
+
+    # -- steps -------------------------------------------------------------------------------------
+    def _before(self, batch: Batch) -> None:
+        for step in self.steps:
+            step.before(batch)
+
+    def _after(self, batch: Batch) -> None:
+        for step in self.steps:
+            step.after(batch)
+
+
+class Writer:
+    """Runs work on a write unit in one transaction, then publishes the unit's events."""
+
+    def __init__(
+        self,
+        db: sa.Engine,
+        runtime_of: Callable[[sa.Connection, str], AppRuntime],
+        access: AccessPolicy,
+        steps: Callable[[], Sequence[WriteStep]],
+        files: FileStore,
+        before_commit: Callable[[WriteUnit], None],
+        publish: Callable[[RecordEvent], None],
+    ) -> None:
+        self.db = db
+        self.runtime_of = runtime_of
+        self.access = access
+        self.steps = steps
+        self.files = files
+        self.before_commit = before_commit
+        self.publish = publish
+
+    def run(
+        self,
+        ctx: Context,
+        app: str,
+        work: Callable[[WriteUnit], T],
+        *,
+        options: WriteOptions = WriteOptions(),
+    ) -> T:
+        """``work(unit)`` inside one transaction; its events are published once it committed."""
+        unit: WriteUnit | None = None
+        try:
+            with self.db.begin() as conn:
+                runtime = self.runtime_of(conn, app)
+                unit = WriteUnit(
+                    conn, ctx, runtime, self.access, self.steps(), self.files, options or WriteOptions()
+                )
+                result = work(unit)
+                self.before_commit(unit)
+        except sa.exc.IntegrityError:
+            if unit is None or unit.last_rows is None:
+                raise
+            er, rows = unit.last_rows
+            with self.db.connect() as conn:
+                error = duplicate_value_error(conn, er, rows)
+            if error is None:
+                raise
+            raise error from None
+        for event in unit.pending:
+            self.publish(event)
+        return result
