@@ -89,15 +89,16 @@ _MAX_ID = 2**63 - 1
 
 
 def owner_problems(
-    conn: sa.Connection, rows: Sequence[dict[str, Any]], pointers: Sequence[str]
+    conn: sa.Connection, rows: Sequence[dict[str, Any]], pointers: Sequence[str], actor: int | None = None
 ) -> list[Problem]:
-    """An ``owner`` given by the client must be the id of an active platform user."""
+    """An ``owner`` given by the client must be the id of an active platform user (the signed-in
+    ``actor`` is one: most records are owned by their creator, and need no query for it)."""
     problems: list[Problem] = []
     given = [
         (row["owner"], at) for row, at in zip(rows, pointers, strict=True) if row.get("owner") is not None
     ]
     bad = [(v, at) for v, at in given if type(v) is not int or not 0 < v <= _MAX_ID]
-    good = {v for v, _at in given if (v, _at) not in bad}
+    good = {v for v, _at in given if (v, _at) not in bad and v != actor}
     missing = good - existing_ids(conn, user_target(), good) if good else set()
     for value, at in given:
         if (value, at) in bad or value in missing:

@@ -95,8 +95,11 @@ def refresh(
     er: EntityRuntime,
     records: Sequence[dict[str, Any]],
     view: ViewOf | None = None,
+    *,
+    children: bool = True,
 ) -> None:
-    """After a write: re-read stored columns (roll-ups moved by child rows) and attach relations."""
+    """After a write: re-read stored columns (roll-ups moved by child rows) and attach relations
+    (sub-table rows too, with ``children``)."""
     if not records or not (has_relations(er) or er.fields_of_type("rollup")):
         return
     table = er.table
@@ -106,4 +109,4 @@ def refresh(
         query = sa.select(table).where(table.c.id.in_(ids[start : start + _CHUNK]))
         for row in conn.execute(query).mappings():
             by_id[row["id"]].update(row)
-    attach(conn, runtime, er, records, children=True, view=view)
+    attach(conn, runtime, er, records, children=children, view=view)

@@ -75,10 +75,13 @@ class RecordService:
         The door for anything that changes several records at once (merge, transfer, import)."""
         return self.writer.run(ctx, app, work, options=options or WriteOptions())
 
-    def _shown(self, unit: WriteUnit, er: EntityRuntime, records: list[Record]) -> list[Record]:
+    def _shown(
+        self, unit: WriteUnit, er: EntityRuntime, records: list[Record], *, children: bool = True
+    ) -> list[Record]:
         """Records as a write returns them: roll-ups re-read, relations attached as the caller
-        may read them."""
-        relation_reads.refresh(unit.conn, unit.runtime, er, records, self._child_view(unit.ctx, unit.conn))
+        may read them (sub-table rows only with ``children``)."""
+        view = self._child_view(unit.ctx, unit.conn)
+        relation_reads.refresh(unit.conn, unit.runtime, er, records, view, children=children)
         return records
 
     # -- writes ----------------------------------------------------------------------------
@@ -93,7 +96,7 @@ class RecordService:
         options: WriteOptions | None = None,
     ) -> Record:
         """Create one record; ``form`` names the form the values come from (its conditions apply)."""
-        return self._create(ctx, app, entity, [data], [""], form, options or WriteOptions())[0]
+        return self._create(ctx, app, entity, [data], [""], form, options or WriteOptions(), children=True)[0]
 
     def bulk_create(
         self,
@@ -107,9 +110,10 @@ class RecordService:
         pointers: Sequence[str] | None = None,
     ) -> list[Record]:
         """Create many records in one transaction: all of them, or none and every problem
-        listed (item ``i`` located at ``pointers[i]``, ``/items/i`` unless given)."""
+        listed (item ``i`` located at ``pointers[i]``, ``/items/i`` unless given). The records
+        come back as stored, without their sub-table rows (``get`` shows those)."""
         at = list(pointers) if pointers is not None else [f"/items/{i}" for i in range(len(items))]
-        return self._create(ctx, app, entity, items, at, form, options or WriteOptions())
+        return self._create(ctx, app, entity, items, at, form, options or WriteOptions(), children=False)
 
     def _create(
         self,
@@ -120,10 +124,13 @@ class RecordService:
         pointers: list[str],
         form: str | None,
         options: WriteOptions,
+        *,
+        children: bool,
     ) -> list[Record]:
         def work(unit: WriteUnit) -> list[Record]:
             er = unit.runtime.entity(entity)
-            return self._shown(unit, er, unit.create(er, items, pointers=pointers, form=form))
+            records = unit.create(er, items, pointers=pointers, form=form)
+            return self._shown(unit, er, records, children=children)
 
         return self.write(ctx, app, work, options=options)
 

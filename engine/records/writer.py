@@ -181,7 +181,7 @@ class WriteUnit:
         problems = references.reference_problems(
             self.conn, self.runtime, er, rows, pointers, scope_of=self.readable
         )
-        references.refuse(problems + references.owner_problems(self.conn, rows, pointers))
+        references.refuse(problems + references.owner_problems(self.conn, rows, pointers, self.ctx.user_id))
 
     # -- create ------------------------------------------------------------------------------------
     def create(
