@@ -30,10 +30,13 @@ from engine.host.events import (
 )
 from engine.host.hookspecs import hookimpl
 from engine.host.settings import Settings
+from engine.messages import MESSAGES, PROBLEMS
 from engine.platform import Platform
 from engine.records.service import Page, RecordService
 
 __all__ = [
+    "MESSAGES",
+    "PROBLEMS",
     "SYSTEM",
     "ActionCall",
     "ActionRegistry",

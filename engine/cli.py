@@ -31,7 +31,7 @@ def _platform() -> Iterator[Platform]:
 
 
 def _fail(exc: TangramError) -> None:
-    click.echo(f"error: {exc.en}", err=True)
+    click.echo(f"error: {exc.message('en')}", err=True)
     for problem in exc.problems:
         click.echo(f"  {problem.to_dict()['pointer']}: {problem.message()}", err=True)
     if exc.details:
