@@ -26,6 +26,7 @@ from engine.errors import (
 from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
 from engine.host.platform import Platform
+from engine.messages import MESSAGES, PROBLEMS
 from engine.records import (
     Batch,
     EventBus,
@@ -45,6 +46,8 @@ from engine.records import (
 from engine.settings import Settings
 
 __all__ = [
+    "MESSAGES",
+    "PROBLEMS",
     "SYSTEM",
     "AccessPolicy",
     "ActionCall",

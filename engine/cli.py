@@ -1,4 +1,8 @@
-"""The ``tangram`` command line. Plugins add commands through the ``tangram_commands`` hook."""
+"""The ``tangram`` command line. Plugins add commands through the ``tangram_commands`` hook.
+
+:func:`create_cli` builds the command group anew for each run, so a plugin's commands join that
+run's group and nothing shared.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pluggy
 
 from engine.apps import metadata_store
 from engine.context import SYSTEM
@@ -31,7 +36,7 @@ def _platform() -> Iterator[Platform]:
 
 
 def _fail(exc: TangramError) -> None:
-    click.echo(f"error: {exc.en}", err=True)
+    click.echo(f"error: {exc.message('en')}", err=True)
     for problem in exc.problems:
         click.echo(f"  {problem.to_dict()['pointer']}: {problem.message()}", err=True)
     if exc.details:
@@ -39,17 +44,15 @@ def _fail(exc: TangramError) -> None:
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
-    """Tangram: a metadata-driven low-code platform.
+HELP = """Tangram: a metadata-driven low-code platform.
 
-    Configuration comes from TANGRAM_* environment variables (TANGRAM_DATABASE_URL,
-    TANGRAM_DATA_DIR, TANGRAM_SECRET_KEY, TANGRAM_LOG_LEVEL); with none set, data lives in a
-    SQLite file under ./data.
-    """
+Configuration comes from TANGRAM_* environment variables (TANGRAM_DATABASE_URL,
+TANGRAM_DATA_DIR, TANGRAM_SECRET_KEY, TANGRAM_LOG_LEVEL); with none set, data lives in a
+SQLite file under ./data.
+"""
 
 
-@cli.command()
+@click.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
 def serve(host: str | None, port: int | None) -> None:
@@ -65,14 +68,14 @@ def serve(host: str | None, port: int | None) -> None:
     )
 
 
-@cli.command()
+@click.command()
 def init() -> None:
     """Create the database and the platform's tables (safe to run again)."""
     with _platform() as platform:
         click.echo(f"database ready: {platform.db.url.render_as_string(hide_password=True)}")
 
 
-@cli.command()
+@click.command()
 def migrate() -> None:
     """Create the platform tables this version of Tangram adds. Columns of existing platform
     tables are not altered yet: there is no released schema to upgrade from."""
@@ -80,12 +83,7 @@ def migrate() -> None:
         click.echo(f"platform tables are up to date on {platform.db.dialect.name}")
 
 
-@cli.group()
-def app() -> None:
-    """Import, export and list apps."""
-
-
-@app.command("import")
+@click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def app_import(file: Path) -> None:
     """Import an app package (JSON); creates its tables. All or nothing."""
@@ -104,7 +102,7 @@ def app_import(file: Path) -> None:
     click.echo(f"imported app {package.name} with {len(package.entities)} entities")
 
 
-@app.command("export")
+@click.command("export")
 @click.argument("name")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default stdout)."
@@ -124,7 +122,7 @@ def app_export(name: str, output: Path | None) -> None:
         click.echo(f"wrote {output}")
 
 
-@app.command("list")
+@click.command("list")
 def app_list() -> None:
     """List the installed apps."""
     with _platform() as platform, platform.db.connect() as conn:
@@ -138,12 +136,7 @@ def app_list() -> None:
         )
 
 
-@cli.group()
-def user() -> None:
-    """Manage platform users."""
-
-
-@user.command("create")
+@click.command("create")
 @click.option("--username", required=True)
 @click.option("--password", required=True, help="At least 8 characters.")
 @click.option("--admin", is_flag=True, help="Make the user a platform administrator.")
@@ -157,7 +150,7 @@ def user_create(username: str, password: str, admin: bool) -> None:
     click.echo(f"created user {username} (id {user_id}{', admin' if admin else ''})")
 
 
-@user.command("list")
+@click.command("list")
 def user_list() -> None:
     """List users with their department and roles per app."""
     with _platform() as platform, platform.db.connect() as conn:
@@ -170,7 +163,7 @@ def user_list() -> None:
         )
 
 
-@user.command("set")
+@click.command("set")
 @click.argument("username")
 @click.option("--department", type=int, help="Department id.")
 @click.option("--manager", help="The manager's username or id.")
@@ -205,12 +198,7 @@ def user_set(
     click.echo(f"updated user {username}: {', '.join(sorted(changes)) or 'nothing to change'}")
 
 
-@cli.group()
-def department() -> None:
-    """Manage the department tree."""
-
-
-@department.command("create")
+@click.command("create")
 @click.argument("name")
 @click.option("--parent", type=int, help="Parent department id.")
 @click.option("--head", help="The head's username or id.")
@@ -224,19 +212,14 @@ def department_create(name: str, parent: int | None, head: str | None) -> None:
     click.echo(f"created department {name} (id {dept_id})")
 
 
-@department.command("list")
+@click.command("list")
 def department_list() -> None:
     with _platform() as platform, platform.db.connect() as conn:
         for d in departments.list_departments(conn):
             click.echo(f"{d['id']}\t{d['name']}\tparent {d['parent_id'] or '-'}\thead {d['head_id'] or '-'}")
 
 
-@cli.group()
-def role() -> None:
-    """Roles are defined in the app package; assign them to users here."""
-
-
-@role.command("list")
+@click.command("list")
 @click.option("--app", "app_name", required=True)
 def role_list(app_name: str) -> None:
     """The app's roles and who holds them."""
@@ -251,7 +234,7 @@ def role_list(app_name: str) -> None:
         click.echo(f"{r.name}\t{r.label.en} / {r.label.zh}\t{', '.join(holders) or '-'}")
 
 
-@role.command("assign")
+@click.command("assign")
 @click.option("--app", "app_name", required=True)
 @click.option("--user", "username", required=True, help="Username or id.")
 @click.argument("role_names", nargs=-1)
@@ -267,7 +250,7 @@ def role_assign(app_name: str, username: str, role_names: tuple[str, ...]) -> No
     click.echo(f"{username} in {app_name}: {', '.join(held) or 'no roles'}")
 
 
-@cli.command()
+@click.command()
 def worker() -> None:
     """Run due background jobs. PLACEHOLDER: no job kinds exist yet; timers and SLA
     escalations arrive with the flow engine. It starts, reports that, and exits."""
@@ -283,6 +266,26 @@ def worker() -> None:
     click.echo(f"job kinds: {', '.join(sorted(kinds))}; the durable job runner lands with the flow engine")
 
 
+def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
+    """A new ``tangram`` group: the built-in commands, then those of ``plugins`` (by default
+    every plugin installed under the ``tangram.plugins`` entry points)."""
+    cli = click.Group("tangram", help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+    for command in (serve, init, migrate, worker):
+        cli.add_command(command)
+    groups = {
+        "app": ("Import, export and list apps.", [app_import, app_export, app_list]),
+        "user": ("Manage platform users.", [user_create, user_list, user_set]),
+        "department": ("Manage the department tree.", [department_create, department_list]),
+        "role": (
+            "Roles are defined in the app package; assign them to users here.",
+            [role_list, role_assign],
+        ),
+    }
+    for name, (text, commands) in groups.items():
+        cli.add_command(click.Group(name, commands=commands, help=text))
+    (plugins if plugins is not None else create_plugin_manager()).hook.tangram_commands(cli=cli)
+    return cli
+
+
 def main(argv: list[str] | None = None) -> Any:
-    create_plugin_manager().hook.tangram_commands(cli=cli)
-    return cli.main(args=argv, prog_name="tangram")
+    return create_cli().main(args=argv, prog_name="tangram")

@@ -1,41 +1,108 @@
 """The kernel's exceptions. Each has a stable code; the HTTP layer maps codes to status and text.
 
 Errors carry ``problems``: every thing wrong with the input, each with a JSON pointer, so a
-person (or a form) can fix them all in one go.
+person (or a form) can fix them all in one go. Their text lives in :mod:`engine.messages`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, overload
 
+from engine import messages
 from form_engine import Problem
 
 
 class TangramError(Exception):
-    """Root of the kernel's errors."""
+    """Root of the kernel's errors: a stable ``code`` and a message from the catalogue.
 
-    code = "error"
-    status = 400
+    A raise site names the message's key in :data:`engine.messages.MESSAGES` and passes the
+    template's params as keywords; ``problems`` and ``details`` are reserved for the error::
 
+        raise NotFound("user_not_found", user_id=7)
+
+    ``code`` and ``status`` belong to the class, never to the message: one key may be raised as
+    a 404 in one place and a 422 in another. A subclass may set ``catalogue`` to its own
+    package's templates (same shape as :data:`~engine.messages.MESSAGES`).
+
+    Transitional: ``TangramError(en_text, zh_text, problems=..., details=...)`` still gives final
+    text in both languages, for raise sites not yet converted (``engine/records/`` and
+    ``engine/platform.py``); it goes away once they name keys.
+    """
+
+    code: ClassVar[str] = "error"
+    status: ClassVar[int] = 400
+    catalogue: ClassVar[Mapping[str, Mapping[str, str]]] = messages.MESSAGES
+
+    @overload
+    def __init__(
+        self,
+        key: str,
+        /,
+        *,
+        problems: Iterable[Problem] | None = None,
+        details: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> None: ...
+
+    @overload
     def __init__(
         self,
         en: str,
-        zh: str | None = None,
+        zh: str,
+        /,
         *,
-        problems: list[Problem] | None = None,
-        details: dict[str, Any] | None = None,
+        problems: Iterable[Problem] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        key: str,
+        zh: str | None = None,
+        /,
+        *,
+        problems: Iterable[Problem] | None = None,
+        details: Mapping[str, Any] | None = None,
+        **params: Any,
     ) -> None:
-        super().__init__(en)
-        self.en = en
-        self.zh = zh or en
-        self.problems = problems or []
-        self.details = details or {}
+        #: The message's key in ``catalogue``; None for the transitional ``(en, zh)`` form.
+        self.key: str | None = None
+        self.params: dict[str, Any] = dict(params)
+        self._text: dict[str, str] | None = None
+        if zh is None:
+            if key not in self.catalogue:
+                raise KeyError(f"no message {key!r} in the catalogue of {type(self).__name__}")
+            self.key = key
+        else:
+            if params:
+                raise TypeError("the transitional (en, zh) form takes no message params")
+            self._text = {"en": key, "zh": zh or key}
+        self.problems: list[Problem] = list(problems or [])
+        self.details: dict[str, Any] = dict(details or {})
         #: An audit entry to write after the failed transaction rolled back
         #: (``audit.record_apart(engine, **entry)``), e.g. a permission denial.
         self.audit: dict[str, Any] | None = None
+        super().__init__(self.message("en"))
 
-    def message(self, locale: str) -> str:
-        return self.zh if locale.startswith("zh") else self.en
+    def message(self, locale: str | None = "en") -> str:
+        """The message in ``locale`` (any Chinese locale gives Chinese, anything else English)."""
+        lang = messages.language(locale)
+        if self._text is not None:
+            return self._text[lang]
+        assert self.key is not None
+        return messages.render(self.key, lang, self.params, self.catalogue)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copied and pickled from its state: ``args`` holds the English text, not the key.
+        return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type[TangramError], state: dict[str, Any]) -> TangramError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, error.message("en"))
+    return error
 
 
 class InvalidInput(TangramError):

@@ -36,7 +36,7 @@ from form_engine.field_types import (
 from form_engine.form_description import describe_form
 from form_engine.forms import Column, Columns, FieldItem, FormDef, Section, Tab, Tabs
 from form_engine.labels import LOCALES, Label, normalise_locale
-from form_engine.messages import MESSAGES, render
+from form_engine.messages import MESSAGES, add_messages, render
 from form_engine.runtime import EntityRuntime, ValidatedValues, compile_entity, linked_values
 from form_engine.schema import record_schema
 
@@ -78,6 +78,7 @@ __all__ = [
     "UTCDateTime",
     "ValidatedValues",
     "ValidationRule",
+    "add_messages",
     "compile_entity",
     "compile_validator",
     "describe_form",

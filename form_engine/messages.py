@@ -64,11 +64,26 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 
 def add_messages(templates: Mapping[str, Mapping[str, str]]) -> None:
-    """Register a module's templates; each field-type module owns the text of its problems."""
+    """Register a module's templates; each field-type module owns the text of its problems.
+
+    Keys are problem codes, or ``code.reason`` for a wording of its own (see :func:`template_key`).
+    """
     for code, text in templates.items():
         if code in MESSAGES and MESSAGES[code] != dict(text):
             raise ValueError(f"message code {code!r} is defined twice with different text")
         MESSAGES[code] = {"zh": text["zh"], "en": text["en"]}
+
+
+def template_key(code: str, params: Mapping[str, Any]) -> str:
+    """``code.reason`` when the params name a reason with its own wording, else ``code``.
+
+    One problem code can be worded differently where it arises (an unknown field in a record,
+    in a role's field rules); the raise site names its wording in ``params["reason"]``.
+    """
+    reason = params.get("reason")
+    if isinstance(reason, str) and f"{code}.{reason}" in MESSAGES:
+        return f"{code}.{reason}"
+    return code
 
 
 def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
@@ -78,7 +93,7 @@ def render(code: str, locale: str, params: Mapping[str, Any]) -> str:
         # A message written for this one problem is final text, not a template: it may quote
         # user input such as a rule containing braces.
         return str(params[lang])
-    templates = MESSAGES.get(code)
+    templates = MESSAGES.get(template_key(code, params))
     if templates is None:
         return f"{code}: {dict(params)}"
     template = templates[lang]

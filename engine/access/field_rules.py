@@ -13,6 +13,7 @@ from typing import Any
 from engine.access.masking import mask
 from engine.apps.role_definitions import OWNER_FIELD, EntityPermissions
 from engine.errors import Forbidden
+from engine.messages import problem
 from form_engine import Problem
 
 
@@ -51,23 +52,16 @@ class FieldPlan:
         problems = []
         for name in data:
             if name in self.hidden:
-                why = ("field_hidden", "is hidden from you", "对您隐藏")
+                key = "field_hidden"
             elif name in self.readonly:
                 if name == OWNER_FIELD and op == "create" and data[name] in (None, user_id):
                     continue
-                why = ("field_read_only", "is read-only for you", "对您只读")
+                key = "field_read_only"
             elif name in self.masked and op != "create":
-                why = ("field_masked", "is masked for you and cannot be changed", "对您脱敏显示，不能修改")
+                key = "field_masked"
             else:
                 continue
-            problems.append(
-                Problem(
-                    why[0],
-                    field=name,
-                    pointer=f"/{name}",
-                    params={"en": f"field {name!r} {why[1]}", "zh": f"字段 {name} {why[2]}"},
-                )
-            )
+            problems.append(problem(key, field=name, pointer=f"/{name}", name=name))
         return problems
 
     def check_write(self, data: Mapping[str, Any], op: str, user_id: int | None) -> None:
@@ -75,8 +69,8 @@ class FieldPlan:
         if problems:
             names = ", ".join(p.field or "" for p in problems)
             raise Forbidden(
-                f"you may not write {names}",
-                f"您不能写入字段 {names}",
+                "fields_not_writable",
+                fields=names,
                 problems=problems,
                 details={"fields": [p.field for p in problems]},
             )

@@ -30,7 +30,7 @@ from engine.apps.record_query import entity_dsl_fields, filter_clause
 from engine.apps.role_definitions import EntityPermissions
 from engine.context import Context
 from engine.errors import Forbidden, TangramError
-from form_engine import Problem
+from engine.messages import problem
 
 if TYPE_CHECKING:
     from engine.apps.runtime import AppRuntime, EntityRuntime
@@ -113,18 +113,11 @@ class RoleAccess:
             er,
             {"permission": permission},
             Forbidden(
-                f"you do not have the {op!r} permission on {entity.label.en} ({permission})",
-                f"您没有{entity.label.zh}的 {op} 权限（{permission}）",
-                problems=[
-                    Problem(
-                        "missing_permission",
-                        params={
-                            "en": f"missing permission {permission}",
-                            "zh": f"缺少权限 {permission}",
-                            "permission": permission,
-                        },
-                    )
-                ],
+                "permission_missing",
+                operation=op,
+                entity=entity.label,
+                permission=permission,
+                problems=[problem("missing_permission", permission=permission)],
                 details={"permission": permission, "app": er.app, "entity": entity.name, "operation": op},
             ),
         )
@@ -190,18 +183,10 @@ class RoleAccess:
             er,
             {"operation": "read", "fields": refused},
             Forbidden(
-                f"you may not filter or sort by {names}: hidden or masked for you",
-                f"您不能按字段 {names} 筛选或排序（对您隐藏或脱敏）",
+                "fields_not_queryable",
+                fields=names,
                 problems=[
-                    Problem(
-                        "field_hidden",
-                        field=name,
-                        pointer=used[name],
-                        params={
-                            "en": f"field {name!r} is hidden or masked for you",
-                            "zh": f"字段 {name} 对您不可见",
-                        },
-                    )
+                    problem("field_hidden.query", field=name, pointer=used[name], name=name)
                     for name in refused
                 ],
                 details={"fields": refused},

@@ -7,6 +7,7 @@ package to ``tg_app_versions``, so any earlier design can be read back.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from engine.apps.package import AppPackage, parse_package
 from engine.clock import iso, utcnow
 from engine.context import Context
 from engine.errors import Conflict, InvalidPackage, NotFound
+from engine.messages import did_you_mean
 from engine.schema import system_tables as st
 from engine.schema.diff import diff_entity
 from engine.schema.migrations import Migrator, purge_removed, removed_fields
@@ -30,7 +32,7 @@ class StoredApp:
 
 
 def app_not_found(name: str) -> NotFound:
-    return NotFound(f"no app named {name!r}", f"没有名为 {name} 的应用")
+    return NotFound("app_not_found", app=name)
 
 
 def load_app(conn: sa.Connection, name: str) -> StoredApp:
@@ -85,10 +87,7 @@ def save_version(conn: sa.Connection, package: AppPackage, ctx: Context, note: s
             .values(version=version, package=document, updated_at=now)
         )
         if updated.rowcount != 1:
-            raise Conflict(
-                f"app {package.name!r} was changed by someone else meanwhile; reload and try again",
-                f"应用 {package.name} 已被他人修改，请刷新后重试",
-            )
+            raise Conflict("app_changed_meanwhile", app=package.name)
     conn.execute(
         st.app_versions.insert().values(
             app=package.name,
@@ -105,11 +104,7 @@ def import_app(conn: sa.Connection, data: Any, ctx: Context) -> AppPackage:
     """Create a new app and one table per entity. The caller's transaction makes it atomic."""
     package = parse_package(data)
     if app_version(conn, package.name) is not None:
-        raise Conflict(
-            f"an app named {package.name!r} exists already; change it with "
-            f"PUT /api/apps/{package.name}/entities/{{entity}}",
-            f"已存在名为 {package.name} 的应用",
-        )
+        raise Conflict("app_exists", app=package.name)
     for entity in package.entities:
         Migrator(conn, package.name, None, entity).apply(diff_entity(None, entity))
     save_version(conn, package, ctx, "import", 1)
@@ -122,10 +117,7 @@ def put_entity(
     """Create or change one entity; migrates its table. Returns the package and what happened."""
     stored = load_app(conn, app)
     if isinstance(data, dict) and data.get("name", entity_name) != entity_name:
-        raise InvalidPackage(
-            f"the body names entity {data.get('name')!r} but the URL names {entity_name!r}",
-            f"请求体中的实体名 {data.get('name')} 与地址中的 {entity_name} 不一致",
-        )
+        raise InvalidPackage("entity_name_mismatch", body_name=data.get("name"), url_name=entity_name)
     if isinstance(data, dict):
         data = {**data, "name": entity_name}
     try:
@@ -148,11 +140,7 @@ def put_entity(
 
 
 def _invalid_entity(problems: list[Problem]) -> InvalidPackage:
-    return InvalidPackage(
-        f"the entity definition has {len(problems)} problem(s)",
-        f"实体定义有 {len(problems)} 处错误",
-        problems=problems,
-    )
+    return InvalidPackage("entity_invalid", count=len(problems), problems=problems)
 
 
 def _relative(problem: Problem, prefix: str) -> Problem:
@@ -168,19 +156,12 @@ def purge_fields(
     conn: sa.Connection, app: str, entity_name: str, field_id: str | None, ctx: Context
 ) -> list[str]:
     stored = load_app(conn, app)
-    if not stored.package.has_entity(entity_name):
-        raise NotFound(f"app {app!r} has no entity {entity_name!r}", f"应用 {app} 没有实体 {entity_name}")
-    return purge_removed(conn, app, stored.package.entity(entity_name), field_id)
+    return purge_removed(conn, app, entity_of(stored.package, entity_name), field_id)
 
 
 def entity_of(package: AppPackage, name: str) -> EntityDef:
     if not package.has_entity(name):
-        import difflib
-
         close = difflib.get_close_matches(name, [e.name for e in package.entities], n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise NotFound(
-            f"app {package.name!r} has no entity {name!r}{hint}",
-            f"应用 {package.name} 没有实体 {name}",
-        )
+        hint = did_you_mean(close[0] if close else None, aside=True)
+        raise NotFound("entity_not_found", app=package.name, entity=name, hint=hint)
     return package.entity(name)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.apps.role_definitions import RoleDef, role_problems, roles_json_schema
 from engine.errors import InvalidPackage
+from engine.messages import name_list, problem
 from form_engine import (
     IDENTIFIER,
     EntityDef,
@@ -200,13 +201,7 @@ def schema_problems(data: Any) -> list[Problem]:
         while leaves and leaves[0].context:
             leaves = sorted(leaves[0].context, key=lambda e: len(e.absolute_path), reverse=True)[:1]
         leaf = leaves[0] if leaves else error
-        problems.append(
-            Problem(
-                code="schema",
-                pointer=_pointer(leaf.absolute_path),
-                params={"zh": leaf.message, "en": leaf.message},
-            )
-        )
+        problems.append(problem("schema", pointer=_pointer(leaf.absolute_path), detail=leaf.message))
     return problems
 
 
@@ -217,16 +212,7 @@ def _reference_problems(package: AppPackage) -> list[Problem]:
     seen: set[str] = set()
     for i, entity in enumerate(package.entities):
         if entity.name in seen:
-            problems.append(
-                Problem(
-                    "duplicate_name",
-                    pointer=f"/entities/{i}/name",
-                    params={
-                        "zh": f"实体名 {entity.name} 重复",
-                        "en": f"entity name {entity.name!r} is used twice",
-                    },
-                )
-            )
+            problems.append(problem("duplicate_name.entity", pointer=f"/entities/{i}/name", name=entity.name))
         seen.add(entity.name)
         # With the other entities at hand, rules may read through lookups (``account.grade``)
         # and roll-ups are checked against their child entity.
@@ -238,14 +224,12 @@ def _reference_problems(package: AppPackage) -> list[Problem]:
             at = f"/entities/{i}/fields/{j}/entity"
             if isinstance(target, str) and target not in names and at not in reported:
                 problems.append(
-                    Problem(
-                        "unknown_entity",
+                    problem(
+                        "unknown_entity.reference",
                         pointer=at,
-                        params={
-                            "zh": f"字段 {field.name} 引用的实体 {target} 不在此应用中",
-                            "en": f"field {field.name!r} refers to entity {target!r}, which is not in "
-                            f"this app (entities: {', '.join(sorted(names)) or 'none'})",
-                        },
+                        name=field.name,
+                        target=target,
+                        entities=name_list(names),
                     )
                 )
     return problems
@@ -255,11 +239,7 @@ def parse_package(data: Any) -> AppPackage:
     """Validate and parse a package document; raise ``InvalidPackage`` listing every problem."""
     problems = schema_problems(data)
     if problems:
-        raise InvalidPackage(
-            f"the app package has {len(problems)} problem(s)",
-            f"应用包有 {len(problems)} 处错误",
-            problems=problems,
-        )
+        raise InvalidPackage("package_invalid", count=len(problems), problems=problems)
     try:
         package = AppPackage.model_validate(data)
     except ValidationError as exc:
@@ -267,9 +247,5 @@ def parse_package(data: Any) -> AppPackage:
     else:
         problems = _reference_problems(package) + role_problems(package.roles, package.entities)
     if problems:
-        raise InvalidPackage(
-            f"the app package has {len(problems)} problem(s)",
-            f"应用包有 {len(problems)} 处错误",
-            problems=problems,
-        )
+        raise InvalidPackage("package_invalid", count=len(problems), problems=problems)
     return package

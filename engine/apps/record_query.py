@@ -12,6 +12,7 @@ from sqlalchemy.sql import util as sql_util
 import rule_engine
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.errors import InvalidInput
+from engine.messages import did_you_mean, problem
 from form_engine import SYSTEM_FIELDS, Problem, dsl_fields
 
 MAX_LIMIT = 1000
@@ -68,20 +69,9 @@ def filter_clause(
         expression = rule_engine.compile(text, fields=entity_dsl_fields(runtime, er))
         return expression.to_sql(column_resolver(runtime, er, target_scope), **kwargs)
     except rule_engine.RuleError as exc:
-        zh, en = exc.message("zh"), exc.message("en")  # each with the line, column and "did you mean"
-        problem = Problem(
-            "invalid_filter",
-            pointer="/filter",
-            params={  # Problem formats these as templates: a `{` in a rule or regex must stay a `{`
-                "zh": "筛选条件有误：" + zh.replace("{", "{{").replace("}", "}}"),
-                "en": "filter: " + en.replace("{", "{{").replace("}", "}}"),
-                "line": exc.line,
-                "column": exc.column,
-            },
-        )
-        raise InvalidInput(
-            f"the filter is not valid: {en}", f"筛选条件无效：{zh}", problems=[problem]
-        ) from None
+        # the rule error's text carries its line, column and "did you mean"
+        found = problem("invalid_filter", pointer="/filter", detail=exc, line=exc.line, column=exc.column)
+        raise InvalidInput("filter_invalid", detail=exc, problems=[found]) from None
 
 
 def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
@@ -103,35 +93,16 @@ def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
             column = table.c[name]
         elif name in er.entity.field_names:
             kind = er.entity.field(name).type
-            problems.append(
-                Problem(
-                    "unsortable_field",
-                    field=name,
-                    pointer="/sort",
-                    params={
-                        "zh": f"{name} 是 {kind} 类型的字段，不能排序",
-                        "en": f"cannot sort by {name!r}: fields of type {kind!r} have no meaningful order",
-                    },
-                )
-            )
+            problems.append(problem("unsortable_field", field=name, pointer="/sort", name=name, kind=kind))
             continue
         else:
             close = difflib.get_close_matches(name, [*names, *SYSTEM_SORTABLE], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append(
-                Problem(
-                    "invalid_sort",
-                    pointer="/sort",
-                    params={
-                        "zh": f"不能按 {name} 排序" + (f"（是否想写 {close[0]}？）" if close else ""),
-                        "en": f"cannot sort by {name!r}{hint}",
-                    },
-                )
-            )
+            hint = did_you_mean(close[0] if close else None)
+            problems.append(problem("invalid_sort", pointer="/sort", name=name, hint=hint))
             continue
         clauses.append(column.desc() if descending else column.asc())
     if problems:
-        raise InvalidInput("the sort parameter is not valid", "排序参数无效", problems=problems)
+        raise InvalidInput("sort_invalid", problems=problems)
     # The id tie-break follows the last key's direction, so an index on that key (which
     # orders equal keys by row id) yields the page without sorting the matches.
     clauses.append(table.c.id.desc() if descending else table.c.id.asc())
@@ -143,24 +114,9 @@ def page_bounds(limit: int | None, offset: int | None) -> tuple[int, int]:
     offset = 0 if offset is None else offset
     problems = []
     if not 1 <= limit <= MAX_LIMIT:
-        problems.append(
-            Problem(
-                "invalid_limit",
-                pointer="/limit",
-                params={"zh": f"limit 应在 1 到 {MAX_LIMIT} 之间", "en": f"limit must be 1 to {MAX_LIMIT}"},
-            )
-        )
+        problems.append(problem("invalid_limit", pointer="/limit", max=MAX_LIMIT))
     if offset < 0 or offset > MAX_OFFSET:
-        problems.append(
-            Problem(
-                "invalid_offset",
-                pointer="/offset",
-                params={
-                    "zh": f"offset 应在 0 到 {MAX_OFFSET} 之间",
-                    "en": f"offset must be 0 to {MAX_OFFSET}",
-                },
-            )
-        )
+        problems.append(problem("invalid_offset", pointer="/offset", max=MAX_OFFSET))
     if problems:
-        raise InvalidInput("the page parameters are not valid", "分页参数无效", problems=problems)
+        raise InvalidInput("page_invalid", problems=problems)
     return limit, offset

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 import rule_engine
+from engine.messages import did_you_mean, name_list, phrase, problem
 from form_engine import IDENTIFIER, EntityDef, Label, Problem, dsl_fields
 
 OPERATIONS = ("create", "read", "update", "delete", "export", "import")
@@ -132,19 +133,12 @@ def roles_json_schema() -> dict[str, Any]:
     return {"Grant": grant, "FieldRule": field_rule, "EntityPermissions": entity_permissions, "Role": role}
 
 
-def unknown_name(code: str, pointer: str, what_en: str, what_zh: str, name: str, known: list[str]) -> Problem:
-    """``{what} {name} does not exist``, with the nearest known name or the list of them."""
+def unknown_name(key: str, pointer: str, name: str, known: list[str], **params: Any) -> Problem:
+    """The problem ``key`` (``... {name} does not exist{hint}``), hinting at the nearest known
+    name or else listing them all."""
     close = difflib.get_close_matches(name, known, n=1)
-    hint_en = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(sorted(known)) or 'none'})"
-    hint_zh = f"（是否想写 {close[0]}？）" if close else ""
-    return Problem(
-        code,
-        pointer=pointer,
-        params={
-            "en": f"{what_en} {name!r} does not exist{hint_en}",
-            "zh": f"{what_zh} {name} 不存在{hint_zh}",
-        },
-    )
+    hint = did_you_mean(close[0]) if close else phrase("known", names=name_list(known))
+    return problem(key, pointer=pointer, name=name, hint=hint, **params)
 
 
 def role_problems(roles: list[RoleDef], entities: list[EntityDef]) -> list[Problem]:
@@ -154,21 +148,13 @@ def role_problems(roles: list[RoleDef], entities: list[EntityDef]) -> list[Probl
     seen: set[str] = set()
     for i, role in enumerate(roles):
         if role.name in seen:
-            problems.append(
-                Problem(
-                    "duplicate_name",
-                    pointer=f"/roles/{i}/name",
-                    params={"en": f"role name {role.name!r} is used twice", "zh": f"角色名 {role.name} 重复"},
-                )
-            )
+            problems.append(problem("duplicate_name.role", pointer=f"/roles/{i}/name", name=role.name))
         seen.add(role.name)
         for entity_name, perms in role.permissions.items():
             at = f"/roles/{i}/permissions/{entity_name}"
             entity = by_name.get(entity_name)
             if entity is None:
-                problems.append(
-                    unknown_name("unknown_entity", at, "entity", "实体", entity_name, list(by_name))
-                )
+                problems.append(unknown_name("unknown_entity.role", at, entity_name, list(by_name)))
                 continue
             field_names = [f.name for f in entity.fields]
             for op in OPERATIONS:
@@ -181,25 +167,12 @@ def role_problems(roles: list[RoleDef], entities: list[EntityDef]) -> list[Probl
                 pointer = f"{at}/fields/{field_name}"
                 if field_name == OWNER_FIELD:
                     if rule.access != "readonly":
-                        problems.append(
-                            Problem(
-                                "owner_rule",
-                                pointer=pointer,
-                                params={
-                                    "en": "the owner may only be made readonly",
-                                    "zh": "负责人字段只能设为只读",
-                                },
-                            )
-                        )
+                        problems.append(problem("owner_rule", pointer=pointer))
                 elif field_name not in field_names:
+                    entity_words = {"zh": entity.label.zh, "en": entity_name}
                     problems.append(
                         unknown_name(
-                            "unknown_field",
-                            pointer,
-                            f"field of {entity_name}",
-                            f"{entity.label.zh}的字段",
-                            field_name,
-                            field_names,
+                            "unknown_field.role", pointer, field_name, field_names, entity=entity_words
                         )
                     )
                 elif rule.access in ("hidden", "readonly") and perms.grant("create") is not None:
@@ -214,17 +187,13 @@ def _unfillable(role: str, entity: EntityDef, field_name: str, access: str, poin
     if not field.required or field.default is not None or field.default_expression is not None:
         return []
     return [
-        Problem(
+        problem(
             "unfillable_required",
             pointer=pointer,
-            params={
-                "en": f"role {role!r} may create {entity.name} records but the required field "
-                f"{field_name!r} is {access} for it, so every create would be refused; give the "
-                "field a default, or let the role write it",
-                "zh": f"角色 {role} 可以新建{entity.label.zh}，但必填字段 {field_name} 对其"
-                f"{'隐藏' if access == 'hidden' else '只读'}，新建总会失败；"
-                "请为该字段设置默认值，或允许该角色填写",
-            },
+            role=role,
+            entity={"zh": entity.label.zh, "en": entity.name},
+            name=field_name,
+            access=phrase(f"access.{access}"),
         )
     ]
 
@@ -235,16 +204,5 @@ def _condition_problems(
     try:
         rule_engine.compile(text, dsl_fields(entity, entities.get), expect="boolean")
     except rule_engine.RuleError as exc:
-        return [
-            Problem(
-                "invalid_condition",
-                pointer=pointer,
-                params={
-                    "en": f"condition: {exc.message('en')}",
-                    "zh": f"条件有误：{exc.message('zh')}",
-                    "line": exc.line,
-                    "column": exc.column,
-                },
-            )
-        ]
+        return [problem("invalid_condition", pointer=pointer, detail=exc, line=exc.line, column=exc.column)]
     return []

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from engine.errors import InvalidInput
+from engine.messages import name_list, problem
 from form_engine import Problem
 
 if TYPE_CHECKING:
@@ -75,31 +76,21 @@ class ActionRegistry:
         try:
             return self._actions[name]
         except KeyError:
-            raise InvalidInput(
-                f"unknown action type {name!r}; known: {', '.join(self.names()) or 'none'}",
-                f"未知的动作类型 {name}",
-            ) from None
+            raise InvalidInput("unknown_action", action=name, known=name_list(self.names())) from None
 
     def check(self, spec: dict[str, Any], pointer: str = "") -> list[Problem]:
         """Problems with an action spec, as JSON-pointer problems (empty when valid)."""
         name = spec.get("type")
         if name not in self._actions:
             return [
-                Problem(
-                    "unknown_action",
-                    pointer=f"{pointer}/type",
-                    params={
-                        "zh": f"未知的动作类型 {name}",
-                        "en": f"unknown action type {name!r}; known: {', '.join(self.names())}",
-                    },
+                problem(
+                    "unknown_action", pointer=f"{pointer}/type", action=name, known=name_list(self.names())
                 )
             ]
         validator = jsonschema.Draft202012Validator(self._actions[name].schema)
         return [
-            Problem(
-                "schema",
-                pointer=pointer + "".join(f"/{p}" for p in err.absolute_path),
-                params={"zh": err.message, "en": err.message},
+            problem(
+                "schema", pointer=pointer + "".join(f"/{p}" for p in err.absolute_path), detail=err.message
             )
             for err in validator.iter_errors({k: v for k, v in spec.items() if k != "type"})
         ]
@@ -108,5 +99,5 @@ class ActionRegistry:
         action = self.get(call.spec.get("type", ""))
         problems = self.check(call.spec)
         if problems:
-            raise InvalidInput(f"invalid {action.name} action", problems=problems)
+            raise InvalidInput("action_invalid", action=action.name, problems=problems)
         return action.handler(call)

@@ -93,10 +93,7 @@ def change_user(user_id: IdPath, body: UserChange, ctx: AdminDep, platform: Plat
     """Change a user; ``is_active: false`` disables them and ends their sessions and tokens at once."""
     changes = body.model_dump(exclude_unset=True)
     if ctx.user_id == user_id and (changes.get("is_active") is False or changes.get("is_admin") is False):
-        raise InvalidInput(
-            "you cannot disable yourself or drop your own administrator rights",
-            "不能停用自己或取消自己的管理员权限",
-        )
+        raise InvalidInput("cannot_demote_self")
     with platform.db.begin() as conn:
         row = users.update_user(conn, user_id, changes, min_length=platform.settings.password_min_length)
         logged = {k: v for k, v in changes.items() if k != "password"} | (
@@ -185,7 +182,7 @@ def read_audit(
 ) -> dict[str, Any]:
     """Security events, newest first, filtered and paged."""
     if event is not None and event not in audit.EVENTS:
-        raise InvalidInput(f"unknown event {event!r}; events: {', '.join(audit.EVENTS)}", f"未知事件 {event}")
+        raise InvalidInput("unknown_audit_event", event=event, events=", ".join(audit.EVENTS))
     with platform.db.connect() as conn:
         items, total = audit.query(
             conn, event=event, actor=actor, app=app, since=since, until=until, limit=limit, offset=offset

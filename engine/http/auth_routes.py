@@ -162,7 +162,7 @@ def change_password(body: PasswordChange, ctx: ContextDep, platform: PlatformDep
         try:
             check_credentials(conn, ctx.user.username, body.current_password)
         except Unauthenticated:
-            raise InvalidInput("the current password is wrong", "当前密码错误") from None
+            raise InvalidInput("current_password_wrong") from None
         users.update_user(
             conn,
             ctx.user.id,

@@ -55,10 +55,7 @@ def current_context(request: Request, platform: PlatformDep) -> Context:
     A cookie-authenticated request that may change data must carry the CSRF token (403)."""
     token, from_cookie = presented_token(request)
     if token is None:
-        raise Unauthenticated(
-            "sign in first: send Authorization: Bearer <token> (POST /api/auth/token gives one)",
-            "请先登录：请求头需带 Authorization: Bearer <令牌>（通过 POST /api/auth/token 获取）",
-        )
+        raise Unauthenticated("sign_in_required")
     stale: list[int] = []
     with platform.db.connect() as conn:
         user = authenticate_token(conn, token, on_stale=stale.append)
@@ -81,10 +78,7 @@ ContextDep = Annotated[Context, Depends(current_context)]
 
 def admin_context(ctx: ContextDep) -> Context:
     if ctx.user is None or not ctx.user.is_admin:
-        raise Forbidden(
-            "only an administrator may do this (change app definitions, users, roles, or read the audit log)",
-            "只有管理员可以执行此操作（修改应用定义、用户、角色或查看审计日志）",
-        )
+        raise Forbidden("admin_only")
     return ctx
 
 

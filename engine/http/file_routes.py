@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from engine.errors import InvalidInput, NotFound
+from engine.messages import both, problem
 from engine.records.file_store import CHUNK
 from engine.records.steps.files import FILE_TYPES
 from form_engine import FieldValueError, Problem
@@ -45,10 +46,13 @@ def upload_file(
     platform.access.require(ctx, er, "create")
     f = er.entity.field(field) if field in er.entity.field_names else None
     if f is None or f.type not in FILE_TYPES:
+        types = ", ".join(FILE_TYPES)
         raise InvalidInput(
-            f"{entity}.{field} is not a file field ({', '.join(FILE_TYPES)})",
-            f"{entity}.{field} 不是文件类字段",
-            problems=[Problem("not_a_file_field", pointer="/field", params={"zh": field, "en": field})],
+            "not_a_file_field",
+            entity=entity,
+            field=field,
+            types=types,
+            problems=[problem("not_a_file_field", pointer="/field", name=field, types=types)],
         )
     name = (file.filename or "file").strip() or "file"
     content_type = (file.content_type or "").lower()
@@ -64,11 +68,9 @@ def upload_file(
         f.field_type.coerce(descriptor if f.type == "signature" else [descriptor], f)
     except FieldValueError as exc:
         store.remove(app, stored["id"])
-        label = {"zh": f.label.zh, "en": f.label.en}
-        problem = Problem(
-            exc.problem_code, field=field, pointer="/file", params={**exc.params, "label": label}
-        )
-        raise InvalidInput(problem.message("en"), problem.message("zh"), problems=[problem]) from None
+        params = {**exc.params, "label": both(f.label)}
+        refused = Problem(exc.problem_code, field=field, pointer="/file", params=params)
+        raise InvalidInput("file_rejected", problem=refused, problems=[refused]) from None
     return descriptor
 
 
@@ -82,5 +84,5 @@ def download_file(app: str, file_id: str, ctx: ContextDep, platform: PlatformDep
     if entity is not None:
         platform.access.require(ctx, entity, "read")
     elif ctx.user is None or not ctx.user.is_admin:
-        raise NotFound(f"no file {file_id!r} in app {app!r}", f"应用 {app} 中没有文件 {file_id}")
+        raise NotFound("file_not_found", file_id=file_id, app=app)
     return FileResponse(path, media_type=descriptor["content_type"], filename=descriptor["name"])

@@ -31,10 +31,8 @@ def _form_name(er: EntityRuntime, form: str) -> str | None:
     if form == DEFAULT_FORM:
         return None
     choices = ", ".join([DEFAULT_FORM, *(f.name for f in er.entity.forms)])
-    raise NotFound(
-        f"{er.entity.name} has no form {form!r}; available: {choices}",
-        f"{er.entity.label.zh}没有表单 {form}，可用：{choices}",
-    )
+    entity = {"zh": er.entity.label.zh, "en": er.entity.name}
+    raise NotFound("form_not_found", entity=entity, form=form, choices=choices)
 
 
 @router.get(BASE)
@@ -84,10 +82,7 @@ def form_state(
     draft = body.get("record", {})
     record_id = body.get("id")
     if not isinstance(draft, dict) or (record_id is not None and type(record_id) is not int):
-        raise InvalidInput(
-            'the body must be {"record": {...}, "id": <record id, optional>}',
-            '请求体应为 {"record": {...}, "id": 记录编号（可选）}',
-        )
+        raise InvalidInput("form_state_body_invalid")
     with platform.db.connect() as conn:
         runtime = platform.runtime(conn, app)
         er = runtime.entity(entity)

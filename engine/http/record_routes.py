@@ -26,7 +26,7 @@ def _version(body_version: Any, if_match: str | None) -> int | None:
     if raw is None:
         return None
     if isinstance(raw, bool) or not str(raw).isdigit():
-        raise InvalidInput(f"version must be a whole number, got {raw!r}", f"version 应为整数，收到 {raw}")
+        raise InvalidInput("version_invalid", value=raw)
     return int(raw)
 
 

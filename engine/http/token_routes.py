@@ -39,11 +39,7 @@ def create_api_token(body: NewToken, ctx: ContextDep, platform: PlatformDep) -> 
     assert ctx.user is not None
     limit = platform.settings.api_token_max_days
     if body.expires_in_days > limit:
-        raise InvalidInput(
-            f"a token may live at most {limit} days",
-            f"令牌有效期最长 {limit} 天",
-            details={"max_days": limit},
-        )
+        raise InvalidInput("token_lifetime_too_long", max_days=limit, details={"max_days": limit})
     with platform.db.begin() as conn:
         issued = users.issue_token(
             conn, ctx.user.id, name=body.name, kind="api", ttl=timedelta(days=body.expires_in_days)

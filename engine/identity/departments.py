@@ -18,28 +18,28 @@ MAX_DEPTH = 50
 def _row(conn: sa.Connection, department_id: int) -> Any:
     row = conn.execute(sa.select(st.departments).where(st.departments.c.id == department_id)).first()
     if row is None:
-        raise NotFound(f"no department with id {department_id}", f"没有编号为 {department_id} 的部门")
+        raise NotFound("department_not_found", department_id=department_id)
     return row
 
 
 def check_exists(conn: sa.Connection, department_id: int) -> None:
     """422 when a department id given in a request names no department."""
     if not existing_ids(conn, department_target(), [department_id]):
-        raise InvalidInput(f"no department with id {department_id}", f"没有编号为 {department_id} 的部门")
+        raise InvalidInput("department_not_found", department_id=department_id)
 
 
 def _check_user(conn: sa.Connection, user_id: int | None, pointer: str) -> None:
     if user_id is None:
         return
     if conn.execute(sa.select(st.users.c.id).where(st.users.c.id == user_id)).first() is None:
-        raise InvalidInput(f"{pointer.strip('/')}: no user with id {user_id}", f"没有编号为 {user_id} 的用户")
+        raise InvalidInput("user_not_found.reference", pointer=pointer.strip("/"), user_id=user_id)
 
 
 def create_department(
     conn: sa.Connection, name: str, *, parent_id: int | None = None, head_id: int | None = None
 ) -> int:
     if not name.strip():
-        raise InvalidInput("a department needs a name", "部门需要名称")
+        raise InvalidInput("department_name_missing")
     if parent_id is not None:
         _row(conn, parent_id)
     _check_user(conn, head_id, "/head_id")
@@ -56,17 +56,14 @@ def update_department(conn: sa.Connection, department_id: int, changes: dict[str
     values: dict[str, Any] = {}
     if "name" in changes:
         if not str(changes["name"] or "").strip():
-            raise InvalidInput("a department needs a name", "部门需要名称")
+            raise InvalidInput("department_name_missing")
         values["name"] = str(changes["name"]).strip()
     if "parent_id" in changes:
         parent = changes["parent_id"]
         if parent is not None:
             _row(conn, parent)
             if parent in subtree(conn, [department_id]):
-                raise InvalidInput(
-                    "a department cannot move under itself or one of its sub-departments",
-                    "部门不能移动到自身或其下级部门之下",
-                )
+                raise InvalidInput("department_cycle")
         values["parent_id"] = parent
     if "head_id" in changes:
         _check_user(conn, changes["head_id"], "/head_id")

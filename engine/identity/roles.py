@@ -42,23 +42,12 @@ def assignments(conn: sa.Connection, app: str) -> list[dict[str, Any]]:
 def _check_roles(package: AppPackage, roles: Iterable[str]) -> None:
     known = [r.name for r in package.roles]
     problems = [
-        unknown_name(
-            "unknown_role",
-            f"/roles/{i}",
-            f"app {package.name!r} role",
-            f"应用 {package.name} 的角色",
-            name,
-            known,
-        )
+        unknown_name("unknown_role", f"/roles/{i}", name, known, app=package.name)
         for i, name in enumerate(roles)
         if name not in known
     ]
     if problems:
-        raise InvalidInput(
-            f"{len(problems)} role(s) do not exist in app {package.name!r}",
-            f"应用 {package.name} 中有 {len(problems)} 个角色不存在",
-            problems=problems,
-        )
+        raise InvalidInput("roles_not_found", app=package.name, count=len(problems), problems=problems)
 
 
 def set_roles(

@@ -30,8 +30,4 @@ def csrf_token(secret: str, session_token: str) -> str:
 
 def check_csrf(secret: str, session_token: str, sent: str | None) -> None:
     if not sent or not hmac.compare_digest(sent, csrf_token(secret, session_token)):
-        raise CsrfRejected(
-            "this request changes data with a session cookie but lacks a valid X-CSRF-Token header "
-            "(the csrf_token given at sign-in)",
-            "此请求通过会话 Cookie 修改数据，但缺少有效的 X-CSRF-Token 请求头（登录时返回的 csrf_token）",
-        )
+        raise CsrfRejected("csrf_token_missing")

@@ -88,8 +88,4 @@ def _insert(conn: sa.Connection, key: str, values: dict[str, object]) -> None:
 def locked(until: datetime, now: datetime | None = None) -> TooManyAttempts:
     seconds = max(1, math.ceil((until - (now or utcnow())).total_seconds()))
     minutes = math.ceil(seconds / 60)
-    return TooManyAttempts(
-        f"too many failed sign-ins; try again in {minutes} minute(s)",
-        f"登录失败次数过多，请 {minutes} 分钟后再试",
-        details={"retry_after": seconds},
-    )
+    return TooManyAttempts("too_many_sign_ins", minutes=minutes, details={"retry_after": seconds})

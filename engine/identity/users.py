@@ -23,6 +23,7 @@ from engine.schema import system_tables as st
 #: Whole-string match: ``$`` would also accept a trailing newline.
 USERNAME = re.compile(r"[\w.@+-]{1,100}")
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1000
 TOKEN_PREFIX = "tg_"
 
 
@@ -41,14 +42,11 @@ def check_password_policy(
 ) -> None:
     """Length, and not the username: long passphrases beat composition rules."""
     if len(password) < min_length:
-        raise InvalidInput(
-            f"the password must have at least {min_length} characters",
-            f"密码至少需要 {min_length} 个字符",
-        )
-    if len(password) > 1000:
-        raise InvalidInput("the password may have at most 1000 characters", "密码最多 1000 个字符")
+        raise InvalidInput("password_too_short", min_length=min_length)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput("password_too_long", max_length=MAX_PASSWORD_LENGTH)
     if username and password.strip().lower() == username.lower():
-        raise InvalidInput("the password may not be the username", "密码不能与用户名相同")
+        raise InvalidInput("password_is_username")
 
 
 def create_user(
@@ -63,14 +61,11 @@ def create_user(
     min_length: int = MIN_PASSWORD_LENGTH,
 ) -> int:
     if not USERNAME.fullmatch(username):
-        raise InvalidInput(
-            "a username is 1-100 letters, digits or . _ @ + -",
-            "用户名须为 1-100 个字母、数字或 . _ @ + - 字符",
-        )
+        raise InvalidInput("username_invalid")
     check_password_policy(password, username=username, min_length=min_length)
     exists = conn.execute(sa.select(st.users.c.id).where(st.users.c.username == username)).scalar()
     if exists is not None:
-        raise Conflict(f"the username {username!r} is taken", f"用户名 {username} 已被占用")
+        raise Conflict("username_taken", username=username)
     return conn.execute(
         st.users.insert().values(
             username=username,
@@ -99,7 +94,7 @@ def load_principal(conn: sa.Connection, row: Any) -> Principal:
 def get_user(conn: sa.Connection, user_id: int) -> Any:
     row = conn.execute(sa.select(st.users).where(st.users.c.id == user_id)).first()
     if row is None:
-        raise NotFound(f"no user with id {user_id}", f"没有编号为 {user_id} 的用户")
+        raise NotFound("user_not_found", user_id=user_id)
     return row
 
 
@@ -109,7 +104,7 @@ def check_credentials(conn: sa.Connection, username: str, password: str) -> Prin
     stored = row.password_hash if row is not None else _DUMMY_HASH
     valid = verify_password(password, stored)
     if row is None or not valid or not row.is_active:
-        raise Unauthenticated("wrong username or password", "用户名或密码错误")
+        raise Unauthenticated("wrong_credentials")
     return principal_of(row)
 
 
@@ -161,10 +156,10 @@ def authenticate_token(
         .where(st.tokens.c.token_hash == _token_hash(token))
     ).first()
     if row is None or row.revoked_at is not None or not row.is_active:
-        raise Unauthenticated("the token is not valid; sign in again", "令牌无效，请重新登录")
+        raise Unauthenticated("token_invalid")
     now = utcnow()
     if row.expires_at is not None and row.expires_at <= now:
-        raise Unauthenticated("the token has expired; sign in again", "令牌已过期，请重新登录")
+        raise Unauthenticated("token_expired")
     if on_stale is not None and (row.last_used_at is None or row.last_used_at < now - TOKEN_TOUCH_INTERVAL):
         on_stale(row.token_id)
     return load_principal(conn, row)
@@ -197,7 +192,7 @@ def revoke_token(conn: sa.Connection, token_id: int, *, user_id: int | None = No
     where = [t.c.id == token_id] + ([t.c.user_id == user_id] if user_id is not None else [])
     row = conn.execute(sa.select(t).where(*where)).first()
     if row is None:
-        raise NotFound(f"no token with id {token_id}", f"没有编号为 {token_id} 的令牌")
+        raise NotFound("token_not_found", token_id=token_id)
     if row.revoked_at is None:
         conn.execute(t.update().where(t.c.id == token_id).values(revoked_at=utcnow()))
     return row
@@ -216,7 +211,7 @@ def find_user(conn: sa.Connection, ref: str | int) -> Any:
         return get_user(conn, int(ref))
     row = conn.execute(sa.select(st.users).where(st.users.c.username == ref)).first()
     if row is None:
-        raise NotFound(f"no user named {ref!r}", f"没有名为 {ref} 的用户")
+        raise NotFound("user_not_found.name", username=ref)
     return row
 
 
@@ -269,7 +264,7 @@ def update_user(
         manager = changes["manager_id"]
         if manager is not None:
             if manager == user_id:
-                raise InvalidInput("a user cannot be their own manager", "用户不能是自己的上级")
+                raise InvalidInput("own_manager")
             get_user(conn, manager)
         values["manager_id"] = manager
     if changes.get("password") is not None:

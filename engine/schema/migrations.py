@@ -93,11 +93,7 @@ class Migrator:
     def _check(self, ops: list[Operation]) -> None:
         problems: list[dict[str, Any]] = []
         if any(isinstance(op, CreateTable) for op in ops) and sa.inspect(self.conn).has_table(self.table):
-            raise MigrationRefused(
-                f"the database already has a table named {self.table!r} that Tangram does not manage; "
-                "rename or drop it, or choose another entity name",
-                f"数据库中已存在不受 Tangram 管理的表 {self.table}；请改名或删除它，或换一个实体名",
-            )
+            raise MigrationRefused("table_exists", table=self.table)
         for op in ops:
             if isinstance(op, ConvertColumn):
                 converted, failures = self._convert_all(op.old, op.new, op.source)
@@ -107,9 +103,9 @@ class Migrator:
             problems.extend(self._duplicate_groups())
         if problems:
             raise MigrationRefused(
-                f"the change to {self.new.name} would lose or break data in {len(problems)} "
-                "place(s); fix or clear those values first, then try again",
-                f"对 {self.new.name} 的修改会丢失或破坏 {len(problems)} 处数据；请先修正或清空这些值再重试",
+                "migration_loses_data",
+                entity=self.new.name,
+                count=len(problems),
                 details={"rows": problems[:MAX_LISTED_ROWS], "total": len(problems)},
             )
 

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import cli
+from engine.cli import create_cli
 
 from .conftest import sales_app
+
+cli = create_cli()
 
 
 @pytest.fixture

@@ -85,3 +85,41 @@ def test_request_errors_speak_chinese_too(sales: TestClient) -> None:
     assert r.json()["error"]["problems"][0]["message"] == "应为 JSON 对象"
     r = sales.get("/api/apps/sales/records/deal/abc")
     assert "integer" in r.json()["error"]["problems"][0]["message"]
+
+
+def test_kernel_messages_follow_accept_language(sales: TestClient) -> None:
+    zh, en = {"Accept-Language": "zh-CN"}, {"Accept-Language": "en"}
+    error = _assert_shape(sales.get("/api/apps/nope/records/deal", headers=zh), 404)
+    assert (error["code"], error["message"]) == ("not_found", "没有名为 nope 的应用")
+    error = _assert_shape(sales.get("/api/apps/nope/records/deal", headers=en), 404)
+    assert error["message"] == "no app named 'nope'"
+    error = _assert_shape(
+        sales.get("/api/apps/sales/records/deal", params={"sort": "amout"}, headers=zh), 422
+    )
+    assert error["message"] == "排序参数无效"
+    assert error["problems"][0]["message"] == "不能按 amout 排序（是否想写 amount？）"
+    error = _assert_shape(
+        sales.get("/api/apps/sales/records/deal", params={"sort": "amout"}, headers=en), 422
+    )
+    assert error["problems"][0]["message"] == "cannot sort by 'amout'; did you mean 'amount'?"
+    error = _assert_shape(sales.get("/api/apps/sales/records/deel", headers=en), 404)
+    assert error["message"] == "app 'sales' has no entity 'deel' (did you mean 'deal'?)"
+    assert _assert_shape(sales.get("/nowhere", headers=zh), 404)["message"] == "地址不存在：/nowhere"
+    error = _assert_shape(sales.post("/api/auth/token", json={"username": "x"}, headers=zh), 422)
+    assert error["problems"][0]["message"] == "缺少必填项"
+
+
+def test_a_filter_error_keeps_the_braces_of_the_rule(sales: TestClient) -> None:
+    deals = "/api/apps/sales/records/deal"
+    r = sales.get(deals, params={"filter": "matches(title, 'a{2,1}')"}, headers={"Accept-Language": "zh"})
+    error = _assert_shape(r, 422)
+    assert (
+        error["message"].startswith("筛选条件无效：第 1 行第 16 列：")
+        and "重复次数 {2,1} 无效" in error["message"]
+    )
+    assert error["problems"][0]["code"] == "invalid_filter"
+    assert error["problems"][0]["message"] == "筛选条件有误：" + error["message"].removeprefix(
+        "筛选条件无效："
+    )
+    r = sales.get(deals, params={"filter": "matches(title, 'a{2,1}')"})
+    assert "found the repetition {2,1}" in _assert_shape(r, 422)["problems"][0]["message"]

@@ -12,7 +12,7 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from engine import SYSTEM, ActionCall, ActionRegistry, InvalidInput, Platform, RecordEvent, Settings, hookimpl
-from engine.cli import cli
+from engine.cli import create_cli
 from engine.host.plugins import create_plugin_manager
 from engine.http import create_app
 from engine.identity.users import create_user
@@ -146,10 +146,14 @@ def test_jobs_and_ui_pages_are_collected(plugged: tuple[Platform, TestClient]) -
 
 
 def test_plugin_commands_join_the_cli(plugin: SamplePlugin) -> None:
-    create_plugin_manager([plugin], load_entry_points=False).hook.tangram_commands(cli=cli)
-    try:
-        result = CliRunner().invoke(cli, ["sample-hello"])
-        assert result.exit_code == 0 and result.output == "hello from a plugin\n"
-        assert "sample-hello" in CliRunner().invoke(cli, ["--help"]).output
-    finally:
-        cli.commands.pop("sample-hello", None)
+    cli = create_cli(create_plugin_manager([plugin], load_entry_points=False))
+    result = CliRunner().invoke(cli, ["sample-hello"])
+    assert result.exit_code == 0 and result.output == "hello from a plugin\n"
+    assert "sample-hello" in CliRunner().invoke(cli, ["--help"]).output
+
+
+def test_each_cli_is_built_afresh(plugin: SamplePlugin) -> None:
+    create_cli(create_plugin_manager([plugin], load_entry_points=False))
+    plain = create_cli(create_plugin_manager(load_entry_points=False))
+    assert "sample-hello" not in plain.commands
+    assert "sample-hello" not in CliRunner().invoke(plain, ["--help"]).output

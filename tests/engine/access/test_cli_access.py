@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import cli
+from engine.cli import create_cli
 
 from .conftest import CRM_APP
 
@@ -19,6 +19,7 @@ def test_departments_users_and_role_assignment_from_the_command_line(
     monkeypatch.setenv("TANGRAM_DATABASE_URL", database_url)
     monkeypatch.setenv("TANGRAM_DATA_DIR", str(tmp_path / "data"))
     runner = CliRunner()
+    cli = create_cli()
 
     def run(*args: str) -> str:
         result = runner.invoke(cli, list(args))

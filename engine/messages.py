@@ -1,0 +1,363 @@
+"""Every message the kernel shows a person, in Chinese and English, by a stable key.
+
+``MESSAGES[key]`` is one ``{"zh": ..., "en": ...}`` pair of :meth:`str.format` templates with the
+same named placeholders. A raise site names the key and fills the placeholders; the exception's
+class keeps the stable ``code`` that HTTP maps to a status::
+
+    raise NotFound("user_not_found", user_id=7)  # code "not_found", "no user with id 7"
+
+``PROBLEMS`` holds the wording of the :class:`~form_engine.Problem` s the kernel builds with
+:func:`problem`. Their key is the problem's code, or ``"<code>.<reason>"`` when one code is worded
+differently where it arises (an unknown field in a role's field rules is not one in a record);
+they are registered with the form engine, which renders every problem. ``PHRASES`` are fragments
+that fill a placeholder (a "did you mean" hint), made with :func:`phrase`.
+
+A param may be a :class:`~form_engine.Label`, a ``{"zh", "en"}`` pair, or anything that says
+itself in a locale with ``message(locale)`` (a problem, a rule error, a kernel error): each is shown
+in the message's language. Anything else is shown as it is.
+
+>>> render("user_not_found", "zh", {"user_id": 7})
+'没有编号为 7 的用户'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, Literal
+
+from form_engine import Label, Problem, add_messages
+
+Language = Literal["zh", "en"]
+LANGUAGES: tuple[Language, ...] = ("zh", "en")
+
+#: A text in both languages, as problem params carry it: ``{"zh": ..., "en": ...}``.
+Localized = dict[str, str]
+
+
+def language(locale: str | None) -> Language:
+    """``"zh"`` for any Chinese locale (``zh``, ``zh-CN``, ``zh_Hant``...), otherwise ``"en"``."""
+    return "zh" if (locale or "").strip().lower().startswith("zh") else "en"
+
+
+def _m(zh: str, en: str) -> Mapping[str, str]:
+    return MappingProxyType({"zh": zh, "en": en})
+
+
+_MESSAGES: dict[str, Mapping[str, str]] = {
+    # users, passwords, tokens
+    "password_too_short": _m(
+        "密码至少需要 {min_length} 个字符", "the password must have at least {min_length} characters"
+    ),
+    "password_too_long": _m(
+        "密码最多 {max_length} 个字符", "the password may have at most {max_length} characters"
+    ),
+    "password_is_username": _m("密码不能与用户名相同", "the password may not be the username"),
+    "current_password_wrong": _m("当前密码错误", "the current password is wrong"),
+    "username_invalid": _m(
+        "用户名须为 1-100 个字母、数字或 . _ @ + - 字符", "a username is 1-100 letters, digits or . _ @ + -"
+    ),
+    "username_taken": _m("用户名 {username} 已被占用", "the username {username!r} is taken"),
+    "user_not_found": _m("没有编号为 {user_id} 的用户", "no user with id {user_id}"),
+    "user_not_found.name": _m("没有名为 {username} 的用户", "no user named {username!r}"),
+    "user_not_found.reference": _m(
+        "{pointer}：没有编号为 {user_id} 的用户", "{pointer}: no user with id {user_id}"
+    ),
+    "own_manager": _m("用户不能是自己的上级", "a user cannot be their own manager"),
+    "cannot_demote_self": _m(
+        "不能停用自己或取消自己的管理员权限",
+        "you cannot disable yourself or drop your own administrator rights",
+    ),
+    "wrong_credentials": _m("用户名或密码错误", "wrong username or password"),
+    "token_invalid": _m("令牌无效，请重新登录", "the token is not valid; sign in again"),
+    "token_expired": _m("令牌已过期，请重新登录", "the token has expired; sign in again"),
+    "token_not_found": _m("没有编号为 {token_id} 的令牌", "no token with id {token_id}"),
+    "token_lifetime_too_long": _m("令牌有效期最长 {max_days} 天", "a token may live at most {max_days} days"),
+    "too_many_sign_ins": _m(
+        "登录失败次数过多，请 {minutes} 分钟后再试",
+        "too many failed sign-ins; try again in {minutes} minute(s)",
+    ),
+    "sign_in_required": _m(
+        "请先登录：请求头需带 Authorization: Bearer <令牌>（通过 POST /api/auth/token 获取）",
+        "sign in first: send Authorization: Bearer <token> (POST /api/auth/token gives one)",
+    ),
+    "csrf_token_missing": _m(
+        "此请求通过会话 Cookie 修改数据，但缺少有效的 X-CSRF-Token 请求头（登录时返回的 csrf_token）",
+        "this request changes data with a session cookie but lacks a valid X-CSRF-Token header "
+        "(the csrf_token given at sign-in)",
+    ),
+    "admin_only": _m(
+        "只有管理员可以执行此操作（修改应用定义、用户、角色或查看审计日志）",
+        "only an administrator may do this (change app definitions, users, roles, or read the audit log)",
+    ),
+    "unknown_audit_event": _m(
+        "未知事件 {event}，可用的事件：{events}", "unknown event {event!r}; events: {events}"
+    ),
+    # departments
+    "department_not_found": _m("没有编号为 {department_id} 的部门", "no department with id {department_id}"),
+    "department_name_missing": _m("部门需要名称", "a department needs a name"),
+    "department_cycle": _m(
+        "部门不能移动到自身或其下级部门之下",
+        "a department cannot move under itself or one of its sub-departments",
+    ),
+    # roles and permissions
+    "roles_not_found": _m(
+        "应用 {app} 中有 {count} 个角色不存在", "{count} role(s) do not exist in app {app!r}"
+    ),
+    "permission_missing": _m(
+        "您没有{entity}的 {operation} 权限（{permission}）",
+        "you do not have the {operation!r} permission on {entity} ({permission})",
+    ),
+    "fields_not_writable": _m("您不能写入字段 {fields}", "you may not write {fields}"),
+    "fields_not_queryable": _m(
+        "您不能按字段 {fields} 筛选或排序（对您隐藏或脱敏）",
+        "you may not filter or sort by {fields}: hidden or masked for you",
+    ),
+    # apps and entities
+    "app_not_found": _m("没有名为 {app} 的应用", "no app named {app!r}"),
+    "app_exists": _m(
+        "已存在名为 {app} 的应用；请用 PUT /api/apps/{app}/entities/{{entity}} 修改它",
+        "an app named {app!r} exists already; change it with PUT /api/apps/{app}/entities/{{entity}}",
+    ),
+    "app_changed_meanwhile": _m(
+        "应用 {app} 已被他人修改，请刷新后重试",
+        "app {app!r} was changed by someone else meanwhile; reload and try again",
+    ),
+    "package_invalid": _m("应用包有 {count} 处错误", "the app package has {count} problem(s)"),
+    "entity_invalid": _m("实体定义有 {count} 处错误", "the entity definition has {count} problem(s)"),
+    "entity_name_mismatch": _m(
+        "请求体中的实体名 {body_name} 与地址中的 {url_name} 不一致",
+        "the body names entity {body_name!r} but the URL names {url_name!r}",
+    ),
+    "entity_not_found": _m(
+        "应用 {app} 没有实体 {entity}{hint}", "app {app!r} has no entity {entity!r}{hint}"
+    ),
+    "form_not_found": _m(
+        "{entity}没有表单 {form}，可用：{choices}", "{entity} has no form {form!r}; available: {choices}"
+    ),
+    # schema migrations
+    "table_exists": _m(
+        "数据库中已存在不受 Tangram 管理的表 {table}；请改名或删除它，或换一个实体名",
+        "the database already has a table named {table!r} that Tangram does not manage; "
+        "rename or drop it, or choose another entity name",
+    ),
+    "migration_loses_data": _m(
+        "对 {entity} 的修改会丢失或破坏 {count} 处数据；请先修正或清空这些值再重试",
+        "the change to {entity} would lose or break data in {count} place(s); "
+        "fix or clear those values first, then try again",
+    ),
+    # list parameters and request bodies
+    "filter_invalid": _m("筛选条件无效：{detail}", "the filter is not valid: {detail}"),
+    "sort_invalid": _m("排序参数无效", "the sort parameter is not valid"),
+    "page_invalid": _m("分页参数无效", "the page parameters are not valid"),
+    "version_invalid": _m("version 应为整数，收到 {value}", "version must be a whole number, got {value!r}"),
+    "form_state_body_invalid": _m(
+        '请求体应为 {{"record": {{...}}, "id": 记录编号（可选）}}',
+        'the body must be {{"record": {{...}}, "id": <record id, optional>}}',
+    ),
+    # files
+    "file_not_found": _m("应用 {app} 中没有文件 {file_id}", "no file {file_id!r} in app {app!r}"),
+    "not_a_file_field": _m(
+        "{entity}.{field} 不是文件类字段（{types}）", "{entity}.{field} is not a file field ({types})"
+    ),
+    "file_rejected": _m("文件未被接受：{problem}", "the file was not accepted: {problem}"),
+    # actions
+    "unknown_action": _m(
+        "未知的动作类型 {action}，可用：{known}", "unknown action type {action!r}; known: {known}"
+    ),
+    "action_invalid": _m("动作 {action} 的参数无效", "invalid {action} action"),
+    # the HTTP layer's own answers
+    "http.not_found": _m("地址不存在：{path}", "no such address: {path}"),
+    "http.method_not_allowed": _m("{path} 不支持 {method} 方法", "{method} is not allowed on {path}"),
+    "http.error": _m("{detail}", "{detail}"),
+    "request_invalid": _m("请求参数无效", "the request is not valid"),
+    "input_invalid": _m("输入无效", "the input is not valid"),
+    "internal_error": _m(
+        "内部错误；请把请求编号 {request_id} 告知管理员",
+        "internal error; give the administrator the request id {request_id}",
+    ),
+    # one problem of a request FastAPI refused, by Pydantic's error type (its ``ctx`` fills them)
+    "request.json_invalid": _m("请求体不是合法的 JSON：{error}", "the body is not valid JSON: {error}"),
+    "request.missing": _m("缺少必填项", "Field required"),
+    "request.int_parsing": _m(
+        "应为整数", "Input should be a valid integer, unable to parse string as an integer"
+    ),
+    "request.int_type": _m("应为整数", "Input should be a valid integer"),
+    "request.int_from_float": _m(
+        "应为整数，不能有小数部分", "Input should be a valid integer, got a number with a fractional part"
+    ),
+    "request.float_parsing": _m(
+        "应为数字", "Input should be a valid number, unable to parse string as a number"
+    ),
+    "request.bool_parsing": _m(
+        "应为 true 或 false", "Input should be a valid boolean, unable to interpret input"
+    ),
+    "request.string_type": _m("应为文本", "Input should be a valid string"),
+    "request.string_too_short": _m(
+        "太短，至少 {min_length} 个字符", "String should have at least {min_length} character(s)"
+    ),
+    "request.string_too_long": _m(
+        "太长，最多 {max_length} 个字符", "String should have at most {max_length} character(s)"
+    ),
+    "request.dict_type": _m("应为 JSON 对象", "Input should be a valid dictionary"),
+    "request.model_attributes_type": _m(
+        "应为 JSON 对象", "Input should be a valid dictionary or object to extract fields from"
+    ),
+    "request.list_type": _m("应为列表", "Input should be a valid list"),
+    "request.too_short": _m(
+        "元素太少：至少 {min_length} 个，收到 {actual_length} 个",
+        "should have at least {min_length} item(s), got {actual_length}",
+    ),
+    "request.too_long": _m(
+        "元素太多：最多 {max_length} 个，收到 {actual_length} 个",
+        "should have at most {max_length} item(s), got {actual_length}",
+    ),
+    "request.greater_than_equal": _m(
+        "数值太小，应大于或等于 {ge}", "Input should be greater than or equal to {ge}"
+    ),
+    "request.less_than_equal": _m(
+        "数值太大，应小于或等于 {le}", "Input should be less than or equal to {le}"
+    ),
+    "request.enum": _m("不是可选值之一，应为 {expected}", "Input should be {expected}"),
+    "request.literal_error": _m("不是可选值之一，应为 {expected}", "Input should be {expected}"),
+    "request.extra_forbidden": _m("不允许此字段", "Extra inputs are not permitted"),
+}
+
+MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(_MESSAGES)
+"""Key -> ``{"zh": template, "en": template}`` for errors and the HTTP layer's answers."""
+
+
+_PROBLEMS: dict[str, Mapping[str, str]] = {
+    # app packages
+    "schema": _m("格式不符：{detail}", "{detail}"),
+    "duplicate_name.entity": _m("实体名 {name} 重复", "entity name {name!r} is used twice"),
+    "duplicate_name.role": _m("角色名 {name} 重复", "role name {name!r} is used twice"),
+    "unknown_entity.reference": _m(
+        "字段 {name} 引用的实体 {target} 不在此应用中（现有实体：{entities}）",
+        "field {name!r} refers to entity {target!r}, which is not in this app (entities: {entities})",
+    ),
+    # roles
+    "unknown_role": _m(
+        "应用 {app} 的角色 {name} 不存在{hint}", "app {app!r} role {name!r} does not exist{hint}"
+    ),
+    "unknown_entity.role": _m("实体 {name} 不存在{hint}", "entity {name!r} does not exist{hint}"),
+    "unknown_field.role": _m(
+        "{entity}的字段 {name} 不存在{hint}", "field of {entity} {name!r} does not exist{hint}"
+    ),
+    "owner_rule": _m("负责人字段只能设为只读", "the owner may only be made readonly"),
+    "unfillable_required": _m(
+        "角色 {role} 可以新建{entity}，但必填字段 {name} 对其{access}，新建总会失败；"
+        "请为该字段设置默认值，或允许该角色填写",
+        "role {role!r} may create {entity} records but the required field {name!r} is {access} for it, "
+        "so every create would be refused; give the field a default, or let the role write it",
+    ),
+    "invalid_condition": _m("条件有误：{detail}", "condition: {detail}"),
+    # access
+    "missing_permission": _m("缺少权限 {permission}", "missing permission {permission}"),
+    "field_hidden": _m("字段 {name} 对您隐藏", "field {name!r} is hidden from you"),
+    "field_hidden.query": _m("字段 {name} 对您不可见", "field {name!r} is hidden or masked for you"),
+    "field_read_only": _m("字段 {name} 对您只读", "field {name!r} is read-only for you"),
+    "field_masked": _m(
+        "字段 {name} 对您脱敏显示，不能修改", "field {name!r} is masked for you and cannot be changed"
+    ),
+    # list parameters
+    "invalid_filter": _m("筛选条件有误：{detail}", "filter: {detail}"),
+    "unsortable_field": _m(
+        "{name} 是 {kind} 类型的字段，不能排序",
+        "cannot sort by {name!r}: fields of type {kind!r} have no meaningful order",
+    ),
+    "invalid_sort": _m("不能按 {name} 排序{hint}", "cannot sort by {name!r}{hint}"),
+    "invalid_limit": _m("limit 应在 1 到 {max} 之间", "limit must be 1 to {max}"),
+    "invalid_offset": _m("offset 应在 0 到 {max} 之间", "offset must be 0 to {max}"),
+    # files and actions
+    "not_a_file_field": _m("{name} 不是文件类字段（{types}）", "{name} is not a file field ({types})"),
+    "unknown_action": _m(
+        "未知的动作类型 {action}，可用：{known}", "unknown action type {action!r}; known: {known}"
+    ),
+}
+
+PROBLEMS: Mapping[str, Mapping[str, str]] = MappingProxyType(_PROBLEMS)
+"""``code`` or ``code.reason`` -> ``{"zh": template, "en": template}`` for :func:`problem`."""
+
+
+_PHRASES: dict[str, Mapping[str, str]] = {
+    "did_you_mean": _m("（是否想写 {name}？）", "; did you mean {name!r}?"),
+    "did_you_mean.aside": _m("（是否想写 {name}？）", " (did you mean {name!r}?)"),
+    "known": _m("（现有：{names}）", " (known: {names})"),
+    "none": _m("", ""),
+    "access.hidden": _m("隐藏", "hidden"),
+    "access.readonly": _m("只读", "readonly"),
+}
+
+PHRASES: Mapping[str, Mapping[str, str]] = MappingProxyType(_PHRASES)
+"""Fragments that fill a placeholder: ``key -> {"zh": template, "en": template}``."""
+
+
+def _localizable(value: Any) -> bool:
+    return isinstance(value, Label) or callable(getattr(value, "message", None))
+
+
+def localize(value: Any, lang: Language) -> Any:
+    """``value`` in ``lang`` if it is bilingual (see the module docstring), else unchanged."""
+    if isinstance(value, Label):
+        return value.zh if lang == "zh" else value.en
+    if isinstance(value, Mapping) and "zh" in value and "en" in value:
+        return value[lang]
+    if callable(getattr(value, "message", None)):
+        return value.message(lang)
+    return value
+
+
+def render(
+    key: str,
+    locale: str | None,
+    params: Mapping[str, Any],
+    catalogue: Mapping[str, Mapping[str, str]] = MESSAGES,
+) -> str:
+    """The template ``key`` of ``catalogue`` in the locale's language, filled from ``params``.
+
+    KeyError when there is no such key or a placeholder has no param."""
+    lang = language(locale)
+    return catalogue[key][lang].format(**{name: localize(v, lang) for name, v in params.items()})
+
+
+def both(value: Any) -> Localized:
+    """``value`` in both languages, the form a problem param must take to be localized."""
+    return {lang: str(localize(value, lang)) for lang in LANGUAGES}
+
+
+def phrase(key: str, **params: Any) -> Localized:
+    """The fragment ``key`` of :data:`PHRASES` in both languages, filled from ``params``."""
+    return {lang: render(key, lang, params, PHRASES) for lang in LANGUAGES}
+
+
+def did_you_mean(close: str | None, *, aside: bool = False) -> Localized:
+    """A "did you mean" hint naming ``close``, or nothing when there is no close name."""
+    if close is None:
+        return phrase("none")
+    return phrase("did_you_mean.aside" if aside else "did_you_mean", name=close)
+
+
+def name_list(names: Iterable[str]) -> Localized:
+    """Names sorted and joined, ``a, b`` / ``a、b``; ``none`` / ``无`` when there are none."""
+    ordered = sorted(names)
+    return {"zh": "、".join(ordered) or "无", "en": ", ".join(ordered) or "none"}
+
+
+def problem(key: str, *, field: str | None = None, pointer: str | None = None, **params: Any) -> Problem:
+    """A problem worded by ``PROBLEMS[key]``; its code is ``key`` up to the first dot.
+
+    Labels and things with ``message(locale)`` among ``params`` are stored as ``{"zh", "en"}``
+    pairs: the form engine renders the problem, and localizes only those.
+    """
+    if key not in _PROBLEMS:
+        raise KeyError(f"no problem {key!r} in engine.messages.PROBLEMS")
+    code, _, reason = key.partition(".")
+    values = {name: both(v) if _localizable(v) else v for name, v in params.items()}
+    if reason:
+        values["reason"] = reason
+    return Problem(code, field=field, pointer=pointer, params=values)
+
+
+# The form engine renders every problem, the kernel's included.
+add_messages(_PROBLEMS)
