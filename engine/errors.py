@@ -7,7 +7,7 @@ person (or a form) can fix them all in one go. Their text lives in :mod:`engine.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar, overload
+from typing import Any, ClassVar
 
 from engine import messages
 from form_engine import Problem
@@ -24,60 +24,26 @@ class TangramError(Exception):
     ``code`` and ``status`` belong to the class, never to the message: one key may be raised as
     a 404 in one place and a 422 in another. A subclass may set ``catalogue`` to its own
     package's templates (same shape as :data:`~engine.messages.MESSAGES`).
-
-    Transitional: ``TangramError(en_text, zh_text, problems=..., details=...)`` still gives final
-    text in both languages, for raise sites not yet converted (``engine/records/`` and
-    ``engine/platform.py``); it goes away once they name keys.
     """
 
     code: ClassVar[str] = "error"
     status: ClassVar[int] = 400
     catalogue: ClassVar[Mapping[str, Mapping[str, str]]] = messages.MESSAGES
 
-    @overload
     def __init__(
         self,
         key: str,
-        /,
-        *,
-        problems: Iterable[Problem] | None = None,
-        details: Mapping[str, Any] | None = None,
-        **params: Any,
-    ) -> None: ...
-
-    @overload
-    def __init__(
-        self,
-        en: str,
-        zh: str,
-        /,
-        *,
-        problems: Iterable[Problem] | None = None,
-        details: Mapping[str, Any] | None = None,
-    ) -> None: ...
-
-    def __init__(
-        self,
-        key: str,
-        zh: str | None = None,
         /,
         *,
         problems: Iterable[Problem] | None = None,
         details: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> None:
-        #: The message's key in ``catalogue``; None for the transitional ``(en, zh)`` form.
-        self.key: str | None = None
+        if key not in self.catalogue:
+            raise KeyError(f"no message {key!r} in the catalogue of {type(self).__name__}")
+        #: The message's key in ``catalogue``.
+        self.key = key
         self.params: dict[str, Any] = dict(params)
-        self._text: dict[str, str] | None = None
-        if zh is None:
-            if key not in self.catalogue:
-                raise KeyError(f"no message {key!r} in the catalogue of {type(self).__name__}")
-            self.key = key
-        else:
-            if params:
-                raise TypeError("the transitional (en, zh) form takes no message params")
-            self._text = {"en": key, "zh": zh or key}
         self.problems: list[Problem] = list(problems or [])
         self.details: dict[str, Any] = dict(details or {})
         #: An audit entry to write after the failed transaction rolled back
@@ -87,11 +53,7 @@ class TangramError(Exception):
 
     def message(self, locale: str | None = "en") -> str:
         """The message in ``locale`` (any Chinese locale gives Chinese, anything else English)."""
-        lang = messages.language(locale)
-        if self._text is not None:
-            return self._text[lang]
-        assert self.key is not None
-        return messages.render(self.key, lang, self.params, self.catalogue)
+        return messages.render(self.key, messages.language(locale), self.params, self.catalogue)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Copied and pickled from its state: ``args`` holds the English text, not the key.

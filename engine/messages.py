@@ -221,6 +221,54 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "request.enum": _m("不是可选值之一，应为 {expected}", "Input should be {expected}"),
     "request.literal_error": _m("不是可选值之一，应为 {expected}", "Input should be {expected}"),
     "request.extra_forbidden": _m("不允许此字段", "Extra inputs are not permitted"),
+    # records
+    "record_not_found": _m("{entity}中没有编号为 {ids} 的记录", "no {entity} record with id {ids}"),
+    "values_invalid": _m("有 {count} 个值无效", "{count} value(s) are not valid"),
+    "values_invalid.sub_table": _m(
+        "{field}中有 {count} 个值无效", "{count} value(s) in {field} are not valid"
+    ),
+    "references_missing": _m(
+        "有 {count} 个关联指向不存在的记录", "{count} reference(s) point to records that do not exist"
+    ),
+    "files_not_uploaded": _m(
+        "有 {count} 个文件未上传", "{count} file(s) are not in the file store; upload them first"
+    ),
+    "stale_version": _m(
+        "{entity}记录 {id} 在版本 {given} 之后已被修改，请刷新后重新修改",
+        "{entity} record {id} was changed since version {given}; reload it and apply your change again",
+    ),
+    "stale_version.current": _m(
+        "{entity}记录 {id} 在版本 {given} 之后已被修改（当前版本 {current}），请刷新后重新修改",
+        "{entity} record {id} was changed since version {given} (it is now at version {current}); "
+        "reload it and apply your change again",
+    ),
+    "purge_needs_trash": _m(
+        "只能彻底删除回收站中的记录，请先删除", "only a record in the trash can be purged; delete it first"
+    ),
+    "merge_with_itself": _m("记录不能与自身合并", "a record cannot be merged with itself"),
+    "transfer_count": _m("请提供 1 到 {max} 个记录编号", "give 1 to {max} record ids"),
+    "owner_disabled": _m(
+        "用户 {username} 已停用，不能成为负责人", "user {username!r} is disabled and cannot own records"
+    ),
+    "share_target": _m("请指定 user_id 或 department_id 之一", "share with either user_id or department_id"),
+    "share_not_found": _m("此记录没有编号为 {share_id} 的共享", "no share with id {share_id} on this record"),
+    "unique_clash.items": _m(
+        "第 {first} 和第 {second} 条的 {fields}（{values}）重复",
+        "items {first} and {second} both have {fields} = {values}, which must be unique",
+    ),
+    "unique_clash.existing": _m(
+        "{fields} {values} 已被记录 {existing_id} 使用",
+        "{fields} {values} is already used by record {existing_id}",
+    ),
+    "duplicate_record": _m(
+        "此{entity}与记录 {ids} 重复（规则：{rule}）{where}，未保存",
+        "this {entity} duplicates record {ids} (rule {rule}){where}; not saved",
+    ),
+    "duplicate_warning": _m(
+        "此{entity}疑似与记录 {ids} 重复（规则：{rule}）{where}；确认保存请加 ?confirm_duplicates=true",
+        "this {entity} looks like record {ids} (rule {rule}){where}; "
+        "resend with ?confirm_duplicates=true to save it anyway",
+    ),
 }
 
 MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(_MESSAGES)
@@ -273,6 +321,20 @@ _PROBLEMS: dict[str, Mapping[str, str]] = {
     "not_a_file_field": _m("{name} 不是文件类字段（{types}）", "{name} is not a file field ({types})"),
     "unknown_action": _m(
         "未知的动作类型 {action}，可用：{known}", "unknown action type {action!r}; known: {known}"
+    ),
+    # records
+    "same_record": _m("不能与自身合并", "a record cannot be merged with itself"),
+    "not_an_object": _m("每条记录应为 JSON 对象", "each record must be a JSON object"),
+    "invalid_owner": _m(
+        "负责人应为有效用户的编号，收到 {value}", "owner must be the id of an active user, got {value!r}"
+    ),
+    "unknown_row": _m(
+        "{sub_table}中没有编号为 {id} 的明细行（或重复出现）",
+        "{sub_table} has no row with id {id} (or it appears twice)",
+    ),
+    "file_not_found": _m(
+        "{file_field}中的文件 {name} 未上传或已不存在（{file_id}）",
+        "{file_field}: file {name} was not uploaded here ({file_id})",
     ),
 }
 

@@ -14,8 +14,7 @@ grants is refused (403) and logged as ``permission_denied``.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,8 +34,6 @@ from engine.messages import problem
 if TYPE_CHECKING:
     from engine.apps.runtime import AppRuntime, EntityRuntime
 
-_MEMO_LIMIT = 2048
-
 
 @dataclass(frozen=True)
 class EntityRoles:
@@ -52,26 +49,19 @@ class EntityRoles:
 class RoleAccess:
     """Enforces the roles of each app's package; see the module docstring for the defaults."""
 
-    def __init__(self, runtime_of: Callable[[str], AppRuntime], db: sa.Engine) -> None:
-        self._runtime_of = runtime_of
-        self._db = db
-        self._lock = threading.Lock()
-        self._roles: dict[int, tuple[EntityRuntime, EntityRoles]] = {}
-        self._plans: dict[tuple[int, frozenset[str]], tuple[EntityRuntime, FieldPlan]] = {}
-
     # -- what applies to a caller -------------------------------------------------------------
-    def _entity_roles(self, er: EntityRuntime) -> EntityRoles:
-        hit = self._roles.get(id(er))
-        if hit is not None and hit[0] is er:
-            return hit[1]
-        runtime = self._runtime_of(er.app)
-        name = er.entity.name
-        permissions = {r.name: r.permissions[name] for r in runtime.package.roles if name in r.permissions}
-        roles = EntityRoles(runtime, bool(runtime.package.roles), permissions)
-        with self._lock:
-            if len(self._roles) > _MEMO_LIMIT:
-                self._roles.clear()
-            self._roles[id(er)] = (er, roles)
+    @staticmethod
+    def _entity_roles(er: EntityRuntime) -> EntityRoles:
+        """What the roles of ``er``'s own app version say about it, derived once per version."""
+        roles: EntityRoles | None = er.derived.get("roles")
+        if roles is None:
+            runtime = er.app_runtime
+            if runtime is None:  # pragma: no cover - every EntityRuntime is built by an AppRuntime
+                raise RuntimeError(f"{er.entity.name} belongs to no compiled app")
+            name = er.entity.name
+            package_roles = runtime.package.roles
+            permissions = {r.name: r.permissions[name] for r in package_roles if name in r.permissions}
+            roles = er.derived["roles"] = EntityRoles(runtime, bool(package_roles), permissions)
         return roles
 
     def _held(self, ctx: Context, er: EntityRuntime) -> list[EntityPermissions] | None:
@@ -90,15 +80,11 @@ class RoleAccess:
         if held is None:
             return field_rules.OPEN
         assert ctx.user is not None
-        key = (id(er), ctx.user.roles_in(er.app))
-        hit = self._plans.get(key)
-        if hit is not None and hit[0] is er:
-            return hit[1]
-        plan = field_rules.merge(held)
-        with self._lock:
-            if len(self._plans) > _MEMO_LIMIT:
-                self._plans.clear()
-            self._plans[key] = (er, plan)
+        plans: dict[frozenset[str], FieldPlan] = er.derived.setdefault("field_plans", {})
+        key = ctx.user.roles_in(er.app)
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = field_rules.merge(held)
         return plan
 
     # -- the AccessPolicy protocol ------------------------------------------------------------

@@ -45,6 +45,11 @@ class EntityRuntime:
     system_aliases: dict[str, str] = field(default_factory=dict)
     #: columns kept for the kernel only (duplicate keys), never shown
     hidden_columns: frozenset[str] = frozenset()
+    #: the compiled app this entity belongs to (set by ``AppRuntime``)
+    app_runtime: AppRuntime | None = field(default=None, repr=False, compare=False)
+    #: what other modules derive from this entity's definition once (e.g. what each set of
+    #: roles may see), kept here so it lives and dies with the app version it came from
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def to_json(self, record: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -116,6 +121,7 @@ class AppRuntime:
                     f.name: f.field_type.system_column for f in entity.fields if f.field_type.system_column
                 },
                 hidden_columns=frozenset(dupkey_columns(entity)),
+                app_runtime=self,
             )
 
     def resolve_entity(self, name: str) -> EntityDef | None:

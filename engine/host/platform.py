@@ -39,7 +39,7 @@ class Platform:
         self.events = EventBus()
         self.actions = ActionRegistry()
         self._runtimes = RuntimeCache()
-        self.access: AccessPolicy = access or RoleAccess(self.cached_runtime, self.db)
+        self.access: AccessPolicy = access or RoleAccess()
         self.plugins: pluggy.PluginManager = create_plugin_manager(
             plugins, load_entry_points=load_entry_points
         )

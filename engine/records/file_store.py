@@ -52,7 +52,7 @@ class FileStore:
     def path(self, app: str, file_id: str) -> tuple[Path, dict[str, Any]]:
         descriptor = self.descriptor(app, file_id)
         if descriptor is None:
-            raise NotFound(f"no file {file_id} in app {app!r}", f"应用 {app} 中没有文件 {file_id}")
+            raise NotFound("file_not_found", app=app, file_id=file_id)
         return self._dir(app) / file_id, descriptor
 
     def remove(self, app: str, file_id: str) -> None:

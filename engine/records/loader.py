@@ -28,11 +28,7 @@ _CHUNK = 500
 
 def not_found(er: EntityRuntime, ids: Iterable[int]) -> NotFound:
     listed = ", ".join(map(str, sorted(ids)))
-    return NotFound(
-        f"no {er.entity.name} record with id {listed}",
-        f"{er.entity.label.zh}中没有编号为 {listed} 的记录",
-        details={"ids": sorted(ids)},
-    )
+    return NotFound("record_not_found", entity=er.entity.label, ids=listed, details={"ids": sorted(ids)})
 
 
 def scoped_rows(

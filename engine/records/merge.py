@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from engine.apps.runtime import EntityRuntime
 from engine.context import Context
 from engine.errors import InvalidInput
+from engine.messages import problem
 from engine.records import history
 from engine.records.loader import not_found, scoped_rows
 from engine.records.service import RecordService
 from engine.records.writer import WriteUnit
-from form_engine import Problem
 
 
 def _fill_blanks(
@@ -83,11 +83,7 @@ def merge_records(
 ) -> dict[str, Any]:
     """Merge ``other_id`` into ``survivor_id``; returns the survivor as stored."""
     if survivor_id == other_id:
-        raise InvalidInput(
-            "a record cannot be merged with itself",
-            "记录不能与自身合并",
-            problems=[Problem("same_record", pointer="/from")],
-        )
+        raise InvalidInput("merge_with_itself", problems=[problem("same_record", pointer="/from")])
 
     def work(unit: WriteUnit) -> dict[str, Any]:
         er = unit.runtime.entity(entity)
@@ -98,6 +94,7 @@ def merge_records(
         missing = [i for i, found in ((survivor_id, survivor), (other_id, other)) if not _live(found, i)]
         if missing:
             raise not_found(er, missing)
+        unit.check_write(er, values or {}, "update", "/values")
         plan = unit.access.field_plan(ctx, er)
         closed = plan.hidden | plan.readonly | frozenset(plan.masked)
         data = {**_fill_blanks(er, survivor[survivor_id], other[other_id], closed), **(values or {})}

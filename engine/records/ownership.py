@@ -23,11 +23,7 @@ def transfer(
 ) -> list[int]:
     """Make ``owner`` the owner of every record in ``ids``; returns the ids that changed hands."""
     if not ids or len(ids) > MAX_RECORDS:
-        raise InvalidInput(
-            f"give 1 to {MAX_RECORDS} record ids",
-            f"请提供 1 到 {MAX_RECORDS} 个记录编号",
-            details={"count": len(ids)},
-        )
+        raise InvalidInput("transfer_count", max=MAX_RECORDS, details={"count": len(ids)})
     wanted = sorted(set(ids))
 
     def work(unit: WriteUnit) -> list[int]:
@@ -36,10 +32,7 @@ def transfer(
         unit.access.check_write(ctx, er, {"owner": owner}, "update")
         target = users.get_user(unit.conn, owner)
         if not target.is_active:
-            raise InvalidInput(
-                f"user {target.username!r} is disabled and cannot own records",
-                f"用户 {target.username} 已停用，不能成为负责人",
-            )
+            raise InvalidInput("owner_disabled", username=target.username)
         rows = scoped_rows(unit.conn, unit.access, ctx, er, wanted, "update")
         missing = [i for i in wanted if i not in rows or rows[i]["deleted_at"] is not None]
         if missing:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.errors import InvalidInput
+from engine.messages import problem
 from engine.schema.row_ids import Target, department_target, existing_ids, user_target
 from form_engine import Problem
 
@@ -102,24 +103,10 @@ def owner_problems(
     missing = good - existing_ids(conn, user_target(), good) if good else set()
     for value, at in given:
         if (value, at) in bad or value in missing:
-            problems.append(
-                Problem(
-                    "invalid_owner",
-                    field="owner",
-                    pointer=f"{at}/owner",
-                    params={
-                        "en": f"owner must be the id of an active user, got {value!r}",
-                        "zh": f"负责人应为有效用户的编号，收到 {value!r}",
-                    },
-                )
-            )
+            problems.append(problem("invalid_owner", field="owner", pointer=f"{at}/owner", value=value))
     return problems
 
 
 def refuse(problems: list[Problem]) -> None:
     if problems:
-        raise InvalidInput(
-            f"{len(problems)} reference(s) point to records that do not exist",
-            f"有 {len(problems)} 个关联指向不存在的记录",
-            problems=problems,
-        )
+        raise InvalidInput("references_missing", count=len(problems), problems=problems)

@@ -64,9 +64,7 @@ def share(
 ) -> dict[str, Any]:
     """Share with exactly one user or one department; sharing again changes the access."""
     if (user_id is None) == (department_id is None):
-        raise InvalidInput(
-            "share with either user_id or department_id", "请指定 user_id 或 department_id 之一"
-        )
+        raise InvalidInput("share_target")
     s = st.shares
     with records.db.begin() as conn:
         er = records.runtime(conn, app).entity(entity)
@@ -134,9 +132,7 @@ def unshare(
             )
         )
         if deleted.rowcount != 1:
-            raise NotFound(
-                f"no share with id {share_id} on this record", f"此记录没有编号为 {share_id} 的共享"
-            )
+            raise NotFound("share_not_found", share_id=share_id)
         audit.record(
             conn,
             "record_unshared",

@@ -40,19 +40,21 @@ def duplicate_value_error(
             if clash_id is None and key in seen:
                 other = seen[key]
                 return DuplicateValue(
-                    f"items {other} and {i} both have {', '.join(group)} = "
-                    f"{', '.join(map(str, key))}, which must be unique",
-                    f"第 {other} 和第 {i} 条的 {', '.join(group)} 重复",
+                    "unique_clash.items",
+                    first=other,
+                    second=i,
+                    fields=", ".join(group),
+                    values=", ".join(map(str, key)),
                     details={"fields": group, "items": [other, i]},
                 )
             seen[key] = i
             if clash_id is not None:
                 labels = [er.entity.field(n).label for n in group]
                 return DuplicateValue(
-                    f"{' + '.join(lb.en for lb in labels)} {', '.join(map(str, key))} is "
-                    f"already used by {er.entity.name} record {clash_id}",
-                    f"{' + '.join(lb.zh for lb in labels)} {', '.join(map(str, key))} 已被记录 "
-                    f"{clash_id} 使用",
+                    "unique_clash.existing",
+                    fields={lang: " + ".join(getattr(lb, lang) for lb in labels) for lang in ("zh", "en")},
+                    values=", ".join(map(str, key)),
+                    existing_id=clash_id,
                     details={"fields": group, "existing_id": clash_id},
                 )
     return None

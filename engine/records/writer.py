@@ -29,6 +29,7 @@ from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.clock import utcnow
 from engine.context import Context
 from engine.errors import Forbidden, InvalidInput, StaleVersion
+from engine.messages import problem
 from engine.records import history, references
 from engine.records.events import (
     RecordCreated,
@@ -67,26 +68,26 @@ def _located(problems: Iterable[Problem], at: str) -> list[Problem]:
 
 
 def invalid(problems: list[Problem]) -> InvalidInput:
-    return InvalidInput(
-        f"{len(problems)} value(s) are not valid", f"有 {len(problems)} 个值无效", problems=problems
-    )
+    return InvalidInput("values_invalid", count=len(problems), problems=problems)
 
 
 def _not_an_object(at: str) -> Problem:
-    return Problem(
-        "not_an_object",
-        pointer=at,
-        params={"zh": "每条记录应为 JSON 对象", "en": "each record must be a JSON object"},
-    )
+    return problem("not_an_object", pointer=at)
 
 
 def stale(er: EntityRuntime, record_id: int, given: int, current: int | None) -> StaleVersion:
-    now = f" (it is now at version {current})" if current is not None else ""
+    details = {"id": record_id, "your_version": given, "current_version": current}
+    if current is None:
+        return StaleVersion(
+            "stale_version", entity=er.entity.label, id=record_id, given=given, details=details
+        )
     return StaleVersion(
-        f"{er.entity.name} record {record_id} was changed since version {given}{now}; "
-        "reload it and apply your change again",
-        f"记录 {record_id} 在版本 {given} 之后已被修改，请刷新后重新修改",
-        details={"id": record_id, "your_version": given, "current_version": current},
+        "stale_version.current",
+        entity=er.entity.label,
+        id=record_id,
+        given=given,
+        current=current,
+        details=details,
     )
 
 
@@ -169,7 +170,8 @@ class WriteUnit:
         """The caller's read scope on ``target`` (None: every row)."""
         return readable_scope(self.access, self.ctx, self.conn, target)
 
-    def _check_write(self, er: EntityRuntime, data: Mapping[str, Any], op: str, at: str) -> None:
+    def check_write(self, er: EntityRuntime, data: Mapping[str, Any], op: str, at: str = "") -> None:
+        """Refuse values of fields the caller may not write (403, problems located at ``at``)."""
         try:
             self.access.check_write(self.ctx, er, data, op)  # type: ignore[arg-type]
         except Forbidden as exc:
@@ -208,7 +210,7 @@ class WriteUnit:
             if not isinstance(data, Mapping):
                 problems.append(_not_an_object(at))
                 continue
-            self._check_write(er, data, "create", at)
+            self.check_write(er, data, "create", at)
             owner = data.get("owner", actor)
             values = {k: v for k, v in data.items() if k != "owner"}
             if assigned is not None:
@@ -283,14 +285,17 @@ class WriteUnit:
         relations: list[Mapping[str, Any]] = []
         problems: list[Problem] = []
         for (record_id, data), at in zip(items, pointers, strict=True):
-            self._check_write(er, data, "update", at)
+            self.check_write(er, data, "update", at)
             old = olds[record_id]
             values = {k: v for k, v in data.items() if k != "owner"}
+            owner = data.get("owner")
+            # The owner is no form field, but formulas and rules may read the new one.
+            seen = old if owner is None else {**old, "owner": owner}
             try:
                 validated = validate(
                     values,
                     partial=True,
-                    old=old,
+                    old=seen,
                     form=form,
                     locale=self.ctx.locale,
                     now=self.now,
@@ -300,8 +305,8 @@ class WriteUnit:
                 problems.extend(_located(exc.problems, at))
                 continue
             row = dict(validated)
-            if data.get("owner") is not None:
-                row["owner"] = data["owner"]
+            if owner is not None:
+                row["owner"] = owner
             changed.append(row)
             relations.append(validated.relations)
         if problems:
@@ -325,10 +330,11 @@ class WriteUnit:
         *,
         history_op: str,
     ) -> list[Record]:
-        """Apply kernel-made values to stored rows (a merge re-pointing a lookup): derived
-        fields are recomputed where the stored row still validates; otherwise only the given
-        values change, as stored data a rule now refuses must not block the change."""
-        self.access.require(self.ctx, er, "update")
+        """Apply kernel-made values to stored rows (a merge re-pointing a lookup to the record
+        that survives it): no permission of its own, since the rows follow a change the caller
+        was allowed to make. Derived fields are recomputed where the stored row still
+        validates; otherwise only the given values change, as stored data a rule now refuses
+        must not block the change."""
         changed: list[Record] = []
         loader = self.loader(er)
         for old, new in zip(olds, values, strict=True):
@@ -492,10 +498,7 @@ class WriteUnit:
         if missing:
             raise not_found(er, missing)
         if any(r["deleted_at"] is None for r in rows.values()):
-            raise InvalidInput(
-                "only a record in the trash can be purged; delete it first",
-                "只能彻底删除回收站中的记录，请先删除",
-            )
+            raise InvalidInput("purge_needs_trash")
         self._purge_rows(er, list(rows.values()))
 
     def _purge_rows(self, er: EntityRuntime, rows: list[Record]) -> None:

@@ -27,7 +27,6 @@ ROOT = Path(engine.__file__).parent
 SOURCES = sorted(ROOT.rglob("*.py"))
 HAN = re.compile(r"[\u4e00-\u9fff]")
 #: Still raising with final (en, zh) text, until the rewrite under way there converts them.
-TRANSITIONAL = ("records/", "platform.py")
 CATALOGUES = {"MESSAGES": MESSAGES, "PROBLEMS": PROBLEMS, "PHRASES": PHRASES}
 
 
@@ -94,9 +93,7 @@ def test_every_error_raised_in_engine_names_a_key_with_exactly_its_params() -> N
     for where, call in _calls():
         if _name(call) not in classes or not call.args:
             continue
-        if len(call.args) == 2:  # the transitional (en, zh) form
-            assert where.startswith(TRANSITIONAL), f"{where}:{call.lineno} writes text; name a key"
-            continue
+        assert len(call.args) == 1, f"{where}:{call.lineno} writes text; name a key"
         key = _const(call.args[0])
         assert key in MESSAGES, f"{where}:{call.lineno}: no message {key!r}"
         passed = _keywords(call)
@@ -140,7 +137,7 @@ def test_converted_code_keeps_no_chinese_outside_the_catalogue() -> None:
     found = []
     for path in SOURCES:
         where = path.relative_to(ROOT).as_posix()
-        if where in allowed or where.startswith(TRANSITIONAL):
+        if where in allowed:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docstrings = {

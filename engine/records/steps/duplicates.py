@@ -114,15 +114,12 @@ class Duplicates(WriteStep):
             rule = rules[hits[0]["rule"]]
             label = rule.label or entity.label
             ids = ", ".join(str(m["id"]) if m["id"] is not None else f"#{m['item']}" for m in hits)
-            where = f" ({at.strip('/')})" if at else ""
-            if policy == "block":
-                en = f"this {entity.label.en} duplicates record {ids} (rule {label.en}){where}; not saved"
-                zh = f"与记录 {ids} 重复（规则：{label.zh}），未保存"
-            else:
-                en = (
-                    f"this {entity.label.en} looks like record {ids} (rule {label.en}){where}; "
-                    "resend with ?confirm_duplicates=true to save it anyway"
-                )
-                zh = f"疑似与记录 {ids} 重复（规则：{label.zh}）；确认保存请加 ?confirm_duplicates=true"
-            raise error(en, zh, details={"matches": hits, "existing_id": hits[0]["id"], "item": i})
+            raise error(
+                "duplicate_record" if policy == "block" else "duplicate_warning",
+                entity=entity.label,
+                ids=ids,
+                rule=label,
+                where=f" ({at.strip('/')})" if at else "",
+                details={"matches": hits, "existing_id": hits[0]["id"], "item": i},
+            )
         batch.duplicates[i] = matches

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidInput
+from engine.messages import problem
 from engine.records.steps.base import WriteStep
-from form_engine import Problem
 
 if TYPE_CHECKING:
     from engine.records.steps.base import Batch
@@ -46,19 +46,14 @@ class Files(WriteStep):
                     where = f"{at}/{f.name}" + (f"/{k}" if f.type != "signature" else "")
                     name, file_id = item["name"], item["id"]
                     problems.append(
-                        Problem(
+                        problem(
                             "file_not_found",
                             field=f.name,
                             pointer=where,
-                            params={
-                                "zh": f"{f.label.zh}中的文件 {name} 未上传或已不存在（{file_id}）",
-                                "en": f"{f.label.en}: file {name} was not uploaded here ({file_id})",
-                            },
+                            file_field=f.label,
+                            name=name,
+                            file_id=file_id,
                         )
                     )
         if problems:
-            raise InvalidInput(
-                f"{len(problems)} file(s) are not in the file store; upload them first",
-                f"有 {len(problems)} 个文件未上传",
-                problems=problems,
-            )
+            raise InvalidInput("files_not_uploaded", count=len(problems), problems=problems)

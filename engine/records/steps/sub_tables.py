@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine.errors import InvalidInput
+from engine.messages import problem
 from engine.records.steps.base import WriteStep
 from form_engine import SYSTEM_FIELDS, FieldDef, Problem
 
@@ -42,15 +43,7 @@ def _client_values(child: EntityRuntime, link: str, row: Mapping[str, Any]) -> d
 
 
 def _unknown_row(f: FieldDef, child_id: Any, at: str) -> Problem:
-    return Problem(
-        "unknown_row",
-        field=f.name,
-        pointer=f"{at}/id",
-        params={
-            "zh": f"{f.label.zh}中没有编号为 {child_id} 的明细行（或重复出现）",
-            "en": f"{f.label.en} has no row with id {child_id} (or it appears twice)",
-        },
-    )
+    return problem("unknown_row", field=f.name, pointer=f"{at}/id", id=child_id, sub_table=f.label)
 
 
 class SubTables(WriteStep):
@@ -114,9 +107,7 @@ class SubTables(WriteStep):
             removed += [child_id for child_id in mine if child_id not in kept]
         if problems:
             raise InvalidInput(
-                f"{len(problems)} value(s) in {f.name} are not valid",
-                f"{f.label.zh}中有 {len(problems)} 个值无效",
-                problems=problems,
+                "values_invalid.sub_table", field=f.label, count=len(problems), problems=problems
             )
         if removed:
             unit.delete(child, removed)
@@ -136,11 +127,7 @@ class SubTables(WriteStep):
             raise failures[0]
         if failures:
             every = [p for exc in failures for p in exc.problems]
-            raise InvalidInput(
-                f"{len(every)} value(s) in {f.name} are not valid",
-                f"{f.label.zh}中有 {len(every)} 个值无效",
-                problems=every,
-            )
+            raise InvalidInput("values_invalid.sub_table", field=f.label, count=len(every), problems=every)
 
     @staticmethod
     def _update(batch: Batch, child: EntityRuntime, updates: list[tuple[int, dict[str, Any], str]]) -> None:
