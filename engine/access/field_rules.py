@@ -23,6 +23,9 @@ class FieldPlan:
     readonly: frozenset[str] = frozenset()
     #: field -> mask kind
     masked: Mapping[str, str] = field(default_factory=dict)
+    #: read-only fields a new record may still be given (a role masks them, and masked fields
+    #: are filled on create; another role shows them plainly but read-only)
+    fillable_on_create: frozenset[str] = frozenset()
 
     @property
     def is_open(self) -> bool:
@@ -54,7 +57,9 @@ class FieldPlan:
             if name in self.hidden:
                 key = "field_hidden"
             elif name in self.readonly:
-                if name == OWNER_FIELD and op == "create" and data[name] in (None, user_id):
+                if op == "create" and (
+                    name in self.fillable_on_create or (name == OWNER_FIELD and data[name] in (None, user_id))
+                ):
                     continue
                 key = "field_read_only"
             elif name in self.masked and op != "create":
@@ -78,6 +83,10 @@ class FieldPlan:
 
 OPEN = FieldPlan()
 
+#: How much of a value each mask kind leaves visible; of several roles' masks the one showing
+#: the most applies (roles add up), whatever order the roles come in.
+_REVEALS = {"all": 0, "generic": 1}
+
 
 def merge(permissions: Iterable[EntityPermissions]) -> FieldPlan:
     """One plan from the entity permissions of each of the caller's roles."""
@@ -85,7 +94,7 @@ def merge(permissions: Iterable[EntityPermissions]) -> FieldPlan:
     if not perms:
         return OPEN
     names = set().union(*(p.fields for p in perms))
-    hidden, readonly, masked = set(), set(), {}
+    hidden, readonly, fillable, masked = set(), set(), set(), {}
     for name in names:
         rules = [p.fields.get(name) for p in perms]
         if any(r is None for r in rules):
@@ -95,7 +104,9 @@ def merge(permissions: Iterable[EntityPermissions]) -> FieldPlan:
             hidden.add(name)
         elif "readonly" in accesses:
             readonly.add(name)  # some role shows it plainly: readable, still not writable
+            if "masked" in accesses:
+                fillable.add(name)
         else:
-            first = next(r for r in rules if r is not None and r.access == "masked")
-            masked[name] = first.mask
-    return FieldPlan(frozenset(hidden), frozenset(readonly), masked)
+            kinds = {r.mask for r in rules if r is not None and r.access == "masked"}
+            masked[name] = max(kinds, key=lambda kind: (_REVEALS.get(kind, 2), kind))
+    return FieldPlan(frozenset(hidden), frozenset(readonly), masked, frozenset(fillable))

@@ -131,33 +131,47 @@ def diff_entity(
     if old is None:
         return [CreateTable(new), *(CreateLinkTable(f) for f in _links(new).values()), SyncIndexes()]
     removed = removed or {}
-    ops: list[Operation] = []
     old_stored = {f.id: f for f in old.stored_fields()}
     new_stored = {f.id: f for f in new.stored_fields()}
-    for field_id, field in old_stored.items():
-        if field_id not in new_stored:
-            ops.append(RemoveColumn(field))
+    # Removals free their names first, then renames, so a new field may take a name given up
+    # by another in the same change; conversions and new columns come last.
+    ops: list[Operation] = [RemoveColumn(f) for fid, f in old_stored.items() if fid not in new_stored]
+    renames: list[tuple[FieldDef, FieldDef]] = []
+    later: list[Operation] = []
     for field_id, field in new_stored.items():
         before = old_stored.get(field_id)
         if before is None:
             if field_id in removed:
                 old_field, column = removed[field_id]
-                ops.append(RestoreColumn(field, old_field, column))
+                later.append(RestoreColumn(field, old_field, column))
                 if _changes_values(old_field, field):
-                    ops.append(_convert(old_field, field, column))
+                    later.append(_convert(old_field, field, column))
             else:
-                ops.append(AddColumn(field))
+                later.append(AddColumn(field))
             continue
         if before.name != field.name:
-            ops.append(RenameColumn(before, field))
+            renames.append((before, field))
         if _changes_values(before, field):
-            ops.append(_convert(before, field, before.name))
+            later.append(_convert(before, field, before.name))
+    ops += _rename_steps(renames, {f.name for fid, f in old_stored.items() if fid in new_stored})
+    ops += later
     old_links, new_links = _links(old), _links(new)
     ops += [RemoveLinkTable(f) for fid, f in old_links.items() if fid not in new_links]
     ops += [CreateLinkTable(f) for fid, f in new_links.items() if fid not in old_links]
     ops.extend(_duplicate_key_ops(old, new))
     ops.append(SyncIndexes())
     return ops
+
+
+def _rename_steps(renames: list[tuple[FieldDef, FieldDef]], kept: set[str]) -> list[Operation]:
+    """Renames in an order the database accepts: straight when no new name is still held by
+    another column, otherwise through a temporary name each (two fields may swap names)."""
+    if not any(new.name in kept - {old.name} for old, new in renames):
+        return [RenameColumn(old, new) for old, new in renames]
+    parked = [(old, old.model_copy(update={"name": f"_renaming_{old.id}"}), new) for old, new in renames]
+    return [RenameColumn(old, temp) for old, temp, _new in parked] + [
+        RenameColumn(temp, new) for _old, temp, new in parked
+    ]
 
 
 def _links(entity: EntityDef) -> dict[str, FieldDef]:

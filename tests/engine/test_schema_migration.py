@@ -199,3 +199,18 @@ def test_restoring_under_a_type_the_data_cannot_take_is_refused(sales: TestClien
     definition["fields"][-1] = region
     _put(sales, definition)
     assert sales.get(f"{ACCOUNTS}/{rid}").json()["region"] == "华东"
+
+
+def test_two_fields_may_swap_names(sales: TestClient) -> None:
+    [rid] = _seed(sales, {"name": "甲", "region": "华东"})
+    definition = _account_def()
+    name, grade, region = definition["fields"]
+    definition["fields"] = [
+        {**name, "id": "name", "name": "region"},
+        grade,
+        {**region, "id": "region", "name": "name"},
+    ]
+    definition["title_field"] = "region"
+    _put(sales, definition)
+    record = sales.get(f"{ACCOUNTS}/{rid}").json()
+    assert (record["region"], record["name"]) == ("甲", "华东")

@@ -14,6 +14,7 @@ returned (``[{"rule", "policy", "id"}]``). An update is checked only when it cha
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ import sqlalchemy as sa
 from engine.errors import Conflict
 from engine.records.steps.base import WriteStep
 from engine.schema.compiler import dupkey_column_name
-from form_engine import DuplicateRule, duplicate_keys
+from form_engine import DuplicateRule, EntityDef, duplicate_keys
 
 if TYPE_CHECKING:
     from engine.records.steps.base import Batch
@@ -64,22 +65,15 @@ class Duplicates(WriteStep):
 
     def before(self, batch: Batch) -> None:
         entity = batch.er.entity
-        if not entity.duplicate_rules or batch.op not in ("create", "update"):
+        if not entity.duplicate_rules or batch.op == "delete":
             return
         rules = {rule.name: rule for rule in entity.duplicate_rules}
         #: row index -> {rule: key} for rows whose keys must be checked
         checked: dict[int, dict[str, str]] = {}
         for i, (row, old) in enumerate(zip(batch.rows, batch.old, strict=True)):
-            keys = duplicate_keys(entity, row if old is None else {**old, **row})
-            fresh: dict[str, str] = {}
-            for name in rules:
-                column = dupkey_column_name(name)
-                key = keys.get(name)
-                if old is not None and old.get(column) == key:
-                    continue
-                row[column] = key  # written with the row (update: only when it moved)
-                if key is not None:
-                    fresh[name] = key
+            fresh = (
+                self._restored(row, rules) if batch.op == "restore" else self._moved(entity, row, old, rules)
+            )
             if fresh:
                 checked[i] = fresh
         if not checked:
@@ -101,6 +95,29 @@ class Duplicates(WriteStep):
                     matches.append({"rule": name, "policy": policy, "id": None, "item": earlier})
             if matches:
                 self._judge(batch, i, matches, rules)
+
+    @staticmethod
+    def _restored(row: dict[str, Any], rules: dict[str, DuplicateRule]) -> dict[str, str]:
+        """A restored row comes back among the live: its stored keys must still be free."""
+        stored = {name: row.get(dupkey_column_name(name)) for name in rules}
+        return {name: key for name, key in stored.items() if key is not None}
+
+    @staticmethod
+    def _moved(
+        entity: EntityDef, row: dict[str, Any], old: Mapping[str, Any] | None, rules: dict[str, DuplicateRule]
+    ) -> dict[str, str]:
+        """The keys of a created row, or those an update moved; written with the row."""
+        keys = duplicate_keys(entity, row if old is None else {**old, **row})
+        fresh: dict[str, str] = {}
+        for name in rules:
+            column = dupkey_column_name(name)
+            key = keys.get(name)
+            if old is not None and old.get(column) == key:
+                continue
+            row[column] = key
+            if key is not None:
+                fresh[name] = key
+        return fresh
 
     def _judge(
         self, batch: Batch, i: int, matches: list[dict[str, Any]], rules: dict[str, DuplicateRule]
