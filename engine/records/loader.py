@@ -28,7 +28,8 @@ _CHUNK = 500
 
 def not_found(er: EntityRuntime, ids: Iterable[int]) -> NotFound:
     listed = ", ".join(map(str, sorted(ids)))
-    return NotFound("record_not_found", entity=er.entity.label, ids=listed, details={"ids": sorted(ids)})
+    entity = {"zh": er.entity.label.zh, "en": er.entity.name}
+    return NotFound("record_not_found", entity=entity, ids=listed, details={"ids": sorted(ids)})
 
 
 def scoped_rows(

@@ -180,14 +180,6 @@ def test_an_error_survives_copy_and_pickle() -> None:
         assert clone.message("zh") == "没有编号为 7 的用户" and str(clone) == "no user with id 7"
 
 
-def test_the_transitional_en_zh_form_still_works() -> None:
-    exc = NotFound("no deal record with id 4", "商机中没有编号为 4 的记录", details={"id": 4})
-    assert exc.key is None and exc.code == "not_found"
-    assert (exc.message("en"), exc.message("zh")) == ("no deal record with id 4", "商机中没有编号为 4 的记录")
-    with pytest.raises(TypeError):
-        NotFound("text", "文本", user_id=4)  # type: ignore[call-overload]
-
-
 def test_a_subclass_may_bring_its_own_catalogue() -> None:
     class FlowError(InvalidInput):
         catalogue = MappingProxyType({"stuck": {"zh": "流程 {name} 卡住了", "en": "flow {name} is stuck"}})

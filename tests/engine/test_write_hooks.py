@@ -5,6 +5,7 @@ only once the write committed."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -52,6 +53,17 @@ PACKAGE: dict[str, Any] = {
 }
 
 
+class PluginError(InvalidInput):
+    """A plugin's refusal, worded from its own catalogue."""
+
+    catalogue = MappingProxyType(
+        {
+            "forbidden_product": {"zh": "禁止的产品", "en": "no forbidden products"},
+            "refused": {"zh": "提交前被拒绝", "en": "refused before commit"},
+        }
+    )
+
+
 class Recorder(WriteStep):
     """Sees every batch: what the kernel's steps left in place by the time it runs."""
 
@@ -60,7 +72,7 @@ class Recorder(WriteStep):
 
     def before(self, batch: Batch) -> None:
         if batch.er.entity.name == "line" and any(r.get("product") == "forbidden" for r in batch.rows):
-            raise InvalidInput("no forbidden products", "禁止的产品")
+            raise PluginError("forbidden_product")
 
     def after(self, batch: Batch) -> None:
         for row in batch.rows:
@@ -85,7 +97,7 @@ class Plugin:
             log = unit.runtime.entity("log")
             unit.create(log, [{"text": f"{len(unit.pending)} rows changed"}])
         if self.refuse_commit:
-            raise InvalidInput("refused before commit", "提交前被拒绝")
+            raise PluginError("refused")
 
     @hookimpl
     def tangram_record_event(self, event: RecordEvent, platform: Platform) -> None:
