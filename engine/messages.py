@@ -245,6 +245,10 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "purge_needs_trash": _m(
         "只能彻底删除回收站中的记录，请先删除", "only a record in the trash can be purged; delete it first"
     ),
+    "record_referenced": _m(
+        "还有 {count} 条记录引用此{entity}，不能彻底删除；请先修改或删除它们（见 details.referrers）",
+        "{count} record(s) still refer to this {entity}; change or purge them first (see details.referrers)",
+    ),
     "merge_with_itself": _m("记录不能与自身合并", "a record cannot be merged with itself"),
     "transfer_count": _m("请提供 1 到 {max} 个记录编号", "give 1 to {max} record ids"),
     "owner_disabled": _m(

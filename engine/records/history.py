@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +12,6 @@ from engine.schema import system_tables as st
 
 if TYPE_CHECKING:
     from engine.apps.runtime import EntityRuntime
-
-_CHUNK = 500
 
 
 def history_row(
@@ -52,10 +50,3 @@ def read(conn: sa.Connection, app: str, entity: str, record_id: int) -> list[Any
             .order_by(st.history.c.id)
         )
     )
-
-
-def purge(conn: sa.Connection, app: str, entity: str, record_ids: Sequence[int]) -> None:
-    h = st.history
-    for start in range(0, len(record_ids), _CHUNK):
-        chunk = record_ids[start : start + _CHUNK]
-        conn.execute(h.delete().where(h.c.app == app, h.c.entity == entity, h.c.record_id.in_(chunk)))

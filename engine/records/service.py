@@ -18,7 +18,7 @@ from engine.access import AccessPolicy
 from engine.apps.record_query import filter_clause, order_by, page_bounds
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.context import Context
-from engine.errors import Forbidden
+from engine.errors import Forbidden, NotFound
 from engine.records import history, relation_reads
 from engine.records.loader import not_found, visible_row
 from engine.records.writer import WriteOptions, Writer, WriteUnit
@@ -241,9 +241,17 @@ class RecordService:
         with self.db.connect() as conn:
             _runtime, er = self._runtime(conn, app, entity)
             self.access.require(ctx, er, "read")
-            row = visible_row(conn, self.access, ctx, er, record_id, "read")
             entries = history.read(conn, app, entity, record_id)
-        out = [{"op": "create", "at": row["created_at"], "actor": row["created_by"], "changes": None}]
+            try:
+                row = visible_row(conn, self.access, ctx, er, record_id, "read")
+            except NotFound:
+                # A purged record's history stays readable to administrators.
+                if not (ctx.user and ctx.user.is_admin and entries and entries[-1].op == "purge"):
+                    raise
+                row = None
+        out = []
+        if row is not None:
+            out.append({"op": "create", "at": row["created_at"], "actor": row["created_by"], "changes": None})
         shown = self.access.present_changes
         out += [
             {"op": e.op, "at": e.at, "actor": e.actor, "changes": shown(ctx, er, e.changes)} for e in entries

@@ -30,18 +30,16 @@ from engine.clock import utcnow
 from engine.context import Context
 from engine.errors import Forbidden, InvalidInput, StaleVersion
 from engine.messages import problem
-from engine.records import history, references
+from engine.records import history, purge, references
 from engine.records.events import (
     RecordCreated,
     RecordDeleted,
     RecordEvent,
-    RecordPurged,
     RecordRestored,
     RecordUpdated,
 )
 from engine.records.file_store import FileStore
 from engine.records.loader import Loader, not_found, readable_scope, record_loader, scoped_rows
-from engine.records.sharing import purge_shares
 from engine.records.steps.base import Batch, WriteOp, WriteStep
 from engine.records.unique import duplicate_value_error
 from form_engine import Problem, RecordInvalid
@@ -491,7 +489,8 @@ class WriteUnit:
 
     # -- purge -------------------------------------------------------------------------------------
     def purge(self, er: EntityRuntime, ids: Sequence[int]) -> None:
-        """Delete trashed records for good, with their history, shares, links and children."""
+        """Delete trashed records for good, with their children, links and shares; refused
+        while other records still point at them (see ``engine.records.purge``)."""
         self.access.require(self.ctx, er, "delete")
         rows = scoped_rows(self.conn, self.access, self.ctx, er, ids, "delete", lock=True)
         missing = set(ids) - set(rows)
@@ -499,29 +498,9 @@ class WriteUnit:
             raise not_found(er, missing)
         if any(r["deleted_at"] is None for r in rows.values()):
             raise InvalidInput("purge_needs_trash")
-        self._purge_rows(er, list(rows.values()))
-
-    def _purge_rows(self, er: EntityRuntime, rows: list[Record]) -> None:
-        """Everything that hangs on the rows goes with them, so a reused id inherits nothing."""
-        ids = [r["id"] for r in rows]
-        runtime, conn = self.runtime, self.conn
-        self.pending.extend(RecordPurged(er.app, er.entity.name, r["id"], r, self.ctx) for r in rows)
-        for f in er.fields_of_type("sub_table"):
-            child = runtime.entities[f.config.entity]
-            link = child.table.c[f.config.link_field]
-            children = [dict(r) for r in conn.execute(sa.select(child.table).where(link.in_(ids))).mappings()]
-            if children:
-                self.access.require(self.ctx, child, "delete")
-                self._purge_rows(child, children)
-        for table in er.link_tables.values():
-            conn.execute(table.delete().where(table.c.source_id.in_(ids)))
-        for other in runtime.entities.values():
-            for name, table in other.link_tables.items():
-                if other.entity.field(name).config.entity == er.entity.name:
-                    conn.execute(table.delete().where(table.c.target_id.in_(ids)))
-        conn.execute(er.table.delete().where(er.table.c.id.in_(ids)))
-        history.purge(conn, er.app, er.entity.name, ids)
-        purge_shares(conn, er.app, er.entity.name, ids)
+        going = purge.with_children(self, er, list(rows.values()))
+        purge.refuse_if_referenced(purge.referrers(self.conn, self.runtime, going), er)
+        purge.purge_rows(self, going)
 
     # -- steps -------------------------------------------------------------------------------------
     def _before(self, batch: Batch) -> None:

@@ -120,7 +120,9 @@ def build_table(metadata: sa.MetaData, app: str, entity: EntityDef) -> sa.Table:
     """The table of ``entity`` (system columns first), with the indexes it declares."""
     columns = system_columns() + [field_column(f) for f in entity.stored_fields()]
     columns += [sa.Column(name, sa.String(100), nullable=True) for name in dupkey_columns(entity)]
-    table = sa.Table(table_name(app, entity.name), metadata, *columns)
+    # AUTOINCREMENT on SQLite: an id is never reused, so an old lookup to a purged record
+    # cannot come to point at a new one.
+    table = sa.Table(table_name(app, entity.name), metadata, *columns, sqlite_autoincrement=True)
     for spec in index_specs(app, entity):
         build_index(table, entity, spec)
     return table
