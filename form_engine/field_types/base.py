@@ -109,7 +109,10 @@ class FieldType:
 
         The UI renders a field from this and the JSON Schema without knowing the type's code.
         """
-        return localise(field.config.model_dump(mode="json", exclude_defaults=True), locale)
+        described: dict[str, Any] = localise(
+            field.config.model_dump(mode="json", exclude_defaults=True), locale
+        )
+        return described
 
     def normalise(self, value: Any, field: FieldDef) -> Any:
         """The value used to find duplicates; equal when people would call them the same."""

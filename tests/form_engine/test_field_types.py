@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from form_engine import FieldValueError, Problem, registry
+from form_engine.field_types.numeric import CurrencyConfig, NumberConfig
+from form_engine.field_types.text import TextConfig
 from tests.form_engine.factories import make_field, options
 
 
@@ -285,3 +287,12 @@ def test_issue_four_types_are_all_registered() -> None:
         "colour",
     ]
     assert set(wanted) <= set(registry.names())
+
+
+def test_settings_are_read_as_the_fields_own_config_model() -> None:
+    field = make_field("currency", currency="USD")
+    assert field.config_as(CurrencyConfig).currency == "USD"
+    # a currency is a number with a currency: what reads number settings reads it too
+    assert field.config_as(NumberConfig).scale == 2
+    with pytest.raises(TypeError, match="CurrencyConfig settings, not TextConfig"):
+        field.config_as(TextConfig)
