@@ -150,13 +150,20 @@ class FieldTypeRegistry:
 
     def __init__(self) -> None:
         self._types: dict[str, FieldType] = {}
+        self._version = 0
 
     def register(self, field_type: type[FieldType] | FieldType) -> FieldType:
         instance = field_type() if isinstance(field_type, type) else field_type
         if instance.name in self._types:
             raise ValueError(f"field type {instance.name!r} is registered already")
         self._types[instance.name] = instance
+        self._version += 1
         return instance
+
+    @property
+    def version(self) -> int:
+        """Grows with every registration: part of the key of anything cached from the registry."""
+        return self._version
 
     def get(self, name: str) -> FieldType:
         try:
