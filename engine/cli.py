@@ -7,6 +7,7 @@ run's group and nothing shared.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -62,6 +63,7 @@ def serve(host: str | None, port: int | None) -> None:
     from engine.http import create_app
 
     settings = Settings()
+    logging.basicConfig(level=settings.log_level)
     app = create_app(settings)
     uvicorn.run(
         app, host=host or settings.host, port=port or settings.port, log_level=settings.log_level.lower()

@@ -26,9 +26,17 @@ from form_engine.errors import (
     RecordInvalid,
 )
 from form_engine.field_types import (
+    AutoNumberConfig,
     FieldType,
     FieldTypeRegistry,
+    FileConfig,
+    FormulaConfig,
+    LookupConfig,
+    ManyToManyConfig,
     Option,
+    RollupConfig,
+    SignatureConfig,
+    SubTableConfig,
     link_table_name,
     register_field_type,
     registry,
@@ -40,16 +48,13 @@ from form_engine.messages import MESSAGES, add_messages, render
 from form_engine.runtime import EntityRuntime, ValidatedValues, compile_entity, linked_values
 from form_engine.schema import record_schema
 
-#: The kernel's historical names: one compiled runtime validates records.
-RecordValidator = EntityRuntime
-compile_validator = compile_entity
-
 __all__ = [
     "IDENTIFIER",
     "LOCALES",
     "MESSAGES",
     "SYSTEM_DSL_FIELDS",
     "SYSTEM_FIELDS",
+    "AutoNumberConfig",
     "Column",
     "Columns",
     "DefinitionInvalid",
@@ -63,16 +68,22 @@ __all__ = [
     "FieldType",
     "FieldTypeRegistry",
     "FieldValueError",
+    "FileConfig",
     "FormDef",
     "FormError",
+    "FormulaConfig",
     "IndexDef",
     "Label",
+    "LookupConfig",
+    "ManyToManyConfig",
     "Option",
     "PatternError",
     "Problem",
     "RecordInvalid",
-    "RecordValidator",
+    "RollupConfig",
     "Section",
+    "SignatureConfig",
+    "SubTableConfig",
     "Tab",
     "Tabs",
     "UTCDateTime",
@@ -80,7 +91,6 @@ __all__ = [
     "ValidationRule",
     "add_messages",
     "compile_entity",
-    "compile_validator",
     "describe_form",
     "dsl_fields",
     "duplicate_keys",

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from form_engine.definitions import SYSTEM_FIELDS, EntityDef
 from form_engine.errors import FieldValueError, Problem
 
 MISSING: Any = object()
 
-#: ``(data, partial) -> (values, relations or None, problems or None)``
-Coercion = Callable[
-    [Mapping[str, Any], bool], tuple[dict[str, Any], dict[str, Any] | None, list[Problem] | None]
-]
+_Values = TypeVar("_Values", bound=dict[str, Any])
+
+#: ``(data, partial) -> (values, relations or None, problems or None)``; values of the class
+#: ``compile_coercion`` was given.
+Coercion = Callable[[Mapping[str, Any], bool], tuple[_Values, dict[str, Any] | None, list[Problem] | None]]
 
 
 def _hint(name: str, candidates: list[str]) -> dict[str, str]:
@@ -47,7 +48,7 @@ class _Builder:
         self.lines.append("    " * indent + text)
 
 
-def compile_coercion(entity: EntityDef, output: type[dict[str, Any]] = dict) -> Coercion:
+def compile_coercion(entity: EntityDef, output: type[_Values]) -> Coercion[_Values]:
     """The entity's coercion function: type problems for every bad value, all at once.
 
     ``output`` is the class of the values dict (the runtime passes its ``ValidatedValues``).
@@ -129,6 +130,6 @@ def compile_coercion(entity: EntityDef, output: type[dict[str, Any]] = dict) -> 
         "ACCEPTED": frozenset(accepted),
     }
     exec(compile(source, f"<coercion of {entity.name}>", "exec"), namespace)
-    function: Coercion = namespace["coerce"]
+    function: Coercion[_Values] = namespace["coerce"]
     function.__doc__ = source
     return function

@@ -20,6 +20,8 @@ from form_engine.definitions import (
 )
 from form_engine.dsl_fields import EntityResolver, dsl_fields
 from form_engine.errors import DefinitionInvalid, Problem
+from form_engine.field_types.computed import FormulaConfig, RollupConfig
+from form_engine.field_types.reference import LookupConfig
 from form_engine.forms import FieldItem, placed_fields, walk
 
 
@@ -79,12 +81,14 @@ def _field_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, pro
                 )
         config = f.config
         if f.type == "formula":
-            expression = _compile(config.expression, fields, f"{at}/expression", problems)
+            formula = f.config_as(FormulaConfig).expression
+            expression = _compile(formula, fields, f"{at}/expression", problems)
             if expression is not None:
                 formulas[f.name] = expression.fields
-        for j, (target, _source) in enumerate(getattr(config, "copy_fields", {}).items()):
-            if target not in names:
-                problems.append(_unknown(f"{at}/copy_fields/{j}", "字段/field", target))
+        if isinstance(config, LookupConfig):
+            for j, target in enumerate(config.copy_fields):
+                if target not in names:
+                    problems.append(_unknown(f"{at}/copy_fields/{j}", "字段/field", target))
     cycle = _formula_cycle(formulas)
     if cycle:
         path = " -> ".join(cycle)
@@ -232,17 +236,18 @@ def _rollup_problems(
         if f.type != "rollup":
             continue
         at = f"{pointer}/fields/{i}"
-        child = resolve_entity(f.config.entity)
+        config = f.config_as(RollupConfig)
+        child = resolve_entity(config.entity)
         if child is None:
-            problems.append(_unknown(f"{at}/entity", "实体/entity", f.config.entity, "unknown_entity"))
+            problems.append(_unknown(f"{at}/entity", "实体/entity", config.entity, "unknown_entity"))
             continue
         child_names = set(child.field_names)
-        if f.config.link_field not in child_names:
-            problems.append(_unknown(f"{at}/link_field", "字段/field", f.config.link_field))
-        if f.config.field is not None and f.config.field not in child_names:
-            problems.append(_unknown(f"{at}/field", "字段/field", f.config.field))
-        if f.config.filter is not None:
-            _compile(f.config.filter, dsl_fields(child, resolve_entity), f"{at}/filter", problems, "boolean")
+        if config.link_field not in child_names:
+            problems.append(_unknown(f"{at}/link_field", "字段/field", config.link_field))
+        if config.field is not None and config.field not in child_names:
+            problems.append(_unknown(f"{at}/field", "字段/field", config.field))
+        if config.filter is not None:
+            _compile(config.filter, dsl_fields(child, resolve_entity), f"{at}/filter", problems, "boolean")
 
 
 def entity_problems(

@@ -7,7 +7,8 @@ validated by that type's ``config_model``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import builtins
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -16,6 +17,9 @@ from form_engine.errors import Problem
 from form_engine.field_types.base import registry
 from form_engine.forms import DSL, FormDef
 from form_engine.labels import Label
+
+if TYPE_CHECKING:
+    from form_engine.field_types.base import FieldType
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER, min_length=1, max_length=50)]
@@ -32,6 +36,9 @@ SYSTEM_FIELDS = (
     "version",
     "deleted_at",
 )
+
+
+_Settings = TypeVar("_Settings", bound=BaseModel)
 
 
 class FieldDef(BaseModel):
@@ -72,12 +79,24 @@ class FieldDef(BaseModel):
         return self
 
     @property
-    def config(self) -> Any:
+    def config(self) -> BaseModel:
         """The type's own settings, parsed by its ``config_model``."""
         return self._config
 
+    # builtins.type: inside this class ``type`` is the field above
+    def config_as(self, model: builtins.type[_Settings]) -> _Settings:
+        """The settings as ``model``, for code that knows the field's type (a field type reading
+        its own config model); a field of another type raises TypeError."""
+        config = self._config
+        if not isinstance(config, model):
+            raise TypeError(
+                f"field {self.name!r} of type {self.type!r} has {type(config).__name__} settings, "
+                f"not {model.__name__}"
+            )
+        return config
+
     @property
-    def field_type(self) -> Any:
+    def field_type(self) -> FieldType:
         return registry.get(self.type)
 
     def export(self) -> dict[str, Any]:

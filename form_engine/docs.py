@@ -9,13 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from form_engine.field_types import registry
+from form_engine.field_types import FieldType, registry
 
 DOC_PATH = Path("docs/field_types.md")
 
 
-def _settings(field_type: object) -> str:
-    model = field_type.config_model  # type: ignore[attr-defined]
+def _settings(field_type: FieldType) -> str:
+    model = field_type.config_model
     names = [info.alias or name for name, info in model.model_fields.items()]
     return ", ".join(f"`{n}`" for n in names) or "-"
 

@@ -22,6 +22,8 @@ from form_engine.dsl_fields import EntityResolver, dsl_fields
 from form_engine.entity_rules import ValidationRule
 from form_engine.errors import FieldValueError, Problem, RecordInvalid
 from form_engine.field_types.base import Coercer
+from form_engine.field_types.computed import FormulaConfig
+from form_engine.field_types.reference import LookupConfig
 from form_engine.forms import placed_fields
 from form_engine.messages import add_messages
 
@@ -133,7 +135,7 @@ class EntityRuntime:
         self._linkage = {
             f.name: dict(f.config.copy_fields)
             for f in entity.fields
-            if getattr(f.config, "copy_fields", None)
+            if isinstance(f.config, LookupConfig) and f.config.copy_fields
         }
         base = self._field_level_rules()
         self._plans: dict[str | None, _Plan] = {None: _Plan(None, None, base)}
@@ -194,7 +196,9 @@ class EntityRuntime:
     def _compile_formulas(self) -> list[_Computed]:
         """Formulas in dependency order, so one formula may use another's result."""
         pending = {
-            f.name: _Computed(f.name, self._compile(f.config.expression), self._coercers[f.name])
+            f.name: _Computed(
+                f.name, self._compile(f.config_as(FormulaConfig).expression), self._coercers[f.name]
+            )
             for f in self.entity.fields
             if f.type == "formula"
         }

@@ -16,7 +16,7 @@ from rule_engine.nodes import Node
 from rule_engine.parser import parse
 from rule_engine.runtime import Loader
 from rule_engine.type_checker import Checked, check
-from rule_engine.types import FieldMap, freeze_field_map, validate_field_map
+from rule_engine.types import FieldMap, FrozenFieldMap, freeze_field_map, validate_field_map
 
 CACHE_SIZE = 2048
 
@@ -84,7 +84,7 @@ class Expression:
         return f"Expression({self.text!r}, type={self.type!r})"
 
 
-_cache: OrderedDict[tuple[str, tuple, str | None], Expression] = OrderedDict()
+_cache: OrderedDict[tuple[str, FrozenFieldMap, str | None], Expression] = OrderedDict()
 _cache_lock = threading.Lock()
 
 

@@ -118,7 +118,8 @@ def _round(types: list[str], args: tuple[Node, ...]) -> str:
     kind = _want(types, 0, NUMERIC, kind_phrase("number"))
     if len(args) > 1:
         digits = args[1]
-        if not (isinstance(digits, Literal) and digits.kind == "integer" and 0 <= digits.value <= 10):  # type: ignore[operator]
+        value = digits.value if isinstance(digits, Literal) and digits.kind == "integer" else None
+        if not (isinstance(value, int) and 0 <= value <= 10):
             raise ArgTypeError(1, phrase("round_digits"))
     return kind
 

@@ -21,6 +21,9 @@ from rule_engine.nodes import (
     Literal,
     Node,
     Unary,
+    field_name,
+    literal_integer,
+    literal_text,
 )
 from rule_engine.regex import MAX_INPUT, translate
 from rule_engine.type_checker import Checked
@@ -72,11 +75,11 @@ class Interpreter:
                 a, b = self.eval(left), self.eval(right)
                 return None if a is None or b is None else runtime.COMPARE[op](a, b)
             case BoolOp(op=op, items=items):
-                values = [self.eval(i) for i in items]
+                results = [self.eval(i) for i in items]
                 decisive = op == "or"
-                if decisive in values:
+                if decisive in results:
                     return decisive
-                return None if None in values else not decisive
+                return None if None in results else not decisive
             case IsNull(operand=operand, negated=negated):
                 return (self.eval(operand) is None) != negated
             case In(item=item, container=container, negated=negated):
@@ -99,10 +102,10 @@ class Interpreter:
         if name == "now":
             return runtime.now_utc(self.now)
         if name in ("date", "datetime") and isinstance(args[0], Literal):
-            return runtime.temporal_literal(args[0].value, name)  # type: ignore[arg-type]
+            return runtime.temporal_literal(literal_text(args[0]), name)
         if name == "matches":
             text = self.eval(args[0])
-            regex = translate(args[1].value).compiled()  # type: ignore[attr-defined]
+            regex = translate(literal_text(args[1])).compiled()
             if text is None:
                 return None
             return len(text) <= MAX_INPUT and regex.search(text) is not None
@@ -115,14 +118,14 @@ class Interpreter:
         if name == "if":
             return self.eval(args[1]) if self.eval(args[0]) is True else self.eval(args[2])
         if name == "round":
-            digits = args[1].value if len(args) > 1 else 0  # type: ignore[attr-defined]
+            digits = literal_integer(args[1]) if len(args) > 1 else 0
             return runtime.round_(self.eval(args[0]), digits)
         if name == "changed":
-            return runtime.changed(self.record, self.old, args[0].path[0])  # type: ignore[attr-defined]
+            return runtime.changed(self.record, self.old, field_name(args[0]))
         if name == "old":
             if self.old is None:
                 return None
-            return runtime.normalise(self.old.get(args[0].path[0]))  # type: ignore[attr-defined]
+            return runtime.normalise(self.old.get(field_name(args[0])))
         return runtime.CALLS[name](*(self.eval(a) for a in args))
 
 

@@ -140,3 +140,36 @@ def children(node: Node) -> tuple[Node, ...]:
         case Call(args=args):
             return args
     return ()
+
+
+def literal_value(node: Node) -> LiteralValue:
+    """The value of a node the type checker only lets through as a literal (an item of
+    ``x in [...]``); anything else here is a bug in the checker."""
+    if not isinstance(node, Literal):
+        raise AssertionError(f"expected a literal, got {node!r}")
+    return node.value
+
+
+def literal_text(node: Node) -> str:
+    """The text of an argument the function table takes only as a text literal (the pattern of
+    ``matches``, the text of ``date('...')``)."""
+    value = literal_value(node)
+    if not isinstance(value, str):
+        raise AssertionError(f"expected a text literal, got {node!r}")
+    return value
+
+
+def literal_integer(node: Node) -> int:
+    """The value of an argument the function table takes only as an integer literal (the digits
+    of ``round``)."""
+    value = literal_value(node)
+    if not isinstance(value, int):
+        raise AssertionError(f"expected an integer literal, got {node!r}")
+    return value
+
+
+def field_name(node: Node) -> str:
+    """The name of an argument the function table takes only as a plain field (``changed(x)``)."""
+    if not isinstance(node, Field):
+        raise AssertionError(f"expected a field, got {node!r}")
+    return node.path[0]

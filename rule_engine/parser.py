@@ -6,11 +6,11 @@ import threading
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar, cast, final
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import (
     UnexpectedCharacters,
-    UnexpectedEOF,
     UnexpectedInput,
     UnexpectedToken,
 )
@@ -69,12 +69,12 @@ _local = threading.local()
 def _parser() -> tuple[Lark, _ToAst]:
     """This thread's parser and the transformer it builds nodes with (which keeps per-parse state)."""
     try:
-        return _local.parser
+        parser: tuple[Lark, _ToAst] = _local.parser
     except AttributeError:
         builder = _ToAst()
         lark = Lark(_grammar(), parser="lalr", transformer=builder, maybe_placeholders=False)
-        _local.parser = (lark, builder)
-        return _local.parser
+        parser = _local.parser = (lark, builder)
+    return parser
 
 
 def _lark() -> Lark:
@@ -124,6 +124,7 @@ def _bad_escape(token: Token, offset: int, found: str) -> RuleError:
     )
 
 
+@final
 class _Group:
     """A parenthesised expression while parsing: the node, and where its ``(`` stands (a node
     whose first operand is a group starts at the parenthesis)."""
@@ -135,10 +136,17 @@ class _Group:
 
 
 def _node(item: Node | _Group) -> Node:
-    return item.node if item.__class__ is _Group else item  # type: ignore[union-attr,return-value]
+    return item.node if type(item) is _Group else item
 
 
-class _ToAst(Transformer):
+_N = TypeVar("_N", bound=Node)
+
+_Children = list[Any]
+"""What Lark hands a callback: the rule's tokens, nodes and groups in the order the grammar fixes.
+mypy cannot read the grammar, so each callback unpacks the list into names of the right type."""
+
+
+class _ToAst(Transformer[Token, "Node | _Group"]):
     """Builds frozen nodes inside the LALR parse (Lark's ``transformer=``), no parse tree.
 
     Every node takes its position from its first child: a token, a node, or a parenthesised
@@ -159,7 +167,7 @@ class _ToAst(Transformer):
         self.deepest = 0
         self.error = None
 
-    def _made(self, node: Node, *children: Node) -> Node:
+    def _made(self, node: _N, *children: Node) -> _N:
         depth = self.depth
         level = 1 + max([depth[id(c)] for c in children], default=0)
         depth[id(node)] = level
@@ -167,13 +175,13 @@ class _ToAst(Transformer):
             self.deepest = level
         return node
 
-    def number(self, children: list) -> Literal:
+    def number(self, children: _Children) -> Literal:
         tok = children[0]
         if "." in tok:
-            return self._made(Literal(tok.line, tok.column, Decimal(str(tok)), "number"))  # type: ignore[return-value]
-        return self._made(Literal(tok.line, tok.column, int(tok), "integer"))  # type: ignore[return-value]
+            return self._made(Literal(tok.line, tok.column, Decimal(str(tok)), "number"))
+        return self._made(Literal(tok.line, tok.column, int(tok), "integer"))
 
-    def string(self, children: list) -> Literal:
+    def string(self, children: _Children) -> Literal:
         tok = children[0]
         try:
             value = _decode_string(tok)
@@ -181,89 +189,93 @@ class _ToAst(Transformer):
             if self.error is None:
                 self.error = exc
             value = ""
-        return self._made(Literal(tok.line, tok.column, value, "text"))  # type: ignore[return-value]
+        return self._made(Literal(tok.line, tok.column, value, "text"))
 
-    def true(self, children: list) -> Literal:
+    def true(self, children: _Children) -> Literal:
         tok = children[0]
-        return self._made(Literal(tok.line, tok.column, True, "boolean"))  # type: ignore[return-value]
+        return self._made(Literal(tok.line, tok.column, True, "boolean"))
 
-    def false(self, children: list) -> Literal:
+    def false(self, children: _Children) -> Literal:
         tok = children[0]
-        return self._made(Literal(tok.line, tok.column, False, "boolean"))  # type: ignore[return-value]
+        return self._made(Literal(tok.line, tok.column, False, "boolean"))
 
-    def null(self, children: list) -> Literal:
+    def null(self, children: _Children) -> Literal:
         tok = children[0]
-        return self._made(Literal(tok.line, tok.column, None, "null"))  # type: ignore[return-value]
+        return self._made(Literal(tok.line, tok.column, None, "null"))
 
-    def paren(self, children: list) -> _Group:
+    def paren(self, children: _Children) -> _Group:
         tok = children[0]
         return _Group(_node(children[1]), tok.line, tok.column)
 
-    def list(self, children: list) -> ListLiteral:
+    def list_literal(self, children: _Children) -> ListLiteral:
         tok = children[0]
         items = tuple(_node(c) for c in children[1:])
-        return self._made(ListLiteral(tok.line, tok.column, items), *items)  # type: ignore[return-value]
+        return self._made(ListLiteral(tok.line, tok.column, items), *items)
 
-    def call(self, children: list) -> Call:
+    def call(self, children: _Children) -> Call:
         tok = children[0]
         args = tuple(_node(c) for c in children[1:])
-        return self._made(Call(tok.line, tok.column, str(tok), args), *args)  # type: ignore[return-value]
+        return self._made(Call(tok.line, tok.column, str(tok), args), *args)
 
-    def field(self, children: list) -> Field:
+    def field(self, children: _Children) -> Field:
         tok = children[0]
-        return self._made(Field(tok.line, tok.column, tuple(str(n) for n in children)))  # type: ignore[return-value]
+        return self._made(Field(tok.line, tok.column, tuple(str(n) for n in children)))
 
-    def neg(self, children: list) -> Node:
+    def neg(self, children: _Children) -> Node:
         tok, operand = children[0], _node(children[1])
-        if isinstance(operand, Literal) and operand.kind in ("integer", "number"):
-            node: Node = Literal(tok.line, tok.column, -operand.value, operand.kind)  # type: ignore[operator]
+        if (
+            isinstance(operand, Literal)
+            and operand.kind in ("integer", "number")
+            and isinstance(operand.value, int | Decimal)
+        ):
+            node: Node = Literal(tok.line, tok.column, -operand.value, operand.kind)
         else:
             node = Unary(tok.line, tok.column, "-", operand)
         return self._made(node, operand)
 
-    def not_op(self, children: list) -> Unary:
+    def not_op(self, children: _Children) -> Unary:
         tok, operand = children[0], _node(children[1])
-        return self._made(Unary(tok.line, tok.column, "not", operand), operand)  # type: ignore[return-value]
+        return self._made(Unary(tok.line, tok.column, "not", operand), operand)
 
-    def _bool(self, op: str, children: list) -> BoolOp:
+    def _bool(self, op: str, children: _Children) -> BoolOp:
         first = children[0]
         items = tuple(_node(c) for c in children)
-        return self._made(BoolOp(first.line, first.column, op, items), *items)  # type: ignore[return-value]
+        return self._made(BoolOp(first.line, first.column, op, items), *items)
 
-    def or_op(self, children: list) -> BoolOp:
+    def or_op(self, children: _Children) -> BoolOp:
         return self._bool("or", children)
 
-    def and_op(self, children: list) -> BoolOp:
+    def and_op(self, children: _Children) -> BoolOp:
         return self._bool("and", children)
 
-    def compare(self, children: list) -> Compare:
+    def compare(self, children: _Children) -> Compare:
         first, op, right = children
         left, right = _node(first), _node(right)
-        return self._made(Compare(first.line, first.column, str(op), left, right), left, right)  # type: ignore[return-value]
+        return self._made(Compare(first.line, first.column, str(op), left, right), left, right)
 
-    def binary(self, children: list) -> BinaryNode:
+    def binary(self, children: _Children) -> BinaryNode:
         first, op, right = children
         left, right = _node(first), _node(right)
-        return self._made(BinaryNode(first.line, first.column, str(op), left, right), left, right)  # type: ignore[return-value]
+        return self._made(BinaryNode(first.line, first.column, str(op), left, right), left, right)
 
     def _in(self, first: Node | _Group, container: Node | _Group, negated: bool) -> In:
         item, container = _node(first), _node(container)
-        return self._made(In(first.line, first.column, item, container, negated), item, container)  # type: ignore[return-value]
+        return self._made(In(first.line, first.column, item, container, negated), item, container)
 
-    def in_op(self, children: list) -> In:
+    def in_op(self, children: _Children) -> In:
         return self._in(children[0], children[1], False)
 
-    def not_in_op(self, children: list) -> In:
+    def not_in_op(self, children: _Children) -> In:
         return self._in(children[0], children[2], True)
 
     def _is_null(self, first: Node | _Group, negated: bool) -> IsNull:
         operand = _node(first)
-        return self._made(IsNull(first.line, first.column, operand, negated), operand)  # type: ignore[return-value]
+        return self._made(IsNull(first.line, first.column, operand, negated), operand)
 
-    def is_null(self, children: list) -> IsNull:
+    def is_null(self, children: _Children) -> IsNull:
         return self._is_null(children[0], False)
 
-    def is_not_null(self, children: list) -> IsNull:
+    def is_not_null(self, children: _Children) -> IsNull:
         return self._is_null(children[0], True)
 
 
@@ -272,16 +284,13 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> RuleError:
     found: str
     expected: str
     if isinstance(exc, UnexpectedCharacters):
-        char = text[exc.pos_in_stream]
+        char: str = exc.char
         if char in "'\"":
             found, expected = phrase("unterminated_string"), phrase("closing_quote", quote=char)
         else:
             found, expected = phrase("character", char=char), phrase("operator_value_name")
-    elif isinstance(exc, UnexpectedEOF):
-        found = phrase("end_of_rule")
-        expected = _describe_expected(exc.expected)
-        line, column = _end_position(text)
     else:
+        # LALR reports the end of input as an UnexpectedToken of type $END (UnexpectedEOF is Earley's)
         assert isinstance(exc, UnexpectedToken)
         tok = exc.token
         if tok.type == "$END":
@@ -353,7 +362,8 @@ def parse(text: str) -> Node:
     lark, builder = _parser()
     builder.reset()
     try:
-        result = lark.parse(text)
+        # the embedded transformer makes parse() return its own result, not the Tree Lark declares
+        result = cast("Node | _Group", lark.parse(text))
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
     finally:

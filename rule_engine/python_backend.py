@@ -30,6 +30,9 @@ from rule_engine.nodes import (
     Node,
     Unary,
     children,
+    literal_integer,
+    literal_text,
+    literal_value,
 )
 from rule_engine.regex import MAX_INPUT, translate
 from rule_engine.type_checker import Checked
@@ -180,8 +183,8 @@ class _Generator:
                 if a is None or b is None:
                     return None
                 return _merge(a[0], b[0]), f"({a[1]} {op} {b[1]})"
-            case Binary(op="/", left=left, right=Literal(value=divisor)) if divisor:
-                reciprocal = _exact_reciprocal(divisor) if self.comparing else None  # type: ignore[arg-type]
+            case Binary(op="/", left=left, right=Literal(value=int() | Decimal() as divisor)) if divisor:
+                reciprocal = _exact_reciprocal(divisor) if self.comparing else None
                 a = self.strict(left, raw_numbers=reciprocal is None)
                 if a is None:
                     return None
@@ -233,11 +236,14 @@ class _Generator:
             return [], self.call(node)
         if name not in _STRICT_CALLS:
             return None
-        parts = [self.strict(arg) for arg in args]
-        if any(p is None for p in parts):
-            return None
-        guards = _merge(*(p[0] for p in parts))  # type: ignore[index]
-        raw = [p[1] for p in parts]  # type: ignore[index]
+        parts: list[Strict] = []
+        for arg in args:
+            part = self.strict(arg)
+            if part is None:
+                return None
+            parts.append(part)
+        guards = _merge(*(p[0] for p in parts))
+        raw = [p[1] for p in parts]
         if name in _STRICT_METHODS:
             return guards, f"{raw[0]}{_STRICT_METHODS[name]}"
         if name in ("len", "abs"):
@@ -256,12 +262,10 @@ class _Generator:
             self.uses_now = True
             return "_now"
         if name in ("date", "datetime") and self.type_of(args[0]) == "text":
-            assert isinstance(args[0], Literal)
-            value = runtime.temporal_literal(args[0].value, name)  # type: ignore[arg-type]
+            value = runtime.temporal_literal(literal_text(args[0]), name)
             return self.const(value)
         if name == "matches":
-            assert isinstance(args[1], Literal)
-            pattern = self.const(translate(args[1].value).compiled())  # type: ignore[arg-type]
+            pattern = self.const(translate(literal_text(args[1])).compiled())
             t = self.tmp()
             return (
                 f"(None if ({t} := {self.value(args[0])}) is None else "
@@ -276,7 +280,7 @@ class _Generator:
         if name == "if":
             return f"({self.value(args[1])} if {self.true(args[0])} else {self.value(args[2])})"
         if name == "round":
-            digits = args[1].value if len(args) > 1 else 0  # type: ignore[attr-defined]
+            digits = literal_integer(args[1]) if len(args) > 1 else 0
             return f"_H.round_({self.value(args[0])}, {int(digits)})"
         if name == "changed":
             assert isinstance(args[0], Field)
@@ -363,7 +367,12 @@ class _Generator:
 
     def _raw_ok(self, other: Node) -> bool:
         """A float may be compared to an exact integer literal without Decimal conversion."""
-        return isinstance(other, Literal) and other.kind == "integer" and abs(other.value) < _EXACT_INT  # type: ignore[arg-type]
+        return (
+            isinstance(other, Literal)
+            and other.kind == "integer"
+            and isinstance(other.value, int)
+            and abs(other.value) < _EXACT_INT
+        )
 
     def compare(self, node: Compare, want: bool) -> str:
         op = node.op if want else _NEGATED[node.op]
@@ -384,7 +393,7 @@ class _Generator:
     def membership(self, node: In, want: bool) -> str:
         positive = want != node.negated
         if isinstance(node.container, ListLiteral):
-            items = [i.value for i in node.container.items]  # type: ignore[attr-defined]
+            items = [literal_value(i) for i in node.container.items]
             raw = all(isinstance(v, int) and abs(v) < _EXACT_INT for v in items)
             values = self.const(frozenset(items))
             if positive:

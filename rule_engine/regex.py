@@ -120,7 +120,8 @@ class _Translator:
             raise self.error("unbounded", "regex_unsafe", max=MAX_UNBOUNDED)
         if self.peek() == "?":
             self.i += 1
-        if self.peek() is not None and self.peek() in "*+?{":
+        following = self.peek()
+        if following is not None and following in "*+?{":
             raise self.error("double_quantifier")
         return quant
 

@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, overload
 
 from rule_engine.errors import RuleError
 from rule_engine.messages import type_phrase
@@ -30,7 +30,7 @@ def to_dec(value: Any) -> Any:
     return value
 
 
-class MissingAsNull(dict):
+class MissingAsNull(dict[str, Any]):
     """A record copy whose missing keys read as null; generated code retries with it."""
 
     __slots__ = ()
@@ -39,7 +39,11 @@ class MissingAsNull(dict):
         return None
 
 
-def dt(value: Any) -> datetime | None:
+@overload
+def dt(value: None) -> None: ...
+@overload
+def dt(value: datetime) -> datetime: ...
+def dt(value: datetime | None) -> datetime | None:
     """Naive datetimes are UTC; everything is compared as an aware datetime."""
     if value is None:
         return None
@@ -59,15 +63,19 @@ def today(now: datetime | None) -> date:
     return now_utc(now).date()
 
 
-def as_date(value: Any) -> date | None:
+@overload
+def as_date(value: None) -> None: ...
+@overload
+def as_date(value: date) -> date: ...
+def as_date(value: date | None) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return dt(value).astimezone(UTC).date()  # type: ignore[union-attr]
+        return dt(value).astimezone(UTC).date()
     return value
 
 
-def as_datetime(value: Any) -> datetime | None:
+def as_datetime(value: date | None) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -116,23 +124,22 @@ def add_days(value: Any, days: Any) -> Any:
         return None
 
 
-def days_between(a: Any, b: Any) -> int | None:
-    a, b = as_date(a), as_date(b)
+def days_between(a: date | None, b: date | None) -> int | None:
     if a is None or b is None:
         return None
-    return (b - a).days
+    return (as_date(b) - as_date(a)).days
 
 
-def year(v: Any) -> int | None:
-    return None if v is None else as_date(v).year  # type: ignore[union-attr]
+def year(v: date | None) -> int | None:
+    return None if v is None else as_date(v).year
 
 
-def month(v: Any) -> int | None:
-    return None if v is None else as_date(v).month  # type: ignore[union-attr]
+def month(v: date | None) -> int | None:
+    return None if v is None else as_date(v).month
 
 
-def day(v: Any) -> int | None:
-    return None if v is None else as_date(v).day  # type: ignore[union-attr]
+def day(v: date | None) -> int | None:
+    return None if v is None else as_date(v).day
 
 
 def round_(v: Any, digits: int = 0) -> Any:
@@ -266,7 +273,7 @@ def temporal_literal(text: str, kind: str, line: int = 0, column: int = 0) -> da
     try:
         if kind == "date":
             return date.fromisoformat(text)
-        return dt(datetime.fromisoformat(text))  # type: ignore[return-value]
+        return dt(datetime.fromisoformat(text))
     except ValueError:
         example = "2024-12-31" if kind == "date" else "2024-12-31T09:30:00"
         raise RuleError(

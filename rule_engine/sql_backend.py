@@ -25,6 +25,8 @@ from rule_engine.nodes import (
     Literal,
     Node,
     Unary,
+    literal_integer,
+    literal_text,
 )
 from rule_engine.regex import translate
 from rule_engine.type_checker import Checked
@@ -106,13 +108,14 @@ class SqlBuilder:
                     a = d.CodepointOrder(a)
                 if _computed_number(self, left) or _computed_number(self, right):
                     a, b = d.ApproxNumber(a), d.ApproxNumber(b)
-                return runtime.COMPARE[op](a, b)
+                compared: ColumnElement[Any] = runtime.COMPARE[op](a, b)
+                return compared
             case BoolOp(op=op, items=items):
                 parts = [self.build(i) for i in items]
                 return sa.and_(*parts) if op == "and" else sa.or_(*parts)
             case IsNull(operand=operand, negated=negated):
-                value = _grouped(self.build(operand))
-                return value.is_not(None) if negated else value.is_(None)
+                grouped = _grouped(self.build(operand))
+                return grouped.is_not(None) if negated else grouped.is_(None)
             case In():
                 return self.membership(node)
             case Call():
@@ -166,10 +169,10 @@ class SqlBuilder:
         if name == "now":
             return literal(self.now, "datetime")
         if name in ("date", "datetime") and isinstance(args[0], Literal):
-            value = runtime.temporal_literal(args[0].value, name)  # type: ignore[arg-type]
+            value = runtime.temporal_literal(literal_text(args[0]), name)
             return literal(value, name)
         if name == "matches":
-            regex = translate(args[1].value)  # type: ignore[attr-defined]
+            regex = translate(literal_text(args[1]))
             return d.RegexpSearch(
                 self.build(args[0]),
                 sa.literal(regex.python, sa.String()),
@@ -194,10 +197,10 @@ class SqlBuilder:
         if name == "starts_with":
             text, prefix = values
             return sa.func.substr(text, 1, sa.func.length(prefix)) == prefix
-        if name == "ends_with" and _ascii_literal(args[1]) and args[1].value:  # type: ignore[attr-defined]
+        if name == "ends_with" and _ascii_literal(args[1]) and literal_text(args[1]):
             text = self.build_text_operand(args[0], args[1])
-            suffix = args[1].value  # type: ignore[attr-defined]
-            return d.EndsWith(text, literal(suffix, "text"), sa.literal_column(str(len(suffix))))
+            ending = literal_text(args[1])
+            return d.EndsWith(text, literal(ending, "text"), sa.literal_column(str(len(ending))))
         if name == "ends_with":
             text, suffix = values
             start = sa.func.length(text) - sa.func.length(suffix) + 1
@@ -220,7 +223,7 @@ class SqlBuilder:
         if name == "round":
             if kinds[0] == "integer":
                 return values[0]
-            digits = args[1].value if len(args) > 1 else 0  # type: ignore[attr-defined]
+            digits = literal_integer(args[1]) if len(args) > 1 else 0
             return sa.func.round(values[0], sa.literal_column(str(int(digits))))
         if name in ("floor", "ceil"):
             if kinds[0] == "integer":
@@ -233,12 +236,12 @@ class SqlBuilder:
         if name == "coalesce":
             return sa.func.coalesce(*values)
         if name == "is_blank":
-            value = _grouped(values[0])
+            grouped = _grouped(values[0])
             if kinds[0] == "text":
-                return sa.or_(value.is_(None), d.TrimBlank(value, d.blank_chars()) == "")
+                return sa.or_(grouped.is_(None), d.TrimBlank(grouped, d.blank_chars()) == "")
             if kinds[0] == "list":
-                return sa.or_(value.is_(None), d.ListLength(value) == 0)
-            return value.is_(None)
+                return sa.or_(grouped.is_(None), d.ListLength(grouped) == 0)
+            return grouped.is_(None)
         raise AssertionError(name)  # pragma: no cover
 
 
@@ -259,7 +262,7 @@ def to_sql(root: Node, checked: Checked, columns: Columns, now: datetime | None)
 __all__ = ["Columns", "date", "to_sql"]
 
 
-def _grouped(value: Any) -> Any:
+def _grouped(value: ColumnElement[Any]) -> ColumnElement[Any]:
     """Parenthesise a compound operand of IS NULL: PostgreSQL binds IS tighter than NOT, so
     ``NOT a IS NULL`` would mean ``NOT (a IS NULL)``. Plain columns stay bare."""
     if isinstance(value, sa.ColumnClause):

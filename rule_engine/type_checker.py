@@ -19,6 +19,7 @@ from rule_engine.nodes import (
     Literal,
     Node,
     Unary,
+    literal_text,
 )
 from rule_engine.regex import translate
 from rule_engine.runtime import temporal_literal
@@ -208,10 +209,10 @@ class TypeChecker:
             self.result.uses_old = True
         if node.name in ("date", "datetime") and types[0] == "text":
             arg = node.args[0]
-            temporal_literal(arg.value, node.name, arg.line, arg.column)  # type: ignore[attr-defined]
+            temporal_literal(literal_text(arg), node.name, arg.line, arg.column)
         if node.name == "matches":
             arg = node.args[1]
-            translate(arg.value, arg.line, arg.column)  # type: ignore[attr-defined]
+            translate(literal_text(arg), arg.line, arg.column)
         return kind
 
 

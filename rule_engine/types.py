@@ -39,7 +39,11 @@ def validate_field_map(fields: FieldMap, prefix: str = "") -> None:
             )
 
 
-def freeze_field_map(fields: FieldMap) -> tuple:
+FrozenFieldMap = tuple[tuple[str, "str | FrozenFieldMap"], ...]
+"""A field map as nested sorted tuples: hashable, and equal for equal maps in any order."""
+
+
+def freeze_field_map(fields: FieldMap) -> FrozenFieldMap:
     """A hashable, order-independent key for a field map (the compile cache key)."""
     return tuple(
         sorted(
@@ -70,7 +74,7 @@ def resolve_path(fields: FieldMap, path: tuple[str, ...], line: int, column: int
             raise RuleError(
                 code="unknown_field", line=line, column=column, suggestions=suggestions, params=params
             )
-        kind = scope[segment]
+        kind: str | FieldMap = scope[segment]
         walked.append(segment)
         if isinstance(kind, Mapping):
             if i == len(path) - 1:

@@ -20,6 +20,7 @@ from engine.messages import name_list, problem
 from form_engine import (
     IDENTIFIER,
     EntityDef,
+    FieldTypeRegistry,
     Label,
     Problem,
     entity_problems,
@@ -69,10 +70,10 @@ def _label_schema() -> dict[str, Any]:
     return {"$ref": "#/$defs/Label"}
 
 
-def _type_settings_schema(defs: dict[str, Any]) -> list[dict[str, Any]]:
+def _type_settings_schema(field_types: FieldTypeRegistry, defs: dict[str, Any]) -> list[dict[str, Any]]:
     """One ``if type == X then settings of X`` clause per registered field type."""
     clauses = []
-    for field_type in registry:
+    for field_type in field_types:
         schema = copy.deepcopy(field_type.config_model.model_json_schema(ref_template="#/$defs/{model}"))
         for name, definition in schema.pop("$defs", {}).items():
             defs.setdefault(name, definition)
@@ -96,9 +97,17 @@ def _model_properties(model: type[BaseModel], names: tuple[str, ...], defs: dict
     return {name: schema["properties"][name] for name in names}
 
 
-@functools.cache
-def package_json_schema() -> dict[str, Any]:
-    """The JSON Schema (Draft 2020-12) of an app package."""
+def package_json_schema(field_types: FieldTypeRegistry = registry) -> dict[str, Any]:
+    """The JSON Schema (Draft 2020-12) of an app package, for the types in ``field_types``.
+
+    Cached per registry and registry version, so a type registered after the first call is in
+    the next answer.
+    """
+    return _package_json_schema(field_types, field_types.version)
+
+
+@functools.lru_cache(maxsize=4)
+def _package_json_schema(field_types: FieldTypeRegistry, _version: int) -> dict[str, Any]:
     defs: dict[str, Any] = {
         "Label": {
             "type": "object",
@@ -116,7 +125,7 @@ def package_json_schema() -> dict[str, Any]:
         "properties": {
             "id": {**identifier, "description": "Stable id: keep it when renaming the field."},
             "name": identifier,
-            "type": {"enum": registry.names()},
+            "type": {"enum": field_types.names()},
             "label": _label_schema(),
             "help": _label_schema(),
             "required": {"type": "boolean"},
@@ -129,7 +138,7 @@ def package_json_schema() -> dict[str, Any]:
             "readonly_if": _DSL,
         },
         "required": ["name", "type", "label"],
-        "allOf": _type_settings_schema(defs),
+        "allOf": _type_settings_schema(field_types, defs),
         "unevaluatedProperties": False,
     }
     defs["Field"] = field_schema
@@ -181,9 +190,13 @@ def package_json_schema() -> dict[str, Any]:
     }
 
 
-@functools.cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = package_json_schema()
+    return _package_validator(registry, registry.version)
+
+
+@functools.lru_cache(maxsize=4)
+def _package_validator(field_types: FieldTypeRegistry, _version: int) -> jsonschema.protocols.Validator:
+    schema = package_json_schema(field_types)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema, format_checker=cls.FORMAT_CHECKER)

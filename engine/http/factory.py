@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -44,7 +43,6 @@ PUBLIC_PATHS = frozenset(
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
     """The HTTP application. Pass ``platform`` to share one (tests, embedding)."""
     platform = platform or Platform(settings)
-    logging.basicConfig(level=platform.settings.log_level)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

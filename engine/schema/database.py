@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +29,19 @@ def create_database_engine(url: str, *, echo: bool = False) -> sa.Engine:
 
 
 def _tune_sqlite(engine: sa.Engine) -> None:
+    """SQLAlchemy's recipe for SQLite transactions: pysqlite's own BEGIN handling off, ours
+    issued from the ``begin`` event, so DDL joins the transaction and a failed migration rolls
+    back whole.
+
+    A transaction opened explicitly (``engine.begin()``, or ``begin()`` on a connection from
+    ``engine.connect()``) takes the write lock up front with BEGIN IMMEDIATE: a second writer
+    then waits for the busy timeout instead of failing when its read snapshot cannot be
+    upgraded. A transaction SQLAlchemy opens by itself for a statement (autobegin) is a read
+    and stays deferred, so WAL readers never wait, even on a thread that holds a write.
+    """
+
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # pysqlite's own transaction handling defers BEGIN; we issue it ourselves so that
-        # DDL joins the transaction and a failed migration rolls back whole.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -44,27 +50,23 @@ def _tune_sqlite(engine: sa.Engine) -> None:
         cursor.close()
         _install_rule_functions(dbapi_connection)
 
+    @sa.event.listens_for(engine, "before_execute")
+    def _reads_begin_deferred(conn: sa.Connection, *_statement: Any) -> None:
+        # The statement is about to autobegin; begin it here instead, marked as a read.
+        if not conn.in_transaction():
+            conn.info[_READ] = True
+            try:
+                conn.begin()
+            finally:
+                del conn.info[_READ]
+
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
-        immediate = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    # ``engine.begin()`` is how the kernel opens every write transaction. On SQLite it takes
-    # the write lock up front (BEGIN IMMEDIATE): a second writer then waits for the busy
-    # timeout instead of failing when its read snapshot cannot be upgraded. Reads
-    # (``engine.connect()``) stay deferred, so WAL readers never wait.
-    engine.begin = functools.partial(_begin_for_write, engine)  # type: ignore[method-assign]
+        conn.exec_driver_sql("BEGIN" if conn.info.get(_READ) else "BEGIN IMMEDIATE")
 
 
-_WRITE_OPTION = "tangram_write"
-
-
-@contextmanager
-def _begin_for_write(engine: sa.Engine) -> Iterator[sa.Connection]:
-    with engine.connect() as conn:
-        conn.execution_options(**{_WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+_READ = "tangram_read_transaction"
+"""Key in ``Connection.info`` while a statement's implicit (read) transaction is being begun."""
 
 
 def _install_rule_functions(dbapi_connection: Any) -> None:

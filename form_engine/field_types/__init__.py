@@ -27,14 +27,29 @@ from form_engine.field_types.base import (
     registry,
 )
 from form_engine.field_types.choice import Option
-from form_engine.field_types.reference import link_table_name
+from form_engine.field_types.computed import AutoNumberConfig, FormulaConfig, RollupConfig
+from form_engine.field_types.files import FileConfig, SignatureConfig
+from form_engine.field_types.reference import (
+    LookupConfig,
+    ManyToManyConfig,
+    SubTableConfig,
+    link_table_name,
+)
 
 __all__ = [
+    "AutoNumberConfig",
     "Coercer",
     "FieldType",
     "FieldTypeRegistry",
+    "FileConfig",
+    "FormulaConfig",
+    "LookupConfig",
+    "ManyToManyConfig",
     "NoConfig",
     "Option",
+    "RollupConfig",
+    "SignatureConfig",
+    "SubTableConfig",
     "choice",
     "computed",
     "contact",

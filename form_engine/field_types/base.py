@@ -109,7 +109,10 @@ class FieldType:
 
         The UI renders a field from this and the JSON Schema without knowing the type's code.
         """
-        return localise(field.config.model_dump(mode="json", exclude_defaults=True), locale)
+        described: dict[str, Any] = localise(
+            field.config.model_dump(mode="json", exclude_defaults=True), locale
+        )
+        return described
 
     def normalise(self, value: Any, field: FieldDef) -> Any:
         """The value used to find duplicates; equal when people would call them the same."""
@@ -147,13 +150,20 @@ class FieldTypeRegistry:
 
     def __init__(self) -> None:
         self._types: dict[str, FieldType] = {}
+        self._version = 0
 
     def register(self, field_type: type[FieldType] | FieldType) -> FieldType:
         instance = field_type() if isinstance(field_type, type) else field_type
         if instance.name in self._types:
             raise ValueError(f"field type {instance.name!r} is registered already")
         self._types[instance.name] = instance
+        self._version += 1
         return instance
+
+    @property
+    def version(self) -> int:
+        """Grows with every registration: part of the key of anything cached from the registry."""
+        return self._version
 
     def get(self, name: str) -> FieldType:
         try:

@@ -131,8 +131,9 @@ class SelectType(FieldType):
         return sa.String(100)
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        values = frozenset(o.value for o in field.config.options)
-        choices = ", ".join(o.value for o in field.config.options)
+        options = field.config_as(SelectConfig).options
+        values = frozenset(o.value for o in options)
+        choices = ", ".join(o.value for o in options)
 
         def run(value: Any) -> Any:
             if type(value) is str and value in values:
@@ -145,21 +146,21 @@ class SelectType(FieldType):
         return (
             "type(v) is str and v in {values}",
             "v",
-            {"values": frozenset(o.value for o in field.config.options)},
+            {"values": frozenset(o.value for o in field.config_as(SelectConfig).options)},
         )
 
     def parse_text(self, text: str, field: FieldDef) -> Any:
         text = text.strip()
         if not text:
             return None
-        found = option_lookup(field.config.options).get(text.casefold())
+        found = option_lookup(field.config_as(SelectConfig).options).get(text.casefold())
         return self.coerce(text if found is None else found, field)
 
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
-        return _option_label(field.config.options, value, locale)
+        return _option_label(field.config_as(SelectConfig).options, value, locale)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {"type": "string", "enum": [o.value for o in field.config.options]}
+        return {"type": "string", "enum": [o.value for o in field.config_as(SelectConfig).options]}
 
 
 class MultiSelectConfig(SelectConfig):
@@ -184,9 +185,10 @@ class MultiSelectType(FieldType):
         return json_column()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        order = {o.value: i for i, o in enumerate(field.config.options)}
+        c = field.config_as(MultiSelectConfig)
+        order = {o.value: i for i, o in enumerate(c.options)}
         choices = ", ".join(order)
-        max_items = field.config.max_items
+        max_items = c.max_items
 
         def run(value: Any) -> Any:
             if type(value) is not list:
@@ -213,7 +215,7 @@ class MultiSelectType(FieldType):
         return run
 
     def parse_text(self, text: str, field: FieldDef) -> Any:
-        table = option_lookup(field.config.options)
+        table = option_lookup(field.config_as(MultiSelectConfig).options)
         items = [part.strip() for part in LIST_SEPARATORS.split(text) if part.strip()]
         if not items:
             return None
@@ -223,17 +225,18 @@ class MultiSelectType(FieldType):
         if not value:
             return ""
         return ("、" if locale.startswith("zh") else ", ").join(
-            _option_label(field.config.options, item, locale) for item in value
+            _option_label(field.config_as(MultiSelectConfig).options, item, locale) for item in value
         )
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        c = field.config_as(MultiSelectConfig)
         schema: dict[str, Any] = {
             "type": "array",
-            "items": {"enum": [o.value for o in field.config.options]},
+            "items": {"enum": [o.value for o in c.options]},
             "uniqueItems": True,
         }
-        if field.config.max_items is not None:
-            schema["maxItems"] = field.config.max_items
+        if c.max_items is not None:
+            schema["maxItems"] = c.max_items
         return schema
 
     def normalise(self, value: Any, field: FieldDef) -> Any:
@@ -262,8 +265,8 @@ class TagsType(FieldType):
         return json_column()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        max_items = field.config.max_items
-        max_length = field.config.max_length
+        c = field.config_as(TagsConfig)
+        max_items, max_length = c.max_items, c.max_length
 
         def run(value: Any) -> Any:
             if isinstance(value, str):
@@ -290,10 +293,11 @@ class TagsType(FieldType):
         return "" if not value else ", ".join(value)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        c = field.config_as(TagsConfig)
         return {
             "type": "array",
-            "items": {"type": "string", "minLength": 1, "maxLength": field.config.max_length},
-            "maxItems": field.config.max_items,
+            "items": {"type": "string", "minLength": 1, "maxLength": c.max_length},
+            "maxItems": c.max_items,
         }
 
     def normalise(self, value: Any, field: FieldDef) -> Any:

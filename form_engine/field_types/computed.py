@@ -106,14 +106,15 @@ def result_json(value: Any) -> Any:
 
 
 def result_schema(result_type: str) -> dict[str, Any]:
-    return {
+    schemas: dict[str, dict[str, Any]] = {
         "text": {"type": "string"},
         "number": {"type": ["string", "number"], "format": "decimal"},
         "integer": {"type": "integer"},
         "boolean": {"type": "boolean"},
         "date": {"type": "string", "format": "date"},
         "datetime": {"type": "string", "format": "date-time"},
-    }[result_type]
+    }
+    return schemas[result_type]
 
 
 class FormulaConfig(BaseModel):
@@ -126,22 +127,28 @@ class FormulaConfig(BaseModel):
 
 
 class _Computed(FieldType):
+    """A value the system computes; column, coercion and schema follow its result type."""
+
     writable = False
 
+    def result(self, field: FieldDef) -> tuple[str, int]:
+        """The field's DSL result type and the decimals kept when it is a number."""
+        raise NotImplementedError
+
     def field_dsl_type(self, field: FieldDef) -> str | None:
-        return field.config.result_type
+        return self.result(field)[0]
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        return result_column(field.config.result_type, field.config.scale)
+        return result_column(*self.result(field))
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        return result_coercer(field.config.result_type, field.config.scale)
+        return result_coercer(*self.result(field))
 
     def to_json(self, value: Any, field: FieldDef) -> Any:
         return result_json(value)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {**result_schema(field.config.result_type), "readOnly": True}
+        return {**result_schema(self.result(field)[0]), "readOnly": True}
 
 
 @register_field_type
@@ -150,6 +157,10 @@ class FormulaType(_Computed):
     label = Label(zh="公式", en="Formula")
     config_model = FormulaConfig
     stores = "a column of `result_type` holding the DSL expression's value, computed on every save"
+
+    def result(self, field: FieldDef) -> tuple[str, int]:
+        config = field.config_as(FormulaConfig)
+        return config.result_type, config.scale
 
 
 RollupFunction = Literal["count", "sum", "min", "max", "avg"]
@@ -194,17 +205,9 @@ class RollupType(_Computed):
         "a column (BIGINT for count, NUMERIC otherwise) the kernel recomputes when related records change"
     )
 
-    def field_dsl_type(self, field: FieldDef) -> str | None:
-        return field.config.effective_result_type
-
-    def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        return result_column(field.config.effective_result_type, field.config.scale)
-
-    def compile_coercer(self, field: FieldDef) -> Coercer:
-        return result_coercer(field.config.effective_result_type, field.config.scale)
-
-    def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {**result_schema(field.config.effective_result_type), "readOnly": True}
+    def result(self, field: FieldDef) -> tuple[str, int]:
+        config = field.config_as(RollupConfig)
+        return config.effective_result_type, config.scale
 
 
 class AutoNumberConfig(BaseModel):

@@ -160,7 +160,7 @@ class PhoneType(FieldType):
         return sa.String(16)
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        default_country = field.config.default_country
+        default_country = field.config_as(PhoneConfig).default_country
 
         def run(value: Any) -> Any:
             if isinstance(value, int) and not isinstance(value, bool):
@@ -180,10 +180,11 @@ class PhoneType(FieldType):
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
         if value is None:
             return ""
-        if value.startswith("+86"):
-            local = format_cn_phone(value)
+        phone: str = value
+        if phone.startswith("+86"):
+            local = format_cn_phone(phone)
             return local if locale.startswith("zh") else f"+86 {local.lstrip('0')}"
-        return value
+        return phone
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "string", "pattern": r"^\+[1-9]\d{6,14}$", "description": "E.164"}

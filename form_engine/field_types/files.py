@@ -126,8 +126,9 @@ class AttachmentType(FieldType):
         return json_column()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        one = compile_descriptor(field.config)
-        max_files = field.config.max_files
+        config = field.config_as(FileConfig)
+        one = compile_descriptor(config)
+        max_files = config.max_files
 
         def run(value: Any) -> Any:
             if isinstance(value, dict):
@@ -150,7 +151,7 @@ class AttachmentType(FieldType):
         return "" if not value else ", ".join(item["name"] for item in value)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {"type": "array", "items": _file_schema(), "maxItems": field.config.max_files}
+        return {"type": "array", "items": _file_schema(), "maxItems": field.config_as(FileConfig).max_files}
 
 
 @register_field_type
@@ -181,7 +182,7 @@ class SignatureType(FieldType):
         return json_column()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        c = field.config
+        c = field.config_as(SignatureConfig)
         return compile_descriptor(FileConfig(max_size=c.max_size, accept=c.accept, max_files=1))
 
     def parse_text(self, text: str, field: FieldDef) -> Any:

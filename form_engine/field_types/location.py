@@ -108,10 +108,10 @@ def compile_address(config: AddressConfig) -> Coercer:
         for i in range(required + 1):
             if filled[i] is None:
                 raise FieldValueError("region_incomplete", level=_LEVEL_NAMES[_LEVELS[required]])
-        detail = value.get("detail")
-        if detail is not None and not isinstance(detail, str):
+        raw_detail = value.get("detail")
+        if raw_detail is not None and not isinstance(raw_detail, str):
             raise FieldValueError("invalid_address", value=value)
-        detail = " ".join((detail or "").split())
+        detail = " ".join((raw_detail or "").split())
         if len(detail) > config.max_detail_length:
             raise FieldValueError("too_long", max=config.max_detail_length, actual=len(detail))
         out = {"province": province, "city": city, "district": district}
@@ -137,7 +137,7 @@ class AddressType(FieldType):
         return json_column()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        return compile_address(field.config)
+        return compile_address(field.config_as(AddressConfig))
 
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
         if not value:

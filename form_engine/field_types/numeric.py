@@ -149,23 +149,24 @@ class IntegerType(FieldType):
         return sa.BigInteger()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        c = field.config
+        c = field.config_as(IntegerConfig)
         return compile_integer(
             c.min if c.min is not None else -_INT64, c.max if c.max is not None else _INT64
         )
 
     def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
-        c = field.config
+        c = field.config_as(IntegerConfig)
         low = c.min if c.min is not None else -_INT64
         high = c.max if c.max is not None else _INT64
         return "type(v) is int and {lo} <= v <= {hi}", "v", {"lo": low, "hi": high}
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        c = field.config_as(IntegerConfig)
         schema: dict[str, Any] = {"type": "integer"}
-        if field.config.min is not None:
-            schema["minimum"] = field.config.min
-        if field.config.max is not None:
-            schema["maximum"] = field.config.max
+        if c.min is not None:
+            schema["minimum"] = c.min
+        if c.max is not None:
+            schema["maximum"] = c.max
         return schema
 
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
@@ -189,38 +190,35 @@ class NumberType(FieldType):
     stores = "NUMERIC(precision, scale) (REAL on SQLite, exact Decimal in Python); JSON: string"
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        return ExactDecimal(field.config.precision, field.config.scale)
+        c = field.config_as(NumberConfig)
+        return ExactDecimal(c.precision, c.scale)
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        c = field.config
+        c = field.config_as(NumberConfig)
         return compile_decimal(c.precision, c.scale, c.min, c.max)
 
     def to_json(self, value: Any, field: FieldDef) -> Any:
         return None if value is None else format(value, "f")
 
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
-        return "" if value is None else _grouped(value, field.config.scale)
+        return "" if value is None else _grouped(value, field.config_as(NumberConfig).scale)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        c = field.config_as(NumberConfig)
         return {
             "type": ["string", "number"],
             "format": "decimal",
-            "description": f"decimal({field.config.precision}, {field.config.scale}); "
-            "returned as a string so no digit is lost",
+            "description": f"decimal({c.precision}, {c.scale}); returned as a string so no digit is lost",
         }
 
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "JP¥", "HKD": "HK$"}
 
 
-class CurrencyConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class CurrencyConfig(NumberConfig):
     #: ISO 4217 code of every amount in this field: one currency per field keeps SUM meaningful.
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
-    precision: int = Field(default=18, ge=1, le=38)
     scale: int = Field(default=2, ge=0, le=6)
-    min: Decimal | None = None
-    max: Decimal | None = None
 
 
 @register_field_type
@@ -239,7 +237,7 @@ class CurrencyType(NumberType):
     stores = "NUMERIC(precision, scale) amount; the ISO 4217 code is the field's `currency` setting (CNY)"
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        c = field.config
+        c = field.config_as(CurrencyConfig)
         amount = compile_decimal(c.precision, c.scale, c.min, c.max)
         code = c.currency
 
@@ -258,16 +256,16 @@ class CurrencyType(NumberType):
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
         if value is None:
             return ""
-        code = field.config.currency
+        c = field.config_as(CurrencyConfig)
         sign = "-" if value < 0 else ""
-        return f"{sign}{CURRENCY_SYMBOLS.get(code, code + ' ')}{_grouped(abs(value), field.config.scale)}"
+        return f"{sign}{CURRENCY_SYMBOLS.get(c.currency, c.currency + ' ')}{_grouped(abs(value), c.scale)}"
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        c = field.config_as(CurrencyConfig)
         return {
             "type": ["string", "number"],
             "format": "decimal",
-            "description": f"amount in {field.config.currency}, decimal({field.config.precision}, "
-            f"{field.config.scale}); returned as a string",
+            "description": f"amount in {c.currency}, decimal({c.precision}, {c.scale}); returned as a string",
         }
 
 
@@ -294,10 +292,10 @@ class PercentType(FieldType):
     stores = "NUMERIC(18, scale): the fraction (0.125 = 12.5 %); JSON: string"
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        return ExactDecimal(18, field.config.scale)
+        return ExactDecimal(18, field.config_as(PercentConfig).scale)
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        c = field.config
+        c = field.config_as(PercentConfig)
         fraction = compile_decimal(18, c.scale, c.min, c.max)
 
         def run(value: Any) -> Any:
@@ -350,7 +348,7 @@ class RatingType(FieldType):
         return sa.SmallInteger()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        top = field.config.max
+        top = field.config_as(RatingConfig).max
         whole = compile_integer(0, top, "invalid_rating")
 
         def run(value: Any) -> Any:
@@ -362,7 +360,7 @@ class RatingType(FieldType):
         return run
 
     def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
-        return "type(v) is int and 0 <= v <= {top}", "v", {"top": field.config.max}
+        return "type(v) is int and 0 <= v <= {top}", "v", {"top": field.config_as(RatingConfig).max}
 
     def parse_text(self, text: str, field: FieldDef) -> Any:
         text = text.strip()
@@ -371,7 +369,7 @@ class RatingType(FieldType):
         return super().parse_text(text, field)
 
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
-        return "" if value is None else "★" * value + "☆" * (field.config.max - value)
+        return "" if value is None else "★" * value + "☆" * (field.config_as(RatingConfig).max - value)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {"type": "integer", "minimum": 0, "maximum": field.config.max}
+        return {"type": "integer", "minimum": 0, "maximum": field.config_as(RatingConfig).max}

@@ -90,10 +90,14 @@ class LookupType(FieldType):
         return compile_record_id()
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {"type": "integer", "minimum": 1, "description": f"id of a {field.config.entity} record"}
+        return {
+            "type": "integer",
+            "minimum": 1,
+            "description": f"id of a {field.config_as(LookupConfig).entity} record",
+        }
 
     def target_entity(self, field: FieldDef) -> str | None:
-        return str(field.config.entity)
+        return field.config_as(LookupConfig).entity
 
 
 @register_field_type
@@ -151,7 +155,7 @@ class SubTableType(FieldType):
     stores = "nothing in the row: child records of `entity` whose `link_field` holds this record's id"
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        max_rows = field.config.max_rows
+        max_rows = field.config_as(SubTableConfig).max_rows
 
         def run(value: Any) -> Any:
             if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
@@ -163,13 +167,11 @@ class SubTableType(FieldType):
         return run
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        config = field.config_as(SubTableConfig)
         return {
             "type": "array",
-            "items": {
-                "type": "object",
-                "description": f"a {field.config.entity} record; with id to update it",
-            },
-            "maxItems": field.config.max_rows,
+            "items": {"type": "object", "description": f"a {config.entity} record; with id to update it"},
+            "maxItems": config.max_rows,
         }
 
 
@@ -193,7 +195,7 @@ class ManyToManyType(FieldType):
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
         one = compile_record_id()
-        max_items = field.config.max_items
+        max_items = field.config_as(ManyToManyConfig).max_items
 
         def run(value: Any) -> Any:
             if not isinstance(value, list):
@@ -210,7 +212,7 @@ class ManyToManyType(FieldType):
             "type": "array",
             "items": {"type": "integer", "minimum": 1},
             "uniqueItems": True,
-            "description": f"ids of {field.config.entity} records",
+            "description": f"ids of {field.config_as(ManyToManyConfig).entity} records",
         }
 
 

@@ -73,9 +73,10 @@ class JsonType(FieldType):
         return json_column()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        schema = field.config.json_schema_
+        config = field.config_as(JsonConfig)
+        schema = config.json_schema_
         validator = jsonschema.Draft202012Validator(schema) if schema is not None else None
-        max_bytes = field.config.max_bytes
+        max_bytes = config.max_bytes
 
         def run(value: Any) -> Any:
             if not _is_json(value):
@@ -106,10 +107,11 @@ class JsonType(FieldType):
         return "" if value is None else json.dumps(value, ensure_ascii=False)
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return dict(field.config.json_schema_) if field.config.json_schema_ is not None else {}
+        schema = field.config_as(JsonConfig).json_schema_
+        return {} if schema is None else dict(schema)
 
     def describe(self, field: FieldDef, locale: str = "en") -> dict[str, Any]:
-        return field.config.model_dump(mode="json", exclude_defaults=True, by_alias=True)
+        return field.config_as(JsonConfig).model_dump(mode="json", exclude_defaults=True, by_alias=True)
 
 
 _HEX = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")

@@ -54,7 +54,7 @@ class _SystemTime(FieldType):
     config_model = DateTimeConfig
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        return compile_datetime(ZoneInfo(field.config.timezone))
+        return compile_datetime(ZoneInfo(field.config_as(DateTimeConfig).timezone))
 
     def to_json(self, value: Any, field: FieldDef) -> Any:
         return None if value is None else value.isoformat().replace("+00:00", "Z")
@@ -62,7 +62,7 @@ class _SystemTime(FieldType):
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
         if not isinstance(value, datetime):
             return ""
-        return value.astimezone(ZoneInfo(field.config.timezone)).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(ZoneInfo(field.config_as(DateTimeConfig).timezone)).strftime("%Y-%m-%d %H:%M")
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "string", "format": "date-time", "readOnly": True}

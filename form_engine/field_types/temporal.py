@@ -105,6 +105,7 @@ def compile_datetime(zone: tzinfo) -> Coercer:
     """A coercer to an aware UTC datetime; naive input is read in ``zone``."""
 
     def run(value: Any) -> Any:
+        parsed: datetime | None
         if isinstance(value, datetime):
             parsed = value
         elif isinstance(value, str):
@@ -146,7 +147,7 @@ class DateTimeType(FieldType):
         return UTCDateTime()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        return compile_datetime(ZoneInfo(field.config.timezone))
+        return compile_datetime(ZoneInfo(field.config_as(DateTimeConfig).timezone))
 
     def to_json(self, value: Any, field: FieldDef) -> Any:
         return None if value is None else value.isoformat().replace("+00:00", "Z")
@@ -154,7 +155,9 @@ class DateTimeType(FieldType):
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
         if value is None:
             return ""
-        return value.astimezone(ZoneInfo(field.config.timezone)).strftime("%Y-%m-%d %H:%M")
+        moment: datetime = value
+        zone = ZoneInfo(field.config_as(DateTimeConfig).timezone)
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "string", "format": "date-time"}
@@ -194,7 +197,8 @@ class TimeType(FieldType):
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
         if value is None:
             return ""
-        return value.strftime("%H:%M" if value.second == 0 else "%H:%M:%S")
+        clock: time = value
+        return clock.strftime("%H:%M" if clock.second == 0 else "%H:%M:%S")
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
         return {"type": "string", "format": "time", "pattern": r"^\d{2}:\d{2}(:\d{2})?$"}

@@ -31,10 +31,10 @@ class TextType(FieldType):
     stores = "VARCHAR(max_length), trimmed"
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
-        return sa.String(field.config.max_length)
+        return sa.String(field.config_as(TextConfig).max_length)
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        max_length = field.config.max_length
+        max_length = field.config_as(TextConfig).max_length
 
         def run(value: Any) -> Any:
             if type(value) is not str:
@@ -52,20 +52,18 @@ class TextType(FieldType):
         return run
 
     def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
-        return "type(v) is str and len(v) <= {n}", "v.strip()", {"n": field.config.max_length}
+        return "type(v) is str and len(v) <= {n}", "v.strip()", {"n": field.config_as(TextConfig).max_length}
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {"type": "string", "maxLength": field.config.max_length}
+        return {"type": "string", "maxLength": field.config_as(TextConfig).max_length}
 
     def normalise(self, value: Any, field: FieldDef) -> Any:
         """Case-folded, inner whitespace collapsed: `` ACME  Ltd `` matches ``acme ltd``."""
         return None if value is None else " ".join(str(value).split()).casefold()
 
 
-class LongTextConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class LongTextConfig(TextConfig):
     max_length: int = Field(default=100_000, ge=1, le=10_000_000)
-    placeholder: Label | None = None
 
 
 @register_field_type
@@ -80,7 +78,7 @@ class LongTextType(TextType):
         return sa.Text()
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        max_length = field.config.max_length
+        max_length = field.config_as(LongTextConfig).max_length
 
         def run(value: Any) -> Any:
             if not isinstance(value, str):
@@ -92,7 +90,7 @@ class LongTextType(TextType):
         return run
 
     def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
-        return "type(v) is str and len(v) <= {n}", "v", {"n": field.config.max_length}
+        return "type(v) is str and len(v) <= {n}", "v", {"n": field.config_as(LongTextConfig).max_length}
 
     def parse_text(self, text: str, field: FieldDef) -> Any:
         return None if not text.strip() else self.coerce(text, field)
@@ -106,7 +104,7 @@ class RichTextType(LongTextType):
     stores = "TEXT: HTML cleaned by an allow-list sanitiser (no scripts, styles or event attributes)"
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
-        max_length = field.config.max_length
+        max_length = field.config_as(LongTextConfig).max_length
 
         def run(value: Any) -> Any:
             if not isinstance(value, str):
@@ -122,7 +120,11 @@ class RichTextType(LongTextType):
         return None
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {"type": "string", "contentMediaType": "text/html", "maxLength": field.config.max_length}
+        return {
+            "type": "string",
+            "contentMediaType": "text/html",
+            "maxLength": field.config_as(LongTextConfig).max_length,
+        }
 
     def display(self, value: Any, field: FieldDef, locale: str = "en") -> str:
         return "" if value is None else html_text(value)

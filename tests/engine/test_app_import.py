@@ -5,8 +5,10 @@ from __future__ import annotations
 import jsonschema
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from pydantic import BaseModel, ConfigDict
 
-from engine import Platform
+from engine import Platform, package_json_schema
+from form_engine import FieldType, FieldTypeRegistry, Label, registry
 
 from .conftest import USER, sales_app, sign_in
 
@@ -133,3 +135,34 @@ def test_rules_may_read_through_lookups_on_import_and_on_change(client: TestClie
     assert problem["pointer"] == "/validations/0/condition" and "region" in problem["message"]
     deal["validations"][0]["condition"] = "account.region != '无'"
     assert client.put("/api/apps/sales/entities/deal", json=deal).status_code == 200
+
+
+class _LateConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    shade: str = "teal"
+
+
+class _LateType(FieldType):
+    """A type a plugin registers after the schema was first asked for."""
+
+    name = "late_colour"
+    label = Label(zh="晚到的颜色", en="Late colour")
+    config_model = _LateConfig
+    stores = "VARCHAR(20)"
+
+
+def test_package_schema_describes_a_field_type_registered_after_the_first_call() -> None:
+    field_types = FieldTypeRegistry()
+    for field_type in registry:
+        field_types.register(field_type)
+    before = package_json_schema(field_types)
+    assert "late_colour" not in before["$defs"]["Field"]["properties"]["type"]["enum"]
+
+    field_types.register(_LateType)
+    after = package_json_schema(field_types)
+    assert "late_colour" in after["$defs"]["Field"]["properties"]["type"]["enum"]
+    [clause] = [
+        c for c in after["$defs"]["Field"]["allOf"] if c["if"]["properties"]["type"]["const"] == "late_colour"
+    ]
+    assert set(clause["then"]["properties"]) == {"shade"}
+    assert package_json_schema(field_types) is after

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from form_engine import FieldValueError, Problem, registry
+from form_engine import FieldTypeRegistry, FieldValueError, Problem, registry
+from form_engine.field_types.numeric import CurrencyConfig, NumberConfig
+from form_engine.field_types.text import TextConfig
 from tests.form_engine.factories import make_field, options
 
 
@@ -285,3 +287,23 @@ def test_issue_four_types_are_all_registered() -> None:
         "colour",
     ]
     assert set(wanted) <= set(registry.names())
+
+
+def test_registering_a_type_moves_the_registry_version_and_twice_is_refused() -> None:
+    types = FieldTypeRegistry()
+    text = registry.get("text")
+    assert types.version == 0
+    types.register(text)
+    assert types.version == 1 and "text" in types
+    with pytest.raises(ValueError, match="registered already"):
+        types.register(text)
+    assert types.version == 1
+
+
+def test_settings_are_read_as_the_fields_own_config_model() -> None:
+    field = make_field("currency", currency="USD")
+    assert field.config_as(CurrencyConfig).currency == "USD"
+    # a currency is a number with a currency: what reads number settings reads it too
+    assert field.config_as(NumberConfig).scale == 2
+    with pytest.raises(TypeError, match="CurrencyConfig settings, not TextConfig"):
+        field.config_as(TextConfig)

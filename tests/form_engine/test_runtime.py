@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from form_engine import RecordInvalid, compile_entity, compile_validator, describe_form, parse_entity
+from form_engine import RecordInvalid, compile_entity, describe_form, parse_entity
 from tests.form_engine.factories import label, make_entity, options
 
 NOW = datetime(2026, 11, 22, 2, 0, tzinfo=UTC)
@@ -279,11 +279,11 @@ def test_simple_entities_take_the_fast_path_with_the_same_results() -> None:
             },
         ]
     )
-    validator = compile_validator(entity)
-    values = validator.validate({"name": "a", "rows": [{"sku": "x"}]})
+    runtime = compile_entity(entity)
+    values = runtime.validate({"name": "a", "rows": [{"sku": "x"}]})
     assert values == {"name": "a", "n": 3} and values.relations == {"rows": [{"sku": "x"}]}
-    assert validator.validate({"n": None}, partial=True) == {"n": None}
-    assert problems_of(lambda: validator.validate({"name": None}, partial=True)) == {
+    assert runtime.validate({"n": None}, partial=True) == {"n": None}
+    assert problems_of(lambda: runtime.validate({"name": None}, partial=True)) == {
         "name": ("required", "Name is required")
     }
 

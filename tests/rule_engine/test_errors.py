@@ -49,6 +49,7 @@ FIELDS = {
         ("date('2024-13-01') == d", "bad_literal", 1, 6, "ISO date"),
         ("round(amount, 11) > 1", "type_mismatch", 1, 15, "0 to 10"),
         ("n % 1.5 == 1", "type_mismatch", 1, 5, "integer"),
+        ("-true == 1", "type_mismatch", 1, 2, "found a boolean, expected a number"),
         ("changed(account.grade)", "type_mismatch", 1, 9, "field name"),
     ],
 )
