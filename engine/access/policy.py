@@ -30,6 +30,7 @@ from engine.apps.role_definitions import EntityPermissions
 from engine.context import Context
 from engine.errors import Forbidden, TangramError
 from engine.messages import problem
+from form_engine import LookupConfig
 
 if TYPE_CHECKING:
     from engine.apps.runtime import AppRuntime, EntityRuntime
@@ -152,7 +153,7 @@ class RoleAccess:
                     used.setdefault(head, "/filter")
                     continue
                 # A path through a lookup reads the other entity: its field rules apply too.
-                target = runtime.entity(er.entity.field(head).config.entity)
+                target = runtime.entity(er.entity.field(head).config_as(LookupConfig).entity)
                 self.require(ctx, target, "read")
                 target_plan = self._plan(ctx, target)
                 if rest in target_plan.hidden or rest in target_plan.masked:

@@ -13,7 +13,7 @@ import rule_engine
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.errors import InvalidInput
 from engine.messages import did_you_mean, problem
-from form_engine import SYSTEM_FIELDS, Problem, dsl_fields
+from form_engine import SYSTEM_FIELDS, LookupConfig, Problem, dsl_fields
 
 MAX_LIMIT = 1000
 MAX_OFFSET = 10**12
@@ -45,9 +45,9 @@ def column_resolver(
         if not rest:
             return table.c[er.system_aliases.get(head, head)]
         field = er.entity.field(head)
-        target = runtime.entities[field.config.entity]
+        target = runtime.entities[field.config_as(LookupConfig).entity]
         inner = target.table.alias()
-        conditions = [inner.c.id == table.c[head], inner.c.deleted_at.is_(None)]
+        conditions: list[Any] = [inner.c.id == table.c[head], inner.c.deleted_at.is_(None)]
         scope = target_scope(target) if target_scope is not None else None
         if scope is not None:
             conditions.append(sql_util.ClauseAdapter(inner).traverse(scope))

@@ -18,10 +18,14 @@ from engine.apps.metadata_store import entity_of
 from engine.apps.package import AppPackage
 from engine.clock import iso
 from engine.schema.compiler import build_table, dupkey_columns, link_fields, link_table
-from form_engine import EntityDef, FieldType, compile_entity
+from form_engine import EntityDef, FieldDef, FieldType, LookupConfig, compile_entity
 from form_engine import EntityRuntime as FormRuntime
 
 SYSTEM_OUTPUT = ("created_at", "updated_at", "created_by", "updated_by", "owner", "version", "deleted_at")
+
+
+def _serialiser(ft: FieldType, f: FieldDef) -> Callable[[Any], Any]:
+    return lambda value: ft.to_json(value, f)
 
 
 def _relation(f: Any) -> bool:
@@ -75,7 +79,7 @@ class EntityRuntime:
 
     def lookups(self) -> dict[str, str]:
         """Lookup field name -> target entity name."""
-        return {f.name: f.config.entity for f in self.entity.fields if f.type == "lookup"}
+        return {f.name: f.config_as(LookupConfig).entity for f in self.entity.fields if f.type == "lookup"}
 
     def fields_of_type(self, *types: str) -> list[Any]:
         return [f for f in self.entity.fields if f.type in types]
@@ -100,7 +104,7 @@ class AppRuntime:
             for f in entity.stored_fields():
                 ft = f.field_type
                 if type(ft).to_json is not FieldType.to_json:
-                    serialisers[f.name] = lambda v, _ft=ft, _f=f: _ft.to_json(v, _f)
+                    serialisers[f.name] = _serialiser(ft, f)
             self.entities[entity.name] = EntityRuntime(
                 app=package.name,
                 entity=entity,

@@ -13,7 +13,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.messages import both, problem
 from engine.records.file_store import CHUNK
 from engine.records.steps.files import FILE_TYPES
-from form_engine import FieldValueError, Problem
+from form_engine import FieldValueError, FileConfig, Problem, SignatureConfig
 
 from .deps import ContextDep, PlatformDep
 
@@ -59,7 +59,8 @@ def upload_file(
     if not content_type or content_type == "application/octet-stream":
         content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     store = platform.files
-    limit = f.config.max_size
+    config = f.config_as(SignatureConfig) if f.type == "signature" else f.config_as(FileConfig)
+    limit = config.max_size
     stored = store.save(
         app, _chunks(file, limit), {"name": name, "content_type": content_type, "entity": entity}
     )

@@ -44,10 +44,10 @@ def create_department(
         _row(conn, parent_id)
     _check_user(conn, head_id, "/head_id")
     return conn.execute(
-        st.departments.insert().values(
-            name=name.strip(), parent_id=parent_id, head_id=head_id, created_at=utcnow()
-        )
-    ).inserted_primary_key[0]
+        st.departments.insert()
+        .values(name=name.strip(), parent_id=parent_id, head_id=head_id, created_at=utcnow())
+        .returning(st.departments.c.id)
+    ).scalar_one()
 
 
 def update_department(conn: sa.Connection, department_id: int, changes: dict[str, Any]) -> None:

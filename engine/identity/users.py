@@ -67,7 +67,8 @@ def create_user(
     if exists is not None:
         raise Conflict("username_taken", username=username)
     return conn.execute(
-        st.users.insert().values(
+        st.users.insert()
+        .values(
             username=username,
             display_name=display_name or username,
             password_hash=hash_password(password),
@@ -77,7 +78,8 @@ def create_user(
             manager_id=manager_id,
             created_at=utcnow(),
         )
-    ).inserted_primary_key[0]
+        .returning(st.users.c.id)
+    ).scalar_one()
 
 
 def principal_of(row: Any, roles: frozenset[tuple[str, str]] = frozenset()) -> Principal:
@@ -119,7 +121,8 @@ def issue_token(
     now = utcnow()
     expires = now + ttl if ttl is not None else None
     token_id = conn.execute(
-        st.tokens.insert().values(
+        st.tokens.insert()
+        .values(
             user_id=user_id,
             kind=kind,
             name=name,
@@ -127,7 +130,8 @@ def issue_token(
             created_at=now,
             expires_at=expires,
         )
-    ).inserted_primary_key[0]
+        .returning(st.tokens.c.id)
+    ).scalar_one()
     return IssuedToken(token_id, token, name, expires)
 
 

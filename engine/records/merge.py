@@ -25,6 +25,7 @@ from engine.records import history
 from engine.records.loader import not_found, scoped_rows
 from engine.records.service import RecordService
 from engine.records.writer import WriteUnit
+from form_engine import LookupConfig, ManyToManyConfig
 
 
 def _fill_blanks(
@@ -45,7 +46,7 @@ def _fill_blanks(
 def _repoint_lookups(unit: WriteUnit, er: EntityRuntime, survivor_id: int, other_id: int) -> None:
     for source in unit.runtime.entities.values():
         for f in source.entity.fields:
-            if f.type != "lookup" or f.config.entity != er.entity.name:
+            if f.type != "lookup" or f.config_as(LookupConfig).entity != er.entity.name:
                 continue
             table = source.table
             rows = [
@@ -60,7 +61,7 @@ def _repoint_links(unit: WriteUnit, er: EntityRuntime, survivor_id: int, other_i
     """Links to the other record (from any entity) and its own links move to the survivor."""
     for source in unit.runtime.entities.values():
         for name, table in source.link_tables.items():
-            if source.entity.field(name).config.entity == er.entity.name:
+            if source.entity.field(name).config_as(ManyToManyConfig).entity == er.entity.name:
                 _move(unit.conn, table, "target_id", "source_id", other_id, survivor_id)
     for table in er.link_tables.values():
         _move(unit.conn, table, "source_id", "target_id", other_id, survivor_id)

@@ -20,6 +20,7 @@ from engine.errors import Conflict
 from engine.records import history
 from engine.records.events import RecordPurged
 from engine.records.sharing import purge_shares
+from form_engine import LookupConfig, ManyToManyConfig
 
 if TYPE_CHECKING:
     from engine.records.writer import WriteUnit
@@ -60,7 +61,7 @@ def referrers(
     for source in runtime.entities.values():
         going = by_entity.get(source.entity.name, set())
         for f in source.entity.fields:
-            targets = by_entity.get(f.config.entity) if f.type == "lookup" else None
+            targets = by_entity.get(f.config_as(LookupConfig).entity) if f.type == "lookup" else None
             if not targets:
                 continue
             column, ids = source.table.c[f.name], sorted(targets)
@@ -98,7 +99,7 @@ def purge_rows(unit: WriteUnit, purged: list[tuple[EntityRuntime, list[Record]]]
             conn.execute(table.delete().where(table.c.source_id.in_(ids)))
         for other in runtime.entities.values():
             for name, table in other.link_tables.items():
-                if other.entity.field(name).config.entity == er.entity.name:
+                if other.entity.field(name).config_as(ManyToManyConfig).entity == er.entity.name:
                     conn.execute(table.delete().where(table.c.target_id.in_(ids)))
         purge_shares(conn, er.app, er.entity.name, ids)
         history.write(

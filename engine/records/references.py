@@ -16,7 +16,7 @@ from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.errors import InvalidInput
 from engine.messages import problem
 from engine.schema.row_ids import Target, department_target, existing_ids, user_target
-from form_engine import Problem
+from form_engine import LookupConfig, Problem
 
 #: The writer's read scope on a target entity (None: every row), for lookups.
 ScopeOf = Callable[[EntityRuntime], Any]
@@ -42,7 +42,7 @@ def reference_targets(
     out: dict[str, Target] = {}
     for f in er.entity.fields:
         if f.type == "lookup":
-            out[f.name] = record_target(runtime, f.config.entity, scope_of)
+            out[f.name] = record_target(runtime, f.config_as(LookupConfig).entity, scope_of)
         elif f.type == "user":
             out[f.name] = user_target()
         elif f.type == "department":

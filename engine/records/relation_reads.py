@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.apps.runtime import AppRuntime, EntityRuntime
+from form_engine import ManyToManyConfig
 
 _CHUNK = 500
 
@@ -67,7 +68,7 @@ def attach(
         return
     ids = [r["id"] for r in records]
     for name, table in er.link_tables.items():
-        target = runtime.entities[er.entity.field(name).config.entity].table
+        target = runtime.entities[er.entity.field(name).config_as(ManyToManyConfig).entity].table
         found = linked_ids(conn, table, target, ids)
         for record in records:
             record[name] = found[record["id"]]

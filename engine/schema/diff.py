@@ -169,9 +169,8 @@ def _rename_steps(renames: list[tuple[FieldDef, FieldDef]], kept: set[str]) -> l
     if not any(new.name in kept - {old.name} for old, new in renames):
         return [RenameColumn(old, new) for old, new in renames]
     parked = [(old, old.model_copy(update={"name": f"_renaming_{old.id}"}), new) for old, new in renames]
-    return [RenameColumn(old, temp) for old, temp, _new in parked] + [
-        RenameColumn(temp, new) for _old, temp, new in parked
-    ]
+    steps: list[Operation] = [RenameColumn(old, temp) for old, temp, _new in parked]
+    return steps + [RenameColumn(temp, new) for _old, temp, new in parked]
 
 
 def _links(entity: EntityDef) -> dict[str, FieldDef]:

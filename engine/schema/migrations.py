@@ -147,7 +147,7 @@ class Migrator:
                 continue
             if any(i not in old_names for i in spec.field_ids):
                 continue
-            cols = [sa.column(old_names[i]) for i in spec.field_ids]
+            cols: list[sa.ColumnClause[Any]] = [sa.column(old_names[i]) for i in spec.field_ids]
             table = sa.table(self.table, sa.column("id"), sa.column("deleted_at"), *cols)
             query = (
                 sa.select(*cols, sa.func.count().label("n"))
@@ -250,7 +250,7 @@ class Migrator:
         rules = self.new.duplicate_rules
         updates = []
         for row in self.conn.execute(sa.select(table)).mappings():
-            keys = duplicate_keys(self.new, row)
+            keys = duplicate_keys(self.new, dict(row))
             updates.append({"_id": row["id"], **{f"k{i}": keys.get(r.name) for i, r in enumerate(rules)}})
         if updates:
             self.conn.execute(

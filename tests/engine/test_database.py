@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from engine.host.database import create_database_engine
+from engine.schema.database import create_database_engine
 
 
 @pytest.fixture

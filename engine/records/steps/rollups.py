@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import rule_engine
 from engine.apps.record_query import entity_dsl_fields, filter_clause
 from engine.records.steps.base import WriteStep
-from form_engine import FieldDef, RecordInvalid
+from form_engine import FieldDef, RecordInvalid, RollupConfig
 
 if TYPE_CHECKING:
     from engine.apps.runtime import AppRuntime, EntityRuntime
@@ -39,13 +39,15 @@ def rollups_over(runtime: AppRuntime, child: str) -> list[RollupOver]:
         index = {}
         for er in runtime.entities.values():
             for f in er.fields_of_type("rollup"):
-                index.setdefault(f.config.entity, []).append((er, f, frozenset(_reads(runtime, f))))
+                index.setdefault(f.config_as(RollupConfig).entity, []).append(
+                    (er, f, frozenset(_reads(runtime, f)))
+                )
         runtime.derived["rollups_over"] = index
     return index.get(child, [])
 
 
 def _reads(runtime: AppRuntime, f: FieldDef) -> set[str]:
-    config = f.config
+    config = f.config_as(RollupConfig)
     names = {config.link_field, "deleted_at"}
     if config.field:
         names.add(config.field)
@@ -60,10 +62,10 @@ def _reads(runtime: AppRuntime, f: FieldDef) -> set[str]:
 
 def aggregate(runtime: AppRuntime, parent: EntityRuntime, f: FieldDef) -> Any:
     """The correlated scalar subquery computing ``f`` for the parent row of the outer UPDATE."""
-    config = f.config
+    config = f.config_as(RollupConfig)
     child = runtime.entities[config.entity]
     table = child.table
-    if config.function == "count":
+    if config.function == "count" or config.field is None:  # the package check requires a field
         value: Any = sa.func.count(table.c.id)
     else:
         column = table.c[config.field]
@@ -117,7 +119,7 @@ def _propagate(write: Batch, child: EntityRuntime, ids: list[int], changed: set[
     for parent, f, reads in rollups_over(write.unit.runtime, child.entity.name):
         if not (reads & changed):
             continue
-        link = child.table.c[f.config.link_field]
+        link = child.table.c[f.config_as(RollupConfig).link_field]
         parents = write.unit.conn.execute(sa.select(link).where(child.table.c.id.in_(ids))).scalars()
         recompute(write, parent, f, parents, depth)
 
@@ -127,7 +129,7 @@ class Rollups(WriteStep):
         if write.op != "create":
             return
         for f in write.er.fields_of_type("rollup"):
-            empty = 0 if f.config.function in ("count", "sum") else None
+            empty = 0 if f.config_as(RollupConfig).function in ("count", "sum") else None
             value = None if empty is None else f.field_type.coerce(empty, f)
             for row in write.rows:
                 row[f.name] = value
@@ -136,7 +138,7 @@ class Rollups(WriteStep):
         if write.op == "create" and write.er.fields_of_type("rollup"):
             _refresh_formulas(write, write.er, write.ids)  # they saw the roll-ups before their start
         for parent, f, reads in rollups_over(write.unit.runtime, write.er.entity.name):
-            link = f.config.link_field
+            link = f.config_as(RollupConfig).link_field
             affected: set[Any] = set()
             for row, old in zip(write.rows, write.old, strict=True):
                 if write.op == "update":

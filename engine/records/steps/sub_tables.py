@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from engine.errors import InvalidInput
 from engine.messages import problem
 from engine.records.steps.base import WriteStep
-from form_engine import SYSTEM_FIELDS, FieldDef, Problem
+from form_engine import SYSTEM_FIELDS, FieldDef, Problem, SubTableConfig
 
 if TYPE_CHECKING:
     from engine.apps.runtime import EntityRuntime
@@ -61,8 +61,8 @@ class SubTables(WriteStep):
 
     def _trash_or_restore(self, batch: Batch, f: FieldDef, *, deleted: bool) -> None:
         unit = batch.unit
-        child = unit.runtime.entities[f.config.entity]
-        table, link = child.table, child.table.c[f.config.link_field]
+        child = unit.runtime.entities[f.config_as(SubTableConfig).entity]
+        table, link = child.table, child.table.c[f.config_as(SubTableConfig).link_field]
         conditions = []
         for parent in batch.old:
             assert parent is not None
@@ -78,8 +78,8 @@ class SubTables(WriteStep):
 
     def _save(self, batch: Batch, f: FieldDef) -> None:
         unit = batch.unit
-        child = unit.runtime.entities[f.config.entity]
-        link = f.config.link_field
+        child = unit.runtime.entities[f.config_as(SubTableConfig).entity]
+        link = f.config_as(SubTableConfig).link_field
         sent = [(i, rel[f.name] or []) for i, rel in enumerate(batch.relations) if f.name in rel]
         if not sent:
             return
