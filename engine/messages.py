@@ -249,6 +249,14 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "还有 {count} 条记录引用此{entity}，不能彻底删除；请先修改或删除它们（见 details.referrers）",
         "{count} record(s) still refer to this {entity}; change or purge them first (see details.referrers)",
     ),
+    "idempotency_key_invalid": _m(
+        "Idempotency-Key 应为 1 到 {max} 个可打印字符",
+        "an Idempotency-Key is 1 to {max} printable characters",
+    ),
+    "idempotency_key_reused": _m(
+        "Idempotency-Key {key} 已用于另一个请求；每个不同的请求请用新的键",
+        "the Idempotency-Key {key!r} was used for another request; use a new key for each distinct request",
+    ),
     "merge_with_itself": _m("记录不能与自身合并", "a record cannot be merged with itself"),
     "transfer_count": _m("请提供 1 到 {max} 个记录编号", "give 1 to {max} record ids"),
     "owner_disabled": _m(

@@ -57,6 +57,13 @@ FormQuery = Annotated[
     str | None, Query(description="The form the values come from; its layout and conditions apply")
 ]
 ConfirmQuery = Annotated[bool, Query(description="Save although a duplicate rule with policy 'warn' matches")]
+IdempotencyHeader = Annotated[
+    str | None,
+    Header(
+        description="Any unique string per distinct request (e.g. a UUID): a retry with the same key "
+        "within 24 hours answers what the first request created instead of creating again"
+    ),
+]
 
 
 @router.post(BASE, status_code=201)
@@ -68,19 +75,32 @@ def create_record(
     data: Annotated[dict[str, Any], Body()],
     form: FormQuery = None,
     confirm_duplicates: ConfirmQuery = False,
+    idempotency_key: IdempotencyHeader = None,
 ) -> dict[str, Any]:
     record = platform.records.create(
-        ctx, app, entity, data, form=form, options=WriteOptions(confirm_duplicates=confirm_duplicates)
+        ctx,
+        app,
+        entity,
+        data,
+        form=form,
+        options=WriteOptions(confirm_duplicates=confirm_duplicates),
+        idempotency_key=idempotency_key,
     )
     return platform.records.to_json(ctx, app, entity, [record])[0]
 
 
 @router.post(BASE + "/bulk", status_code=201)
 def bulk_create(
-    app: str, entity: str, ctx: ContextDep, platform: PlatformDep, body: BulkBody
+    app: str,
+    entity: str,
+    ctx: ContextDep,
+    platform: PlatformDep,
+    body: BulkBody,
+    idempotency_key: IdempotencyHeader = None,
 ) -> dict[str, Any]:
-    """Create up to 10,000 records in one transaction: all or none."""
-    records = platform.records.bulk_create(ctx, app, entity, body.items)
+    """Create up to 10,000 records in one transaction: all or none. Items need not carry the
+    same fields; an omitted field gets its default, as in a single create."""
+    records = platform.records.bulk_create(ctx, app, entity, body.items, idempotency_key=idempotency_key)
     return {"ids": [r["id"] for r in records], "count": len(records)}
 
 

@@ -19,8 +19,8 @@ from engine.apps.record_query import filter_clause, order_by, page_bounds
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.context import Context
 from engine.errors import Forbidden, NotFound
-from engine.records import history, relation_reads
-from engine.records.loader import not_found, visible_row
+from engine.records import history, idempotency, relation_reads
+from engine.records.loader import not_found, scoped_rows, visible_row
 from engine.records.writer import WriteOptions, Writer, WriteUnit
 
 Record = dict[str, Any]
@@ -34,6 +34,42 @@ class Page:
     total: int
     limit: int
     offset: int
+
+
+@dataclass(frozen=True)
+class _Create:
+    """One create request, runnable plainly or once per idempotency key."""
+
+    entity: str
+    items: Sequence[Any]
+    pointers: list[str]
+    form: str | None
+    children: bool
+
+    def run(self, service: RecordService) -> Callable[[WriteUnit], list[Record]]:
+        def work(unit: WriteUnit) -> list[Record]:
+            er = unit.runtime.entity(self.entity)
+            records = unit.create(er, self.items, pointers=self.pointers, form=self.form)
+            return service._shown(unit, er, records, children=self.children)
+
+        return work
+
+    def once(
+        self, service: RecordService, user_id: int, key: str, digest: str
+    ) -> Callable[[WriteUnit], list[Record]]:
+        def work(unit: WriteUnit) -> list[Record]:
+            earlier = idempotency.stored_ids(unit.conn, user_id, key, digest)
+            if earlier is not None:
+                er = unit.runtime.entity(self.entity)
+                found = scoped_rows(unit.conn, unit.access, unit.ctx, er, earlier, "read")
+                records = [found[i] for i in earlier if i in found]
+                return service._shown(unit, er, records, children=self.children)
+            claimed = idempotency.claim(unit.conn, user_id, key, digest)
+            records = self.run(service)(unit)
+            idempotency.complete(unit.conn, claimed, [r["id"] for r in records])
+            return records
+
+        return work
 
 
 class RecordService:
@@ -94,9 +130,12 @@ class RecordService:
         *,
         form: str | None = None,
         options: WriteOptions | None = None,
+        idempotency_key: str | None = None,
     ) -> Record:
-        """Create one record; ``form`` names the form the values come from (its conditions apply)."""
-        return self._create(ctx, app, entity, [data], [""], form, options or WriteOptions(), children=True)[0]
+        """Create one record; ``form`` names the form the values come from (its conditions
+        apply). With ``idempotency_key``, a retry answers the record the first request made."""
+        create = _Create(entity, [data], [""], form, children=True)
+        return self._create(ctx, app, create, options, idempotency_key)[0]
 
     def bulk_create(
         self,
@@ -108,31 +147,29 @@ class RecordService:
         form: str | None = None,
         options: WriteOptions | None = None,
         pointers: Sequence[str] | None = None,
+        idempotency_key: str | None = None,
     ) -> list[Record]:
         """Create many records in one transaction: all of them, or none and every problem
         listed (item ``i`` located at ``pointers[i]``, ``/items/i`` unless given). The records
-        come back as stored, without their sub-table rows (``get`` shows those)."""
+        come back as stored, without their sub-table rows (``get`` shows those). With
+        ``idempotency_key``, a retry answers the records the first request made."""
         at = list(pointers) if pointers is not None else [f"/items/{i}" for i in range(len(items))]
-        return self._create(ctx, app, entity, items, at, form, options or WriteOptions(), children=False)
+        return self._create(
+            ctx, app, _Create(entity, items, at, form, children=False), options, idempotency_key
+        )
 
     def _create(
-        self,
-        ctx: Context,
-        app: str,
-        entity: str,
-        items: Sequence[Any],
-        pointers: list[str],
-        form: str | None,
-        options: WriteOptions,
-        *,
-        children: bool,
+        self, ctx: Context, app: str, create: _Create, options: WriteOptions | None, key: str | None
     ) -> list[Record]:
-        def work(unit: WriteUnit) -> list[Record]:
-            er = unit.runtime.entity(entity)
-            records = unit.create(er, items, pointers=pointers, form=form)
-            return self._shown(unit, er, records, children=children)
-
-        return self.write(ctx, app, work, options=options)
+        if key is None or ctx.user_id is None:
+            return self.write(ctx, app, create.run(self), options=options)
+        idempotency.check_key(key)
+        once = create.once(self, ctx.user_id, key, idempotency.fingerprint(app, create.entity, create.items))
+        try:
+            return self.write(ctx, app, once, options=options)
+        except sa.exc.IntegrityError:
+            # A concurrent request with the same key committed first: answer what it made.
+            return self.write(ctx, app, once, options=options)
 
     def update(
         self,

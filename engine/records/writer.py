@@ -209,7 +209,7 @@ class WriteUnit:
                 problems.append(_not_an_object(at))
                 continue
             self.check_write(er, data, "create", at)
-            owner = data.get("owner", actor)
+            owner = actor if data.get("owner") is None else data["owner"]  # null: the creator
             values = {k: v for k, v in data.items() if k != "owner"}
             if assigned is not None:
                 values.update(assigned[i])

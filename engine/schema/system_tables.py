@@ -167,3 +167,17 @@ login_failures = sa.Table(
     sa.Column("window_start", UTCDateTime, nullable=False),
     sa.Column("locked_until", UTCDateTime),
 )
+
+idempotency_keys = sa.Table(
+    "tg_idempotency_keys",
+    metadata,
+    _id(),
+    sa.Column("user_id", sa.BigInteger, nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    #: what the request asked for (app, entity, body), so a reused key with another body is refused
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    #: the ids the first request created, in order
+    sa.Column("record_ids", json_column(), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("user_id", "key", name="uq_tg_idempotency_keys_user_key"),
+)
