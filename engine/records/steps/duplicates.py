@@ -13,6 +13,7 @@ returned (``[{"rule", "policy", "id"}]``). An update is checked only when it cha
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -60,6 +61,27 @@ def stored_matches(batch: Batch, rule: str, keys: set[str]) -> dict[str, list[in
     return found
 
 
+def lock_keys(batch: Batch, keys: set[tuple[str, str]]) -> None:
+    """Serialise writers of the same duplicate key until their transactions end, so a check
+    and the write it allows are one step under any concurrency. PostgreSQL: a transaction-level
+    advisory lock per key, taken in one statement in ascending order (no deadlock between two
+    batches); SQLite runs one writer at a time already."""
+    conn = batch.unit.conn
+    if conn.dialect.name != "postgresql" or not keys:
+        return
+    scope = f"{batch.er.app}.{batch.er.entity.name}"
+    numbers = sorted(
+        int.from_bytes(
+            hashlib.blake2b(f"{scope}.{rule}:{key}".encode(), digest_size=8).digest(), "big", signed=True
+        )
+        for rule, key in keys
+    )
+    conn.execute(
+        sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+        {"keys": numbers},
+    )
+
+
 class Duplicates(WriteStep):
     """Computes each row's keys, finds matches for the whole batch, and judges by policy."""
 
@@ -78,6 +100,7 @@ class Duplicates(WriteStep):
                 checked[i] = fresh
         if not checked:
             return
+        lock_keys(batch, {(name, key) for keys in checked.values() for name, key in keys.items()})
         stored = {
             name: stored_matches(batch, name, {keys[name] for keys in checked.values() if name in keys})
             for name in rules
