@@ -38,7 +38,7 @@ from engine.schema.compiler import build_table
 STAGES = ["new", "qualified", "proposal", "won", "lost"]
 REGIONS = ["华东", "华南", "华北", "西南", "东北"]
 
-PACKAGE = {
+PACKAGE: dict[str, Any] = {
     "name": "bench",
     "label": {"zh": "基准", "en": "Bench"},
     "entities": [
@@ -281,6 +281,14 @@ def bulk_against_raw(
     return timed(raw), timed(service)
 
 
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The id of the one row an INSERT added, read the way a hand-written importer would."""
+    key = result.inserted_primary_key
+    if key is None:  # an INSERT always has one
+        raise RuntimeError("no id for the new row")
+    return int(key[0])
+
+
 def make_orders(n: int) -> list[dict[str, Any]]:
     return [
         {
@@ -321,9 +329,7 @@ def write_unit_batches(platform: Platform, ctx: Context, kind: str, n: int) -> N
             part = orders[i : i + chunk // 2]
             with platform.db.begin() as conn:
                 ids = [
-                    conn.execute(raw_order.insert().values(title=o["title"], **system)).inserted_primary_key[
-                        0
-                    ]
+                    inserted_id(conn.execute(raw_order.insert().values(title=o["title"], **system)))
                     for o in part
                 ]
                 lines = [

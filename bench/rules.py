@@ -220,7 +220,7 @@ def main(count: int = 100_000) -> None:
             zen_rate = rates([zen_expr.evaluate], zen_records, repeat=3)[0]
             re_rate = rates([re_rule.matches], re_records, repeat=3)[0]
             hand = sa.select(sa.func.count()).select_from(table).where(sa.text(case["sql"]))
-            ours_q = sa.select(sa.func.count()).where(expr.to_sql(table.c, now=NOW))
+            ours_q = sa.select(sa.func.count()).where(expr.to_sql(dict(table.c.items()), now=NOW))
             (hand_sql, n_hand), (ours_sql, n_ours) = sql_times(conn, [hand, ours_q])
             py_count = sum(1 for r in records if matches(r))
             lam_count = sum(1 for r in records if case["lambda"](r))

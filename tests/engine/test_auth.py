@@ -38,7 +38,7 @@ def test_passwords_and_tokens_are_stored_hashed(client: TestClient, platform: Pl
     with platform.db.connect() as conn:
         stored = conn.execute(
             sa.select(st.users.c.password_hash).where(st.users.c.username == ADMIN[0])
-        ).scalar()
+        ).scalar_one()
         token_hashes = conn.execute(sa.select(st.tokens.c.token_hash)).scalars().all()
     assert stored.startswith("scrypt$") and ADMIN[1] not in stored
     bearer = client.headers["authorization"].split()[1]

@@ -95,7 +95,7 @@ def test_every_error_raised_in_engine_names_a_key_with_exactly_its_params() -> N
             continue
         assert len(call.args) == 1, f"{where}:{call.lineno} writes text; name a key"
         key = _const(call.args[0])
-        assert key in MESSAGES, f"{where}:{call.lineno}: no message {key!r}"
+        assert key is not None and key in MESSAGES, f"{where}:{call.lineno}: no message {key!r}"
         passed = _keywords(call)
         if passed is not None:
             params = passed - {"problems", "details"}
@@ -150,13 +150,16 @@ def test_converted_code_keeps_no_chinese_outside_the_catalogue() -> None:
         found += [
             f"{where}:{node.lineno}"
             for node in ast.walk(tree)
-            if _const(node) and HAN.search(_const(node) or "") and id(node) not in docstrings
+            if isinstance(node, ast.Constant)
+            and _const(node)
+            and HAN.search(_const(node) or "")
+            and id(node) not in docstrings
         ]
     assert not found, found
 
 
 def test_an_error_renders_its_key_in_either_language() -> None:
-    exc = NotFound("user_not_found", user_id=7)
+    exc: TangramError = NotFound("user_not_found", user_id=7)
     assert (exc.code, exc.status, exc.key, exc.params) == ("not_found", 404, "user_not_found", {"user_id": 7})
     assert str(exc) == exc.message("en") == "no user with id 7"
     assert exc.message("zh-CN") == "没有编号为 7 的用户"

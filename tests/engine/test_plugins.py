@@ -11,7 +11,17 @@ from click.testing import CliRunner
 from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
-from engine import SYSTEM, ActionCall, ActionRegistry, InvalidInput, Platform, RecordEvent, Settings, hookimpl
+from engine import (
+    SYSTEM,
+    ActionCall,
+    ActionRegistry,
+    InvalidInput,
+    Platform,
+    RecordEvent,
+    RecordUpdated,
+    Settings,
+    hookimpl,
+)
 from engine.cli import create_cli
 from engine.host.plugins import create_plugin_manager
 from engine.http import create_app
@@ -106,7 +116,9 @@ def test_startup_routes_and_events_reach_the_plugin(
         "record.deleted",
         "record.restored",
     ]
-    assert plugin.events[1].changes == {"region": (None, "华东")}
+    updated = plugin.events[1]
+    assert isinstance(updated, RecordUpdated)
+    assert updated.changes == {"region": (None, "华东")}
     r = client.get("/api/sample/ping")
     assert r.status_code == 200 and r.json() == {"pong": True, "events": 4}
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine import Context, InvalidInput, Platform, Principal, RecordEvent, StaleVersion
+from engine import Context, InvalidInput, Platform, Principal, RecordEvent, RecordUpdated, StaleVersion
 from engine.apps.metadata_store import import_app
 
 from .conftest import sales_app
@@ -34,7 +34,9 @@ def test_bulk_create_then_update_publishes_events_with_old_values(service_platfo
     )
     assert updated["version"] == 2
     assert seen[-1].name == "record.updated"
-    assert seen[-1].changes == {"amount": (Decimal("2.25"), Decimal("3.00"))}
+    last = seen[-1]
+    assert isinstance(last, RecordUpdated)
+    assert last.changes == {"amount": (Decimal("2.25"), Decimal("3.00"))}
 
 
 def test_python_callers_get_the_same_refusals(service_platform: Platform) -> None:

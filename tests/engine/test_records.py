@@ -221,6 +221,7 @@ def test_ids_beyond_bigint_and_bad_paging_are_422_not_errors(sales: TestClient) 
 
 
 def test_owner_must_be_an_active_user(sales: TestClient) -> None:
+    owner: object
     for owner in ({}, "me", 0, 999_999, True):
         r = sales.post(DEALS, json={"title": "x", "owner": owner})
         assert r.status_code == 422, (owner, r.text)

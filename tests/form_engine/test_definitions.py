@@ -10,6 +10,8 @@ import pytest
 from form_engine import (
     DefinitionInvalid,
     EntityDef,
+    FieldItem,
+    Problem,
     dsl_fields,
     duplicate_keys,
     field_types_markdown,
@@ -44,7 +46,7 @@ def base_fields() -> list[dict[str, Any]]:
     ]
 
 
-def problems(**extra: Any) -> dict[str, Any]:
+def problems(**extra: Any) -> dict[str | None, Problem]:
     with pytest.raises(DefinitionInvalid) as info:
         parse_entity(
             {"name": "thing", "label": label("Thing"), "fields": extra.pop("fields", base_fields()), **extra}
@@ -197,7 +199,9 @@ def test_definitions_round_trip_through_export() -> None:
     )
     again = EntityDef.model_validate(entity.export())
     assert again.export() == entity.export()
-    assert again.forms[0].layout[0].field == "f_name"
+    item = again.forms[0].layout[0]
+    assert isinstance(item, FieldItem)
+    assert item.field == "f_name"
 
 
 def test_committed_field_type_doc_is_generated_from_the_registry() -> None:

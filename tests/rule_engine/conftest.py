@@ -65,7 +65,7 @@ def storable(record: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def select_ids(conn: sa.Connection, expression: rule_engine.Expression, now: datetime = NOW) -> set[int]:
-    condition = expression.to_sql(items.c, now=now)
+    condition = expression.to_sql(dict(items.c.items()), now=now)
     return set(conn.execute(sa.select(items.c.id).where(condition)).scalars())
 
 
@@ -101,8 +101,8 @@ def module_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     admin = sa.create_engine(base)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
+    pg_url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(pg_url.render_as_string(hide_password=False))
     metadata.create_all(engine)
     try:
         yield engine

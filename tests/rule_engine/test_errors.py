@@ -90,7 +90,7 @@ def test_changed_and_old_are_refused_in_sql() -> None:
     t = sa.table("t", sa.column("grade"))
     expr = rule_engine.compile("changed(grade) and old(grade) == 'A'", FIELDS)
     with pytest.raises(rule_engine.RuleError) as info:
-        expr.to_sql(t.c)
+        expr.to_sql(dict(t.c.items()))
     assert (info.value.code, info.value.line, info.value.column) == ("sql_unsupported", 1, 1)
 
 

@@ -250,9 +250,10 @@ def test_dotted_path_uses_loaded_dict_or_loader() -> None:
     assert expr.fields == frozenset({"account.grade", "account.owner.name"})
     calls: list[tuple[str, object]] = []
 
-    def loader(name: str, key: object) -> dict | None:
+    def loader(name: str, key: object) -> dict[str, object] | None:
         calls.append((name, key))
-        return {"account": {"grade": "A", "owner": 9}, "owner": {"name": "Li"}}[name]
+        rows: dict[str, dict[str, object]] = {"account": {"grade": "A", "owner": 9}, "owner": {"name": "Li"}}
+        return rows[name]
 
     assert expr.matches({"account": 5}, loader=loader)
     assert ("account", 5) in calls and ("owner", 9) in calls
@@ -457,7 +458,7 @@ def test_upper_against_ascii_literals_expands_like_python(rule_db: sa.Engine) ->
 
 def test_is_null_over_a_negation_keeps_its_grouping_in_sql(rule_db: sa.Engine) -> None:
     """PostgreSQL binds IS tighter than NOT; found by the Python == SQL property."""
-    rows = [
+    rows: list[dict[str, object]] = [
         {"t": None, "tags": None},  # t not in tags: unknown -> is null holds
         {"t": "a", "tags": ["b"]},  # t not in tags: true
         {"t": "b", "tags": ["b"]},  # t not in tags: false

@@ -72,7 +72,7 @@ def test_list_api_rows_equal_the_scope_rule(
                 "updated_at": sa.func.now(),
                 "version": 1,
             }
-            ids.append(conn.execute(er.table.insert().values(record)).inserted_primary_key[0])
+            ids.append(conn.execute(er.table.insert().values(record).returning(er.table.c.id)).scalar_one())
     for who in [*ROLES, "admin"]:
         client = org.client(api, who)
         r = client.get(URL, params={"limit": 1000})
