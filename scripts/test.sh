@@ -8,6 +8,10 @@ if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster 
 fi
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
+# bench/rules.py compares against the PyPI rule-engine package, which shares our package's import
+# name; it lives apart, in bench/.deps (the benchmarks run in a smoke mode in the suite).
+[ -f bench/.deps/rule_engine/__init__.py ] ||
+    .venv/bin/pip install -q --disable-pip-version-check --target bench/.deps rule-engine
 export TANGRAM_TEST_DATABASE_URL="${TANGRAM_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 .venv/bin/ruff check .
 # The whole tree configured in pyproject.toml ([tool.mypy] files); rule_engine and form_engine strict.
