@@ -83,6 +83,20 @@ class FieldPlan:
 
 OPEN = FieldPlan()
 
+
+def with_default_masks(
+    plan: FieldPlan, defaults: Mapping[str, str], permissions: Iterable[EntityPermissions]
+) -> FieldPlan:
+    """``plan`` with sensitive fields (``defaults``: field -> mask kind) masked unless a role
+    grants them in ``full``; a field the roles already restrict keeps that restriction."""
+    granted = {name for p in permissions for name, rule in p.fields.items() if rule.access == "full"}
+    restricted = plan.hidden | plan.readonly | set(plan.masked)
+    extra = {name: kind for name, kind in defaults.items() if name not in granted | restricted}
+    if not extra:
+        return plan
+    return FieldPlan(plan.hidden, plan.readonly, {**plan.masked, **extra}, plan.fillable_on_create)
+
+
 #: How much of a value each mask kind leaves visible; of several roles' masks the one showing
 #: the most applies (roles add up), whatever order the roles come in.
 _REVEALS = {"all": 0, "generic": 1}
@@ -97,7 +111,7 @@ def merge(permissions: Iterable[EntityPermissions]) -> FieldPlan:
     hidden, readonly, fillable, masked = set(), set(), set(), {}
     for name in names:
         rules = [p.fields.get(name) for p in perms]
-        if any(r is None for r in rules):
+        if any(r is None or r.access == "full" for r in rules):
             continue  # some role leaves the field open
         accesses = {r.access for r in rules if r is not None}
         if accesses == {"hidden"}:

@@ -22,7 +22,11 @@ def mask_phone(text: str) -> str:
         digits = digits[2:]
     if len(digits) == 11 and digits.startswith("1"):
         return digits[:3] + "****" + digits[-4:]
-    return _keep(text, 3, 4)
+    if digits.startswith("0") and len(digits) >= 10:  # a Chinese landline: 010-1234 5678
+        return _keep(text, 3, 4)
+    # Any other number hides its middle half, however short (a 10-digit number shows 4 digits).
+    keep = max(len(digits) // 4, 1)
+    return _keep(digits, keep, keep)
 
 
 def mask_id_number(text: str) -> str:

@@ -77,15 +77,19 @@ class RoleAccess:
         return [p for name, p in roles.permissions.items() if name in held]
 
     def _plan(self, ctx: Context, er: EntityRuntime) -> FieldPlan:
-        held = self._held(ctx, er)
-        if held is None:
+        user = ctx.user
+        if user is None or user.is_admin:
             return field_rules.OPEN
-        assert ctx.user is not None
         plans: dict[frozenset[str], FieldPlan] = er.derived.setdefault("field_plans", {})
-        key = ctx.user.roles_in(er.app)
+        key = user.roles_in(er.app)
         plan = plans.get(key)
         if plan is None:
-            plan = plans[key] = field_rules.merge(held)
+            held = self._held(ctx, er) or []
+            defaults = {
+                f.name: f.field_type.default_mask for f in er.entity.fields if f.field_type.default_mask
+            }
+            plan = field_rules.with_default_masks(field_rules.merge(held), defaults, held)
+            plans[key] = plan
         return plan
 
     # -- the AccessPolicy protocol ------------------------------------------------------------

@@ -34,7 +34,7 @@ MASKS = ("phone", "id_number", "email", "name", "bank_card", "generic", "all")
 OWNER_FIELD = "owner"
 
 Scope = Literal["own", "department", "department_tree", "all"]
-FieldAccess = Literal["hidden", "readonly", "masked"]
+FieldAccess = Literal["hidden", "readonly", "masked", "full"]
 MaskKind = Literal["phone", "id_number", "email", "name", "bank_card", "generic", "all"]
 
 
@@ -50,7 +50,8 @@ class Grant(BaseModel):
 class FieldRule(BaseModel):
     """``hidden``: never shown, never written. ``readonly``: shown, never written. ``masked``:
     shown masked, may be given when creating but not changed afterwards (the caller cannot see
-    what they would overwrite)."""
+    what they would overwrite). ``full``: shown and written in full, including a field whose
+    type is masked by default (resident ID numbers)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -104,7 +105,10 @@ def roles_json_schema() -> dict[str, Any]:
     }
     field_rule = {
         "type": "object",
-        "properties": {"access": {"enum": ["hidden", "readonly", "masked"]}, "mask": {"enum": list(MASKS)}},
+        "properties": {
+            "access": {"enum": ["hidden", "readonly", "masked", "full"]},
+            "mask": {"enum": list(MASKS)},
+        },
         "required": ["access"],
         "additionalProperties": False,
     }
@@ -166,7 +170,7 @@ def role_problems(roles: list[RoleDef], entities: list[EntityDef]) -> list[Probl
             for field_name, rule in perms.fields.items():
                 pointer = f"{at}/fields/{field_name}"
                 if field_name == OWNER_FIELD:
-                    if rule.access != "readonly":
+                    if rule.access not in ("readonly", "full"):
                         problems.append(problem("owner_rule", pointer=pointer))
                 elif field_name not in field_names:
                     entity_words = {"zh": entity.label.zh, "en": entity_name}

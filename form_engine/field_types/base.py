@@ -53,6 +53,9 @@ class FieldType:
     system_column: ClassVar[str | None] = None
     #: What the type stores, for the docs.
     stores: ClassVar[str] = ""
+    #: Sensitive personal data: the mask kind shown to everyone but administrators and roles
+    #: that grant the field in ``full`` (a role's own field rule may restrict it further).
+    default_mask: ClassVar[str | None] = None
 
     def target_entity(self, field: FieldDef) -> str | None:
         """The entity a many-to-one reference points at (rules can follow it), else None."""

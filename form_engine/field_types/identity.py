@@ -127,6 +127,7 @@ class ResidentIdType(FieldType):
     label = Label(zh="身份证号", en="Chinese resident ID")
     sortable = False
     stores = "CHAR(18): upper-case, GB 11643 check character verified; displayed masked"
+    default_mask = "id_number"
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.String(18)

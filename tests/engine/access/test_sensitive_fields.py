@@ -1,0 +1,98 @@
+"""Sensitive personal data (resident ID numbers) is masked for everyone but administrators and
+roles that grant it in full; masks hide the middle of short numbers too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from engine.access import mask
+
+from ..conftest import USER, sign_in
+from ..fields.conftest import field, label
+
+ID_NUMBER = "11010519491231002X"
+SHOWN = "110105********002X"
+
+
+def _package(roles: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "name": "hr",
+        "label": label("人事", "HR"),
+        "entities": [
+            {
+                "name": "person",
+                "label": label("人员", "Person"),
+                "fields": [field("name", "text"), field("idno", "cn_resident_id")],
+            }
+        ],
+        "roles": roles,
+    }
+
+
+def _rep(client: TestClient, roles: list[dict[str, Any]], role: str | None) -> TestClient:
+    """The sample non-admin user, signed in on a client of their own, holding ``role``."""
+    assert client.post("/api/apps", json=_package(roles)).status_code == 201
+    if role is not None:
+        rep_id = next(u["id"] for u in client.get("/api/users").json() if u["username"] == USER[0])
+        r = client.put(f"/api/apps/hr/users/{rep_id}/roles", json={"roles": [role]})
+        assert r.status_code in (200, 204), r.text
+    rep = TestClient(client.app)
+    rep.headers.update(sign_in(rep, *USER))
+    return rep
+
+
+ALL = {"create": True, "read": True, "update": True, "delete": True}
+
+
+@pytest.mark.parametrize(
+    ("roles", "role", "shown"),
+    [
+        ([], None, SHOWN),  # an app without roles: masked for a non-admin all the same
+        ([{"name": "clerk", "label": label("文员"), "permissions": {"person": ALL}}], "clerk", SHOWN),
+        (
+            [
+                {
+                    "name": "hr",
+                    "label": label("人事专员"),
+                    "permissions": {"person": {**ALL, "fields": {"idno": {"access": "full"}}}},
+                }
+            ],
+            "hr",
+            ID_NUMBER,
+        ),
+    ],
+)
+def test_resident_ids_are_masked_unless_granted_in_full(
+    client: TestClient, roles: list[dict[str, Any]], role: str | None, shown: str
+) -> None:
+    rep = _rep(client, roles, role)
+    created = client.post("/api/apps/hr/records/person", json={"name": "张三", "idno": ID_NUMBER}).json()
+    assert client.get(f"/api/apps/hr/records/person/{created['id']}").json()["idno"] == ID_NUMBER
+    assert rep.get(f"/api/apps/hr/records/person/{created['id']}").json()["idno"] == shown
+    listed = rep.get("/api/apps/hr/records/person").json()["items"]
+    assert [p["idno"] for p in listed] == [shown]
+
+
+def test_a_masked_resident_id_cannot_be_overwritten_blind(client: TestClient) -> None:
+    rep = _rep(client, [], None)
+    created = rep.post("/api/apps/hr/records/person", json={"name": "李四", "idno": ID_NUMBER})
+    assert created.status_code == 201, created.text  # given when creating, as with any masked field
+    r = rep.patch(f"/api/apps/hr/records/person/{created.json()['id']}", json={"idno": "110105194912310037"})
+    assert r.status_code == 403, r.text
+    assert [p["code"] for p in r.json()["error"]["problems"]] == ["field_masked"]
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        ("13812341234", "138****1234"),  # a mainland mobile: the usual 3 + 4
+        ("+44 20 7946 0958", "442******958"),  # 12 digits: the middle half hidden
+        ("2079460958", "20******58"),  # 10 digits: 6 hidden, where 3 + 4 would show 7
+        ("010-62345678", "010*****5678"),  # a mainland landline keeps its area code
+    ],
+)
+def test_phone_masks_hide_the_middle_of_any_number(number: str, shown: str) -> None:
+    assert mask("phone", number) == shown
