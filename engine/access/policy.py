@@ -4,9 +4,10 @@ Who gets what:
 
 - the system itself (a context without a user: jobs, migrations) and platform administrators
   may do everything;
-- an app that defines no roles is open to every signed-in user, as before roles existed;
-- in an app that defines roles, a user may do exactly what the roles they hold in that app
-  grant, added together; a user holding none of them may do nothing (403 naming the permission).
+- anyone else may do exactly what the roles they hold in the app grant, added together: those
+  assigned to them, and those the app gives ``everyone``. Without a grant nothing is open
+  (403 naming the permission): an app is closed until a role opens it, so defining a first
+  role never silently locks out people who relied on an open app.
 
 Rows outside a user's scope are not there for them (404); an operation none of their roles
 grants is refused (403) and logged as ``permission_denied``.
@@ -41,8 +42,8 @@ class EntityRoles:
     """What the app's roles say about one entity, computed once per compiled entity."""
 
     runtime: AppRuntime
-    #: does the app define any role at all (if not, it is open)
-    enforced: bool
+    #: roles every signed-in user holds without an assignment
+    everyone: frozenset[str]
     #: role name -> its permissions on this entity (roles that do not mention it are absent)
     permissions: Mapping[str, EntityPermissions]
 
@@ -62,7 +63,8 @@ class RoleAccess:
             name = er.entity.name
             package_roles = runtime.package.roles
             permissions = {r.name: r.permissions[name] for r in package_roles if name in r.permissions}
-            roles = er.derived["roles"] = EntityRoles(runtime, bool(package_roles), permissions)
+            everyone = frozenset(r.name for r in package_roles if r.everyone)
+            roles = er.derived["roles"] = EntityRoles(runtime, everyone, permissions)
         return roles
 
     def _held(self, ctx: Context, er: EntityRuntime) -> list[EntityPermissions] | None:
@@ -71,9 +73,7 @@ class RoleAccess:
         if user is None or user.is_admin:
             return None
         roles = self._entity_roles(er)
-        if not roles.enforced:
-            return None
-        held = user.roles_in(er.app)
+        held = user.roles_in(er.app) | roles.everyone
         return [p for name, p in roles.permissions.items() if name in held]
 
     def _plan(self, ctx: Context, er: EntityRuntime) -> FieldPlan:

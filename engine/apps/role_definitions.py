@@ -84,6 +84,9 @@ class RoleDef(BaseModel):
     name: str = Field(pattern=IDENTIFIER, max_length=50)
     label: Label
     description: Label | None = None
+    #: Held by every signed-in user, without an assignment: how an app is opened to everyone
+    #: (an app's records are closed to non-administrators until a role grants them).
+    everyone: bool = False
     permissions: dict[str, EntityPermissions] = Field(default_factory=dict)
 
 
@@ -126,6 +129,7 @@ def roles_json_schema() -> dict[str, Any]:
             "name": {"type": "string", "pattern": IDENTIFIER, "maxLength": 50},
             "label": {"$ref": "#/$defs/Label"},
             "description": {"$ref": "#/$defs/Label"},
+            "everyone": {"type": "boolean"},
             "permissions": {
                 "type": "object",
                 "additionalProperties": {"$ref": "#/$defs/EntityPermissions"},

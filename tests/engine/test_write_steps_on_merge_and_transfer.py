@@ -82,6 +82,18 @@ STEPS_APP: dict[str, Any] = {
             ],
         },
     ],
+    # Every signed-in user may do everything: the second user below needs no assignment.
+    "roles": [
+        {
+            "name": "everyone",
+            "label": _label("Everyone"),
+            "everyone": True,
+            "permissions": {
+                name: {op: True for op in ("create", "read", "update", "delete")}
+                for name in ("contact", "project", "note", "board", "task")
+            },
+        }
+    ],
 }
 
 
@@ -95,7 +107,7 @@ def steps(client: TestClient) -> TestClient:
 
 @pytest.fixture
 def rep(platform: Platform, steps: TestClient) -> Iterator[TestClient]:
-    """A second signed-in user (the app has no roles, so everyone may do everything)."""
+    """A second signed-in user (a role held by everyone lets them do everything)."""
     with TestClient(create_app(platform=platform)) as other:
         other.headers.update(sign_in(other, *USER))
         yield other

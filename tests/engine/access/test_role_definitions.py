@@ -61,13 +61,26 @@ def test_roles_round_trip_through_export(client: TestClient) -> None:
     assert exported["roles"][0]["permissions"] == {"customer": {"read": {"scope": "own"}, "import": True}}
 
 
-def test_app_without_roles_is_open_to_signed_in_users(sales: TestClient, anon: TestClient) -> None:
+def test_an_app_is_closed_to_non_admins_until_a_role_opens_it(sales: TestClient, anon: TestClient) -> None:
     from tests.engine.conftest import USER, sign_in
 
     rep = TestClient(anon.app, headers=sign_in(anon, *USER))
     r = rep.post("/api/apps/sales/records/account", json={"name": "x"})
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["details"]["permission"] == "sales.account.create"
+    assert rep.get("/api/apps/sales/records/account").status_code == 403
+    # A role every signed-in user holds opens the app, without assigning it to anyone.
+    everyone = {
+        "name": "staff",
+        "label": {"zh": "全员", "en": "Staff"},
+        "everyone": True,
+        "permissions": {"account": {"create": True, "read": True}},
+    }
+    assert sales.put("/api/apps/sales/roles", json=[everyone]).status_code == 200
+    r = rep.post("/api/apps/sales/records/account", json={"name": "x"})
     assert r.status_code == 201, r.text
     assert sales.get("/api/apps/sales/records/account").json()["total"] == 1
+    assert rep.delete(f"/api/apps/sales/records/account/{r.json()['id']}").status_code == 403
 
 
 def test_a_role_that_could_never_fill_a_required_field_is_refused(client: TestClient) -> None:

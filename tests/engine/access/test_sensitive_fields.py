@@ -15,6 +15,7 @@ from ..fields.conftest import field, label
 
 ID_NUMBER = "11010519491231002X"
 SHOWN = "110105********002X"
+ALL = {"create": True, "read": True, "update": True, "delete": True}
 
 
 def _package(roles: list[dict[str, Any]]) -> dict[str, Any]:
@@ -44,13 +45,15 @@ def _rep(client: TestClient, roles: list[dict[str, Any]], role: str | None) -> T
     return rep
 
 
-ALL = {"create": True, "read": True, "update": True, "delete": True}
-
-
 @pytest.mark.parametrize(
     ("roles", "role", "shown"),
     [
-        ([], None, SHOWN),  # an app without roles: masked for a non-admin all the same
+        # a role held by everyone, with no field rules: masked for a non-admin all the same
+        (
+            [{"name": "all", "label": label("全员"), "everyone": True, "permissions": {"person": ALL}}],
+            None,
+            SHOWN,
+        ),
         ([{"name": "clerk", "label": label("文员"), "permissions": {"person": ALL}}], "clerk", SHOWN),
         (
             [
@@ -77,7 +80,11 @@ def test_resident_ids_are_masked_unless_granted_in_full(
 
 
 def test_a_masked_resident_id_cannot_be_overwritten_blind(client: TestClient) -> None:
-    rep = _rep(client, [], None)
+    rep = _rep(
+        client,
+        [{"name": "all", "label": label("全员"), "everyone": True, "permissions": {"person": ALL}}],
+        None,
+    )
     created = rep.post("/api/apps/hr/records/person", json={"name": "李四", "idno": ID_NUMBER})
     assert created.status_code == 201, created.text  # given when creating, as with any masked field
     r = rep.patch(f"/api/apps/hr/records/person/{created.json()['id']}", json={"idno": "110105194912310037"})
