@@ -21,6 +21,35 @@ from form_engine.definitions import (
 from form_engine.dsl_fields import EntityResolver, dsl_fields
 from form_engine.errors import DefinitionInvalid, Problem
 from form_engine.forms import FieldItem, placed_fields, walk
+from form_engine.messages import add_messages
+
+add_messages(
+    {
+        "result_type_mismatch": {
+            "zh": "公式 {expression} 的结果是 {found} 类型，"
+            "result_type 为 {expected} 的字段只能存放 {accepted}",
+            "en": "the formula {expression} gives a {found} value; a result_type of {expected} "
+            "holds {accepted} only",
+        },
+        "not_a_quantity": {
+            "zh": "{function} 汇总要把数值相加，但 {entity}.{name} 是“{kind}”字段，不是数值；"
+            "请改用 count、min 或 max，或汇总一个数值字段",
+            "en": "a {function} roll-up adds values up, but {entity}.{name} is a {kind} field, not a "
+            "number; use count, min or max, or roll up a number field",
+        },
+    }
+)
+
+#: Expression types each formula ``result_type`` holds, as ``result_coercer`` converts them
+#: (numbers rounded, a date-time's date taken); a text result holds any value written out.
+#: An expression of another type would fail on every save, so the definition is refused.
+RESULT_FITS: dict[str, frozenset[str]] = {
+    "number": frozenset({"number", "integer"}),
+    "integer": frozenset({"integer", "number", "lookup"}),
+    "boolean": frozenset({"boolean"}),
+    "date": frozenset({"date", "datetime"}),
+    "datetime": frozenset({"datetime"}),
+}
 
 
 def rule_problem(pointer: str, text: str, exc: rule_engine.RuleError) -> Problem:
@@ -82,6 +111,7 @@ def _field_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, pro
             expression = _compile(config.expression, fields, f"{at}/expression", problems)
             if expression is not None:
                 formulas[f.name] = expression.fields
+                _result_type_problem(expression, config.result_type, f"{at}/expression", problems)
         for j, (target, _source) in enumerate(getattr(config, "copy_fields", {}).items()):
             if target not in names:
                 problems.append(_unknown(f"{at}/copy_fields/{j}", "字段/field", target))
@@ -96,6 +126,29 @@ def _field_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, pro
                 "cycle",
             )
         )
+
+
+def _result_type_problem(
+    expression: rule_engine.Expression, result_type: str, pointer: str, problems: list[Problem]
+) -> None:
+    fits = RESULT_FITS.get(result_type)
+    if fits is None or expression.type in fits or expression.type == "null":
+        return
+    node = expression.ast_node
+    problems.append(
+        Problem(
+            code="result_type_mismatch",
+            pointer=pointer,
+            params={
+                "expression": expression.text,
+                "found": expression.type,
+                "expected": result_type,
+                "accepted": "/".join(sorted(fits)),
+            },
+            line=node.line,
+            column=node.column,
+        )
+    )
 
 
 def _formula_cycle(formulas: dict[str, frozenset[str]]) -> list[str] | None:
@@ -241,6 +294,24 @@ def _rollup_problems(
             problems.append(_unknown(f"{at}/link_field", "字段/field", f.config.link_field))
         if f.config.field is not None and f.config.field not in child_names:
             problems.append(_unknown(f"{at}/field", "字段/field", f.config.field))
+        elif f.config.function in ("sum", "avg") and f.config.field is not None:
+            aggregated = child.field(f.config.field)
+            if not aggregated.field_type.is_quantity(aggregated):
+                problems.append(
+                    Problem(
+                        code="not_a_quantity",
+                        pointer=f"{at}/field",
+                        params={
+                            "function": f.config.function,
+                            "entity": child.name,
+                            "name": aggregated.name,
+                            "kind": {
+                                "zh": aggregated.field_type.label.zh,
+                                "en": aggregated.field_type.label.en,
+                            },
+                        },
+                    )
+                )
         if f.config.filter is not None:
             _compile(f.config.filter, dsl_fields(child, resolve_entity), f"{at}/filter", problems, "boolean")
 

@@ -127,9 +127,13 @@ class FormulaConfig(BaseModel):
 
 class _Computed(FieldType):
     writable = False
+    derived = True
 
     def field_dsl_type(self, field: FieldDef) -> str | None:
         return field.config.result_type
+
+    def is_quantity(self, field: FieldDef) -> bool:
+        return self.field_dsl_type(field) in ("integer", "number")
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return result_column(field.config.result_type, field.config.scale)
@@ -149,7 +153,10 @@ class FormulaType(_Computed):
     name = "formula"
     label = Label(zh="公式", en="Formula")
     config_model = FormulaConfig
-    stores = "a column of `result_type` holding the DSL expression's value, computed on every save"
+    stores = (
+        "a column of `result_type` holding the DSL expression's value, computed on every save "
+        "and for every stored row when the field is added or changed"
+    )
 
 
 RollupFunction = Literal["count", "sum", "min", "max", "avg"]
@@ -191,7 +198,8 @@ class RollupType(_Computed):
     label = Label(zh="汇总", en="Roll-up")
     config_model = RollupConfig
     stores = (
-        "a column (BIGINT for count, NUMERIC otherwise) the kernel recomputes when related records change"
+        "a column (BIGINT for count, NUMERIC otherwise) the kernel recomputes when related records "
+        "change, and for every stored row when the field is added or changed"
     )
 
     def field_dsl_type(self, field: FieldDef) -> str | None:
