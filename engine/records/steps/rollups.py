@@ -6,7 +6,8 @@ is re-parented), trashed or restored, every affected parent's column is recomput
 in the same transaction. Recomputing (not incrementing) keeps the value right whatever happened
 before. A roll-up change is derived data: it neither bumps the parent's version nor writes
 history. Formulas of the parent are recomputed after its roll-ups move, and a parent that is
-itself rolled up moves its own parent in turn.
+itself rolled up moves its own parent in turn. A roll-up that a schema change adds or changes
+is computed for the rows already stored by ``engine.apps.derived_values``, with the same SQL.
 """
 
 from __future__ import annotations
