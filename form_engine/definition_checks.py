@@ -23,6 +23,35 @@ from form_engine.errors import DefinitionInvalid, Problem
 from form_engine.field_types.computed import FormulaConfig, RollupConfig
 from form_engine.field_types.reference import LookupConfig
 from form_engine.forms import FieldItem, placed_fields, walk
+from form_engine.messages import add_messages
+
+add_messages(
+    {
+        "result_type_mismatch": {
+            "zh": "公式 {expression} 的结果是 {found} 类型，"
+            "result_type 为 {expected} 的字段只能存放 {accepted}",
+            "en": "the formula {expression} gives a {found} value; a result_type of {expected} "
+            "holds {accepted} only",
+        },
+        "not_a_quantity": {
+            "zh": "{function} 汇总要把数值相加，但 {entity}.{name} 是“{kind}”字段，不是数值；"
+            "请改用 count、min 或 max，或汇总一个数值字段",
+            "en": "a {function} roll-up adds values up, but {entity}.{name} is a {kind} field, not a "
+            "number; use count, min or max, or roll up a number field",
+        },
+    }
+)
+
+#: Expression types each formula ``result_type`` holds, as ``result_coercer`` converts them
+#: (numbers rounded, a date-time's date taken); a text result holds any value written out.
+#: An expression of another type would fail on every save, so the definition is refused.
+RESULT_FITS: dict[str, frozenset[str]] = {
+    "number": frozenset({"number", "integer"}),
+    "integer": frozenset({"integer", "number", "lookup"}),
+    "boolean": frozenset({"boolean"}),
+    "date": frozenset({"date", "datetime"}),
+    "datetime": frozenset({"datetime"}),
+}
 
 
 def rule_problem(pointer: str, text: str, exc: rule_engine.RuleError) -> Problem:
@@ -85,6 +114,9 @@ def _field_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, pro
             expression = _compile(formula, fields, f"{at}/expression", problems)
             if expression is not None:
                 formulas[f.name] = expression.fields
+                _result_type_problem(
+                    expression, f.config_as(FormulaConfig).result_type, f"{at}/expression", problems
+                )
         if isinstance(config, LookupConfig):
             for j, target in enumerate(config.copy_fields):
                 if target not in names:
@@ -100,6 +132,29 @@ def _field_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, pro
                 "cycle",
             )
         )
+
+
+def _result_type_problem(
+    expression: rule_engine.Expression, result_type: str, pointer: str, problems: list[Problem]
+) -> None:
+    fits = RESULT_FITS.get(result_type)
+    if fits is None or expression.type in fits or expression.type == "null":
+        return
+    node = expression.ast_node
+    problems.append(
+        Problem(
+            code="result_type_mismatch",
+            pointer=pointer,
+            params={
+                "expression": expression.text,
+                "found": expression.type,
+                "expected": result_type,
+                "accepted": "/".join(sorted(fits)),
+            },
+            line=node.line,
+            column=node.column,
+        )
+    )
 
 
 def _formula_cycle(formulas: dict[str, frozenset[str]]) -> list[str] | None:
@@ -246,6 +301,24 @@ def _rollup_problems(
             problems.append(_unknown(f"{at}/link_field", "字段/field", config.link_field))
         if config.field is not None and config.field not in child_names:
             problems.append(_unknown(f"{at}/field", "字段/field", config.field))
+        elif config.function in ("sum", "avg") and config.field is not None:
+            aggregated = child.field(config.field)
+            if not aggregated.field_type.is_quantity(aggregated):
+                problems.append(
+                    Problem(
+                        code="not_a_quantity",
+                        pointer=f"{at}/field",
+                        params={
+                            "function": config.function,
+                            "entity": child.name,
+                            "name": aggregated.name,
+                            "kind": {
+                                "zh": aggregated.field_type.label.zh,
+                                "en": aggregated.field_type.label.en,
+                            },
+                        },
+                    )
+                )
         if config.filter is not None:
             _compile(config.filter, dsl_fields(child, resolve_entity), f"{at}/filter", problems, "boolean")
 

@@ -7,21 +7,21 @@ package to ``tg_app_versions``, so any earlier design can be read back.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from engine.apps.package import AppPackage, parse_package
+from engine.apps.derived_values import recompute_entity
+from engine.apps.package import AppPackage, entity_of, parse_package
+from engine.apps.runtime import AppRuntime
 from engine.clock import iso, utcnow
 from engine.context import Context
 from engine.errors import Conflict, InvalidPackage, NotFound
-from engine.messages import did_you_mean
 from engine.schema import system_tables as st
-from engine.schema.diff import diff_entity
-from engine.schema.migrations import Migrator, purge_removed, removed_fields
+from engine.schema.diff import RecomputeDerived, diff_entity
+from engine.schema.migrations import Migrator, Recompute, purge_removed, removed_fields
 from form_engine import EntityDef, Problem, pydantic_problems
 
 
@@ -134,9 +134,21 @@ def put_entity(
         raise _invalid_entity([_relative(p, prefix) for p in exc.problems]) from None
     old = stored.package.entity(entity_name) if stored.package.has_entity(entity_name) else None
     kept = removed_fields(conn, app, entity_name) if old is not None else {}
-    Migrator(conn, app, old, entity).apply(diff_entity(old, package.entity(entity_name), kept))
+    recompute = _recompute(conn, package, stored.version + 1, entity_name)
+    Migrator(conn, app, old, entity, recompute).apply(diff_entity(old, package.entity(entity_name), kept))
     save_version(conn, package, ctx, f"entity {entity_name}", stored.version + 1)
     return package, "created" if old is None else "changed"
+
+
+def _recompute(conn: sa.Connection, package: AppPackage, version: int, entity_name: str) -> Recompute:
+    """The migration's last step: derived values computed for the rows already stored, with the
+    app as it will be (compiled only when the change needs it)."""
+
+    def run(op: RecomputeDerived) -> None:
+        runtime = AppRuntime(package, version)
+        recompute_entity(conn, runtime, runtime.entity(entity_name), op.fields, converted=op.converted)
+
+    return run
 
 
 def _invalid_entity(problems: list[Problem]) -> InvalidPackage:
@@ -157,11 +169,3 @@ def purge_fields(
 ) -> list[str]:
     stored = load_app(conn, app)
     return purge_removed(conn, app, entity_of(stored.package, entity_name), field_id)
-
-
-def entity_of(package: AppPackage, name: str) -> EntityDef:
-    if not package.has_entity(name):
-        close = difflib.get_close_matches(name, [e.name for e in package.entities], n=1)
-        hint = did_you_mean(close[0] if close else None, aside=True)
-        raise NotFound("entity_not_found", app=package.name, entity=name, hint=hint)
-    return package.entity(name)

@@ -8,6 +8,7 @@ its JSON pointer), then the cross-references inside the package.
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 from typing import Any
 
@@ -15,8 +16,8 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.apps.role_definitions import RoleDef, role_problems, roles_json_schema
-from engine.errors import InvalidPackage
-from engine.messages import name_list, problem
+from engine.errors import InvalidPackage, NotFound
+from engine.messages import did_you_mean, name_list, problem
 from form_engine import (
     IDENTIFIER,
     EntityDef,
@@ -246,6 +247,15 @@ def _reference_problems(package: AppPackage) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def entity_of(package: AppPackage, name: str) -> EntityDef:
+    """The entity ``name`` of ``package``, or NotFound suggesting the nearest name."""
+    if not package.has_entity(name):
+        close = difflib.get_close_matches(name, [e.name for e in package.entities], n=1)
+        hint = did_you_mean(close[0] if close else None, aside=True)
+        raise NotFound("entity_not_found", app=package.name, entity=name, hint=hint)
+    return package.entity(name)
 
 
 def parse_package(data: Any) -> AppPackage:

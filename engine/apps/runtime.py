@@ -14,8 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.apps.metadata_store import entity_of
-from engine.apps.package import AppPackage
+from engine.apps.package import AppPackage, entity_of
 from engine.clock import iso
 from engine.schema.compiler import build_table, dupkey_columns, link_fields, link_table
 from form_engine import EntityDef, FieldDef, FieldType, LookupConfig, compile_entity

@@ -1,4 +1,5 @@
-"""Apps: import a package, export it, change one entity (which migrates its table)."""
+"""Apps: import a package, export it, change one entity (which migrates its table), recompute
+one entity's derived values."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Response
 
 from engine.apps import metadata_store
+from engine.apps.derived_values import recompute_entity
 from engine.apps.package import package_json_schema
+from engine.identity import audit
 
 from .deps import AdminDep, ContextDep, PlatformDep
 
@@ -72,3 +75,15 @@ def purge_removed_fields(
     with platform.db.begin() as conn:
         purged = metadata_store.purge_fields(conn, app, entity, field_id, ctx)
     return {"purged": purged}
+
+
+@router.post("/api/apps/{app}/entities/{entity}/recompute")
+def recompute_derived(app: str, entity: str, ctx: AdminDep, platform: PlatformDep) -> dict[str, int]:
+    """Compute the entity's roll-ups and formulas again for every stored row. Derived data: no
+    version bump, history or events; writers of the entity wait until it is done."""
+    with platform.db.begin() as conn:
+        runtime = platform.runtime(conn, app)
+        done = recompute_entity(conn, runtime, runtime.entity(entity))
+        counts = {"updated": done.updated, "failed": done.failed}
+        audit.record(conn, "derived_recomputed", ctx=ctx, app=app, target=entity, details=counts)
+    return counts

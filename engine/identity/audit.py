@@ -31,6 +31,7 @@ EVENTS = (
     "record_shared",
     "record_unshared",
     "export",
+    "derived_recomputed",
 )
 
 

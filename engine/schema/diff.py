@@ -49,6 +49,9 @@ class ConvertColumn:
     new: FieldDef
     column_changes: bool
     source: str
+    #: The new field is derived: a value that does not convert is cleared instead of refusing
+    #: the change (``RecomputeDerived`` computes it again).
+    lenient: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,19 @@ class SyncDuplicateKeys:
     recompute: bool
 
 
+@dataclass(frozen=True)
+class RecomputeDerived:
+    """Derived values (formulas, roll-ups) the change made stale, computed for every stored row.
+
+    ``fields``: derived fields added, restored or changed. ``converted``: other fields whose
+    stored values were converted, which formulas and other entities' roll-ups may read. Runs
+    last, on the finished table.
+    """
+
+    fields: tuple[str, ...]
+    converted: tuple[str, ...] = ()
+
+
 Operation = (
     CreateTable
     | AddColumn
@@ -98,6 +114,7 @@ Operation = (
     | CreateLinkTable
     | RemoveLinkTable
     | SyncDuplicateKeys
+    | RecomputeDerived
 )
 
 
@@ -117,8 +134,17 @@ def _changes_values(old: FieldDef, new: FieldDef) -> bool:
     return old.type != new.type or _settings(old) != _settings(new)
 
 
-def _convert(old: FieldDef, new: FieldDef, source: str) -> ConvertColumn:
-    return ConvertColumn(old, new, _column_signature(old) != _column_signature(new), source)
+def _derived(field: FieldDef) -> bool:
+    return bool(field.field_type.derived)
+
+
+def _convert(old: FieldDef, new: FieldDef, source: str) -> list[Operation]:
+    """Values of a derived field are computed again, so only a changed column converts them
+    (a row whose recompute fails then keeps its converted value)."""
+    column_changes = _column_signature(old) != _column_signature(new)
+    if _derived(old) and _derived(new) and not column_changes:
+        return []
+    return [ConvertColumn(old, new, column_changes, source, lenient=_derived(new))]
 
 
 def diff_entity(
@@ -138,6 +164,8 @@ def diff_entity(
     ops: list[Operation] = [RemoveColumn(f) for fid, f in old_stored.items() if fid not in new_stored]
     renames: list[tuple[FieldDef, FieldDef]] = []
     later: list[Operation] = []
+    stale: list[str] = []
+    converted: list[str] = []
     for field_id, field in new_stored.items():
         before = old_stored.get(field_id)
         if before is None:
@@ -145,14 +173,17 @@ def diff_entity(
                 old_field, column = removed[field_id]
                 later.append(RestoreColumn(field, old_field, column))
                 if _changes_values(old_field, field):
-                    later.append(_convert(old_field, field, column))
+                    later += _convert(old_field, field, column)
             else:
                 later.append(AddColumn(field))
+            if _derived(field):
+                stale.append(field.name)
             continue
         if before.name != field.name:
             renames.append((before, field))
         if _changes_values(before, field):
-            later.append(_convert(before, field, before.name))
+            later += _convert(before, field, before.name)
+            (stale if _derived(field) else converted).append(field.name)
     ops += _rename_steps(renames, {f.name for fid, f in old_stored.items() if fid in new_stored})
     ops += later
     old_links, new_links = _links(old), _links(new)
@@ -160,6 +191,8 @@ def diff_entity(
     ops += [CreateLinkTable(f) for fid, f in new_links.items() if fid not in old_links]
     ops.extend(_duplicate_key_ops(old, new))
     ops.append(SyncIndexes())
+    if stale or converted:
+        ops.append(RecomputeDerived(tuple(stale), tuple(converted)))
     return ops
 
 

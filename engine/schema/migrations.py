@@ -8,6 +8,7 @@ before any change and are reported with the rows in the way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,7 @@ from engine.schema.diff import (
     CreateLinkTable,
     CreateTable,
     Operation,
+    RecomputeDerived,
     RemoveColumn,
     RemoveLinkTable,
     RenameColumn,
@@ -44,19 +46,33 @@ from form_engine import EntityDef, FieldDef, FieldValueError, duplicate_keys
 #: How many offending rows a refusal lists (the total is always given).
 MAX_LISTED_ROWS = 50
 
+#: Computes derived values for stored rows; the apps layer supplies it (it needs the compiled
+#: app: validators, and the child entities roll-ups read), so this layer stays below it.
+Recompute = Callable[[RecomputeDerived], None]
+
 
 class Migrator:
     """Runs the operations for one entity on one connection."""
 
-    def __init__(self, conn: sa.Connection, app: str, old: EntityDef | None, new: EntityDef) -> None:
+    def __init__(
+        self,
+        conn: sa.Connection,
+        app: str,
+        old: EntityDef | None,
+        new: EntityDef,
+        recompute: Recompute | None = None,
+    ) -> None:
         self.conn = conn
         self.app = app
         self.old = old
         self.new = new
+        self.recompute = recompute
         self.table = table_name(app, new.name)
         self.quote = conn.dialect.identifier_preparer.quote
         #: field id -> [(record id, converted value)], computed by the check, written by apply
         self._converted: dict[str, list[tuple[int, Any]]] = {}
+        #: names of converted fields at least one of whose stored values changed
+        self._moved: set[str] = set()
 
     def apply(self, ops: list[Operation]) -> None:
         if self.old is not None and self.conn.dialect.name == "postgresql":
@@ -88,6 +104,8 @@ class Migrator:
                 self._remember_removed(op.field, link_table_full_name(self.app, self.new.name, op.field))
             elif isinstance(op, SyncDuplicateKeys):
                 self._sync_duplicate_keys(op)
+            elif isinstance(op, RecomputeDerived):
+                self._recompute(op)
 
     # -- checks before any change ----------------------------------------------------------
     def _check(self, ops: list[Operation]) -> None:
@@ -97,6 +115,9 @@ class Migrator:
         for op in ops:
             if isinstance(op, ConvertColumn):
                 converted, failures = self._convert_all(op.old, op.new, op.source)
+                if op.lenient:  # derived values: recomputed after the change
+                    converted += [(failure["id"], None) for failure in failures]
+                    failures = []
                 self._converted[op.new.id] = converted
                 problems.extend(failures)
         if self.old is not None:
@@ -124,6 +145,8 @@ class Migrator:
         for record_id, value in self._old_values(old, column_name):
             try:
                 converted.append((record_id, new_type.convert_from(value, old, new)))
+                if converted[-1][1] != value:
+                    self._moved.add(new.name)
             except FieldValueError as exc:
                 failures.append(
                     {
@@ -203,6 +226,15 @@ class Migrator:
             self._drop_indexes_on(op.new.name)
             self._drop_column(op.new.name)
             self._rename_column(target, op.new.name)
+
+    def _recompute(self, op: RecomputeDerived) -> None:
+        """Only converted fields whose values moved can have made anything stale."""
+        converted = tuple(name for name in op.converted if name in self._moved)
+        if not (op.fields or converted):
+            return
+        if self.recompute is None:
+            raise TypeError("a migration that recomputes derived values needs `recompute`")
+        self.recompute(RecomputeDerived(op.fields, converted))
 
     def _existing_indexes(self) -> dict[str, list[str]]:
         inspector = sa.inspect(self.conn)

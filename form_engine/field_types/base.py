@@ -51,6 +51,12 @@ class FieldType:
     sortable: ClassVar[bool] = True
     #: For storage "none" types that show a system column (created_at...): its name.
     system_column: ClassVar[str | None] = None
+    #: True for values the system derives from other data (formulas, roll-ups): a schema
+    #: change that adds or changes such a field computes it for the rows already stored.
+    derived: ClassVar[bool] = False
+    #: True for quantities that add up (sum and avg roll-ups may read them); an integer that
+    #: is an id (a lookup, a user) is not one.
+    quantity: ClassVar[bool] = False
     #: What the type stores, for the docs.
     stores: ClassVar[str] = ""
     #: Sensitive personal data: the mask kind shown to everyone but administrators and roles
@@ -64,6 +70,10 @@ class FieldType:
     def field_dsl_type(self, field: FieldDef) -> str | None:
         """The DSL type of one field; computed types answer from their settings."""
         return self.dsl_type
+
+    def is_quantity(self, field: FieldDef) -> bool:
+        """Whether this field's values add up; computed types answer from their result type."""
+        return self.quantity
 
     # -- storage -------------------------------------------------------------------------
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:

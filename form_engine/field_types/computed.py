@@ -130,6 +130,7 @@ class _Computed(FieldType):
     """A value the system computes; column, coercion and schema follow its result type."""
 
     writable = False
+    derived = True
 
     def result(self, field: FieldDef) -> tuple[str, int]:
         """The field's DSL result type and the decimals kept when it is a number."""
@@ -137,6 +138,9 @@ class _Computed(FieldType):
 
     def field_dsl_type(self, field: FieldDef) -> str | None:
         return self.result(field)[0]
+
+    def is_quantity(self, field: FieldDef) -> bool:
+        return self.field_dsl_type(field) in ("integer", "number")
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return result_column(*self.result(field))
@@ -156,7 +160,10 @@ class FormulaType(_Computed):
     name = "formula"
     label = Label(zh="公式", en="Formula")
     config_model = FormulaConfig
-    stores = "a column of `result_type` holding the DSL expression's value, computed on every save"
+    stores = (
+        "a column of `result_type` holding the DSL expression's value, computed on every save "
+        "and for every stored row when the field is added or changed"
+    )
 
     def result(self, field: FieldDef) -> tuple[str, int]:
         config = field.config_as(FormulaConfig)
@@ -202,7 +209,8 @@ class RollupType(_Computed):
     label = Label(zh="汇总", en="Roll-up")
     config_model = RollupConfig
     stores = (
-        "a column (BIGINT for count, NUMERIC otherwise) the kernel recomputes when related records change"
+        "a column (BIGINT for count, NUMERIC otherwise) the kernel recomputes when related records "
+        "change, and for every stored row when the field is added or changed"
     )
 
     def result(self, field: FieldDef) -> tuple[str, int]:

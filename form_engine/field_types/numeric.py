@@ -142,6 +142,7 @@ class IntegerType(FieldType):
     name = "integer"
     label = Label(zh="整数", en="Integer")
     dsl_type = "integer"
+    quantity = True
     config_model = IntegerConfig
     stores = "BIGINT"
 
@@ -186,6 +187,7 @@ class NumberType(FieldType):
     name = "number"
     label = Label(zh="数字", en="Number")
     dsl_type = "number"
+    quantity = True
     config_model = NumberConfig
     stores = "NUMERIC(precision, scale) (REAL on SQLite, exact Decimal in Python); JSON: string"
 
@@ -288,6 +290,7 @@ class PercentType(FieldType):
     name = "percent"
     label = Label(zh="百分比", en="Percent")
     dsl_type = "number"
+    quantity = True
     config_model = PercentConfig
     stores = "NUMERIC(18, scale): the fraction (0.125 = 12.5 %); JSON: string"
 
@@ -341,6 +344,7 @@ class RatingType(FieldType):
     name = "rating"
     label = Label(zh="评分", en="Rating")
     dsl_type = "integer"
+    quantity = True
     config_model = RatingConfig
     stores = "SMALLINT: stars from 0 to max (5)"
 

@@ -153,6 +153,87 @@ def test_rollup_settings_are_checked_against_the_child_entity() -> None:
     assert pointers == {"/fields/0/field": "unknown_field", "/fields/0/filter": "invalid_rule"}
 
 
+@pytest.mark.parametrize(
+    ("expression", "result_type", "fits"),
+    [
+        ("amount * 2", "number", True),
+        ("1 + 1", "number", True),
+        ("amount", "integer", True),  # rounded to the column
+        ("name", "text", True),
+        ("amount", "text", True),  # written out
+        ("created_at", "date", True),  # the date taken
+        ("null", "boolean", True),
+        ("name", "number", False),
+        ("amount > 1", "number", False),
+        ("amount", "boolean", False),
+        ("name", "date", False),
+        ("today()", "datetime", False),
+    ],
+)
+def test_a_formula_result_must_fit_its_result_type(expression: str, result_type: str, fits: bool) -> None:
+    formula = {
+        "name": "f",
+        "type": "formula",
+        "label": label("F"),
+        "expression": expression,
+        "result_type": result_type,
+    }
+    fields = [*base_fields()[:2], formula]
+    if fits:
+        parse_entity({"name": "thing", "label": label("Thing"), "fields": fields})
+        return
+    found = problems(fields=fields)
+    assert found["/fields/2/expression"].code == "result_type_mismatch"
+    assert result_type in found["/fields/2/expression"].message("en")
+    assert found["/fields/2/expression"].line == 1
+
+
+@pytest.mark.parametrize(
+    ("function", "child_field", "accepted"),
+    [
+        ("sum", "amount", True),
+        ("avg", "stars", True),
+        ("sum", "twice", True),
+        ("avg", "deal", False),
+        ("sum", "owner_id", False),
+        ("sum", "label", False),
+        ("min", "deal", True),
+        ("count", None, True),
+    ],
+)
+def test_sum_and_avg_roll_ups_read_quantities_only(
+    function: str, child_field: str | None, accepted: bool
+) -> None:
+    child = make_entity(
+        [
+            {"name": "deal", "type": "lookup", "label": label("Deal"), "entity": "thing"},
+            {"name": "amount", "type": "currency", "label": label("Amount")},
+            {"name": "stars", "type": "rating", "label": label("Stars")},
+            {"name": "owner_id", "type": "user", "label": label("Owner")},
+            {"name": "label", "type": "text", "label": label("Label")},
+            {"name": "twice", "type": "formula", "label": label("Twice"), "expression": "amount * 2"},
+        ]
+    )
+    rollup = {
+        "name": "total",
+        "type": "rollup",
+        "label": label("Total"),
+        "entity": "line",
+        "link_field": "deal",
+    }
+    rollup |= {"function": function} | ({"field": child_field} if child_field else {})
+    definition = {"name": "thing", "label": label("T"), "fields": [rollup]}
+    if accepted:
+        parse_entity(definition, resolve_entity={"line": child}.get)
+        return
+    with pytest.raises(DefinitionInvalid) as info:
+        parse_entity(definition, resolve_entity={"line": child}.get)
+    [found] = info.value.problems
+    assert (found.pointer, found.code) == ("/fields/0/field", "not_a_quantity")
+    assert child_field is not None  # a count without a field is always accepted
+    assert child_field in found.message("en") and function in found.message("zh")
+
+
 def test_dsl_fields_maps_types_and_nests_lookups_when_resolvable() -> None:
     account = make_entity([{"name": "grade", "type": "text", "label": label("Grade")}])
     entity = make_entity(base_fields())

@@ -17,6 +17,7 @@ from engine.schema.diff import (
     CreateLinkTable,
     CreateTable,
     Operation,
+    RecomputeDerived,
     RemoveColumn,
     RemoveLinkTable,
     RenameColumn,
@@ -116,10 +117,11 @@ def test_a_new_id_under_an_old_name_is_a_new_field_and_the_old_one_goes_first() 
 def test_retype_is_one_step_with_old_and_new_type() -> None:
     old = entity(field("qty", "qty", "text"))
     new = entity(field("qty", "qty", "integer"))
-    [convert, sync] = diff_entity(old, new)
+    [convert, sync, recompute] = diff_entity(old, new)
     assert convert == ConvertColumn(old.fields[0], new.fields[0], column_changes=True, source="qty")
     assert (convert.old.type, convert.new.type) == ("text", "integer")
     assert sync == SyncIndexes()
+    assert recompute == RecomputeDerived(fields=(), converted=("qty",))
 
 
 def test_rename_and_retype_together_convert_from_the_column_as_it_was() -> None:
@@ -129,6 +131,7 @@ def test_rename_and_retype_together_convert_from_the_column_as_it_was() -> None:
         RenameColumn(old.fields[0], new.fields[0]),
         ConvertColumn(old.fields[0], new.fields[0], column_changes=True, source="quantity"),
         SyncIndexes(),
+        RecomputeDerived(fields=(), converted=("amount",)),
     ]
 
 
@@ -138,6 +141,7 @@ def test_a_longer_text_limit_changes_the_column_type() -> None:
     assert diff_entity(old, new) == [
         ConvertColumn(old.fields[0], new.fields[0], column_changes=True, source="code"),
         SyncIndexes(),
+        RecomputeDerived(fields=(), converted=("code",)),
     ]
 
 
@@ -147,6 +151,7 @@ def test_a_tighter_range_checks_stored_values_but_keeps_the_column() -> None:
     assert diff_entity(old, new) == [
         ConvertColumn(old.fields[0], new.fields[0], column_changes=False, source="age"),
         SyncIndexes(),
+        RecomputeDerived(fields=(), converted=("age",)),
     ]
 
 
@@ -292,3 +297,77 @@ def test_a_changed_duplicate_rule_recomputes_the_keys_in_its_column() -> None:
         duplicate_rules=[{"name": "same", "fields": ["name", "city"]}],
     )
     assert diff_entity(old, new) == [SyncDuplicateKeys((), (), True), SyncIndexes()]
+
+
+# -- derived values: formulas and roll-ups ------------------------------------------------------------
+
+
+def rollup(function: str = "sum", **settings: Any) -> dict[str, Any]:
+    return field("total", "total", "rollup", entity="line", link_field="deal", function=function, **settings)
+
+
+def test_a_new_formula_is_computed_for_stored_rows_as_the_last_step() -> None:
+    old = entity(field("qty", "qty", "integer"))
+    new = entity(field("qty", "qty", "integer"), field("double", "double", "formula", expression="qty * 2"))
+    assert diff_entity(old, new) == [AddColumn(new.fields[1]), SyncIndexes(), RecomputeDerived(("double",))]
+
+
+def test_a_changed_expression_recomputes_without_converting_the_stored_values() -> None:
+    old = entity(field("qty", "qty", "integer"), field("f", "f", "formula", expression="qty * 2"))
+    new = entity(field("qty", "qty", "integer"), field("f", "f", "formula", expression="qty * 3"))
+    assert diff_entity(old, new) == [SyncIndexes(), RecomputeDerived(("f",))]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"function": "avg", "field": "amount"}, id="function"),
+        pytest.param({"field": "price"}, id="field"),
+        pytest.param({"filter": "amount > 100"}, id="filter"),
+    ],
+)
+def test_a_changed_rollup_setting_recomputes_it(change: dict[str, Any]) -> None:
+    old = entity(field("f_name", "name"), rollup(field="amount"))
+    new = entity(field("f_name", "name"), rollup(**{"field": "amount", **change}))
+    assert diff_entity(old, new) == [SyncIndexes(), RecomputeDerived(("total",))]
+
+
+def test_a_new_result_type_converts_leniently_then_recomputes() -> None:
+    """The values are derived, so one that does not convert is cleared, not a refusal."""
+    old = entity(field("f", "f", "formula", expression="'7'", result_type="text"))
+    new = entity(field("f", "f", "formula", expression="7", result_type="integer"))
+    assert diff_entity(old, new) == [
+        ConvertColumn(old.fields[0], new.fields[0], column_changes=True, source="f", lenient=True),
+        SyncIndexes(),
+        RecomputeDerived(("f",)),
+    ]
+
+
+def test_a_restored_formula_is_recomputed() -> None:
+    old = entity(field("qty", "qty", "integer"))
+    gone = FieldDef.model_validate(field("f", "f", "formula", expression="qty * 2"))
+    new = entity(field("qty", "qty", "integer"), field("f", "f", "formula", expression="qty * 2"))
+    assert diff_entity(old, new, removed={"f": (gone, "_del_f")}) == [
+        RestoreColumn(new.fields[1], gone, "_del_f"),
+        SyncIndexes(),
+        RecomputeDerived(("f",)),
+    ]
+
+
+def test_a_renamed_or_relabelled_formula_is_not_recomputed() -> None:
+    old = entity(field("f", "f", "formula", expression="1"))
+    new = entity(field("f", "g", "formula", expression="1", label={"zh": "新", "en": "New"}))
+    assert diff_entity(old, new) == [RenameColumn(old.fields[0], new.fields[0]), SyncIndexes()]
+
+
+def test_a_field_made_into_a_formula_converts_leniently_and_is_computed() -> None:
+    old = entity(field("qty", "qty", "integer"), field("f", "f", "integer"))
+    new = entity(
+        field("qty", "qty", "integer"),
+        field("f", "f", "formula", expression="qty + 1", result_type="integer"),
+    )
+    assert diff_entity(old, new) == [
+        ConvertColumn(old.fields[1], new.fields[1], column_changes=False, source="f", lenient=True),
+        SyncIndexes(),
+        RecomputeDerived(("f",)),
+    ]
