@@ -47,6 +47,7 @@ from form_engine.labels import LOCALES, Label, normalise_locale
 from form_engine.messages import MESSAGES, add_messages, render
 from form_engine.runtime import EntityRuntime, ValidatedValues, compile_entity, linked_values
 from form_engine.schema import record_schema
+from form_engine.storable_text import code_point, escape_unstorable, unstorable_in
 
 __all__ = [
     "IDENTIFIER",
@@ -90,11 +91,13 @@ __all__ = [
     "ValidatedValues",
     "ValidationRule",
     "add_messages",
+    "code_point",
     "compile_entity",
     "describe_form",
     "dsl_fields",
     "duplicate_keys",
     "entity_problems",
+    "escape_unstorable",
     "field_types_markdown",
     "format_auto_number",
     "id_column_type",
@@ -111,4 +114,5 @@ __all__ = [
     "registry",
     "render",
     "sequence_key",
+    "unstorable_in",
 ]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from form_engine.errors import FieldValueError
 from form_engine.labels import Label
+from form_engine.storable_text import code_point, unstorable_in
 
 if TYPE_CHECKING:
     from form_engine.definitions import FieldDef
@@ -68,7 +69,12 @@ class FieldType:
 
     # -- input ---------------------------------------------------------------------------
     def coerce(self, value: Any, field: FieldDef) -> Any:
-        """Turn a JSON value into the Python value stored; raise ``FieldValueError``."""
+        """Turn a JSON value into the Python value stored; raise ``FieldValueError``.
+
+        Text no database stores is refused here for every type, whatever its coercer does.
+        """
+        for _path, char in unstorable_in(value):
+            raise FieldValueError("unstorable_text", char=code_point(char))
         return self.compile_coercer(field)(value)
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
