@@ -6,8 +6,9 @@ text): no loop over fields, no type dispatch, no allocation per record beyond th
 Field types may contribute an inline fast path (``FieldType.inline``) for values that are
 already canonical; everything else goes through the type's compiled coercer.
 
-Text no database can store (NUL, a lone surrogate), at any depth of a value, is a problem of
-its own, found before the field's type sees the value.
+Two rules hold for every field here, before its type sees the value: text that is empty after
+trimming is no value at all (``None``, so ``required`` catches it), and text no database can
+store (NUL, a lone surrogate), at any depth of the value, is a problem of its own.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def compile_coercion(entity: EntityDef, output: type[_Values]) -> Coercion[_Valu
         b.emit(2, "seen += 1")
         if target == "rel":
             b.emit(2, "if rel is None: rel = {}")
-        b.emit(2, "if v is None:")
+        blank = " or (type(v) is str and (not v or v.isspace()))" if ft.blank_is_missing else ""
+        b.emit(2, f"if v is None{blank}:")
         b.emit(3, f"{target}[{key}] = None")
         b.emit(2, "elif SEARCH(v) is not None if type(v) is str else type(v) in NESTED and unstorable(v):")
         b.emit(3, f"problems = fail(problems, {key}, unstorable(v))")

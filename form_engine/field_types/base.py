@@ -54,6 +54,9 @@ class FieldType:
     system_column: ClassVar[str | None] = None
     #: What the type stores, for the docs.
     stores: ClassVar[str] = ""
+    #: True when text that is empty after trimming means "no value" (``None``); False for
+    #: types where ``""`` is a value of its own (a JSON document may be the string ``""``).
+    blank_is_missing: ClassVar[bool] = True
 
     def target_entity(self, field: FieldDef) -> str | None:
         """The entity a many-to-one reference points at (rules can follow it), else None."""

@@ -25,6 +25,8 @@ class TextConfig(BaseModel):
 
 @register_field_type
 class TextType(FieldType):
+    """One line, trimmed; text that is empty after trimming is no value (``required`` sees it)."""
+
     name = "text"
     label = Label(zh="单行文本", en="Text")
     config_model = TextConfig
@@ -45,6 +47,8 @@ class TextType(FieldType):
                 else:
                     raise FieldValueError("invalid_text", value=value)
             value = value.strip()
+            if not value:
+                return None
             if len(value) > max_length:
                 raise FieldValueError("too_long", max=max_length, actual=len(value))
             return value
@@ -83,6 +87,8 @@ class LongTextType(TextType):
         def run(value: Any) -> Any:
             if not isinstance(value, str):
                 raise FieldValueError("invalid_text", value=value)
+            if not value or value.isspace():
+                return None
             if len(value) > max_length:
                 raise FieldValueError("too_long", max=max_length, actual=len(value))
             return value
@@ -110,6 +116,8 @@ class RichTextType(LongTextType):
             if not isinstance(value, str):
                 raise FieldValueError("invalid_text", value=value)
             clean = sanitise_html(value)
+            if not html_text(clean) and "<img" not in clean:
+                return None  # what an editor sends for an empty box: <p><br></p>
             if len(clean) > max_length:
                 raise FieldValueError("too_long", max=max_length, actual=len(clean))
             return clean
