@@ -54,6 +54,8 @@ class FieldType:
     system_column: ClassVar[str | None] = None
     #: What the type stores, for the docs.
     stores: ClassVar[str] = ""
+    #: How JSON input is written where it is not obvious, for the docs (zh and en alike).
+    input_notes: ClassVar[str] = ""
     #: True when text that is empty after trimming means "no value" (``None``); False for
     #: types where ``""`` is a value of its own (a JSON document may be the string ``""``).
     blank_is_missing: ClassVar[bool] = True
