@@ -16,7 +16,7 @@ from form_engine.definitions import (
 )
 from form_engine.docs import field_types_markdown
 from form_engine.dsl_fields import SYSTEM_DSL_FIELDS, dsl_fields
-from form_engine.duplicates import DuplicateMatch, duplicate_keys, normalised_key
+from form_engine.duplicates import KEY_VERSION, DuplicateMatch, duplicate_keys, key_prefix, normalised_key
 from form_engine.entity_rules import DuplicateRule, ValidationRule
 from form_engine.errors import (
     DefinitionInvalid,
@@ -48,9 +48,11 @@ from form_engine.messages import MESSAGES, add_messages, render
 from form_engine.runtime import EntityRuntime, ValidatedValues, compile_entity, linked_values
 from form_engine.schema import record_schema
 from form_engine.storable_text import code_point, escape_unstorable, unstorable_in
+from form_engine.text_folding import fold_text
 
 __all__ = [
     "IDENTIFIER",
+    "KEY_VERSION",
     "LOCALES",
     "MESSAGES",
     "SYSTEM_DSL_FIELDS",
@@ -99,9 +101,11 @@ __all__ = [
     "entity_problems",
     "escape_unstorable",
     "field_types_markdown",
+    "fold_text",
     "format_auto_number",
     "id_column_type",
     "json_column",
+    "key_prefix",
     "link_table_name",
     "linked_values",
     "normalise_locale",

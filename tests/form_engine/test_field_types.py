@@ -255,6 +255,16 @@ def test_display(type_: str, settings: dict[str, Any], value: Any, locale: str, 
         ("address", {"province": "北京", "city": "北京市"}, {"province": "北京市"}),
         ("address", {"province": "广西", "city": "南宁"}, {"province": "广西壮族自治区", "city": "南宁市"}),
         ("url", "https://www.example.com/", "http://example.com"),
+        ("text", "腾讯科技（深圳） 有限公司", "腾讯科技(深圳)有限公司"),
+        ("text", "ＡＣＭＥ　Ｃｏ．，Ｌｔｄ", "Acme Co.,Ltd"),
+        ("long_text", "迈克尔•乔丹", "迈克尔·乔丹"),
+        ("rich_text", "<p>上海、北京</p>", "<p>上海,北京</p>"),
+        ("tags", ["ＶＩＰ", "华东"], ["华东", "vip"]),
+        (
+            "address",
+            {"province": "北京", "detail": "建国路８８号（A座）"},
+            {"province": "北京市", "detail": "建国路88号(a座)"},
+        ),
     ],
 )
 def test_normalised_values_match_what_people_call_the_same(type_: str, a: Any, b: Any) -> None:
