@@ -23,6 +23,7 @@ from engine.errors import TangramError
 from engine.host.platform import Platform
 from engine.host.plugins import create_plugin_manager
 from engine.identity import audit, departments, roles, users
+from engine.schema.migrations import refresh_duplicate_keys
 from engine.settings import Settings
 
 
@@ -79,10 +80,19 @@ def init() -> None:
 
 @click.command()
 def migrate() -> None:
-    """Create the platform tables this version of Tangram adds. Columns of existing platform
+    """Bring stored data up to this version of Tangram: create the platform tables it adds, and
+    recompute duplicate keys made by an older normalisation. Columns of existing platform
     tables are not altered yet: there is no released schema to upgrade from."""
     with _platform() as platform:
         click.echo(f"platform tables are up to date on {platform.db.dialect.name}")
+        with platform.db.begin() as conn:
+            names = [app["name"] for app in metadata_store.list_apps(conn)]
+        for name in names:
+            with platform.db.begin() as conn:
+                package = metadata_store.load_app(conn, name).package
+                for entity in package.entities:
+                    if refresh_duplicate_keys(conn, name, entity):
+                        click.echo(f"recomputed the duplicate keys of {name}.{entity.name}")
 
 
 @click.command("import")

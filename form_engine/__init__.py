@@ -16,7 +16,7 @@ from form_engine.definitions import (
 )
 from form_engine.docs import field_types_markdown
 from form_engine.dsl_fields import SYSTEM_DSL_FIELDS, dsl_fields
-from form_engine.duplicates import DuplicateMatch, duplicate_keys, normalised_key
+from form_engine.duplicates import KEY_VERSION, DuplicateMatch, duplicate_keys, key_prefix, normalised_key
 from form_engine.entity_rules import DuplicateRule, ValidationRule
 from form_engine.errors import (
     DefinitionInvalid,
@@ -47,9 +47,12 @@ from form_engine.labels import LOCALES, Label, normalise_locale
 from form_engine.messages import MESSAGES, add_messages, render
 from form_engine.runtime import EntityRuntime, ValidatedValues, compile_entity, linked_values
 from form_engine.schema import record_schema
+from form_engine.storable_text import code_point, escape_unstorable, unstorable_in
+from form_engine.text_folding import fold_text
 
 __all__ = [
     "IDENTIFIER",
+    "KEY_VERSION",
     "LOCALES",
     "MESSAGES",
     "SYSTEM_DSL_FIELDS",
@@ -90,15 +93,19 @@ __all__ = [
     "ValidatedValues",
     "ValidationRule",
     "add_messages",
+    "code_point",
     "compile_entity",
     "describe_form",
     "dsl_fields",
     "duplicate_keys",
     "entity_problems",
+    "escape_unstorable",
     "field_types_markdown",
+    "fold_text",
     "format_auto_number",
     "id_column_type",
     "json_column",
+    "key_prefix",
     "link_table_name",
     "linked_values",
     "normalise_locale",
@@ -111,4 +118,5 @@ __all__ = [
     "registry",
     "render",
     "sequence_key",
+    "unstorable_in",
 ]

@@ -5,6 +5,10 @@ field list, compiled with ``compile``/``exec`` over closure constants only, neve
 text): no loop over fields, no type dispatch, no allocation per record beyond the output dict.
 Field types may contribute an inline fast path (``FieldType.inline``) for values that are
 already canonical; everything else goes through the type's compiled coercer.
+
+Two rules hold for every field here, before its type sees the value: text that is empty after
+trimming is no value at all (``None``, so ``required`` catches it), and text no database can
+store (NUL, a lone surrogate), at any depth of the value, is a problem of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any, TypeVar
 
 from form_engine.definitions import SYSTEM_FIELDS, EntityDef
 from form_engine.errors import FieldValueError, Problem
+from form_engine.storable_text import UNSTORABLE, code_point, unstorable_char, unstorable_in
 
 MISSING: Any = object()
 
@@ -23,6 +28,12 @@ _Values = TypeVar("_Values", bound=dict[str, Any])
 #: ``(data, partial) -> (values, relations or None, problems or None)``; values of the class
 #: ``compile_coercion`` was given.
 Coercion = Callable[[Mapping[str, Any], bool], tuple[_Values, dict[str, Any] | None, list[Problem] | None]]
+
+
+def _unstorable(value: Any) -> FieldValueError | None:
+    """The problem of a value holding text no database stores (checked at any depth)."""
+    char = unstorable_char(value) if type(value) is str else next(iter(unstorable_in(value)), (None, None))[1]
+    return None if char is None else FieldValueError("unstorable_text", char=code_point(char))
 
 
 def _hint(name: str, candidates: list[str]) -> dict[str, str]:
@@ -99,8 +110,11 @@ def compile_coercion(entity: EntityDef, output: type[_Values]) -> Coercion[_Valu
         b.emit(2, "seen += 1")
         if target == "rel":
             b.emit(2, "if rel is None: rel = {}")
-        b.emit(2, "if v is None:")
+        blank = " or (type(v) is str and (not v or v.isspace()))" if ft.blank_is_missing else ""
+        b.emit(2, f"if v is None{blank}:")
         b.emit(3, f"{target}[{key}] = None")
+        b.emit(2, "elif SEARCH(v) is not None if type(v) is str else type(v) in NESTED and unstorable(v):")
+        b.emit(3, f"problems = fail(problems, {key}, unstorable(v))")
         inline = ft.inline(f)
         if inline is not None and target == "out":
             condition, value, constants = inline
@@ -127,6 +141,9 @@ def compile_coercion(entity: EntityDef, output: type[_Values]) -> Coercion[_Valu
         "FieldValueError": FieldValueError,
         "fail": fail,
         "unknown": unknown,
+        "unstorable": _unstorable,
+        "SEARCH": UNSTORABLE.search,
+        "NESTED": (dict, list),
         "ACCEPTED": frozenset(accepted),
     }
     exec(compile(source, f"<coercion of {entity.name}>", "exec"), namespace)

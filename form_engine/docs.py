@@ -42,6 +42,23 @@ def field_types_markdown() -> str:
             f"{dsl} | {_settings(ft)} | {'yes' if ft.writable else 'no'} | "
             f"{'yes' if ft.indexable else 'no'} | {'yes' if ft.sortable else 'no'} |"
         )
+    lines += [
+        "",
+        "## Input",
+        "",
+        "For every type, before the type sees the value:",
+        "",
+        '- Text that is empty after trimming (`""`, spaces, full-width spaces, line breaks) is no',
+        "  value: stored as null, and a required field reports `required`, once (a value the type",
+        '  refuses is reported as that problem only). `json` keeps `""` as a document of its own.',
+        '- Text no database stores, a NUL (U+0000) or an unpaired surrogate (`"\\ud800"` in JSON),',
+        "  anywhere in the value, is refused with `unstorable_text`; over HTTP any request holding",
+        "  one (body, query, path) is refused before a route runs (422 `invalid_request`).",
+        "",
+        "Per type:",
+        "",
+    ]
+    lines += [f"- `{ft.name}`: {ft.input_notes}" for ft in registry if ft.input_notes]
     lines.append("")
     return "\n".join(lines)
 

@@ -2,6 +2,10 @@
 
 The kernel stores or computes ``normalised_key`` for each record and rule, and looks for other
 records with an equal key; the rule's policy says what to do with a match.
+
+A key starts with its rule and :data:`KEY_VERSION`. The version changes whenever a field type's
+``normalise`` (or ``fold_text``) does, so keys stored by an older normalisation never equal new
+ones, and the kernel can find them (``key_prefix``) and recompute them (``tangram migrate``).
 """
 
 from __future__ import annotations
@@ -14,6 +18,15 @@ from typing import Any
 
 from form_engine.definitions import EntityDef
 from form_engine.entity_rules import DuplicateRule
+
+#: Bump with every change to what normalisation treats as equal. 2: ``fold_text`` (NFKC,
+#: punctuation variants, no whitespace) for text, rich text, tags and address details.
+KEY_VERSION = 2
+
+
+def key_prefix(rule: str) -> str:
+    """How every key of ``rule`` made by this version's normalisation begins."""
+    return f"{rule}:{KEY_VERSION}:"
 
 
 @dataclass(frozen=True)
@@ -42,7 +55,7 @@ def normalised_key(entity: EntityDef, rule: DuplicateRule, record: Mapping[str, 
             return None
         parts.append(normal)
     text = json.dumps(parts, ensure_ascii=False, default=str, separators=(",", ":"))
-    return f"{rule.name}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+    return f"{key_prefix(rule.name)}{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
 def duplicate_keys(entity: EntityDef, record: Mapping[str, Any]) -> dict[str, str]:

@@ -20,6 +20,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{label}最多 {max} 个字符（当前 {actual} 个）",
         "en": "{label} allows at most {max} characters (got {actual})",
     },
+    "unstorable_text": {
+        "zh": "{label}含有无法保存的字符 {char}（空字符或不成对的代理字符），请删除后重试",
+        "en": "{label} contains the character {char} (a NUL or an unpaired surrogate), "
+        "which cannot be stored; remove it",
+    },
     "invalid_integer": {
         "zh": "{label}应为整数，收到 {value}",
         "en": "{label} must be a whole number, got {value}",

@@ -241,10 +241,16 @@ class EntityRuntime:
         if relations:
             values.relations = relations
         if self._simple and plan.accepted is None:
+            bad = {p.field for p in problems} if problems else set()
             for name in self._required:
-                if values.get(name) is None and not (partial and name not in data):
-                    problems = problems or []
-                    problems.append(Problem("required", field=name, params={"label": self._labels[name]}))
+                if (
+                    name in bad
+                    or (partial and name not in data)
+                    or not self._blank(values.get(name, values.relations.get(name)))
+                ):
+                    continue
+                problems = problems or []
+                problems.append(Problem("required", field=name, params={"label": self._labels[name]}))
             if problems:
                 raise RecordInvalid(problems, locale)
             return values
@@ -352,7 +358,9 @@ class EntityRuntime:
 
     @staticmethod
     def _blank(value: Any) -> bool:
-        return value is None or value == "" or value == []
+        """No value for ``required``: None, an empty list, text empty after trimming (stored
+        before trimming was the rule, or computed)."""
+        return value is None or value == [] or (isinstance(value, str) and (not value or value.isspace()))
 
     def _rule_failure(self, name: str | None, exc: Exception) -> Problem:
         label = self._labels.get(name or "", {"zh": self.entity.label.zh, "en": self.entity.label.en})

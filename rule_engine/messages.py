@@ -44,6 +44,10 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "字符串中的转义 `{found}` 无效，应为 \\u 加四位十六进制数字",
         "found the escape `{found}` in a string, expected \\u and four hex digits",
     ),
+    "bad_escape.nul": _m(
+        "字符串中的转义 `{found}` 是空字符，无法保存，也不会有值等于它；请删除",
+        "found the escape `{found}` (the NUL character) in a string, expected text a database can store",
+    ),
     "too_long": _m(
         "规则长 {found} 个字符，最多允许 {expected} 个字符",
         "found a rule of {found} characters, expected at most {expected}",

@@ -37,7 +37,7 @@ MAX_TEXT_LENGTH = 10_000
 MAX_DEPTH = 48
 """Deepest nesting accepted: keeps the transformer, type checker and generated code shallow."""
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"', "0": "\0"}
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
 
 _TERMINAL_NAMES: dict[str, Phrase] = {
     "NAME": phrase("a_name"),
@@ -93,6 +93,9 @@ def _decode_string(token: Token) -> str:
             i += 1
             continue
         nxt = body[i + 1]
+        if nxt == "0" or body[i + 1 : i + 6] == "u0000":
+            # No database stores NUL (PostgreSQL refuses it), so no value can ever equal it.
+            raise _bad_escape(token, i, body[i : i + (2 if nxt == "0" else 6)], reason="nul")
         if nxt in _ESCAPES:
             out.append(_ESCAPES[nxt])
             i += 2
@@ -115,12 +118,12 @@ def _is_hex(text: str) -> bool:
     return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
-def _bad_escape(token: Token, offset: int, found: str) -> RuleError:
+def _bad_escape(token: Token, offset: int, found: str, reason: str | None = None) -> RuleError:
     return RuleError(
         code="bad_escape",
         line=token.line or 0,
         column=(token.column or 0) + 1 + offset,
-        params={"found": found},
+        params={"found": found} if reason is None else {"found": found, "reason": reason},
     )
 
 

@@ -22,6 +22,7 @@ from .file_routes import router as files_router
 from .form_routes import router as forms_router
 from .merge_routes import router as merge_router
 from .record_routes import router as records_router
+from .request_text import refuse_unstorable_text
 from .sharing_routes import router as sharing_router
 from .token_routes import router as token_router
 
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         version="0.1.0",
         description="Metadata-driven low-code platform / 元数据驱动的低代码平台",
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unstorable_text)],
     )
     app.state.platform = platform
     platform.init_database()

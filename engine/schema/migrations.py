@@ -41,7 +41,7 @@ from engine.schema.diff import (
     SyncDuplicateKeys,
     SyncIndexes,
 )
-from form_engine import EntityDef, FieldDef, FieldValueError, duplicate_keys
+from form_engine import EntityDef, FieldDef, FieldValueError, duplicate_keys, key_prefix
 
 #: How many offending rows a refusal lists (the total is always given).
 MAX_LISTED_ROWS = 50
@@ -341,3 +341,23 @@ def purge_removed(conn: sa.Connection, app: str, entity: EntityDef, field_id: st
         migrator._forget_removed(fid)
         purged.append(fid)
     return purged
+
+
+def refresh_duplicate_keys(conn: sa.Connection, app: str, entity: EntityDef) -> bool:
+    """Recompute the entity's duplicate keys if any was made by another normalisation version.
+
+    A change to how values normalise is a change of code, not of the definition, so no diff
+    sees it; keys name their version (``form_engine.key_prefix``), and this finds stale ones.
+    Returns whether it recomputed.
+    """
+    if not entity.duplicate_rules:
+        return False
+    table = build_table(sa.MetaData(), app, entity)
+    stale = []
+    for rule in entity.duplicate_rules:
+        column = table.c[dupkey_column_name(rule.name)]
+        stale.append(column.is_not(None) & ~column.startswith(key_prefix(rule.name), autoescape=True))
+    if conn.execute(sa.select(table.c.id).where(sa.or_(*stale)).limit(1)).first() is None:
+        return False
+    Migrator(conn, app, entity, entity)._sync_duplicate_keys(SyncDuplicateKeys((), (), True))
+    return True

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from form_engine.errors import FieldValueError
 from form_engine.labels import Label
+from form_engine.storable_text import code_point, unstorable_in
 
 if TYPE_CHECKING:
     from form_engine.definitions import FieldDef
@@ -62,6 +63,11 @@ class FieldType:
     #: Sensitive personal data: the mask kind shown to everyone but administrators and roles
     #: that grant the field in ``full`` (a role's own field rule may restrict it further).
     default_mask: ClassVar[str | None] = None
+    #: How JSON input is written where it is not obvious, for the docs (zh and en alike).
+    input_notes: ClassVar[str] = ""
+    #: True when text that is empty after trimming means "no value" (``None``); False for
+    #: types where ``""`` is a value of its own (a JSON document may be the string ``""``).
+    blank_is_missing: ClassVar[bool] = True
 
     def target_entity(self, field: FieldDef) -> str | None:
         """The entity a many-to-one reference points at (rules can follow it), else None."""
@@ -81,7 +87,12 @@ class FieldType:
 
     # -- input ---------------------------------------------------------------------------
     def coerce(self, value: Any, field: FieldDef) -> Any:
-        """Turn a JSON value into the Python value stored; raise ``FieldValueError``."""
+        """Turn a JSON value into the Python value stored; raise ``FieldValueError``.
+
+        Text no database stores is refused here for every type, whatever its coercer does.
+        """
+        for _path, char in unstorable_in(value):
+            raise FieldValueError("unstorable_text", char=code_point(char))
         return self.compile_coercer(field)(value)
 
     def compile_coercer(self, field: FieldDef) -> Coercer:

@@ -13,6 +13,7 @@ from form_engine.errors import FieldValueError
 from form_engine.field_types.base import Coercer, FieldType, register_field_type
 from form_engine.labels import Label
 from form_engine.messages import add_messages
+from form_engine.text_folding import fold_text
 
 if TYPE_CHECKING:
     from form_engine.definitions import FieldDef
@@ -301,4 +302,4 @@ class TagsType(FieldType):
         }
 
     def normalise(self, value: Any, field: FieldDef) -> Any:
-        return None if value is None else tuple(sorted(tag.casefold() for tag in value))
+        return None if value is None else tuple(sorted({fold_text(tag) for tag in value}))

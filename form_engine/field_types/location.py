@@ -14,6 +14,7 @@ from form_engine.errors import FieldValueError
 from form_engine.field_types.base import Coercer, FieldType, register_field_type
 from form_engine.labels import Label
 from form_engine.messages import add_messages
+from form_engine.text_folding import fold_text
 
 if TYPE_CHECKING:
     from form_engine.definitions import FieldDef
@@ -158,10 +159,10 @@ class AddressType(FieldType):
         }
 
     def normalise(self, value: Any, field: FieldDef) -> Any:
-        """Canonical divisions (so 北京 = 北京市) plus the detail without spaces, case-folded."""
+        """Canonical divisions (so 北京 = 北京市) plus the folded detail (``fold_text``)."""
         if value is None:
             return None
-        detail = "".join((value.get("detail") or "").split()).casefold()
+        detail = fold_text(value.get("detail") or "")
         return (value.get("province"), value.get("city"), value.get("district"), detail)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from form_engine.errors import FieldValueError
 from form_engine.field_types.base import Coercer, FieldType, register_field_type
 from form_engine.labels import Label
 from form_engine.messages import add_messages
+from form_engine.number_text import PLAIN_NUMBER, number_text
 
 if TYPE_CHECKING:
     from form_engine.definitions import FieldDef
@@ -24,6 +25,12 @@ add_messages(
             "zh": "{label}的币种应为 {expected}，收到 {value}",
             "en": "{label} is in {expected}, got an amount in {value}",
         },
+        "percent_ambiguous": {
+            "zh": '{label}收到 {value}：百分比请写成小数或带百分号，例如 50% 写作 0.5 或 "50%"'
+            '（若指 {value}%，请写 "{value}%"）',
+            "en": "{label} got {value}: write a percentage as a fraction or with a percent sign, "
+            'e.g. 50 % as 0.5 or "50%" (for {value} %, send "{value}%")',
+        },
         "invalid_rating": {
             "zh": "{label}应为 0 到 {max} 的整数星级，收到 {value}",
             "en": "{label} must be a whole number of stars from 0 to {max}, got {value}",
@@ -31,26 +38,7 @@ add_messages(
     }
 )
 
-_THOUSANDS = re.compile(r"[,，_\s]")
-_CURRENCY = re.compile(r"^[¥￥$€£]|(元|人民币|RMB|CNY|USD|EUR)$", re.IGNORECASE)
-_MULTIPLIERS = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _INT64 = 2**63 - 1
-
-
-def number_text(text: str) -> Decimal:
-    """``1,234.50``, ``¥1234``, ``1.2万`` -> Decimal; raises InvalidOperation otherwise."""
-    cleaned = _THOUSANDS.sub("", text.strip())
-    cleaned = _CURRENCY.sub("", cleaned)
-    multiplier = Decimal(1)
-    if cleaned and cleaned[-1] in _MULTIPLIERS:
-        multiplier = _MULTIPLIERS[cleaned[-1]]
-        cleaned = cleaned[:-1]
-    if cleaned.startswith("(") and cleaned.endswith(")"):  # accounting negative: (1,234.00)
-        cleaned = "-" + cleaned[1:-1]
-    if not cleaned or not _NUMBER.fullmatch(cleaned):
-        raise InvalidOperation(text)
-    return Decimal(cleaned) * multiplier
 
 
 def compile_integer(low: int, high: int, code: str = "invalid_integer") -> Coercer:
@@ -83,6 +71,29 @@ def compile_integer(low: int, high: int, code: str = "invalid_integer") -> Coerc
     return run
 
 
+def decimal_of(value: Any) -> Decimal:
+    """A finite Decimal from a JSON number or number text; ``invalid_number`` otherwise."""
+    kind = type(value)
+    try:
+        if kind is str:
+            number = Decimal(value) if PLAIN_NUMBER.fullmatch(value) else number_text(value)
+        elif kind is int:
+            number = Decimal(value)
+        elif kind is float:
+            number = Decimal(repr(value))
+        elif isinstance(value, Decimal):
+            number = value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            number = Decimal(int(value))
+        else:
+            raise InvalidOperation
+    except InvalidOperation:
+        raise FieldValueError("invalid_number", value=value) from None
+    if not number.is_finite():
+        raise FieldValueError("invalid_number", value=value)
+    return number
+
+
 def compile_decimal(precision: int, scale: int, low: Decimal | None, high: Decimal | None) -> Coercer:
     """A coercer to an exact Decimal that refuses values the column cannot hold.
 
@@ -93,27 +104,7 @@ def compile_decimal(precision: int, scale: int, low: Decimal | None, high: Decim
     integer_digits = precision - scale
 
     def run(value: Any) -> Any:
-        kind = type(value)
-        try:
-            if kind is str:
-                try:
-                    number = Decimal(value)
-                except InvalidOperation:
-                    number = number_text(value)
-            elif kind is int:
-                number = Decimal(value)
-            elif kind is float:
-                number = Decimal(repr(value))
-            elif isinstance(value, Decimal):
-                number = value
-            elif isinstance(value, int) and not isinstance(value, bool):
-                number = Decimal(int(value))
-            else:
-                raise InvalidOperation
-        except InvalidOperation:
-            raise FieldValueError("invalid_number", value=value) from None
-        if not number.is_finite():
-            raise FieldValueError("invalid_number", value=value)
+        number = decimal_of(value)
         try:
             quantised = number.quantize(quantum)
         except InvalidOperation:
@@ -145,6 +136,11 @@ class IntegerType(FieldType):
     quantity = True
     config_model = IntegerConfig
     stores = "BIGINT"
+    input_notes = (
+        'a JSON number, or text as people write it: `"1,200"`, `"1 200"`, full-width digits, `1.2万`. '
+        "Thousands separators (comma, space or underscore, one kind per number) must group "
+        'thousands: `"12,34"` is refused, never read as 1234.'
+    )
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.BigInteger()
@@ -190,6 +186,12 @@ class NumberType(FieldType):
     quantity = True
     config_model = NumberConfig
     stores = "NUMERIC(precision, scale) (REAL on SQLite, exact Decimal in Python); JSON: string"
+    input_notes = (
+        'a JSON number or decimal text; spreadsheet text too: `"1,234.50"`, `"¥1234"`, `"1234元"`, '
+        '`"1.2万"`, `"(1,234.00)"` (negative), full-width digits. Thousands separators (comma, '
+        "space or underscore, one kind per number) must group thousands before the decimal point: "
+        '`"12,34"` and `"1.234,50"` are refused (`invalid_number`), never read as 1234.'
+    )
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         c = field.config_as(NumberConfig)
@@ -283,8 +285,13 @@ class PercentConfig(BaseModel):
 class PercentType(FieldType):
     """A fraction (0.125 is 12.5 %), so formulas can multiply by it directly.
 
-    JSON carries the fraction. Spreadsheet text is taken as people see it in a percent cell:
-    ``12.5%`` and ``12.5`` both mean 12.5 %.
+    A number is the fraction; text with a percent sign is in points: ``0.5`` and ``"50%"`` are
+    both 50 %. A bare number beyond ±1 (``50``, ``"50"``) is refused with a message that shows
+    both spellings instead of being stored as 5000 %: it is what people type meaning 50 %, and
+    a forecast ``amount * probability`` fifty times too big does silent damage. Above 100 % is
+    written with the sign (``"150%"``). A Decimal (Python callers, stored values) is the fraction.
+    The fraction is what spreadsheet cells and Airtable's API hold; Salesforce's 50-means-50 %
+    would make every formula divide by 100.
     """
 
     name = "percent"
@@ -293,6 +300,13 @@ class PercentType(FieldType):
     quantity = True
     config_model = PercentConfig
     stores = "NUMERIC(18, scale): the fraction (0.125 = 12.5 %); JSON: string"
+    input_notes = (
+        "a number is the fraction, from -1 to 1 (`0.5` is 50 %, `1` is 100 %), as in spreadsheets and "
+        "Airtable's API; text with a percent sign "
+        'is in points (`"50%"`, `"50 %"`, `"150%"`). `50` or `"50"` without the sign is refused (422 '
+        "`percent_ambiguous`, saying how to write it), never stored as 5000 %. The same holds for "
+        "spreadsheet text."
+    )
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return ExactDecimal(18, field.config_as(PercentConfig).scale)
@@ -302,24 +316,27 @@ class PercentType(FieldType):
         fraction = compile_decimal(18, c.scale, c.min, c.max)
 
         def run(value: Any) -> Any:
-            if type(value) is str and value[-1:] in ("%", "％", " ") and value.strip()[-1:] in ("%", "％"):
-                try:
-                    value = number_text(value.strip()[:-1]) / 100
-                except InvalidOperation:
-                    raise FieldValueError("invalid_number", value=value) from None
-            return fraction(value)
+            if isinstance(value, Decimal):
+                return fraction(value)
+            if type(value) is str:
+                text = unicodedata.normalize("NFKC", value).strip()
+                if text.endswith("%"):
+                    try:
+                        return fraction(number_text(text[:-1]) / 100)
+                    except InvalidOperation:
+                        raise FieldValueError("invalid_number", value=value) from None
+            number = decimal_of(value)
+            if abs(number) > 1:
+                raise FieldValueError("percent_ambiguous", value=value)
+            return fraction(number)
 
         return run
 
-    def parse_text(self, text: str, field: FieldDef) -> Any:
-        text = text.strip().rstrip("%％").strip()
-        if not text:
-            return None
-        try:
-            points = number_text(text)
-        except InvalidOperation:
-            raise FieldValueError("invalid_number", value=text) from None
-        return self.coerce(points / 100, field)
+    def convert_from(self, value: Any, old: FieldDef, new: FieldDef) -> Any:
+        """A percent stays the same fraction (a new scale may refuse it); other types as JSON."""
+        if old.type == self.name and value is not None:
+            return self.coerce(value if isinstance(value, Decimal) else Decimal(str(value)), new)
+        return super().convert_from(value, old, new)
 
     def to_json(self, value: Any, field: FieldDef) -> Any:
         return None if value is None else format(value, "f")
@@ -331,7 +348,11 @@ class PercentType(FieldType):
         return f"{points:f}%"
 
     def json_schema(self, field: FieldDef) -> dict[str, Any]:
-        return {"type": ["string", "number"], "format": "decimal", "description": "fraction: 0.125 is 12.5 %"}
+        return {
+            "type": ["string", "number"],
+            "format": "decimal",
+            "description": 'a fraction from -1 to 1 (0.125 is 12.5 %), or text with a percent sign ("150%")',
+        }
 
 
 class RatingConfig(BaseModel):

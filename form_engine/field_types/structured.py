@@ -68,6 +68,7 @@ class JsonType(FieldType):
     indexable = False
     sortable = False
     stores = "JSON (JSONB on PostgreSQL), optionally checked against the field's JSON Schema"
+    blank_is_missing = False
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return json_column()

@@ -12,6 +12,7 @@ from form_engine.errors import FieldValueError
 from form_engine.field_types.base import Coercer, FieldType, register_field_type
 from form_engine.html_sanitiser import html_text, sanitise_html
 from form_engine.labels import Label
+from form_engine.text_folding import fold_text
 
 if TYPE_CHECKING:
     from form_engine.definitions import FieldDef
@@ -25,10 +26,17 @@ class TextConfig(BaseModel):
 
 @register_field_type
 class TextType(FieldType):
+    """One line, trimmed; text that is empty after trimming is no value (``required`` sees it)."""
+
     name = "text"
     label = Label(zh="单行文本", en="Text")
     config_model = TextConfig
     stores = "VARCHAR(max_length), trimmed"
+    input_notes = (
+        "trimmed; a number is taken as its text. Duplicate rules match folded text: full-width and "
+        "half-width forms, case, spaces and punctuation variants (`（）` `()`, `、` `，` `,`, `·` `•`) "
+        "compare equal."
+    )
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.String(field.config_as(TextConfig).max_length)
@@ -45,6 +53,8 @@ class TextType(FieldType):
                 else:
                     raise FieldValueError("invalid_text", value=value)
             value = value.strip()
+            if not value:
+                return None
             if len(value) > max_length:
                 raise FieldValueError("too_long", max=max_length, actual=len(value))
             return value
@@ -58,8 +68,8 @@ class TextType(FieldType):
         return {"type": "string", "maxLength": field.config_as(TextConfig).max_length}
 
     def normalise(self, value: Any, field: FieldDef) -> Any:
-        """Case-folded, inner whitespace collapsed: `` ACME  Ltd `` matches ``acme ltd``."""
-        return None if value is None else " ".join(str(value).split()).casefold()
+        """Folded (``fold_text``): ``ＡＣＭＥ　Ltd`` matches ``acme ltd``, ``（深圳）`` ``(深圳)``."""
+        return None if value is None else fold_text(str(value))
 
 
 class LongTextConfig(TextConfig):
@@ -73,6 +83,7 @@ class LongTextType(TextType):
     config_model = LongTextConfig
     indexable = False
     stores = "TEXT (line breaks kept)"
+    input_notes = "kept as sent (line breaks and inner spaces); only whitespace is no value."
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
         return sa.Text()
@@ -83,6 +94,8 @@ class LongTextType(TextType):
         def run(value: Any) -> Any:
             if not isinstance(value, str):
                 raise FieldValueError("invalid_text", value=value)
+            if not value or value.isspace():
+                return None
             if len(value) > max_length:
                 raise FieldValueError("too_long", max=max_length, actual=len(value))
             return value
@@ -102,6 +115,7 @@ class RichTextType(LongTextType):
     label = Label(zh="富文本", en="Rich text")
     sortable = False
     stores = "TEXT: HTML cleaned by an allow-list sanitiser (no scripts, styles or event attributes)"
+    input_notes = "markup without visible text or an image (an empty editor's `<p><br></p>`) is no value."
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
         max_length = field.config_as(LongTextConfig).max_length
@@ -110,6 +124,8 @@ class RichTextType(LongTextType):
             if not isinstance(value, str):
                 raise FieldValueError("invalid_text", value=value)
             clean = sanitise_html(value)
+            if not html_text(clean) and "<img" not in clean:
+                return None  # what an editor sends for an empty box: <p><br></p>
             if len(clean) > max_length:
                 raise FieldValueError("too_long", max=max_length, actual=len(clean))
             return clean
@@ -130,4 +146,4 @@ class RichTextType(LongTextType):
         return "" if value is None else html_text(value)
 
     def normalise(self, value: Any, field: FieldDef) -> Any:
-        return None if value is None else html_text(value).casefold()
+        return None if value is None else fold_text(html_text(value))

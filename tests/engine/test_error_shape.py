@@ -33,6 +33,9 @@ def test_error_shape_on_every_kind_of_error(sales: TestClient) -> None:
     _assert_shape(sales.post(deals, content=b"[1,", headers={"content-type": "application/json"}), 422)
     _assert_shape(sales.post(deals, json=[1, 2]), 422)
     _assert_shape(sales.post(deals, json={"amount": "x"}), 422)
+    _assert_shape(
+        sales.post(deals, content=b'{"title": "\\ud800"}', headers={"content-type": "application/json"}), 422
+    )
     _assert_shape(sales.get(deals + "/1"), 404)
     _assert_shape(sales.get(deals, params={"filter": "(("}), 422)
     _assert_shape(sales.post("/api/apps", json={"name": 1}), 422)

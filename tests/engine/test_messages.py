@@ -267,9 +267,11 @@ def test_request_problems_render_from_what_pydantic_reports() -> None:
     assert render("request.json_invalid", "zh", {"error": "Expecting value"}).startswith(
         "请求体不是合法的 JSON"
     )
+    assert "U+0000" in render("request.unstorable_text", "zh", {"char": "U+0000"})  # our own check
     expected = {key for key in MESSAGES if key.startswith("request.")} - {
         "request.json_invalid",
         "request.model_attributes_type",
+        "request.unstorable_text",
     }
     assert expected <= seen, expected - seen
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from form_engine import (
+    KEY_VERSION,
     DefinitionInvalid,
     EntityDef,
     FieldItem,
@@ -15,6 +16,7 @@ from form_engine import (
     dsl_fields,
     duplicate_keys,
     field_types_markdown,
+    key_prefix,
     normalised_key,
     parse_entity,
     record_schema,
@@ -262,6 +264,16 @@ def test_normalised_keys_match_duplicates_however_they_were_typed() -> None:
     assert set(keys) == {"same_phone", "same_name_city"} and keys == duplicate_keys(entity, b)
     assert duplicate_keys(entity, {**b, "name": "acme co"})["same_name_city"] != keys["same_name_city"]
     assert normalised_key(entity, name_rule, {"name": "acme"}) is None
+
+
+def test_keys_name_their_rule_and_normalisation_version() -> None:
+    entity = make_entity(
+        base_fields(), duplicate_rules=[{"name": "same_name", "fields": ["name"], "policy": "warn"}]
+    )
+    key = normalised_key(entity, entity.duplicate_rules[0], {"name": "腾讯（深圳）"})
+    assert key is not None and key.startswith(key_prefix("same_name")) and len(key) <= 100
+    assert key_prefix("same_name") == f"same_name:{KEY_VERSION}:"
+    assert key == normalised_key(entity, entity.duplicate_rules[0], {"name": "腾讯 (深圳)"})
 
 
 def test_record_schema_accepts_what_the_runtime_accepts() -> None:

@@ -42,6 +42,14 @@ GOOD: list[tuple[str, dict[str, Any], Any, Any]] = [
     ("percent", {}, "12.5%", Decimal("0.125")),
     ("percent", {}, "12.5％", Decimal("0.125")),
     ("percent", {}, 0.125, Decimal("0.125")),
+    ("percent", {}, "0.5", Decimal("0.5")),
+    ("percent", {}, 1, Decimal("1")),
+    ("percent", {}, "50 %", Decimal("0.5")),
+    ("percent", {}, "150%", Decimal("1.5")),
+    ("percent", {}, "-20%", Decimal("-0.2")),
+    ("currency", {}, "１,２３４.５", Decimal("1234.50")),
+    ("currency", {}, "1 234 567", Decimal("1234567.00")),
+    ("number", {}, "1_000", Decimal("1000")),
     ("rating", {}, 4, 4),
     ("boolean", {}, "是", True),
     ("boolean", {}, "false", False),
@@ -95,6 +103,16 @@ BAD: list[tuple[str, dict[str, Any], Any, str, str, str]] = [
     ("number", {}, "abc", "invalid_number", "应为数字", "must be a number"),
     ("currency", {}, {"amount": "1", "currency": "USD"}, "wrong_currency", "币种应为 CNY", "is in CNY"),
     ("percent", {}, "ten%", "invalid_number", "应为数字", "must be a number"),
+    ("percent", {}, 50, "percent_ambiguous", '50% 写作 0.5 或 "50%"', 'e.g. 50 % as 0.5 or "50%"'),
+    ("percent", {}, "50", "percent_ambiguous", '请写 "50%"', 'send "50%"'),
+    ("percent", {}, -3, "percent_ambiguous", '请写 "-3%"', 'send "-3%"'),
+    ("currency", {}, "12,34", "invalid_number", "应为数字", "must be a number"),
+    ("currency", {}, "1,2345.00", "invalid_number", "应为数字", "must be a number"),
+    ("currency", {}, "1.234,50", "invalid_number", "应为数字", "must be a number"),
+    ("integer", {}, "12,34", "invalid_integer", "应为整数", "whole number"),
+    ("number", {}, "12_34", "invalid_number", "应为数字", "must be a number"),
+    ("number", {}, "1,000 000", "invalid_number", "应为数字", "must be a number"),
+    ("number", {}, "Infinity", "invalid_number", "应为数字", "must be a number"),
     ("rating", {}, 6, "invalid_rating", "0 到 5", "from 0 to 5"),
     ("boolean", {}, "maybe", "invalid_boolean", "是/否", "yes/no"),
     ("date", {}, "2026-02-30", "invalid_date", "应为日期", "must be a date"),
@@ -151,7 +169,7 @@ def test_bad_values_are_refused_in_both_languages(
         ("number", {"scale": 2}, "1,234.50", Decimal("1234.50")),
         ("currency", {}, "￥1,234", Decimal("1234.00")),
         ("currency", {}, "(1,000.00)", Decimal("-1000.00")),
-        ("percent", {}, "12.5", Decimal("0.125")),
+        ("percent", {}, "0.125", Decimal("0.125")),
         ("percent", {}, "12.5%", Decimal("0.125")),
         ("boolean", {}, "是", True),
         ("boolean", {}, "TRUE", True),
@@ -178,6 +196,8 @@ def test_spreadsheet_text_is_accepted(type_: str, settings: dict[str, Any], text
         ("date", "下周一", "invalid_date"),
         ("attachment", "report.pdf", "invalid_file"),
         ("json", "{oops", "invalid_json"),
+        ("percent", "12.5", "percent_ambiguous"),
+        ("currency", "12,34", "invalid_number"),
     ],
 )
 def test_spreadsheet_text_refused_clearly(type_: str, text: str, code: str) -> None:
@@ -185,6 +205,12 @@ def test_spreadsheet_text_refused_clearly(type_: str, text: str, code: str) -> N
     found, zh, en = refusal(field, text, text=True)
     assert found == code
     assert zh and en and zh != en
+
+
+def test_a_percent_setting_change_keeps_stored_fractions_above_one() -> None:
+    old, new = make_field("percent"), make_field("percent", scale=4, max=2)
+    assert new.field_type.convert_from(Decimal("1.5"), old, new) == Decimal("1.5")
+    assert new.field_type.convert_from(1.25, old, new) == Decimal("1.25")
 
 
 def test_resident_id_is_masked_on_display() -> None:
@@ -229,6 +255,16 @@ def test_display(type_: str, settings: dict[str, Any], value: Any, locale: str, 
         ("address", {"province": "北京", "city": "北京市"}, {"province": "北京市"}),
         ("address", {"province": "广西", "city": "南宁"}, {"province": "广西壮族自治区", "city": "南宁市"}),
         ("url", "https://www.example.com/", "http://example.com"),
+        ("text", "腾讯科技（深圳） 有限公司", "腾讯科技(深圳)有限公司"),
+        ("text", "ＡＣＭＥ　Ｃｏ．，Ｌｔｄ", "Acme Co.,Ltd"),
+        ("long_text", "迈克尔•乔丹", "迈克尔·乔丹"),
+        ("rich_text", "<p>上海、北京</p>", "<p>上海,北京</p>"),
+        ("tags", ["ＶＩＰ", "华东"], ["华东", "vip"]),
+        (
+            "address",
+            {"province": "北京", "detail": "建国路８８号（A座）"},
+            {"province": "北京市", "detail": "建国路88号(a座)"},
+        ),
     ],
 )
 def test_normalised_values_match_what_people_call_the_same(type_: str, a: Any, b: Any) -> None:

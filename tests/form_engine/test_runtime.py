@@ -333,3 +333,57 @@ def test_an_update_is_not_refused_for_a_required_gap_it_did_not_touch() -> None:
     with pytest.raises(RecordInvalid) as info:
         conditional.validate({"kind": "x"}, partial=True, old=stored)
     assert [p.field for p in info.value.problems] == ["why"]
+
+
+def _required_text(*, conditional: bool) -> Any:
+    """Required text fields on the fast path, or (``conditional``) on the full one."""
+    extra = {"visible_if": "true"} if conditional else {}
+    return compile_entity(
+        make_entity(
+            [
+                {"name": "name", "type": "text", "label": label("Name", "名称"), "required": True, **extra},
+                {"name": "short", "type": "text", "label": label("Short"), "required": True, "max_length": 3},
+                {"name": "notes", "type": "long_text", "label": label("Notes"), "required": True},
+                {"name": "body", "type": "rich_text", "label": label("Body"), "required": True},
+            ]
+        )
+    )
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+@pytest.mark.parametrize("blank", ["", "   ", "\u3000\t", "\n"])
+def test_required_text_empty_after_trimming_is_missing(conditional: bool, blank: str) -> None:
+    runtime = _required_text(conditional=conditional)
+    create = {"name": blank, "short": blank, "notes": blank, "body": f"<p>{blank}<br></p>"}
+    found = problems_of(lambda: runtime.validate(create))
+    assert {name: code for name, (code, _) in found.items()} == dict.fromkeys(create, "required")
+    stored = {"name": "a", "short": "b", "notes": "c", "body": "<p>d</p>"}
+    found = problems_of(lambda: runtime.validate({"name": blank}, partial=True, old=stored))
+    assert found == {"name": ("required", "Name is required")}
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_a_bad_value_is_one_problem_not_also_required(conditional: bool) -> None:
+    runtime = _required_text(conditional=conditional)
+    found = problems_of(lambda: runtime.validate({"name": "a", "short": "abcd", "notes": "x", "body": "y"}))
+    assert found == {"short": ("too_long", "Short allows at most 3 characters (got 4)")}
+    found = problems_of(lambda: runtime.validate({"name": ["a"], "short": "a", "notes": 1, "body": "y"}))
+    assert {name: code for name, (code, _) in found.items()} == {
+        "name": "invalid_text",
+        "notes": "invalid_text",
+    }
+
+
+def test_blank_text_of_an_optional_field_is_stored_as_null() -> None:
+    runtime = compile_entity(
+        make_entity(
+            [
+                {"name": "note", "type": "text", "label": label("Note")},
+                {"name": "due", "type": "date", "label": label("Due")},
+                {"name": "mail", "type": "email", "label": label("Mail")},
+                {"name": "extra", "type": "json", "label": label("Extra")},
+            ]
+        )
+    )
+    values = runtime.validate({"note": "  ", "due": "", "mail": " ", "extra": ""})
+    assert values == {"note": None, "due": None, "mail": None, "extra": ""}

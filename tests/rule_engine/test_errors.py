@@ -29,6 +29,8 @@ FIELDS = {
         ("amount $ 5", "syntax", 1, 8, "`$`"),
         ("grade == 'abc", "syntax", 1, 10, "unterminated string"),
         ("grade == '\\u12'", "bad_escape", 1, 11, "\\u"),
+        ("grade == 'a\\0'", "bad_escape", 1, 12, "NUL"),
+        ("grade == '\\u0000'", "bad_escape", 1, 11, "NUL"),
         ("amount > 5 and\n  nope == 1", "unknown_field", 2, 3, "nope"),
         ("lenn(grade) > 1", "unknown_function", 1, 1, "lenn"),
         ("len(grade, 1) > 1", "arity", 1, 1, "expected 1"),

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
+from engine import Platform
+from engine.cli import create_cli
+from engine.schema.compiler import table_name
 from tests.engine.fields.conftest import LAB, create
 
 CONTACTS = f"{LAB}/contact"
@@ -92,3 +102,44 @@ def test_merge_refuses_bad_input_and_changes_nothing(lab: TestClient) -> None:
     r = lab.post(f"{CONTACTS}/{a['id']}/merge", json={"from": b["id"], "values": {"phone": "1"}})
     assert r.status_code == 422 and r.json()["error"]["problems"][0]["pointer"] == "/values/phone"
     assert lab.get(CONTACTS).json()["total"] == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "again"),
+    [
+        ("腾讯科技（深圳）有限公司", "腾讯科技(深圳) 有限公司"),
+        ("ＡＣＭＥ　Ｃｏ．，Ｌｔｄ．", "Acme Co., Ltd."),
+        ("迈克尔•乔丹", "迈克尔·乔丹"),
+        ("上海、北京办事处", "上海,北京办事处"),
+        ("\u200b华为技术", "华为技术"),
+    ],
+)
+def test_names_typed_differently_in_chinese_are_found(lab: TestClient, first: str, again: str) -> None:
+    one = create(lab, "contact", {"name": first})
+    two = create(lab, "contact", {"name": again})
+    assert two["_duplicates"] == [{"rule": "by_name", "policy": "allow", "id": one["id"]}]
+    assert two["name"] == again.strip()  # matching folds; what was typed is kept
+
+
+def test_tangram_migrate_recomputes_keys_of_an_older_normalisation(
+    lab: TestClient, platform: Platform, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = create(lab, "contact", {"name": "腾讯（深圳）"})
+    # What the previous normalisation stored: case-folded, spaces collapsed, no version in the key.
+    old = json.dumps(["腾讯（深圳）"], ensure_ascii=False, separators=(",", ":"))
+    stale = f"by_name:{hashlib.sha256(old.encode()).hexdigest()[:32]}"
+    table = sa.table(table_name("lab", "contact"), sa.column("id"), sa.column("_dupkey_by_name"))
+    with platform.db.begin() as conn:
+        conn.execute(table.update().where(table.c.id == one["id"]).values(_dupkey_by_name=stale))
+    two = create(lab, "contact", {"name": "腾讯(深圳)"})
+    assert "_duplicates" not in two  # the stale key hides the first
+
+    monkeypatch.setenv("TANGRAM_DATABASE_URL", database_url)
+    monkeypatch.setenv("TANGRAM_DATA_DIR", str(tmp_path / "cli"))
+    result = CliRunner().invoke(create_cli(), ["migrate"])
+    assert result.exit_code == 0, result.output
+    assert "recomputed the duplicate keys of lab.contact" in result.output
+    three = create(lab, "contact", {"name": "腾讯 (深圳)"})
+    assert {m["id"] for m in three["_duplicates"]} == {one["id"], two["id"]}
+    again = CliRunner().invoke(create_cli(), ["migrate"])
+    assert again.exit_code == 0 and "recomputed" not in again.output
