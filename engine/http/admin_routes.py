@@ -12,7 +12,7 @@ from engine.apps import metadata_store
 from engine.errors import InvalidInput
 from engine.identity import audit, departments, roles, users
 
-from .deps import AdminDep, ContextDep, Id, IdPath, PlatformDep
+from .deps import MAX_ID, AdminDep, ContextDep, Id, IdPath, PlatformDep
 
 router = APIRouter(tags=["admin"])
 
@@ -27,14 +27,18 @@ class NewUser(BaseModel):
 
 
 class UserChange(BaseModel):
+    """Only the keys sent change. ``null`` clears a department or manager; the other fields
+    cannot be empty, so ``null`` for them is a 422 (their defaults are never validated, sent
+    values always are)."""
+
     model_config = {"extra": "forbid"}
 
-    display_name: str | None = Field(default=None, max_length=200)
-    is_admin: bool | None = None
-    is_active: bool | None = None
+    display_name: str = Field(default=None, min_length=1, max_length=200)
+    is_admin: bool = Field(default=None)
+    is_active: bool = Field(default=None)
     department_id: Id | None = None
     manager_id: Id | None = None
-    password: str | None = Field(default=None, max_length=1000)
+    password: str = Field(default=None, max_length=1000)
 
 
 class NewDepartment(BaseModel):
@@ -173,7 +177,7 @@ def read_audit(
     ctx: AdminDep,
     platform: PlatformDep,
     event: Annotated[str | None, Query(description=f"One of: {', '.join(audit.EVENTS)}")] = None,
-    actor: int | None = None,
+    actor: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     app: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,

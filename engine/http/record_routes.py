@@ -11,7 +11,7 @@ from engine.clock import iso
 from engine.errors import InvalidInput
 from engine.records import WriteOptions
 
-from .deps import ContextDep, IdPath, PlatformDep
+from .deps import MAX_ID, ContextDep, IdPath, PlatformDep
 
 router = APIRouter(tags=["records"])
 BASE = "/api/apps/{app}/records/{entity}"
@@ -25,9 +25,11 @@ def _version(body_version: Any, if_match: str | None) -> int | None:
     raw = body_version if body_version is not None else (if_match.strip('"W/ ') if if_match else None)
     if raw is None:
         return None
-    if isinstance(raw, bool) or not str(raw).isdigit():
+    text = str(raw)
+    # ASCII digits only: "²" is a digit to str.isdigit but not to int().
+    if isinstance(raw, bool) or not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise InvalidInput("version_invalid", value=raw)
-    return int(raw)
+    return int(text)
 
 
 @router.get(BASE)
