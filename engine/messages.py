@@ -221,6 +221,9 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "request.enum": _m("不是可选值之一，应为 {expected}", "Input should be {expected}"),
     "request.literal_error": _m("不是可选值之一，应为 {expected}", "Input should be {expected}"),
     "request.extra_forbidden": _m("不允许此字段", "Extra inputs are not permitted"),
+    "request.not_nullable": _m(
+        "不能为 null；不修改请省略此项", "may not be null; leave it out to keep it as it is"
+    ),
     "request.unstorable_text": _m(
         "含有无法保存的字符 {char}（空字符或不成对的代理字符），请删除后重试",
         "contains the character {char} (a NUL or an unpaired surrogate), which cannot be stored; remove it",

@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from engine.apps import metadata_store
 from engine.errors import InvalidInput
@@ -28,17 +29,23 @@ class NewUser(BaseModel):
 
 class UserChange(BaseModel):
     """Only the keys sent change. ``null`` clears a department or manager; the other fields
-    cannot be empty, so ``null`` for them is a 422 (their defaults are never validated, sent
-    values always are)."""
+    cannot be empty, so ``null`` for them is a 422."""
 
     model_config = {"extra": "forbid"}
 
-    display_name: str = Field(default=None, min_length=1, max_length=200)
-    is_admin: bool = Field(default=None)
-    is_active: bool = Field(default=None)
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    is_admin: bool | None = None
+    is_active: bool | None = None
     department_id: Id | None = None
     manager_id: Id | None = None
-    password: str = Field(default=None, max_length=1000)
+    password: str | None = Field(default=None, max_length=1000)
+
+    @field_validator("display_name", "is_admin", "is_active", "password", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise PydanticCustomError("not_nullable", "may not be null")
+        return value
 
 
 class NewDepartment(BaseModel):
