@@ -101,8 +101,8 @@ def module_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     admin = sa.create_engine(base)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    engine = make_engine(url.render_as_string(hide_password=False))
+    schema_url = sa.make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(schema_url.render_as_string(hide_password=False))
     metadata.create_all(engine)
     try:
         yield engine

@@ -76,18 +76,18 @@ def expressions(draw: st.DrawFn, kind: str, depth: int = 0) -> str:
             options += ["and", "or", "not", "blank", "if"]
         choice = draw(st.sampled_from(options))
         if choice == "compare":
-            sub = draw(st.sampled_from(["integer", "number", "text", "date", "datetime"]))
+            sub_kind = draw(st.sampled_from(["integer", "number", "text", "date", "datetime"]))
             op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
-            return f"({draw(expressions(sub, depth + 1))} {op} {draw(expressions(sub, depth + 1))})"
+            return f"({draw(expressions(sub_kind, depth + 1))} {op} {draw(expressions(sub_kind, depth + 1))})"
         if choice == "null":
-            sub = draw(st.sampled_from(["integer", "number", "text", "date", "datetime", "boolean"]))
+            sub_kind = draw(st.sampled_from(["integer", "number", "text", "date", "datetime", "boolean"]))
             neg = draw(st.sampled_from(["is null", "is not null"]))
-            return f"({draw(expressions(sub, depth + 1))} {neg})"
+            return f"({draw(expressions(sub_kind, depth + 1))} {neg})"
         if choice == "in":
-            sub = draw(st.sampled_from(["integer", "text", "number"]))
-            items = ", ".join(_lit(draw, sub) for _ in range(draw(st.integers(1, 3))))
+            sub_kind = draw(st.sampled_from(["integer", "text", "number"]))
+            items = ", ".join(_lit(draw, sub_kind) for _ in range(draw(st.integers(1, 3))))
             neg = draw(st.sampled_from(["in", "not in"]))
-            return f"({draw(expressions(sub, depth + 1))} {neg} [{items}])"
+            return f"({draw(expressions(sub_kind, depth + 1))} {neg} [{items}])"
         if choice == "tags":
             neg = draw(st.sampled_from(["in", "not in"]))
             return f"({draw(expressions('text', depth + 1))} {neg} tags)"
@@ -107,8 +107,8 @@ def expressions(draw: st.DrawFn, kind: str, depth: int = 0) -> str:
         if choice == "not":
             return f"(not {draw(expressions('boolean', depth + 1))})"
         if choice == "blank":
-            sub = draw(st.sampled_from(["text", "list", "integer"]))
-            arg = "tags" if sub == "list" else draw(expressions(sub, depth + 1))
+            sub_kind = draw(st.sampled_from(["text", "list", "integer"]))
+            arg = "tags" if sub_kind == "list" else draw(expressions(sub_kind, depth + 1))
             return f"is_blank({arg})"
         return (
             f"if({draw(expressions('boolean', depth + 1))}, "

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import rule_engine
 
 FIELDS = {"amount": "number", "stage": "text", "grade": "text"}
 
-RULES = [
+RULES: list[dict[str, Any]] = [
     {
         "name": "big-deal",
         "entity": "deal",
