@@ -2,7 +2,9 @@
 
 System columns come first (``created_at`` is used by many rules); a field whose type has no DSL
 type stays out. A lookup is an ``integer`` (the id) unless a resolver for its target entity is
-given, then a nested map, so ``account.grade`` type-checks.
+given, then a nested map, so ``account.grade`` type-checks. A select or multi-select field is a
+``rule_engine.Choices`` carrying its option values (and labels, for "did you mean"), so a rule
+comparing it with a value that is no option is refused when it is written.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from form_engine.definitions import EntityDef
+import rule_engine
+from form_engine.definitions import EntityDef, FieldDef
+from form_engine.field_types.choice import SelectConfig
 
 #: DSL types of the system columns every record has.
 SYSTEM_DSL_FIELDS: dict[str, str] = {
@@ -45,5 +49,17 @@ def dsl_fields(
             if target_def is not None:
                 out[f.name] = dsl_fields(target_def, resolve_entity, depth=depth - 1)
                 continue
-        out[f.name] = kind
+        out[f.name] = _choices(f, kind) or kind
     return out
+
+
+def _choices(field: FieldDef, kind: str) -> rule_engine.Choices | None:
+    """The options of a field whose settings list them (select, multi-select), else None."""
+    config = field.config
+    if not isinstance(config, SelectConfig) or kind not in ("text", "list"):
+        return None
+    labels: dict[str, str] = {}
+    for option in config.options:
+        for label in (option.label.en, option.label.zh):
+            labels.setdefault(label, option.value)
+    return rule_engine.Choices([o.value for o in config.options], multiple=kind == "list", labels=labels)

@@ -12,7 +12,7 @@ from rule_engine.messages import MESSAGES
 from rule_engine.parser import MAX_DEPTH, MAX_TEXT_LENGTH
 from rule_engine.ruleset import EVENTS, FiredAction, Rule, RuleSet
 from rule_engine.sql_dialects import install_sqlite_functions
-from rule_engine.types import FIELD_TYPES
+from rule_engine.types import FIELD_TYPES, Choices
 
 __all__ = [
     "CODES",
@@ -22,6 +22,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_TEXT_LENGTH",
     "MESSAGES",
+    "Choices",
     "Expression",
     "FiredAction",
     "FunctionSpec",

@@ -14,6 +14,7 @@ CODES: tuple[str, ...] = (
     "too_deep",
     "unknown_field",
     "unknown_function",
+    "unknown_option",
     "not_a_lookup",
     "arity",
     "type_mismatch",

@@ -11,7 +11,6 @@ from typing import Any
 from rule_engine import python_backend, sql_backend
 from rule_engine.errors import RuleError
 from rule_engine.interpreter import interpret
-from rule_engine.messages import type_phrase
 from rule_engine.nodes import Node
 from rule_engine.parser import parse
 from rule_engine.runtime import Loader
@@ -91,7 +90,9 @@ _cache_lock = threading.Lock()
 def compile(text: str, fields: FieldMap, *, expect: str | None = None) -> Expression:
     """Parse, type-check and compile ``text`` against ``fields``; cached by text and field map.
 
-    ``expect`` (e.g. ``"boolean"``) refuses an expression of another type at compile time.
+    ``expect`` (e.g. ``"boolean"``, which every condition should pass) refuses an expression of
+    another type at compile time. A field map entry may be :class:`~rule_engine.Choices`: then a
+    comparison of that field with a text literal that is none of its options is refused too.
     """
     validate_field_map(fields)
     key = (text, freeze_field_map(fields), expect) if isinstance(text, str) else None
@@ -102,15 +103,7 @@ def compile(text: str, fields: FieldMap, *, expect: str | None = None) -> Expres
                 _cache.move_to_end(key)
                 return found
     root = parse(text)
-    checked = check(root, fields)
-    result_type = checked.type_of(root)
-    if expect is not None and result_type != expect and not (expect == "number" and result_type == "integer"):
-        raise RuleError(
-            code="type_mismatch",
-            line=root.line,
-            column=root.column,
-            params={"reason": "result", "found": type_phrase(result_type), "expected": type_phrase(expect)},
-        )
+    checked = check(root, fields, expect)
     expression = Expression(text, root, checked)
     assert key is not None
     with _cache_lock:

@@ -73,6 +73,10 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "未知函数 `{found}`，可用的函数：{candidates}",
         "found the unknown function `{found}`, expected one of {candidates}",
     ),
+    "unknown_option": _m(
+        "`{field}` 没有选项 `{found}`，可选的值：{candidates}",
+        "found `{found}`, which is not an option of `{field}`, expected one of {candidates}",
+    ),
     "not_a_lookup": _m(
         "`{path}` 无效：`{found}` 是{kind}字段，只有关联字段后面才能接点号",
         "found `{path}`, but `{found}` is a {kind} field, expected a lookup before a dot",
@@ -85,6 +89,12 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "type_mismatch": _m("类型不符：此处是{found}，应为{expected}", "found {found}, expected {expected}"),
     "type_mismatch.result": _m(
         "表达式的结果是{found}，应为{expected}", "found an expression of type {found}, expected {expected}"
+    ),
+    "type_mismatch.condition": _m(
+        "表达式的结果是{found}，此处应为条件（真或假），"
+        "例如比较（`==`、`>`、`in` 等）、`is null` 或 `is_blank(...)`",
+        "found {found}, expected a condition that is true or false, such as a comparison "
+        "(`==`, `>`, `in`...), `is null` or `is_blank(...)`",
     ),
     "null_comparison": _m(
         "不能用 `{op}` 与 null 比较（`{op} null` 永远不成立），请改用 `is null` 或 `is not null`",
@@ -115,6 +125,11 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "invalid_field_map.not_mapping": _m(
         "字段映射应为“名称 → 类型”的映射，实际是 {found}",
         "found a {found} as field map, expected a mapping of name to type",
+    ),
+    "invalid_field_map.options": _m(
+        "字段 `{field}` 的选项无效，应为互不相同的非空文本，标签须指向其中的选项",
+        "found invalid options for `{field}`, "
+        "expected distinct non-empty texts and labels naming one of them",
     ),
     "invalid_field_map.bad_name": _m(
         "字段名 {found!r} 无效，应为不含点号的非空名称",
@@ -353,6 +368,13 @@ def names(items: Sequence[str], limit: int = 8) -> Phrase:
     """Up to ``limit`` names in backticks, sorted, with ``, ...`` / `` 等`` when there are more."""
     ordered = sorted(items)
     return Phrase("names", {"items": tuple(f"`{n}`" for n in ordered[:limit]), "more": len(ordered) > limit})
+
+
+def option_list(literals: Sequence[str], limit: int = 20) -> Phrase:
+    """Up to ``limit`` options written as DSL literals, in backticks, in the order given."""
+    return Phrase(
+        "names", {"items": tuple(f"`{v}`" for v in literals[:limit]), "more": len(literals) > limit}
+    )
 
 
 def kind_phrase(kind: str) -> Phrase:

@@ -142,6 +142,14 @@ def children(node: Node) -> tuple[Node, ...]:
     return ()
 
 
+_QUOTED = str.maketrans({"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"})
+
+
+def text_literal(value: str) -> str:
+    """``value`` written as a DSL text literal (``'won'``), as a person would type it in a rule."""
+    return "'" + value.translate(_QUOTED) + "'"
+
+
 def literal_value(node: Node) -> LiteralValue:
     """The value of a node the type checker only lets through as a literal (an item of
     ``x in [...]``); anything else here is a bug in the checker."""

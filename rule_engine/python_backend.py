@@ -7,6 +7,12 @@ false" predicates, so ``matches`` short-circuits like a hand-written lambda whil
 three-valued logic. Null-strict subexpressions (arithmetic, comparisons, text methods) are
 spelled as one null check per field followed by the bare Python expression, and a field read
 twice is loaded into a local once, so the common case runs the same bytecode as a lambda.
+
+Datetimes are compared as aware instants. The kernel hands rules aware datetimes, so an ordering
+comparison of a datetime field uses the value as it is; a naive one makes Python raise TypeError,
+and the function runs again on a copy of the record whose naive datetimes are made UTC. Equality
+cannot rely on that (naive == aware is False, not an error), so there a naive value is converted
+inline.
 """
 
 from __future__ import annotations
@@ -42,8 +48,9 @@ _NEGATED = {"==": "!=", "!=": "==", "<": ">=", "<=": ">", ">": "<=", ">=": "<"}
 _EXACT_INT = 2**53
 
 
-_STRICT_METHODS = {"lower": ".lower()", "upper": ".upper()", "trim": ".strip(' \\t\\n\\r')"}
+_STRICT_METHODS = {"lower": ".lower()", "upper": ".upper()", "trim": f".strip({runtime.BLANK!r})"}
 _STRICT_CALLS = frozenset({*_STRICT_METHODS, "len", "abs", "starts_with", "ends_with", "contains"})
+_ORDERING = frozenset({"<", "<=", ">", ">="})
 
 
 def _children(node: Node) -> tuple[Node, ...]:
@@ -98,6 +105,7 @@ class _Generator:
         self.temp = 0
         self.uses_now = False
         self.uses_today = False
+        self.raw_datetimes = False
 
     def const(self, value: Any) -> str:
         name = f"_k{len(self.constants)}"
@@ -135,7 +143,8 @@ class _Generator:
                 if kind in ("number", "integer") and not raw_numbers:
                     return self._num(load)
                 if kind == "datetime":
-                    return f"_H.dt({load})"
+                    t = self.tmp()
+                    return f"({t} if ({t} := {load}) is None or {t}.tzinfo is not None else _H.dt({t}))"
                 return load
             case Unary(op="-", operand=operand):
                 t = self.tmp()
@@ -164,17 +173,18 @@ class _Generator:
         t = self.tmp()
         return f"(_D(repr({t})) if ({t} := {load}).__class__ is _float else {t})"
 
-    def strict(self, node: Node, raw_numbers: bool = False) -> Strict | None:
+    def strict(self, node: Node, raw_numbers: bool = False, ordered: bool = False) -> Strict | None:
         """The node as guards and a bare expression, when every operation in it is null-strict.
 
         This is the hot path: no helper call and one null check per field, like a hand-written
         lambda. Nodes with other null rules (coalesce, if, division by a non-literal) get None.
+        ``ordered``: the node is an operand of ``<``/``<=``/``>``/``>=`` (see the module docstring).
         """
         match node:
             case Literal(value=value):
                 return None if value is None else ([], self.value(node))
             case Field():
-                return self.strict_field(node, raw_numbers)
+                return self.strict_field(node, raw_numbers, ordered)
             case Unary(op="-", operand=operand):
                 inner = self.strict(operand)
                 return None if inner is None else (inner[0], f"(-{inner[1]})")
@@ -204,7 +214,7 @@ class _Generator:
                 return self.strict_call(node)
         return None
 
-    def strict_field(self, node: Field, raw_numbers: bool) -> Strict:
+    def strict_field(self, node: Field, raw_numbers: bool, ordered: bool = False) -> Strict:
         local = self.hoisted.get(node.path[0]) if len(node.path) == 1 else None
         if local is not None:
             name = local
@@ -216,14 +226,18 @@ class _Generator:
         if kind in ("number", "integer") and not raw_numbers:
             return guards, f"(_D(repr({name})) if {name}.__class__ is _float else {name})"
         if kind == "datetime":
-            return guards, f"_H.dt({name})"
+            if ordered and len(node.path) == 1:
+                self.raw_datetimes = True
+                return guards, name
+            return guards, f"({name} if {name}.tzinfo is not None else _H.dt({name}))"
         return guards, name
 
     def strict_compare(self, node: Compare, op: str) -> Strict | None:
         self.comparing += 1
+        ordered = op in _ORDERING
         try:
-            a = self.strict(node.left, raw_numbers=self._raw_ok(node.right))
-            b = None if a is None else self.strict(node.right, raw_numbers=self._raw_ok(node.left))
+            a = self.strict(node.left, raw_numbers=self._raw_ok(node.right), ordered=ordered)
+            b = None if a is None else self.strict(node.right, self._raw_ok(node.left), ordered)
         finally:
             self.comparing -= 1
         if a is None or b is None:
@@ -232,7 +246,7 @@ class _Generator:
 
     def strict_call(self, node: Call) -> Strict | None:
         name, args = node.name, node.args
-        if name in ("date", "datetime") and self.type_of(args[0]) == "text":
+        if name in ("today", "now") or (name in ("date", "datetime") and self.type_of(args[0]) == "text"):
             return [], self.call(node)
         if name not in _STRICT_CALLS:
             return None
@@ -288,8 +302,29 @@ class _Generator:
         if name == "old":
             assert isinstance(args[0], Field)
             return f"(None if old is None else _H.normalise(old.get({args[0].path[0]!r})))"
+        if name == "is_blank":
+            return self.blank(args[0], True)
         helper = runtime.CALLS[name].__name__
         return f"_H.{helper}({', '.join(self.value(a) for a in args)})"
+
+    def blank(self, arg: Node, want: bool) -> str:
+        """``is_blank(arg)`` (never null) inline: a null test, then emptiness by the arg's type."""
+        kind = self.type_of(arg)
+        local = self.hoisted.get(arg.path[0]) if isinstance(arg, Field) and len(arg.path) == 1 else None
+        if local is not None:
+            subject, null = local, ("False" if local in self.known else f"{local} is None")
+        else:
+            subject = self.tmp()
+            load = self.raw_field(arg) if isinstance(arg, Field) else self.value(arg, raw_numbers=True)
+            null = f"({subject} := {load}) is None"
+        if kind == "text":
+            empty = f"not {subject}.strip({runtime.BLANK!r})"
+        elif kind == "list":
+            empty = f"not {subject}"
+        else:
+            return f"({null})" if want else f"(not {null})"
+        test = empty if null == "False" else f"{null} or {empty}"
+        return f"({test})" if want else f"(not ({test}))"
 
     # -- truth ----------------------------------------------------------------------------------
 
@@ -312,6 +347,9 @@ class _Generator:
                     parts.append(self.truth(item, want))
                     if conjunction:
                         self.known |= self.facts(item, want)
+                    elif _never_null(item):
+                        # the next item runs only when this one was not ``want``: it was the other
+                        self.known |= self.facts(item, not want)
                 self.known = saved
                 return "(" + (" and " if conjunction else " or ").join(parts) + ")"
             case Unary(op="not", operand=operand):
@@ -325,6 +363,8 @@ class _Generator:
                 return self.compare(node, want)
             case In():
                 return self.membership(node, want)
+            case Call(name="is_blank", args=(arg,)):
+                return self.blank(arg, want)
             case Call() if self.type_of(node) == "boolean":
                 found = self.strict(node)
                 if found is not None:
@@ -341,6 +381,8 @@ class _Generator:
                 return self.facts(operand, not want)
             case IsNull(operand=Field() as field, negated=negated) if negated == want:
                 return self._locals(field)
+            case Call(name="is_blank", args=(arg,)) if not want:
+                return self._locals(arg)
             case Compare(left=left, right=right):
                 return self._locals(left) | self._locals(right)
             case In(item=item, container=container):
@@ -411,6 +453,16 @@ class _Generator:
         )
 
 
+def _never_null(node: Node) -> bool:
+    """Whether the boolean ``node`` is always true or false, never unknown."""
+    match node:
+        case IsNull() | Call(name="is_blank" | "changed"):
+            return True
+        case Unary(op="not", operand=operand):
+            return _never_null(operand)
+    return False
+
+
 def _prologue(gen: _Generator, indent: str) -> str:
     lines = []
     if gen.uses_now:
@@ -436,21 +488,26 @@ def generate(root: Node, checked: Checked, kind: str) -> tuple[str, dict[str, An
     else:
         body = f"({gen.value(root)} is True)"
     loads = "".join(f"            {local} = r[{name!r}]\n" for name, local in hoisted.items())
+    # a naive datetime met by an ordering comparison raises TypeError: run again on a copy
+    # that also makes datetimes aware (see the module docstring)
+    retried, copy = ("KeyError", "_Nulls")
+    if gen.raw_datetimes:
+        retried, copy = "(KeyError, TypeError)", "_H.aware_copy"
     # positional defaults, not keyword-only ones: CPython fills keyword-only defaults from a
     # dict on every call, which costs about a third of a simple rule's time
     source = (
         f"def _factory(_H, _D, _Dec, _float, _Nulls, {', '.join(gen.constants) or '_unused=None'}):\n"
         f"    def {kind}(r, now=None, old=None, loader=None):\n{_prologue(gen, '        ')}"
         f"        try:\n{loads}            return {body}\n"
-        f"        except KeyError:\n"
+        f"        except {retried}:\n"
         f"            if r.__class__ is _Nulls:\n                raise\n"
-        f"            return {kind}(_Nulls(r), now, old, loader)\n"
+        f"            return {kind}({copy}(r), now, old, loader)\n"
         f"    return {kind}\n"
     )
     return source, gen.constants
 
 
-_NAMESPACE = {"repr": repr, "len": len, "abs": abs, "int": int, "KeyError": KeyError}
+_NAMESPACE = {"repr": repr, "len": len, "abs": abs, "int": int, "KeyError": KeyError, "TypeError": TypeError}
 
 
 def build(root: Node, checked: Checked, kind: str) -> tuple[Callable[..., Any], str]:

@@ -39,6 +39,11 @@ class MissingAsNull(dict[str, Any]):
         return None
 
 
+def aware_copy(record: Mapping[str, Any]) -> MissingAsNull:
+    """A record copy whose missing keys read as null and whose naive datetimes are UTC."""
+    return MissingAsNull({k: (dt(v) if isinstance(v, datetime) else v) for k, v in record.items()})
+
+
 @overload
 def dt(value: None) -> None: ...
 @overload

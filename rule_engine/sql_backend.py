@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.base import ColumnCollection
 from sqlalchemy.sql.expression import ColumnElement
 
 from rule_engine import runtime
@@ -31,8 +32,9 @@ from rule_engine.nodes import (
 from rule_engine.regex import translate
 from rule_engine.type_checker import Checked
 
-Columns = Mapping[str, ColumnElement[Any]] | Callable[[str], ColumnElement[Any]]
-"""Field name or dotted path -> column; the caller builds joins for dotted paths."""
+Columns = Mapping[str, ColumnElement[Any]] | ColumnCollection[str, Any] | Callable[[str], ColumnElement[Any]]
+"""Field name or dotted path -> column (a mapping, a table's ``.c``, or a function); the caller
+builds joins for dotted paths."""
 
 
 def _naive_utc(value: datetime) -> datetime:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from rule_engine.errors import RuleError
 from rule_engine.functions import FUNCTIONS, ArgTypeError
-from rule_engine.messages import kind_phrase, phrase
+from rule_engine.messages import kind_phrase, option_list, phrase, type_phrase
 from rule_engine.nodes import (
     Binary,
     BoolOp,
@@ -20,10 +20,11 @@ from rule_engine.nodes import (
     Node,
     Unary,
     literal_text,
+    text_literal,
 )
 from rule_engine.regex import translate
 from rule_engine.runtime import temporal_literal
-from rule_engine.types import NULL, NUMERIC, ORDERED, FieldMap, nearest, resolve_path, unify
+from rule_engine.types import NULL, NUMERIC, ORDERED, Choices, FieldMap, nearest, resolve_path, unify
 
 _EQUATABLE = frozenset({"text", "number", "integer", "boolean", "date", "datetime"})
 
@@ -50,15 +51,26 @@ def _mismatch(node: Node, found: str, expected: str) -> RuleError:
     )
 
 
+def _result_mismatch(root: Node, found: str, expect: str) -> RuleError:
+    if expect == "boolean":
+        params = {"reason": "condition", "found": kind_phrase(found)}
+    else:
+        params = {"reason": "result", "found": type_phrase(found), "expected": type_phrase(expect)}
+    return RuleError(code="type_mismatch", line=root.line, column=root.column, params=params)
+
+
 class TypeChecker:
     """Walks the AST once; raises the first RuleError it meets, in source order."""
 
     def __init__(self, fields: FieldMap) -> None:
         self.field_map = fields
         self.result = Checked()
+        self.choices: dict[int, Choices] = {}
 
-    def check(self, node: Node) -> Checked:
-        self._visit(node)
+    def check(self, node: Node, expect: str | None = None) -> Checked:
+        kind = self._visit(node)
+        if expect is not None and kind != expect and not (expect == "number" and kind == "integer"):
+            raise _result_mismatch(node, kind, expect)
         return self.result
 
     def _visit(self, node: Node) -> str:
@@ -73,7 +85,9 @@ class TypeChecker:
             case ListLiteral():
                 raise _mismatch(node, phrase("list_literal"), phrase("value_not_list"))
             case Field(path=path):
-                kind = resolve_path(self.field_map, path, node.line, node.column)
+                kind, choices = resolve_path(self.field_map, path, node.line, node.column)
+                if choices is not None:
+                    self.choices[id(node)] = choices
                 self.result.fields.add(node.name)
                 return kind
             case Unary(op="-", operand=operand):
@@ -145,7 +159,35 @@ class TypeChecker:
             if {left, right} == {"date", "datetime"}:
                 expected = phrase("wrap_date", kind=expected)
             raise _mismatch(node.right, kind_phrase(right), expected)
+        if node.op in ("==", "!="):
+            self._option(node.left, node.right, multiple=False)
+            self._option(node.right, node.left, multiple=False)
         return "boolean"
+
+    def _option(self, subject: Node, value: Node, *, multiple: bool) -> None:
+        """Refuse a text literal that is no option of the select (or, ``multiple``, the
+        multi-select) field ``subject``: the comparison could not mean what its author meant."""
+        choices = self.choices.get(id(subject))
+        if (
+            choices is None
+            or choices.multiple != multiple
+            or not isinstance(subject, Field)
+            or not isinstance(value, Literal)
+            or not isinstance(value.value, str)
+            or value.value in choices.options
+        ):
+            return
+        raise RuleError(
+            code="unknown_option",
+            line=value.line,
+            column=value.column,
+            suggestions=[text_literal(o) for o in choices.nearest(value.value)],
+            params={
+                "found": text_literal(value.value),
+                "field": subject.name,
+                "candidates": option_list([text_literal(o) for o in choices.options]),
+            },
+        )
 
     def _in(self, node: In) -> str:
         item = self._visit(node.item)
@@ -165,6 +207,7 @@ class TypeChecker:
                     )
                 if unify(item, kind) is None:
                     raise _mismatch(element, kind_phrase(kind), kind_phrase(item))
+                self._option(node.item, element, multiple=False)
             self.result.types[id(container)] = "list"
             return "boolean"
         kind = self._visit(container)
@@ -172,6 +215,7 @@ class TypeChecker:
             raise _mismatch(container, kind_phrase(kind), phrase("list_after_in"))
         if item != "text":
             raise _mismatch(node.item, kind_phrase(item), phrase("text_in_list"))
+        self._option(container, node.item, multiple=True)
         return "boolean"
 
     def _call(self, node: Call) -> str:
@@ -213,9 +257,15 @@ class TypeChecker:
         if node.name == "matches":
             arg = node.args[1]
             translate(literal_text(arg), arg.line, arg.column)
+        if node.name == "contains":
+            self._option(node.args[0], node.args[1], multiple=True)
         return kind
 
 
-def check(node: Node, fields: FieldMap) -> Checked:
-    """Type-check ``node`` against ``fields``; raises RuleError on the first problem."""
-    return TypeChecker(fields).check(node)
+def check(node: Node, fields: FieldMap, expect: str | None = None) -> Checked:
+    """Type-check ``node`` against ``fields``; raises RuleError on the first problem.
+
+    ``expect`` is the type the whole expression must have (``boolean`` for a condition: a rule,
+    a filter, a visibility test); ``number`` also takes an integer.
+    """
+    return TypeChecker(fields).check(node, expect)

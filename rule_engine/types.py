@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from rule_engine.errors import RuleError
@@ -17,8 +18,55 @@ ORDERED = frozenset({"integer", "number", "text", "date", "datetime"})
 LOOKUP = "lookup"
 NULL = "null"
 
+
+@dataclass(frozen=True, slots=True, init=False)
+class Choices:
+    """A field map entry for a field that holds one of fixed ``options`` (a select: DSL type
+    ``text``) or several of them (``multiple``: DSL type ``list``).
+
+    The checker refuses a comparison of the field with a text literal that is no option: its
+    answer would be the same for every record, never what the author meant. ``labels``
+    (``label -> option``) let it suggest the option a person meant when they wrote what they see
+    on screen.
+
+    >>> Choices(["lead", "won"], labels={"Won": "won", "赢单": "won"}).kind
+    'text'
+    """
+
+    options: tuple[str, ...]
+    multiple: bool
+    labels: tuple[tuple[str, str], ...]
+
+    def __init__(
+        self, options: Iterable[str], *, multiple: bool = False, labels: Mapping[str, str] | None = None
+    ) -> None:
+        object.__setattr__(self, "options", tuple(options))
+        object.__setattr__(self, "multiple", multiple)
+        object.__setattr__(self, "labels", tuple(sorted((labels or {}).items())))
+
+    @property
+    def kind(self) -> str:
+        """The DSL type of the field."""
+        return "list" if self.multiple else "text"
+
+    def nearest(self, value: str) -> list[str]:
+        """The option ``value`` most likely meant: the same letters in another case, an option's
+        label, then the closest spelling of either; empty when nothing is close."""
+        folded = value.strip().casefold()
+        table: dict[str, str] = {}
+        for option in self.options:
+            table.setdefault(option.casefold(), option)
+        for label, option in self.labels:
+            table.setdefault(label.strip().casefold(), option)
+        if folded in table:
+            return [table[folded]]
+        close = difflib.get_close_matches(folded, list(table), n=1, cutoff=0.6)
+        return [table[close[0]]] if close else []
+
+
 FieldMap = Mapping[str, Any]
-"""``name -> type name`` or ``name -> nested FieldMap`` (a lookup to another entity)."""
+"""``name -> type name``, ``name -> Choices`` (a select or multi-select field) or
+``name -> nested FieldMap`` (a lookup to another entity)."""
 
 
 def validate_field_map(fields: FieldMap, prefix: str = "") -> None:
@@ -32,6 +80,10 @@ def validate_field_map(fields: FieldMap, prefix: str = "") -> None:
             raise RuleError(code="invalid_field_map", params={"reason": "bad_name", "found": name})
         if isinstance(kind, Mapping):
             validate_field_map(kind, f"{prefix}{name}.")
+        elif isinstance(kind, Choices):
+            if not _valid_choices(kind):
+                params = {"reason": "options", "field": prefix + name}
+                raise RuleError(code="invalid_field_map", params=params)
         elif kind not in FIELD_TYPES:
             raise RuleError(
                 code="invalid_field_map",
@@ -39,7 +91,18 @@ def validate_field_map(fields: FieldMap, prefix: str = "") -> None:
             )
 
 
-FrozenFieldMap = tuple[tuple[str, "str | FrozenFieldMap"], ...]
+def _valid_choices(choices: Choices) -> bool:
+    """Distinct non-empty text options, and labels that name one of them."""
+    options = choices.options
+    return (
+        bool(options)
+        and all(isinstance(o, str) and o for o in options)
+        and len(set(options)) == len(options)
+        and all(isinstance(label, str) and option in options for label, option in choices.labels)
+    )
+
+
+FrozenFieldMap = tuple[tuple[str, "str | Choices | FrozenFieldMap"], ...]
 """A field map as nested sorted tuples: hashable, and equal for equal maps in any order."""
 
 
@@ -58,8 +121,11 @@ def nearest(name: str, candidates: list[str]) -> list[str]:
     return difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
 
 
-def resolve_path(fields: FieldMap, path: tuple[str, ...], line: int, column: int) -> str:
-    """The DSL type at ``path`` (``lookup`` for a lookup field itself), or a RuleError."""
+def resolve_path(
+    fields: FieldMap, path: tuple[str, ...], line: int, column: int
+) -> tuple[str, Choices | None]:
+    """The DSL type at ``path`` (``lookup`` for a lookup field itself) and the field's options
+    when it has fixed ones, or a RuleError."""
     scope: FieldMap = fields
     walked: list[str] = []
     for i, segment in enumerate(path):
@@ -74,13 +140,15 @@ def resolve_path(fields: FieldMap, path: tuple[str, ...], line: int, column: int
             raise RuleError(
                 code="unknown_field", line=line, column=column, suggestions=suggestions, params=params
             )
-        kind: str | FieldMap = scope[segment]
+        entry: str | Choices | FieldMap = scope[segment]
         walked.append(segment)
-        if isinstance(kind, Mapping):
+        if isinstance(entry, Mapping):
             if i == len(path) - 1:
-                return LOOKUP
-            scope = kind
+                return LOOKUP, None
+            scope = entry
             continue
+        choices = entry if isinstance(entry, Choices) else None
+        kind = entry.kind if isinstance(entry, Choices) else entry
         if i != len(path) - 1:
             raise RuleError(
                 code="not_a_lookup",
@@ -88,7 +156,7 @@ def resolve_path(fields: FieldMap, path: tuple[str, ...], line: int, column: int
                 column=column,
                 params={"found": ".".join(walked), "path": ".".join(path), "kind": type_phrase(kind)},
             )
-        return kind
+        return kind, choices
     raise AssertionError("empty path")  # pragma: no cover
 
 

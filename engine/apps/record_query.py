@@ -64,9 +64,11 @@ def filter_clause(
     target_scope: TargetScope | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Compile a DSL filter to a WHERE clause; a bad filter answers 422 with line and column."""
+    """Compile a DSL filter to a WHERE clause; a bad filter answers 422 with line and column.
+
+    A filter must be a condition, and a select field compares only with its options."""
     try:
-        expression = rule_engine.compile(text, fields=entity_dsl_fields(runtime, er))
+        expression = rule_engine.compile(text, fields=entity_dsl_fields(runtime, er), expect="boolean")
         return expression.to_sql(column_resolver(runtime, er, target_scope), **kwargs)
     except rule_engine.RuleError as exc:
         # the rule error's text carries its line, column and "did you mean"

@@ -213,6 +213,44 @@ def test_bad_filter_names_line_column_and_nearest_field(sales: TestClient) -> No
     assert sales.get(DEALS, params={"filter": "amount >"}).status_code == 422
 
 
+def test_filter_comparing_a_select_with_no_option_is_422_naming_the_options(sales: TestClient) -> None:
+    _create(sales, ACCOUNTS, {"name": "甲", "grade": "A"})
+    r = sales.get(ACCOUNTS, params={"filter": "grade == 'a'"})
+    assert r.status_code == 422, r.text
+    [found] = r.json()["error"]["problems"]
+    assert (found["code"], found["pointer"]) == ("invalid_filter", "/filter")
+    assert found["message"] == (
+        "filter: line 1, column 10: found `'a'`, which is not an option of `grade`, "
+        "expected one of `'A'`, `'B'` (did you mean `'A'`?)"
+    )
+    r = sales.get(ACCOUNTS, params={"filter": "grade == 'A 级'"}, headers={"Accept-Language": "zh"})
+    assert (
+        "第 1 行第 10 列：`grade` 没有选项 `'A 级'`，可选的值：`'A'`、`'B'`（是否想写 `'A'`？）"
+        in (r.json()["error"]["problems"][0]["message"])
+    )
+    r = sales.get(DEALS, params={"filter": "account.grade in ['A', 'C']"})
+    assert r.status_code == 422, r.text
+    assert "column 24: found `'C'`, which is not an option of `account.grade`" in r.text
+    r = sales.get(ACCOUNTS, params={"filter": "grade == 'A'"})
+    assert r.status_code == 200 and [i["name"] for i in r.json()["items"]] == ["甲"]
+
+
+def test_filter_that_is_not_a_condition_is_422(sales: TestClient) -> None:
+    _create(sales, DEALS, {"title": "x", "amount": "1"})
+    for text, found in (("title", "text"), ("1", "an integer"), ("amount + 1", "a number")):
+        r = sales.get(DEALS, params={"filter": text})
+        assert r.status_code == 422, (text, r.text)
+        [problem] = r.json()["error"]["problems"]
+        assert problem["code"] == "invalid_filter"
+        assert problem["message"].startswith(
+            f"filter: line 1, column 1: found {found}, expected a condition that is true or false"
+        ), problem
+        r = sales.get(DEALS, params={"filter": text}, headers={"Accept-Language": "zh"})
+        assert "此处应为条件（真或假）" in r.json()["error"]["problems"][0]["message"]
+    assert sales.get(DEALS, params={"filter": "account.grade"}).status_code == 422
+    assert sales.get(DEALS, params={"filter": "won"}).status_code == 200
+
+
 def test_ids_beyond_bigint_and_bad_paging_are_422_not_errors(sales: TestClient) -> None:
     huge = 2**70
     assert sales.get(f"{DEALS}/{huge}").status_code == 422

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import rule_engine
 from form_engine import (
     KEY_VERSION,
     DefinitionInvalid,
@@ -21,7 +22,7 @@ from form_engine import (
     parse_entity,
     record_schema,
 )
-from tests.form_engine.factories import label, make_entity
+from tests.form_engine.factories import label, make_entity, options
 
 
 def base_fields() -> list[dict[str, Any]]:
@@ -244,6 +245,42 @@ def test_dsl_fields_maps_types_and_nests_lookups_when_resolvable() -> None:
     assert "rows" not in flat
     nested = dsl_fields(entity, {"account": account}.get)
     assert nested["account"]["grade"] == "text"
+
+
+def test_dsl_fields_carry_the_options_of_select_fields() -> None:
+    entity = make_entity(
+        [
+            {"name": "stage", "type": "select", "label": label("Stage"), "options": options("lead", "won")},
+            {"name": "colours", "type": "multi_select", "label": label("Colours"), "options": options("red")},
+            {"name": "labels", "type": "tags", "label": label("Labels")},
+        ]
+    )
+    fields = dsl_fields(entity)
+    stage, colours = fields["stage"], fields["colours"]
+    assert isinstance(stage, rule_engine.Choices) and isinstance(colours, rule_engine.Choices)
+    assert (stage.kind, stage.options, colours.kind, colours.options) == (
+        "text",
+        ("lead", "won"),
+        "list",
+        ("red",),
+    )
+    assert fields["labels"] == "list"
+    assert stage.nearest("选项won") == ["won"]  # a label, as people see it
+    with pytest.raises(DefinitionInvalid) as info:
+        make_entity(
+            [
+                {
+                    "name": "stage",
+                    "type": "select",
+                    "label": label("Stage"),
+                    "options": options("lead", "won"),
+                },
+                {"name": "score", "type": "integer", "label": label("Score"), "visible_if": "stage == 'Won'"},
+            ]
+        )
+    [found] = info.value.problems
+    assert (found.pointer, found.code) == ("/fields/1/visible_if", "invalid_rule")
+    assert found.params["en"].endswith("(did you mean `'won'`?)")
 
 
 def test_normalised_keys_match_duplicates_however_they_were_typed() -> None:

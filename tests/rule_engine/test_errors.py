@@ -102,6 +102,91 @@ def test_expect_refuses_other_result_types() -> None:
     assert info.value.code == "type_mismatch"
 
 
+@pytest.mark.parametrize(
+    ("text", "found"), [("grade", "text"), ("1", "an integer"), ("amount + 1", "a number")]
+)
+def test_a_condition_must_be_boolean(text: str, found: str) -> None:
+    with pytest.raises(rule_engine.RuleError) as info:
+        rule_engine.compile(text, FIELDS, expect="boolean")
+    err = info.value
+    assert (err.code, err.line, err.column) == ("type_mismatch", 1, 1)
+    assert str(err).startswith(f"line 1, column 1: found {found}, expected a condition that is true or false")
+    assert "比较" in err.message("zh")
+    for good in ("true", "grade == 'A'", "is_blank(grade)", "if(n > 1, true, null)"):
+        assert rule_engine.compile(good, FIELDS, expect="boolean").type == "boolean"
+    assert rule_engine.compile(text, FIELDS).type != "boolean"  # a formula may be any type
+
+
+CHOICE_FIELDS = {
+    "stage": rule_engine.Choices(["lead", "won", "lost"], labels={"Won": "won", "赢单": "won"}),
+    "colours": rule_engine.Choices(["red", "green"], multiple=True),
+    "name": "text",
+    "account": {"grade": rule_engine.Choices(["A", "B"])},
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "found", "suggestion"),
+    [
+        ("stage == 'Won'", 10, "'Won'", "'won'"),
+        ("'WON' != stage", 1, "'WON'", "'won'"),
+        ("stage == '赢单'", 10, "'赢单'", "'won'"),
+        ("stage in ['won', 'lsot']", 18, "'lsot'", "'lost'"),
+        ("stage not in ['nothing like it']", 15, "'nothing like it'", None),
+        ("'gren' in colours", 1, "'gren'", "'green'"),
+        ("'red' not in colours or 'blue' in colours", 25, "'blue'", None),
+        ("contains(colours, 'Red')", 19, "'Red'", "'red'"),
+        ("account.grade == 'a'", 18, "'a'", "'A'"),
+        ("name == 'x' and\n  stage == 'o\\'k'", 12, "'o\\'k'", None),
+    ],
+)
+def test_comparing_a_select_with_a_value_that_is_no_option_is_refused(
+    text: str, column: int, found: str, suggestion: str | None
+) -> None:
+    with pytest.raises(rule_engine.RuleError) as info:
+        rule_engine.compile(text, CHOICE_FIELDS)
+    err = info.value
+    assert err.code == "unknown_option" and err.column == column, str(err)
+    assert err.params["found"] == found
+    assert err.suggestions == ([suggestion] if suggestion else [])
+    field = "colours" if "colours" in text else "account.grade" if "account" in text else "stage"
+    assert f"not an option of `{field}`, expected one of `" in str(err)
+    if suggestion:
+        assert str(err).endswith(f"(did you mean `{suggestion}`?)")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("stage == 'won'", True),
+        ("stage != 'lead' and stage in ['won', 'lost']", True),
+        ("'red' in colours and contains(colours, 'green')", False),
+        ("contains(stage, 'o') and starts_with(stage, 'W') and stage > 'a'", False),
+        ("lower(stage) == 'Won' or name == 'Won'", True),
+        ("account.grade == 'A' and stage is not null and is_blank(colours)", True),
+    ],
+)
+def test_options_and_other_text_operations_still_compile(text: str, expected: bool) -> None:
+    expr = rule_engine.compile(text, CHOICE_FIELDS, expect="boolean")
+    record = {"stage": "won", "colours": None, "name": "Won", "account": {"grade": "A"}}
+    assert expr.matches(record) is expected
+
+
+def test_choices_are_checked_and_key_the_cache() -> None:
+    for bad in (
+        rule_engine.Choices([]),
+        rule_engine.Choices(["a", ""]),
+        rule_engine.Choices(["a"], labels={"A": "b"}),
+    ):
+        with pytest.raises(rule_engine.RuleError) as info:
+            rule_engine.compile("x == 'a'", {"x": bad})
+        assert (info.value.code, info.value.params["reason"]) == ("invalid_field_map", "options")
+    a = rule_engine.compile("x == 'a'", {"x": rule_engine.Choices(["a", "b"])})
+    assert rule_engine.compile("x == 'a'", {"x": rule_engine.Choices(["a", "b"])}) is a
+    assert rule_engine.compile("x == 'a'", {"x": "text"}) is not a
+    assert rule_engine.Choices(["a"]) == rule_engine.Choices(("a",))
+
+
 def test_invalid_field_map_is_refused() -> None:
     with pytest.raises(rule_engine.RuleError) as info:
         rule_engine.compile("a > 1", {"a": "money"})

@@ -224,12 +224,30 @@ CASES: dict[str, tuple[Callable[[], object], str, int, int, str, str]] = {
         "（`round` 的第 2 个参数）",
     ),
     "type_mismatch.result": (
-        _compile("amount + 1", expect="boolean"),
+        _compile("amount + 1", expect="date"),
         "type_mismatch",
         1,
         1,
-        "line 1, column 1: found an expression of type number, expected boolean",
-        "表达式的结果是数字，应为布尔值",
+        "line 1, column 1: found an expression of type number, expected date",
+        "表达式的结果是数字，应为日期",
+    ),
+    "type_mismatch.condition": (
+        _compile("grade", expect="boolean"),
+        "type_mismatch",
+        1,
+        1,
+        "line 1, column 1: found text, expected a condition that is true or false, such as a comparison "
+        "(`==`, `>`, `in`...), `is null` or `is_blank(...)`",
+        "表达式的结果是文本，此处应为条件（真或假）",
+    ),
+    "unknown_option": (
+        _compile("stage == 'Won'", {"stage": rule_engine.Choices(["lead", "won"])}),
+        "unknown_option",
+        1,
+        10,
+        "line 1, column 10: found `'Won'`, which is not an option of `stage`, expected one of `'lead'`, "
+        "`'won'` (did you mean `'won'`?)",
+        "`stage` 没有选项 `'Won'`，可选的值：`'lead'`、`'won'`（是否想写 `'won'`？）",
     ),
     "null_comparison": (
         _compile("amount == null"),
@@ -290,6 +308,14 @@ CASES: dict[str, tuple[Callable[[], object], str, int, int, str, str]] = {
         0,
         "found the field name 'a.b', expected a non-empty name without dots",
         "字段名 'a.b' 无效",
+    ),
+    "invalid_field_map.options": (
+        _compile("a == 'x'", {"a": rule_engine.Choices(["x", "x"])}),
+        "invalid_field_map",
+        0,
+        0,
+        "found invalid options for `a`, expected distinct non-empty texts and labels naming one of them",
+        "字段 `a` 的选项无效",
     ),
     "invalid_field_map.not_mapping": (
         _compile("a > 1", ["a"]),

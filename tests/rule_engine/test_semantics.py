@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -122,6 +123,10 @@ CASES: list[tuple[str, set[str]]] = [
     ("ts < datetime('2024-06-15T08:00:01')", {"bob", "dan", "alice"}),
     ("ts == datetime('2024-06-15T07:00:00')", {"bob"}),
     ("ts == datetime('2024-06-15T15:00:00+08:00')", {"bob"}),
+    ("ts > datetime('2024-06-15T07:30:00')", {"alice"}),
+    ("ts != datetime('2024-06-15T08:00:00')", {"bob", "dan"}),
+    ("ts >= datetime('2024-06-15T08:00:00') or ts is null", {"alice", "cara", "empty"}),
+    ("is_blank(ts) or ts < datetime('2024-06-15T08:00:01')", {"alice", "bob", "cara", "dan", "empty"}),
     ("date(ts) == date('2024-06-15')", {"alice", "bob"}),
     ("datetime(d2) == datetime('2024-06-15T00:00:00')", {"alice"}),
     ("datetime(d2) < ts", {"alice"}),
@@ -179,6 +184,13 @@ CASES: list[tuple[str, set[str]]] = [
     ("is_blank(tags)", {"bob", "cara", "empty"}),
     ("is_blank(i)", {"dan", "empty"}),
     ("not is_blank(t)", {"alice", "bob", "dan"}),
+    ("is_blank(t2) or ends_with(t2, 'b')", {"bob", "cara", "dan", "empty"}),
+    ("not is_blank(t2) and starts_with(t2, 'a')", {"dan"}),
+    ("not (is_blank(t2) or ends_with(t2, 'b'))", {"alice"}),
+    ("is_blank(lower(t2)) or contains(t2, '中')", {"alice", "bob", "cara", "empty"}),
+    ("is_blank(tags) or 'vip' in tags", {"alice", "bob", "cara", "empty"}),
+    ("t2 is null or len(t2) == 0", {"bob", "cara", "empty"}),
+    ("if(is_blank(t), 'blank', t) == 'blank'", {"cara", "empty"}),
     ("if(b, i, 100) == 100", {"bob", "cara", "empty"}),
     ("if(n > 0, 'pos', 'other') == 'pos'", {"alice", "dan"}),
     ("if(n > 0, null, 1) is null", {"alice", "dan"}),
@@ -242,6 +254,30 @@ def test_missing_keys_read_as_null() -> None:
     assert expr.matches({"a": 2})
     assert expr.matches({})
     assert expr.evaluate({"b": "x"}) is None
+
+
+def test_naive_datetimes_compare_as_utc_in_every_comparison() -> None:
+    """Ordering comparisons read datetimes as they are and run again on an aware copy of a
+    record holding naive ones; equality converts inline (naive == aware is never an error)."""
+    fields = {"ts": "datetime", "ts2": "datetime", "i": "integer"}
+    naive, aware = datetime(2024, 6, 15, 8, 0), datetime(2024, 6, 15, 8, 0, tzinfo=UTC)
+    shanghai = aware.astimezone(timezone(timedelta(hours=8)))
+    cases: list[tuple[str, dict[str, Any], bool]] = [
+        ("ts > datetime('2024-06-15T07:59:59')", {"ts": naive}, True),
+        ("ts > datetime('2024-06-15T07:59:59') and i is null", {"ts": naive}, True),
+        ("ts <= ts2", {"ts": naive, "ts2": shanghai}, True),
+        ("ts < ts2", {"ts": aware, "ts2": naive}, False),
+        ("ts == ts2", {"ts": naive, "ts2": shanghai}, True),
+        ("ts != datetime('2024-06-15T08:00:00')", {"ts": naive}, False),
+        ("ts == datetime('2024-06-15T16:00:00+08:00')", {"ts": naive}, True),
+        ("ts < now()", {"ts": naive, "i": 1}, True),
+    ]
+    for text, record, expected in cases:
+        expr = rule_engine.compile(text, fields)
+        assert expr.matches(record, now=NOW) is expected, (text, expr.source)
+        assert expr.evaluate(record, now=NOW) == expr.interpret(record, now=NOW), text
+    with pytest.raises(TypeError):
+        rule_engine.compile("ts > now()", fields).matches({"ts": date(2024, 1, 1)})
 
 
 def test_dotted_path_uses_loaded_dict_or_loader() -> None:
