@@ -125,10 +125,13 @@ def put_entity(
     except ValidationError as exc:
         raise _invalid_entity(pydantic_problems(exc)) from None
     changed = stored.package.with_entity(entity)
+    exported = changed.export()
+    if stored.package.has_entity(entity_name):
+        _follow_renames(exported, entity_name, stored.package.entity(entity_name), entity)
     try:
         # The whole package is checked, so the entity's rules may read through lookups into
         # the others, and the others' roll-ups are checked against the changed entity.
-        package = parse_package(changed.export())
+        package = parse_package(exported)
     except InvalidPackage as exc:
         prefix = f"/entities/{[e.name for e in changed.entities].index(entity_name)}"
         raise _invalid_entity([_relative(p, prefix) for p in exc.problems]) from None
@@ -138,6 +141,20 @@ def put_entity(
     Migrator(conn, app, old, entity, recompute).apply(diff_entity(old, package.entity(entity_name), kept))
     save_version(conn, package, ctx, f"entity {entity_name}", stored.version + 1)
     return package, "created" if old is None else "changed"
+
+
+def _follow_renames(exported: dict[str, Any], entity_name: str, old: EntityDef, new: EntityDef) -> None:
+    """Role field rules name fields; a field renamed in this change (same stable id) keeps its
+    rules under the new name, in the same version, so a masked field is never shown plainly
+    in between."""
+    old_names = {f.id: f.name for f in old.fields}
+    renamed = {old_names[f.id]: f.name for f in new.fields if f.id in old_names and old_names[f.id] != f.name}
+    if not renamed:
+        return
+    for role in exported.get("roles", []):
+        rules = role.get("permissions", {}).get(entity_name, {}).get("fields")
+        if rules:
+            role["permissions"][entity_name]["fields"] = {renamed.get(k, k): v for k, v in rules.items()}
 
 
 def _recompute(conn: sa.Connection, package: AppPackage, version: int, entity_name: str) -> Recompute:

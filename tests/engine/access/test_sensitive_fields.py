@@ -103,3 +103,25 @@ def test_a_masked_resident_id_cannot_be_overwritten_blind(client: TestClient) ->
 )
 def test_phone_masks_hide_the_middle_of_any_number(number: str, shown: str) -> None:
     assert mask("phone", number) == shown
+
+
+def test_a_field_rule_follows_its_field_through_a_rename(client: TestClient) -> None:
+    masked = {**ALL, "fields": {"name": {"access": "masked", "mask": "name"}}}
+    rep = _rep(
+        client,
+        [{"name": "all", "label": label("全员"), "everyone": True, "permissions": {"person": masked}}],
+        None,
+    )
+    created = client.post("/api/apps/hr/records/person", json={"name": "张三丰"}).json()
+    entity = client.get("/api/apps/hr").json()["entities"][0]
+    entity["fields"][0] = {
+        **entity["fields"][0],
+        "id": entity["fields"][0].get("id", "name"),
+        "name": "full_name",
+    }
+    r = client.put("/api/apps/hr/entities/person", json=entity)
+    assert r.status_code == 200, r.text
+    roles = client.get("/api/apps/hr/roles").json()
+    assert roles[0]["permissions"]["person"]["fields"] == {"full_name": {"access": "masked", "mask": "name"}}
+    record = rep.get(f"/api/apps/hr/records/person/{created['id']}").json()
+    assert record["full_name"] == "张**" and "name" not in record
