@@ -109,6 +109,7 @@ def app_import(file: Path) -> None:
     try:
         with _platform() as platform, platform.db.begin() as conn:
             package = metadata_store.import_app(conn, data, SYSTEM)
+            audit.record(conn, "app_imported", ctx=SYSTEM, app=package.name, details={"door": "cli"})
     except TangramError as exc:
         _fail(exc)
     click.echo(f"imported app {package.name} with {len(package.entities)} entities")
@@ -157,6 +158,13 @@ def user_create(username: str, password: str, admin: bool) -> None:
     try:
         with _platform() as platform, platform.db.begin() as conn:
             user_id = users.create_user(conn, username, password, is_admin=admin)
+            audit.record(
+                conn,
+                "user_created",
+                ctx=SYSTEM,
+                target=f"user:{user_id}",
+                details={"is_admin": admin, "door": "cli"},
+            )
     except TangramError as exc:
         _fail(exc)
     click.echo(f"created user {username} (id {user_id}{', admin' if admin else ''})")

@@ -42,6 +42,7 @@ def import_app(ctx: AdminDep, platform: PlatformDep, package: Annotated[Any, Bod
     """Import an app package: creates one table per entity, all or nothing."""
     with platform.db.begin() as conn:
         imported = metadata_store.import_app(conn, package, ctx)
+        audit.record(conn, "app_imported", ctx=ctx, app=imported.name, details={"door": "http"})
     return imported.export()
 
 
@@ -63,6 +64,7 @@ def put_entity(
     """Create or change one entity; the table is migrated in place, keeping the data."""
     with platform.db.begin() as conn:
         package, outcome = metadata_store.put_entity(conn, app, definition, entity, ctx)
+        audit.record(conn, "entity_changed", ctx=ctx, app=app, target=entity, details={"outcome": outcome})
     response.status_code = 201 if outcome == "created" else 200
     return package.entity(entity).export()
 
@@ -74,6 +76,7 @@ def purge_removed_fields(
     """Drop the data kept for removed fields (one by ``field_id``, or all). Cannot be undone."""
     with platform.db.begin() as conn:
         purged = metadata_store.purge_fields(conn, app, entity, field_id, ctx)
+        audit.record(conn, "fields_purged", ctx=ctx, app=app, target=entity, details={"fields": purged})
     return {"purged": purged}
 
 

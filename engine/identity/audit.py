@@ -32,6 +32,10 @@ EVENTS = (
     "record_unshared",
     "export",
     "derived_recomputed",
+    "app_imported",
+    "entity_changed",
+    "fields_purged",
+    "records_purged",
 )
 
 

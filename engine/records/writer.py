@@ -29,6 +29,7 @@ from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.clock import utcnow
 from engine.context import Context
 from engine.errors import Forbidden, InvalidInput, StaleVersion
+from engine.identity import audit
 from engine.messages import problem
 from engine.records import history, purge, references
 from engine.records.events import (
@@ -501,6 +502,10 @@ class WriteUnit:
         going = purge.with_children(self, er, list(rows.values()))
         purge.refuse_if_referenced(purge.referrers(self.conn, self.runtime, going), er)
         purge.purge_rows(self, going)
+        details = {"ids": sorted(rows)}
+        audit.record(
+            self.conn, "records_purged", ctx=self.ctx, app=er.app, target=er.entity.name, details=details
+        )
 
     # -- steps -------------------------------------------------------------------------------------
     def _before(self, batch: Batch) -> None:
