@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response
 from engine.apps import metadata_store
 from engine.apps.derived_values import recompute_entity
 from engine.apps.package import package_json_schema
+from engine.errors import Forbidden
 from engine.identity import audit
 
 from .deps import AdminDep, ContextDep, PlatformDep
@@ -48,8 +49,25 @@ def import_app(ctx: AdminDep, platform: PlatformDep, package: Annotated[Any, Bod
 
 @router.get("/api/apps/{app}")
 def export_app(app: str, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
-    with platform.db.connect() as conn:
-        return metadata_store.load_app(conn, app).package.export()
+    """The app package. Administrators get all of it; anyone else a reading view: the
+    entities they may read with the fields they may see, and no roles, rules or forms (which
+    would name hidden fields and thresholds)."""
+    if ctx.user is not None and ctx.user.is_admin:
+        with platform.db.connect() as conn:
+            return metadata_store.load_app(conn, app).package.export()
+    runtime = platform.cached_runtime(app)
+    entities = []
+    for er in runtime.entities.values():
+        try:
+            platform.access.require(ctx, er, "read")
+        except Forbidden:
+            continue
+        hidden = platform.access.field_plan(ctx, er).hidden
+        entity = er.entity
+        fields = [f.export() for f in entity.fields if f.name not in hidden]
+        entities.append({"name": entity.name, "label": entity.label.model_dump(), "fields": fields})
+    package = runtime.package
+    return {"name": package.name, "label": package.label.model_dump(), "entities": entities}
 
 
 @router.put("/api/apps/{app}/entities/{entity}")

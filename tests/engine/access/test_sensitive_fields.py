@@ -125,3 +125,21 @@ def test_a_field_rule_follows_its_field_through_a_rename(client: TestClient) -> 
     assert roles[0]["permissions"]["person"]["fields"] == {"full_name": {"access": "masked", "mask": "name"}}
     record = rep.get(f"/api/apps/hr/records/person/{created['id']}").json()
     assert record["full_name"] == "张**" and "name" not in record
+
+
+def test_non_admins_export_only_what_they_may_read(client: TestClient) -> None:
+    hidden = {**ALL, "fields": {"idno": {"access": "hidden"}}}
+    role = {"name": "all", "label": label("全员"), "everyone": True, "permissions": {"person": hidden}}
+    package = _package([role])
+    package["entities"].append(
+        {"name": "salary", "label": label("薪资"), "fields": [field("amount", "number")]}
+    )
+    assert client.post("/api/apps", json=package).status_code == 201
+    rep = TestClient(client.app)
+    rep.headers.update(sign_in(rep, *USER))
+    seen = rep.get("/api/apps/hr").json()
+    assert [e["name"] for e in seen["entities"]] == ["person"]
+    assert [f["name"] for f in seen["entities"][0]["fields"]] == ["name"]
+    assert "roles" not in seen
+    full = client.get("/api/apps/hr").json()
+    assert [e["name"] for e in full["entities"]] == ["person", "salary"] and full["roles"][0]["name"] == "all"
