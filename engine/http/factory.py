@@ -85,6 +85,12 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     return app
 
 
+def app_from_environment() -> FastAPI:
+    """The app with settings read from ``TANGRAM_*`` variables: the factory each process of
+    ``tangram serve --workers N`` calls, since an app object cannot be handed to another process."""
+    return create_app(Settings())
+
+
 def _protected(router: APIRouter) -> APIRouter:
     """Plugin routes get the same authentication as ours unless they list themselves public."""
     wrapper = APIRouter(dependencies=[Depends(current_context)])
