@@ -57,7 +57,13 @@ SQLite file under ./data.
 @click.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default 8000).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Server processes (default 1). Use several on PostgreSQL: each has its own pool.",
+)
+def serve(host: str | None, port: int | None, workers: int | None) -> None:
     """Run the HTTP server (creates the database on first start)."""
     import uvicorn
 
@@ -65,10 +71,29 @@ def serve(host: str | None, port: int | None) -> None:
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
-    app = create_app(settings)
-    uvicorn.run(
-        app, host=host or settings.host, port=port or settings.port, log_level=settings.log_level.lower()
-    )
+    workers = workers or settings.workers
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level.lower(),
+    }
+    if workers == 1:
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Each worker process builds its own app from the same TANGRAM_* environment. What they
+    # share is made here first, so that they do not race to create the platform tables or
+    # each generate a different secret key.
+    settings.resolved_secret_key()
+    platform = Platform(settings)
+    try:
+        platform.init_database()
+    finally:
+        platform.close()
+    uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
+
+
+#: What each ``serve --workers N`` process imports to build its app.
+APP_FACTORY = "engine.http:app_from_environment"
 
 
 @click.command()

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: Processes ``tangram serve`` runs; each has its own connection pool.
+    workers: int = Field(default=1, ge=1)
 
     @field_validator("log_level", mode="before")
     @classmethod

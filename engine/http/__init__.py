@@ -1,5 +1,5 @@
 """The HTTP API (FastAPI)."""
 
-from engine.http.factory import PUBLIC_PATHS, create_app
+from engine.http.factory import PUBLIC_PATHS, app_from_environment, create_app
 
-__all__ = ["PUBLIC_PATHS", "create_app"]
+__all__ = ["PUBLIC_PATHS", "app_from_environment", "create_app"]

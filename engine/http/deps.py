@@ -21,7 +21,9 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
-def get_platform(request: Request) -> Platform:
+async def get_platform(request: Request) -> Platform:
+    """Async only because it never blocks: FastAPI runs a plain ``def`` dependency in the thread
+    pool, a hand-off that costs more than this lookup."""
     return request.app.state.platform
 
 

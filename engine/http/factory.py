@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI
 
 from engine.host.platform import Platform
 from engine.settings import Settings
@@ -22,6 +21,7 @@ from .file_routes import router as files_router
 from .form_routes import router as forms_router
 from .merge_routes import router as merge_router
 from .record_routes import router as records_router
+from .request_ids import RequestIdMiddleware
 from .request_text import refuse_unstorable_text
 from .sharing_routes import router as sharing_router
 from .token_routes import router as token_router
@@ -61,13 +61,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     platform.init_database()
     problems.install(app)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        return response
-
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(public_router)
     app.include_router(auth_router)
     app.include_router(apps_router)
@@ -83,6 +77,12 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         if router is not None:
             app.include_router(_protected(router))
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app with settings read from ``TANGRAM_*`` variables: the factory each process of
+    ``tangram serve --workers N`` calls, since an app object cannot be handed to another process."""
+    return create_app(Settings())
 
 
 def _protected(router: APIRouter) -> APIRouter:

@@ -32,6 +32,16 @@ def test_records_benchmark_runs_on_each_database(postgres_database: str) -> None
         assert all(any(what in line for line in lines) for what in measured), out
 
 
+def test_http_benchmark_runs_on_each_database_without_a_5xx(postgres_database: str) -> None:
+    """A real ``tangram serve``, with one worker and with two; a 5xx is a bug even in smoke."""
+    out = _run("bench/http.py", "--smoke", "--backend", "all")
+    for kind in ("sqlite", "postgresql"):
+        lines = [line for line in out.splitlines() if line.startswith(kind)]
+        measured = ("health", "page of 50", "single create", "--workers 1", "--workers 2")
+        assert all(any(what in line for line in lines) for what in measured), out
+        assert all(" 5xx 0 " in line for line in lines if "--workers" in line), out
+
+
 @pytest.mark.parametrize(
     ("script", "expected"), [("bench/validation.py", "fastjsonschema"), ("bench/rules.py", "sql/hand")]
 )

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
+import uvicorn
 from click.testing import CliRunner
+from fastapi import FastAPI
 
 from engine.cli import create_cli
+from engine.http import app_from_environment
 
 from .conftest import sales_app
 
@@ -65,3 +70,54 @@ def test_cli_errors_are_readable_and_exit_nonzero(runner: CliRunner, tmp_path: P
 def test_worker_says_it_is_a_placeholder(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["worker"])
     assert result.exit_code == 0 and "no job kinds" in result.output
+
+
+@pytest.fixture
+def uvicorn_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
+    """What ``serve`` hands to uvicorn, instead of serving."""
+    calls: list[tuple[Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append((app, options)))
+    return calls
+
+
+def test_serve_runs_one_process_with_the_app_built_here(
+    runner: CliRunner, uvicorn_runs: list[tuple[Any, dict[str, Any]]]
+) -> None:
+    result = runner.invoke(cli, ["serve", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    [(app, options)] = uvicorn_runs
+    try:
+        assert isinstance(app, FastAPI) and "workers" not in options
+        assert options["host"] == "127.0.0.1" and options["port"] == 8123
+    finally:
+        app.state.platform.close()
+
+
+def test_serve_with_workers_prepares_what_they_share_then_runs_the_factory(
+    runner: CliRunner,
+    uvicorn_runs: list[tuple[Any, dict[str, Any]]],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TANGRAM_WORKERS", "3")
+    result = runner.invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["serve", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert [(app, options["workers"], options["factory"]) for app, options in uvicorn_runs] == [
+        ("engine.http:app_from_environment", 3, True),
+        ("engine.http:app_from_environment", 2, True),
+    ]
+    # The workers would race to create these: the tables and the secret key exist beforehand.
+    assert (tmp_path / "data" / "secret_key").exists()
+    engine = sa.create_engine(database_url)
+    try:
+        assert "tg_users" in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    app = app_from_environment()
+    try:
+        assert app.state.platform.settings.database_url == database_url
+    finally:
+        app.state.platform.close()
