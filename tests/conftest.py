@@ -17,6 +17,9 @@ import sqlalchemy as sa
 
 PG_URL_ENV = "TANGRAM_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", "postgresql"]
+#: ``Settings.password_hash_cost`` under tests: scrypt N=2 instead of 2**14, because nearly every
+#: test hashes passwords. tests/engine/test_passwords.py keeps the production default strong.
+TEST_HASH_COST = 1
 
 
 def _in_ci() -> bool:

@@ -72,6 +72,7 @@ def create_user(body: NewUser, ctx: AdminDep, platform: PlatformDep) -> dict[str
             is_admin=body.is_admin,
             display_name=body.display_name,
             min_length=platform.settings.password_min_length,
+            hash_cost=platform.settings.password_hash_cost,
         )
         row = users.update_user(
             conn, user_id, body.model_dump(include={"department_id", "manager_id"}, exclude_none=True)
@@ -98,7 +99,13 @@ def change_user(user_id: IdPath, body: UserChange, ctx: AdminDep, platform: Plat
             "不能停用自己或取消自己的管理员权限",
         )
     with platform.db.begin() as conn:
-        row = users.update_user(conn, user_id, changes, min_length=platform.settings.password_min_length)
+        row = users.update_user(
+            conn,
+            user_id,
+            changes,
+            min_length=platform.settings.password_min_length,
+            hash_cost=platform.settings.password_hash_cost,
+        )
         logged = {k: v for k, v in changes.items() if k != "password"} | (
             {"password": "changed"} if "password" in changes else {}
         )

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from engine import Platform, Settings
 from engine.http import create_app
 from engine.identity.users import create_user
+from tests.conftest import TEST_HASH_COST
 
 ADMIN = ("admin", "admin-password-1")
 USER = ("rep", "rep-password-1")
@@ -30,7 +31,12 @@ def sales_app() -> dict[str, Any]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path / "data", secret_key="test-secret")
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        secret_key="test-secret",
+        password_hash_cost=TEST_HASH_COST,
+    )
 
 
 @pytest.fixture
@@ -38,8 +44,8 @@ def platform(settings: Settings) -> Iterator[Platform]:
     platform = Platform(settings, load_entry_points=False)
     platform.init_database()
     with platform.db.begin() as conn:
-        create_user(conn, *ADMIN, is_admin=True)
-        create_user(conn, *USER)
+        create_user(conn, *ADMIN, is_admin=True, hash_cost=settings.password_hash_cost)
+        create_user(conn, *USER, hash_cost=settings.password_hash_cost)
     try:
         yield platform
     finally:

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import cli
+from tests.conftest import TEST_HASH_COST
 
 from .conftest import sales_app
 
@@ -17,6 +18,7 @@ from .conftest import sales_app
 def runner(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("TANGRAM_DATABASE_URL", database_url)
     monkeypatch.setenv("TANGRAM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TANGRAM_PASSWORD_HASH_COST", str(TEST_HASH_COST))
     return CliRunner()
 
 
