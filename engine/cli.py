@@ -182,7 +182,9 @@ def user_create(username: str, password: str, admin: bool) -> None:
     """Create a user who can sign in with POST /api/auth/token."""
     try:
         with _platform() as platform, platform.db.begin() as conn:
-            user_id = users.create_user(conn, username, password, is_admin=admin)
+            user_id = users.create_user(
+                conn, username, password, is_admin=admin, hash_cost=platform.settings.password_hash_cost
+            )
             audit.record(
                 conn,
                 "user_created",
@@ -230,7 +232,13 @@ def user_set(
                 changes["password"] = password
             if disable is not None:
                 changes["is_active"] = not disable
-            users.update_user(conn, row.id, changes, min_length=platform.settings.password_min_length)
+            users.update_user(
+                conn,
+                row.id,
+                changes,
+                min_length=platform.settings.password_min_length,
+                hash_cost=platform.settings.password_hash_cost,
+            )
             audit.record(
                 conn,
                 "user_changed",

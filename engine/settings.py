@@ -9,6 +9,12 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: log2 of scrypt's N for password hashes. 14 -> N=2**14, r=8: 16 MiB per hash, slow for an
+#: attacker, about 50 ms here (engine.identity.passwords uses it).
+DEFAULT_COST = 14
+#: Bounds of the setting; below the default only for test suites, which hash thousands of times.
+MIN_COST, MAX_COST = 1, 20
+
 
 class Settings(BaseSettings):
     """Every knob of the platform; the defaults run with no configuration at all."""
@@ -30,6 +36,9 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1)
     #: Shortest password accepted (the policy also refuses the username itself).
     password_min_length: int = Field(default=8, ge=6, le=128)
+    #: scrypt work factor as log2 N: 14 -> N=2**14, 16 MiB and about 50 ms per hash. Each hash
+    #: keeps its own parameters, so changing this never locks anyone out; lower only in tests.
+    password_hash_cost: int = Field(default=DEFAULT_COST, ge=MIN_COST, le=MAX_COST)
     #: Longest lifetime of a named API token.
     api_token_max_days: int = Field(default=365, ge=1)
     #: Time zone for ``today()`` and for dates typed without an offset.

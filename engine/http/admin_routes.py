@@ -83,6 +83,7 @@ def create_user(body: NewUser, ctx: AdminDep, platform: PlatformDep) -> dict[str
             is_admin=body.is_admin,
             display_name=body.display_name,
             min_length=platform.settings.password_min_length,
+            hash_cost=platform.settings.password_hash_cost,
         )
         row = users.update_user(
             conn, user_id, body.model_dump(include={"department_id", "manager_id"}, exclude_none=True)
@@ -106,7 +107,13 @@ def change_user(user_id: IdPath, body: UserChange, ctx: AdminDep, platform: Plat
     if ctx.user_id == user_id and (changes.get("is_active") is False or changes.get("is_admin") is False):
         raise InvalidInput("cannot_demote_self")
     with platform.db.begin() as conn:
-        row = users.update_user(conn, user_id, changes, min_length=platform.settings.password_min_length)
+        row = users.update_user(
+            conn,
+            user_id,
+            changes,
+            min_length=platform.settings.password_min_length,
+            hash_cost=platform.settings.password_hash_cost,
+        )
         logged = {k: v for k, v in changes.items() if k != "password"} | (
             {"password": "changed"} if "password" in changes else {}
         )

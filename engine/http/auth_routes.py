@@ -58,7 +58,9 @@ def _sign_in(
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
     try:
         with platform.db.begin() as conn:
-            user = check_credentials(conn, body.username, body.password)
+            user = check_credentials(
+                conn, body.username, body.password, hash_cost=platform.settings.password_hash_cost
+            )
             throttle.succeeded(conn, body.username)
             issued = issue_token(conn, user.id, name=kind, kind=kind, ttl=ttl)
             audit.record(conn, "login", actor=user.id, username=user.username, ip=ip, details={"kind": kind})
@@ -160,7 +162,12 @@ def change_password(body: PasswordChange, ctx: ContextDep, platform: PlatformDep
     assert ctx.user is not None
     with platform.db.begin() as conn:
         try:
-            check_credentials(conn, ctx.user.username, body.current_password)
+            check_credentials(
+                conn,
+                ctx.user.username,
+                body.current_password,
+                hash_cost=platform.settings.password_hash_cost,
+            )
         except Unauthenticated:
             raise InvalidInput("current_password_wrong") from None
         users.update_user(
@@ -168,6 +175,7 @@ def change_password(body: PasswordChange, ctx: ContextDep, platform: PlatformDep
             ctx.user.id,
             {"password": body.new_password},
             min_length=platform.settings.password_min_length,
+            hash_cost=platform.settings.password_hash_cost,
         )
         audit.record(conn, "password_changed", ctx=ctx, target=f"user:{ctx.user.id}")
     return {"changed": True, "signed_out": True}

@@ -16,7 +16,7 @@ from engine.clock import utcnow
 from engine.context import Principal
 from engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from engine.identity import departments
-from engine.identity.passwords import hash_password, verify_password
+from engine.identity.passwords import DEFAULT_COST, hash_password, unusable_hash, verify_password
 from engine.schema import system_tables as st
 
 #: Whole-string match: ``$`` would also accept a trailing newline.
@@ -58,7 +58,9 @@ def create_user(
     department_id: int | None = None,
     manager_id: int | None = None,
     min_length: int = MIN_PASSWORD_LENGTH,
+    hash_cost: int = DEFAULT_COST,
 ) -> int:
+    """A new active user; ``hash_cost`` is ``Settings.password_hash_cost``."""
     if not USERNAME.fullmatch(username):
         raise InvalidInput("username_invalid")
     check_password_policy(password, username=username, min_length=min_length)
@@ -70,7 +72,7 @@ def create_user(
         .values(
             username=username,
             display_name=display_name or username,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, cost=hash_cost),
             is_admin=is_admin,
             is_active=True,
             department_id=department_id,
@@ -94,10 +96,13 @@ def get_user(conn: sa.Connection, user_id: int) -> Any:
     return row
 
 
-def check_credentials(conn: sa.Connection, username: str, password: str) -> Principal:
+def check_credentials(
+    conn: sa.Connection, username: str, password: str, *, hash_cost: int = DEFAULT_COST
+) -> Principal:
     row = conn.execute(sa.select(st.users).where(st.users.c.username == username)).first()
-    # Hash even for unknown users so response time does not reveal which usernames exist.
-    stored = row.password_hash if row is not None else _DUMMY_HASH
+    # Hash even for unknown users, at the configured cost, so response time does not reveal
+    # which usernames exist.
+    stored = row.password_hash if row is not None else unusable_hash(cost=hash_cost)
     valid = verify_password(password, stored)
     if row is None or not valid or not row.is_active:
         raise Unauthenticated("wrong_credentials")
@@ -261,7 +266,12 @@ def list_users(conn: sa.Connection) -> list[dict[str, Any]]:
 
 
 def update_user(
-    conn: sa.Connection, user_id: int, changes: dict[str, Any], *, min_length: int = MIN_PASSWORD_LENGTH
+    conn: sa.Connection,
+    user_id: int,
+    changes: dict[str, Any],
+    *,
+    min_length: int = MIN_PASSWORD_LENGTH,
+    hash_cost: int = DEFAULT_COST,
 ) -> Any:
     """Change a user's profile, department, manager, admin flag, active flag or password.
 
@@ -286,12 +296,9 @@ def update_user(
         values["manager_id"] = manager
     if changes.get("password") is not None:
         check_password_policy(changes["password"], username=row.username, min_length=min_length)
-        values["password_hash"] = hash_password(changes["password"])
+        values["password_hash"] = hash_password(changes["password"], cost=hash_cost)
     if values:
         conn.execute(st.users.update().where(st.users.c.id == user_id).values(values))
     if values.get("is_active") is False or "password_hash" in values:
         revoke_all_tokens(conn, user_id)
     return get_user(conn, user_id)
-
-
-_DUMMY_HASH = hash_password(secrets.token_hex(8))

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_HASH_COST
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,7 +46,11 @@ def workdir(tmp_path: Path) -> Path:
 def server(workdir: Path) -> Iterator[tuple[int, dict[str, str]]]:
     setup, serve, _requests = _blocks("First steps")
     port = _free_port()
-    env = {**os.environ, "TANGRAM_DATA_DIR": str(workdir / "data")}
+    env = {
+        **os.environ,
+        "TANGRAM_DATA_DIR": str(workdir / "data"),
+        "TANGRAM_PASSWORD_HASH_COST": str(TEST_HASH_COST),
+    }
     env.pop("TANGRAM_DATABASE_URL", None)
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", setup],

@@ -94,7 +94,7 @@ def plugged(settings: Settings, plugin: SamplePlugin) -> Iterator[tuple[Platform
     platform = Platform(settings, plugins=[plugin], load_entry_points=False)
     with TestClient(create_app(platform=platform)) as client:
         with platform.db.begin() as conn:
-            create_user(conn, *ADMIN, is_admin=True)
+            create_user(conn, *ADMIN, is_admin=True, hash_cost=settings.password_hash_cost)
         client.headers.update(sign_in(client, *ADMIN))
         yield platform, client
 

@@ -120,14 +120,15 @@ ROLES = {
 
 
 def build_org(platform: Platform) -> Org:
+    cost = platform.settings.password_hash_cost
     with platform.db.begin() as conn:
-        users = {"admin": create_user(conn, "boss", PASSWORD, is_admin=True)}
+        users = {"admin": create_user(conn, "boss", PASSWORD, is_admin=True, hash_cost=cost)}
         hq = create_department(conn, "总部 HQ")
         east = create_department(conn, "华东 East", parent_id=hq)
         west = create_department(conn, "华西 West", parent_id=hq)
         homes = {"rep_e": east, "rep_w": west, "head": east, "director": hq, "viewer": None, "stranger": None}
         for name, dept in homes.items():
-            users[name] = create_user(conn, name, PASSWORD, department_id=dept)
+            users[name] = create_user(conn, name, PASSWORD, department_id=dept, hash_cost=cost)
         from engine.schema import system_tables as st
 
         conn.execute(st.departments.update().where(st.departments.c.id == east).values(head_id=users["head"]))

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from engine import Platform, Settings
 from engine.http import create_app
+from tests.conftest import TEST_HASH_COST
 
 from .conftest import PASSWORD, URL, Org
 
@@ -58,7 +59,11 @@ def test_plain_http_session_cookie_is_not_marked_secure(org: Org, api: Any) -> N
 @pytest.fixture
 def strict(database_url: str, tmp_path: Path) -> Iterator[tuple[Platform, Settings]]:
     settings = Settings(
-        database_url=database_url, data_dir=tmp_path / "d", secret_key="k", login_max_failures=3
+        database_url=database_url,
+        data_dir=tmp_path / "d",
+        secret_key="k",
+        login_max_failures=3,
+        password_hash_cost=TEST_HASH_COST,
     )
     platform = Platform(settings, load_entry_points=False)
     platform.init_database()

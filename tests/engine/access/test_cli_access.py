@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import create_cli
+from tests.conftest import TEST_HASH_COST
 
 from .conftest import CRM_APP
 
@@ -18,6 +19,7 @@ def test_departments_users_and_role_assignment_from_the_command_line(
 ) -> None:
     monkeypatch.setenv("TANGRAM_DATABASE_URL", database_url)
     monkeypatch.setenv("TANGRAM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TANGRAM_PASSWORD_HASH_COST", str(TEST_HASH_COST))
     runner = CliRunner()
     cli = create_cli()
 

@@ -82,7 +82,9 @@ def shop(platform: Platform) -> tuple[TestClient, dict[str, str], int]:
         package = import_app(conn, PACKAGE, SYSTEM)
         tokens = {}
         for name in ("clerk", "viewer", "editor"):
-            user_id = create_user(conn, name, "shop-password-1")
+            user_id = create_user(
+                conn, name, "shop-password-1", hash_cost=platform.settings.password_hash_cost
+            )
             set_roles(conn, SYSTEM, package, user_id, [name])
             tokens[name] = issue_token(conn, user_id, name="t", kind="api", ttl=timedelta(hours=1)).token
     order = platform.records.create(
