@@ -61,21 +61,29 @@ def stored_matches(batch: Batch, rule: str, keys: set[str]) -> dict[str, list[in
     return found
 
 
+#: Keys are locked by bucket: a batch of 10,000 keys takes at most this many advisory locks per
+#: rule (PostgreSQL's shared lock table holds a few thousand by default), at the price of now
+#: and then serialising two writers of different keys that share a bucket.
+LOCK_BUCKETS = 1024
+
+
 def lock_keys(batch: Batch, keys: set[tuple[str, str]]) -> None:
     """Serialise writers of the same duplicate key until their transactions end, so a check
     and the write it allows are one step under any concurrency. PostgreSQL: a transaction-level
-    advisory lock per key, taken in one statement in ascending order (no deadlock between two
-    batches); SQLite runs one writer at a time already."""
+    advisory lock per key bucket, taken in one statement in ascending order (no deadlock between
+    two batches); SQLite runs one writer at a time already."""
     conn = batch.unit.conn
     if conn.dialect.name != "postgresql" or not keys:
         return
     scope = f"{batch.er.app}.{batch.er.entity.name}"
-    numbers = sorted(
-        int.from_bytes(
-            hashlib.blake2b(f"{scope}.{rule}:{key}".encode(), digest_size=8).digest(), "big", signed=True
-        )
-        for rule, key in keys
-    )
+
+    def bucket(rule: str, key: str) -> int:
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        slot = int.from_bytes(digest, "big") % LOCK_BUCKETS
+        name = hashlib.blake2b(f"{scope}.{rule}#{slot}".encode(), digest_size=8).digest()
+        return int.from_bytes(name, "big", signed=True)
+
+    numbers = sorted({bucket(rule, key) for rule, key in keys})
     conn.execute(
         sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
         {"keys": numbers},
