@@ -10,4 +10,6 @@ python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
 export TANGRAM_TEST_DATABASE_URL="${TANGRAM_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 .venv/bin/ruff check .
-.venv/bin/python -m pytest "$@"
+# One worker per core (xdist); each worker is its own session with its own PostgreSQL database.
+# Pass -n 0 to run everything in this one process (for --pdb, or to compare timings).
+.venv/bin/python -m pytest -n auto "$@"
