@@ -16,4 +16,6 @@ export TANGRAM_TEST_DATABASE_URL="${TANGRAM_TEST_DATABASE_URL:-postgresql+psycop
 .venv/bin/ruff check .
 # The whole tree configured in pyproject.toml ([tool.mypy] files); rule_engine and form_engine strict.
 .venv/bin/mypy
-.venv/bin/python -m pytest "$@"
+# One worker per core (xdist); each worker is its own session with its own PostgreSQL database.
+# Pass -n 0 to run everything in this one process (for --pdb, or to compare timings).
+.venv/bin/python -m pytest -n auto "$@"
