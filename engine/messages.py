@@ -77,6 +77,9 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "登录失败次数过多，请 {minutes} 分钟后再试",
         "too many failed sign-ins; try again in {minutes} minute(s)",
     ),
+    "body_too_large": _m(
+        "请求体超过 {limit} 字节的上限", "the request body is larger than the limit of {limit} bytes"
+    ),
     "sign_in_required": _m(
         "请先登录：请求头需带 Authorization: Bearer <令牌>（通过 POST /api/auth/token 获取）",
         "sign in first: send Authorization: Bearer <token> (POST /api/auth/token gives one)",

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     password_min_length: int = Field(default=8, ge=6, le=128)
     #: scrypt work factor as log2 N: 14 -> N=2**14, 16 MiB and about 50 ms per hash. Each hash
     #: keeps its own parameters, so changing this never locks anyone out; lower only in tests.
+    #: Largest request body, except uploads (413 beyond it, before the body is read whole).
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    #: Largest upload request (``POST .../files``); each file field has its own size limit too.
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     password_hash_cost: int = Field(default=DEFAULT_COST, ge=MIN_COST, le=MAX_COST)
     #: Longest lifetime of a named API token.
     api_token_max_days: int = Field(default=365, ge=1)

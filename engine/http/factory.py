@@ -16,6 +16,7 @@ from .app_openapi import router as openapi_router
 from .app_routes import public_router
 from .app_routes import router as apps_router
 from .auth_routes import router as auth_router
+from .body_limit import BodyLimitMiddleware
 from .deps import current_context
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
@@ -61,7 +62,14 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     platform.init_database()
     problems.install(app)
 
-    app.add_middleware(RequestIdMiddleware)
+    settings = platform.settings
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+        public=PUBLIC_PATHS,
+    )
+    app.add_middleware(RequestIdMiddleware)  # outermost: error answers carry the id too
     app.include_router(public_router)
     app.include_router(auth_router)
     app.include_router(apps_router)

@@ -12,6 +12,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = b"x-request-id"
+MAX_LENGTH = 100
 
 
 class RequestIdMiddleware:
@@ -25,7 +26,9 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         sent = next((value for name, value in scope["headers"] if name == HEADER), b"")
-        request_id = sent.decode("latin-1") if sent else uuid.uuid4().hex
+        # Echoed back, so only a short printable id is taken; anything else gets a new one.
+        usable = 0 < len(sent) <= MAX_LENGTH and all(32 < byte < 127 for byte in sent)
+        request_id = sent.decode("ascii") if usable else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         encoded = request_id.encode("latin-1")
 
