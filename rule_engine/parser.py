@@ -148,6 +148,11 @@ _Children = list[Any]
 """What Lark hands a callback: the rule's tokens, nodes and groups in the order the grammar fixes.
 mypy cannot read the grammar, so each callback unpacks the list into names of the right type."""
 
+#: Longest number literal, in digits: more than any stored number holds (PostgreSQL BIGINT has 19).
+MAX_DIGITS = 38
+#: Largest integer literal: a signed 64-bit integer, what integer columns store.
+MAX_INTEGER = 2**63 - 1
+
 
 class _ToAst(Transformer[Token, "Node | _Group"]):
     """Builds frozen nodes inside the LALR parse (Lark's ``transformer=``), no parse tree.
@@ -180,9 +185,24 @@ class _ToAst(Transformer[Token, "Node | _Group"]):
 
     def number(self, children: _Children) -> Literal:
         tok = children[0]
+        digits = str(tok).replace(".", "").lstrip("0")
+        if len(digits) > MAX_DIGITS:
+            # Beyond what a column stores (and past Python's own limit of 4,300 digits for int()).
+            if self.error is None:
+                self.error = RuleError(
+                    code="number_out_of_range", line=tok.line, column=tok.column, params={"max": MAX_DIGITS}
+                )
+            return self._made(Literal(tok.line, tok.column, 0, "integer"))
         if "." in tok:
             return self._made(Literal(tok.line, tok.column, Decimal(str(tok)), "number"))
-        return self._made(Literal(tok.line, tok.column, int(tok), "integer"))
+        value = int(tok)
+        if value > MAX_INTEGER:  # no integer column holds it, and a database driver would overflow
+            if self.error is None:
+                self.error = RuleError(
+                    code="integer_out_of_range", line=tok.line, column=tok.column, params={"max": MAX_INTEGER}
+                )
+            value = 0
+        return self._made(Literal(tok.line, tok.column, value, "integer"))
 
     def string(self, children: _Children) -> Literal:
         tok = children[0]

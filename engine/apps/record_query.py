@@ -16,6 +16,8 @@ from engine.messages import did_you_mean, problem
 from form_engine import SYSTEM_FIELDS, LookupConfig, Problem, dsl_fields
 
 MAX_LIMIT = 1000
+#: More sort keys than any screen needs; thousands made SQLite refuse the query (a 500).
+MAX_SORT_KEYS = 20
 MAX_OFFSET = 10**12
 DEFAULT_LIMIT = 50
 #: Every system column sorts meaningfully.
@@ -83,7 +85,12 @@ def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
     problems: list[Problem] = []
     names = [f.name for f in er.entity.stored_fields()]
     descending = False
-    for raw in (sort or "").split(","):
+    keys = (sort or "").split(",")
+    if len(keys) > MAX_SORT_KEYS:
+        raise InvalidInput(
+            "sort_invalid", problems=[problem("too_many_sort_keys", pointer="/sort", max=MAX_SORT_KEYS)]
+        )
+    for raw in keys:
         key = raw.strip()
         if not key:
             continue

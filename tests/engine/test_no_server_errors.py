@@ -39,3 +39,20 @@ def test_an_out_of_range_audit_actor_is_a_422(client: TestClient, actor: str) ->
     r = client.get("/api/audit", params={"actor": actor})
     assert r.status_code == 422, r.text
     assert client.get("/api/audit", params={"actor": "1"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"id > {2**63}", f"id > {'9' * 5000}", f"id > 0.{'1' * 60}", f"id > {'9' * 40}.5"],
+)
+def test_a_number_no_field_can_hold_in_a_filter_is_a_422(sales: TestClient, text: str) -> None:
+    r = sales.get(ACCOUNTS, params={"filter": text})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_input"
+    ok = sales.get(ACCOUNTS, params={"filter": f"id > {2**63 - 1}"})
+    assert ok.status_code == 200, ok.text
+
+
+def test_too_many_sort_keys_is_a_422(sales: TestClient) -> None:
+    r = sales.get(ACCOUNTS, params={"sort": ",".join(["name"] * 5000)})
+    assert r.status_code == 422, r.text
