@@ -40,11 +40,11 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "规则应为文本，实际是 {found} 类型的值", "found a {found}, expected the rule as text"
     ),
     "syntax.empty": _m("规则为空，请填写一个表达式", "found an empty rule, expected an expression"),
-    "number_out_of_range": _m(
+    "bad_literal.digits": _m(
         "数字超过 {max} 位，超出可保存的范围",
         "found a number of more than {max} digits, expected one a field can hold",
     ),
-    "integer_out_of_range": _m(
+    "bad_literal.integer": _m(
         "整数超过 {max}，超出可保存的范围", "found an integer above {max}, expected one a field can hold"
     ),
     "bad_escape": _m(

@@ -190,7 +190,10 @@ class _ToAst(Transformer[Token, "Node | _Group"]):
             # Beyond what a column stores (and past Python's own limit of 4,300 digits for int()).
             if self.error is None:
                 self.error = RuleError(
-                    code="number_out_of_range", line=tok.line, column=tok.column, params={"max": MAX_DIGITS}
+                    code="bad_literal",
+                    line=tok.line,
+                    column=tok.column,
+                    params={"reason": "digits", "max": MAX_DIGITS},
                 )
             return self._made(Literal(tok.line, tok.column, 0, "integer"))
         if "." in tok:
@@ -199,7 +202,10 @@ class _ToAst(Transformer[Token, "Node | _Group"]):
         if value > MAX_INTEGER:  # no integer column holds it, and a database driver would overflow
             if self.error is None:
                 self.error = RuleError(
-                    code="integer_out_of_range", line=tok.line, column=tok.column, params={"max": MAX_INTEGER}
+                    code="bad_literal",
+                    line=tok.line,
+                    column=tok.column,
+                    params={"reason": "integer", "max": MAX_INTEGER},
                 )
             value = 0
         return self._made(Literal(tok.line, tok.column, value, "integer"))
