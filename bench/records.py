@@ -20,15 +20,13 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from databases import backends, database
 
 from engine import Context, Platform, Principal, Settings
 from engine.apps.metadata_store import import_app
@@ -162,27 +160,6 @@ def raw_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    base = sa.make_url(
-        os.environ.get("TANGRAM_BENCH_DATABASE_URL") or os.environ["TANGRAM_TEST_DATABASE_URL"]
-    )
-    name = f"tangram_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def timed(fn: Any) -> float:
@@ -386,13 +363,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.singles, args.page_rows = 400, 20, 1_000
-    kinds = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
-    for kind in kinds:
-        if kind == "postgresql" and not (
-            os.environ.get("TANGRAM_BENCH_DATABASE_URL") or os.environ.get("TANGRAM_TEST_DATABASE_URL")
-        ):
-            print("postgresql skipped: set TANGRAM_BENCH_DATABASE_URL (or TANGRAM_TEST_DATABASE_URL)")
-            continue
+    for kind in backends(args.backend):
         run(kind, args.rows, args.singles, args.page_rows)
 
 

@@ -34,7 +34,7 @@ def test_records_benchmark_runs_on_each_database(postgres_database: str) -> None
 
 def test_http_benchmark_runs_on_each_database_without_a_5xx(postgres_database: str) -> None:
     """A real ``tangram serve``, with one worker and with two; a 5xx is a bug even in smoke."""
-    out = _run("bench/http.py", "--smoke", "--backend", "all")
+    out = _run("bench/http_api.py", "--smoke", "--backend", "all")
     for kind in ("sqlite", "postgresql"):
         lines = [line for line in out.splitlines() if line.startswith(kind)]
         measured = ("health", "page of 50", "single create", "--workers 1", "--workers 2")

@@ -1,6 +1,6 @@
 """The HTTP API against the server's own health route, through a real ``tangram serve``.
 
-    python bench/http.py [--records 20000] [--samples 300] [--requests 150] [--smoke]
+    python bench/http_api.py [--records 20000] [--samples 300] [--requests 150] [--smoke]
                          [--backend sqlite|postgresql|all]
 
 Starts ``tangram serve`` on 127.0.0.1 and a free port with a SQLite file in a temporary folder
@@ -20,14 +20,6 @@ goes to 127.0.0.1 only, and every loop is bounded.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as a script, this file's folder comes first on sys.path, and its name would shadow the
-# standard library's ``http`` package (which this script and the engine both import).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-
 import argparse
 import http.client
 import json
@@ -37,16 +29,18 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import sqlalchemy as sa
+from databases import backends, database
 
 HOST = "127.0.0.1"
 USERNAME = "bench"
@@ -124,28 +118,6 @@ class Client:
 
     def close(self) -> None:
         self.conn.close()
-
-
-@contextmanager
-def database(kind: str) -> Iterator[str]:
-    """A SQLite file in a temporary folder, or a fresh PostgreSQL database dropped afterwards."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{folder}/bench.db"
-        return
-    base = sa.make_url(
-        os.environ.get("TANGRAM_BENCH_DATABASE_URL") or os.environ["TANGRAM_TEST_DATABASE_URL"]
-    )
-    name = f"tangram_bench_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def tangram(env: dict[str, str], *args: str) -> None:
@@ -400,13 +372,7 @@ def main() -> None:
     if args.smoke:
         args.records, args.samples, args.requests, args.rounds = 200, 10, 5, 1
     workers = [int(w) for w in args.workers.split(",")]
-    kinds = ["sqlite", "postgresql"] if args.backend == "all" else [args.backend]
-    for kind in kinds:
-        if kind == "postgresql" and not (
-            os.environ.get("TANGRAM_BENCH_DATABASE_URL") or os.environ.get("TANGRAM_TEST_DATABASE_URL")
-        ):
-            print("postgresql skipped: set TANGRAM_BENCH_DATABASE_URL (or TANGRAM_TEST_DATABASE_URL)")
-            continue
+    for kind in backends(args.backend):
         run(kind, args.records, args.samples, args.requests, workers, args.rounds)
 
 
