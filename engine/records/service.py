@@ -36,42 +36,6 @@ class Page:
     offset: int
 
 
-@dataclass(frozen=True)
-class _Create:
-    """One create request, runnable plainly or once per idempotency key."""
-
-    entity: str
-    items: Sequence[Any]
-    pointers: list[str]
-    form: str | None
-    children: bool
-
-    def run(self, service: RecordService) -> Callable[[WriteUnit], list[Record]]:
-        def work(unit: WriteUnit) -> list[Record]:
-            er = unit.runtime.entity(self.entity)
-            records = unit.create(er, self.items, pointers=self.pointers, form=self.form)
-            return service._shown(unit, er, records, children=self.children)
-
-        return work
-
-    def once(
-        self, service: RecordService, user_id: int, key: str, digest: str
-    ) -> Callable[[WriteUnit], list[Record]]:
-        def work(unit: WriteUnit) -> list[Record]:
-            earlier = idempotency.stored_ids(unit.conn, user_id, key, digest)
-            if earlier is not None:
-                er = unit.runtime.entity(self.entity)
-                found = scoped_rows(unit.conn, unit.access, unit.ctx, er, earlier, "read")
-                records = [found[i] for i in earlier if i in found]
-                return service._shown(unit, er, records, children=self.children)
-            claimed = idempotency.claim(unit.conn, user_id, key, digest)
-            records = self.run(service)(unit)
-            idempotency.complete(unit.conn, claimed, [r["id"] for r in records])
-            return records
-
-        return work
-
-
 class RecordService:
     """Records as callers ask for them: every change through the write unit, reads under the
     caller's access policy."""
@@ -134,8 +98,7 @@ class RecordService:
     ) -> Record:
         """Create one record; ``form`` names the form the values come from (its conditions
         apply). With ``idempotency_key``, a retry answers the record the first request made."""
-        create = _Create(entity, [data], [""], form, children=True)
-        return self._create(ctx, app, create, options, idempotency_key)[0]
+        return self._create(ctx, app, entity, [data], [""], form, options, idempotency_key, children=True)[0]
 
     def bulk_create(
         self,
@@ -154,22 +117,48 @@ class RecordService:
         come back as stored, without their sub-table rows (``get`` shows those). With
         ``idempotency_key``, a retry answers the records the first request made."""
         at = list(pointers) if pointers is not None else [f"/items/{i}" for i in range(len(items))]
-        return self._create(
-            ctx, app, _Create(entity, items, at, form, children=False), options, idempotency_key
-        )
+        return self._create(ctx, app, entity, items, at, form, options, idempotency_key, children=False)
 
     def _create(
-        self, ctx: Context, app: str, create: _Create, options: WriteOptions | None, key: str | None
+        self,
+        ctx: Context,
+        app: str,
+        entity: str,
+        items: Sequence[Any],
+        pointers: list[str],
+        form: str | None,
+        options: WriteOptions | None,
+        key: str | None,
+        *,
+        children: bool,
     ) -> list[Record]:
-        if key is None or ctx.user_id is None:
-            return self.write(ctx, app, create.run(self), options=options)
+        def create(unit: WriteUnit) -> list[Record]:
+            er = unit.runtime.entity(entity)
+            records = unit.create(er, items, pointers=pointers, form=form)
+            return self._shown(unit, er, records, children=children)
+
+        user_id = ctx.user_id
+        if key is None or user_id is None:
+            return self.write(ctx, app, create, options=options)
         idempotency.check_key(key)
-        once = create.once(self, ctx.user_id, key, idempotency.fingerprint(app, create.entity, create.items))
+        digest = idempotency.fingerprint(app, entity, items)
+
+        def create_once(unit: WriteUnit) -> list[Record]:
+            earlier = idempotency.stored_ids(unit.conn, user_id, key, digest)
+            if earlier is not None:  # a retry: what the first request made, as it is now
+                er = unit.runtime.entity(entity)
+                found = scoped_rows(unit.conn, unit.access, unit.ctx, er, earlier, "read")
+                return self._shown(unit, er, [found[i] for i in earlier if i in found], children=children)
+            claimed = idempotency.claim(unit.conn, user_id, key, digest)
+            records = create(unit)
+            idempotency.complete(unit.conn, claimed, [r["id"] for r in records])
+            return records
+
         try:
-            return self.write(ctx, app, once, options=options)
+            return self.write(ctx, app, create_once, options=options)
         except sa.exc.IntegrityError:
             # A concurrent request with the same key committed first: answer what it made.
-            return self.write(ctx, app, once, options=options)
+            return self.write(ctx, app, create_once, options=options)
 
     def update(
         self,

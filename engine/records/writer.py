@@ -122,9 +122,7 @@ def insert_rows(conn: sa.Connection, er: EntityRuntime, rows: list[Record]) -> l
             row["id"] = record_id
         conn.execute(er.table.insert(), rows)
         return ids
-    if conn.dialect.name != "sqlite":
-        return list(conn.execute(er.insert_returning_id, rows).scalars())
-    conn.execute(er.table.insert(), rows)
+    conn.execute(er.table.insert(), rows)  # SQLite, the other supported database
     last = conn.execute(sa.select(sa.func.max(er.table.c.id))).scalar_one()
     return list(range(last - len(rows) + 1, last + 1))
 
