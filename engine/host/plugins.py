@@ -21,9 +21,12 @@ class KernelSteps:
     """The kernel's write steps, contributed through ``tangram_write_steps``; they run first,
     so a plugin's step sees auto-numbers, children and roll-ups in place."""
 
+    def __init__(self) -> None:
+        self.steps = default_steps()  # stateless: built once, not for every write
+
     @hookimpl(tryfirst=True)
     def tangram_write_steps(self) -> list[WriteStep]:
-        return default_steps()
+        return self.steps
 
 
 def create_plugin_manager(

@@ -85,12 +85,19 @@ def readable_scope(access: AccessPolicy, ctx: Context, conn: sa.Connection, er: 
 
 
 def record_loader(
-    conn: sa.Connection, runtime: AppRuntime, er: EntityRuntime, ctx: Context, access: AccessPolicy
+    conn: sa.Connection,
+    runtime: AppRuntime,
+    er: EntityRuntime,
+    ctx: Context,
+    access: AccessPolicy,
+    scope_of: Callable[[EntityRuntime], Any] | None = None,
 ) -> Loader:
     """``loader(lookup_field, id)`` -> the referenced live record if the caller may read it,
     without the fields hidden or masked for them (a formula or a copied value must not carry
-    what the caller cannot see)."""
+    what the caller cannot see). ``scope_of`` gives the caller's read scope on an entity (a
+    write unit passes the one it keeps per entity)."""
     targets = er.lookups()
+    scope_of = scope_of or (lambda target: readable_scope(access, ctx, conn, target))
 
     def load(field_name: str, record_id: Any) -> Record | None:
         target_name = targets.get(field_name)
@@ -99,7 +106,7 @@ def record_loader(
         target = runtime.entities[target_name]
         table = target.table
         query = sa.select(table).where(table.c.id == record_id, table.c.deleted_at.is_(None))
-        scope = readable_scope(access, ctx, conn, target)
+        scope = scope_of(target)
         if scope is not None:
             query = query.where(scope)
         row = conn.execute(query).mappings().first()

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from engine.access import AccessPolicy
+from engine.access import AccessPolicy, Operation
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.clock import utcnow
 from engine.context import Context
@@ -154,23 +154,30 @@ class WriteUnit:
         #: the rows of the last statement, to explain a unique violation after the rollback
         self.last_rows: tuple[EntityRuntime, list[Record]] | None = None
         self._loaders: dict[str, Loader] = {}
+        self._scopes: dict[str, Any] = {}
 
     # -- what the unit reads as the caller -------------------------------------------------------
     def loader(self, er: EntityRuntime) -> Loader:
         """Records reached through ``er``'s lookups, as the caller may read them."""
         name = er.entity.name
         if name not in self._loaders:
-            self._loaders[name] = record_loader(self.conn, self.runtime, er, self.ctx, self.access)
+            self._loaders[name] = record_loader(
+                self.conn, self.runtime, er, self.ctx, self.access, scope_of=self.readable
+            )
         return self._loaders[name]
 
     def readable(self, target: EntityRuntime) -> Any:
-        """The caller's read scope on ``target`` (None: every row)."""
-        return readable_scope(self.access, self.ctx, self.conn, target)
+        """The caller's read scope on ``target`` (None: every row), built once per entity for
+        the unit: a batch of 10,000 rows with lookups asks it for every row."""
+        name = target.entity.name
+        if name not in self._scopes:
+            self._scopes[name] = readable_scope(self.access, self.ctx, self.conn, target)
+        return self._scopes[name]
 
-    def check_write(self, er: EntityRuntime, data: Mapping[str, Any], op: str, at: str = "") -> None:
+    def check_write(self, er: EntityRuntime, data: Mapping[str, Any], op: Operation, at: str = "") -> None:
         """Refuse values of fields the caller may not write (403, problems located at ``at``)."""
         try:
-            self.access.check_write(self.ctx, er, data, op)  # type: ignore[arg-type]
+            self.access.check_write(self.ctx, er, data, op)
         except Forbidden as exc:
             exc.problems = [replace(p, pointer=f"{at}{p.pointer or ''}") for p in exc.problems]
             raise
