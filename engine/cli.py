@@ -17,6 +17,7 @@ from typing import Any
 import click
 import pluggy
 
+import templates_library
 from engine.apps import metadata_store
 from engine.context import SYSTEM
 from engine.errors import TangramError
@@ -138,6 +139,33 @@ def app_import(file: Path) -> None:
     except TangramError as exc:
         _fail(exc)
     click.echo(f"imported app {package.name} with {len(package.entities)} entities")
+
+
+@click.command("install")
+@click.argument("template")
+def app_install(template: str) -> None:
+    """Install a bundled template (see ``tangram app templates``) as a new app."""
+    try:
+        data = templates_library.load(template)
+    except templates_library.TemplateNotFound as exc:
+        click.echo(f"error: no template {template}; bundled: {', '.join(exc.known)}", err=True)
+        sys.exit(1)
+    try:
+        with _platform() as platform, platform.db.begin() as conn:
+            package = metadata_store.import_app(conn, data, SYSTEM)
+            details = {"door": "cli", "template": template}
+            audit.record(conn, "app_imported", ctx=SYSTEM, app=package.name, details=details)
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"installed {template} as app {package.name} with {len(package.entities)} entities")
+
+
+@click.command("templates")
+def app_templates() -> None:
+    """List the templates bundled with Tangram."""
+    for item in templates_library.available():
+        label = f"{item['label']['en']} / {item['label']['zh']}"
+        click.echo(f"{item['name']}\t{label}\t{item['entities']} entities")
 
 
 @click.command("export")
@@ -326,7 +354,10 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
     for command in (serve, init, migrate, worker):
         cli.add_command(command)
     groups = {
-        "app": ("Import, export and list apps.", [app_import, app_export, app_list]),
+        "app": (
+            "Install, import, export and list apps.",
+            [app_install, app_templates, app_import, app_export, app_list],
+        ),
         "user": ("Manage platform users.", [user_create, user_list, user_set]),
         "department": ("Manage the department tree.", [department_create, department_list]),
         "role": (
