@@ -20,6 +20,7 @@ from .body_limit import BodyLimitMiddleware
 from .deps import current_context
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
+from .import_routes import router as imports_router
 from .merge_routes import router as merge_router
 from .record_routes import router as records_router
 from .request_ids import RequestIdMiddleware
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(public_router)
     app.include_router(auth_router)
     app.include_router(apps_router)
+    app.include_router(imports_router)  # before the records': .../records/{entity}/export
     app.include_router(records_router)
     app.include_router(forms_router)
     app.include_router(files_router)
