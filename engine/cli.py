@@ -96,6 +96,90 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
 
 
+@click.command()
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tangram-demo"),
+    show_default=True,
+    help="Where the demo's SQLite database and files live.",
+)
+@click.option("--template", default="crm", show_default=True, help="A bundled template with a demo plan.")
+@click.option("--scale", type=click.FloatRange(0.001, 10), default=1.0, show_default=True,
+              help="Share of the plan's record counts (0.05 for a quick look).")  # fmt: skip
+@click.option("--fresh", is_flag=True, help="Delete the folder's earlier demo and start over.")
+@click.option("--serve/--no-serve", "then_serve", default=True, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+def demo(
+    folder: Path, template: str, scale: float, fresh: bool, then_serve: bool, host: str, port: int
+) -> None:
+    """A fresh database in FOLDER with TEMPLATE installed, a year of sample data, a user per
+    role (their sign-in names and passwords are printed), then the server."""
+    import shutil
+
+    from engine.records.sample_data import SampleData
+
+    try:
+        plan = templates_library.demo_plan(template)
+    except templates_library.TemplateNotFound as exc:
+        click.echo(f"error: no template {template}; bundled: {', '.join(exc.known)}", err=True)
+        sys.exit(1)
+    if plan is None:
+        click.echo(f"error: template {template} has no demo plan", err=True)
+        sys.exit(1)
+    database = folder / "tangram.db"
+    if database.exists() and not fresh:
+        click.echo(
+            f"error: {folder} holds a demo already; add --fresh to start over, or serve it with\n"
+            f"  TANGRAM_DATA_DIR={folder} TANGRAM_DATABASE_URL=sqlite:///{database} tangram serve",
+            err=True,
+        )
+        sys.exit(1)
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = Settings(database_url=f"sqlite:///{database.resolve()}", data_dir=folder.resolve())
+    click.echo(f"demo database: {database.resolve()}")
+    platform = Platform(settings)
+    try:
+        platform.init_database()
+        with platform.db.begin() as conn:
+            package = metadata_store.import_app(conn, templates_library.load(template), SYSTEM)
+        click.echo(f"installed {template} ({len(package.entities)} entities)")
+        sample = SampleData(platform.records, package.name, plan, scale=scale)
+        people = sample.create_people(hash_cost=settings.password_hash_cost)
+        with click.progressbar(length=sample.total(), label="sample records") as bar:
+            done: dict[str, int] = {}
+
+            def progress(entity: str, made: int, total: int) -> None:
+                bar.update(made - done.get(entity, 0))
+                done[entity] = made
+
+            counts = sample.create_records(progress)
+    except TangramError as exc:
+        _fail(exc)
+    finally:
+        platform.close()
+    made = ", ".join(f"{entity} {n:,}" for entity, n in counts.items())
+    click.echo(f"created {sum(counts.values()):,} records: {made}")
+    click.echo("sign in as (username / password / roles):")
+    for person in people:
+        held = ", ".join(person.roles)
+        click.echo(f"  {person.username:14} {person.password:24} {held}  {person.display_name}")
+    click.echo(
+        f"serve this demo again later with:\n"
+        f"  TANGRAM_DATA_DIR={folder} TANGRAM_DATABASE_URL=sqlite:///{database} tangram serve"
+    )
+    if then_serve:
+        import uvicorn
+
+        from engine.http import create_app
+
+        click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
 #: What each ``serve --workers N`` process imports to build its app.
 APP_FACTORY = "engine.http:app_from_environment"
 
@@ -492,7 +576,7 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
     every plugin installed under the ``tangram.plugins`` entry points)."""
     cli = click.Group("tangram", help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
     data = (data_import, data_import_resume, data_import_errors, data_export)
-    for command in (serve, init, migrate, worker, *data):
+    for command in (serve, init, migrate, worker, demo, *data):
         cli.add_command(command)
     groups = {
         "app": (

@@ -321,6 +321,13 @@ _MESSAGES.update(
         ),
         "import_not_found": _m("没有编号为 {import_id} 的导入", "no import with id {import_id}"),
         "import_finished": _m("导入 {import_id} 已完成，无需继续", "import {import_id} has finished already"),
+        "demo_no_owner": _m(
+            "演示数据计划中没有用户担任 {roles}，无法为 {entity} 分配负责人",
+            "no user of the demo plan holds {roles} to own the {entity} records",
+        ),
+        "demo_bad_rule": _m(
+            "演示数据计划中的取值规则无法识别：{rule}", "unknown value rule in the demo plan: {rule}"
+        ),
         "export_format": _m(
             "导出格式 {format} 无效，应为 csv 或 xlsx", "{format} is not an export format; use csv or xlsx"
         ),

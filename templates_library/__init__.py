@@ -10,7 +10,7 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["TemplateNotFound", "available", "load"]
+__all__ = ["TemplateNotFound", "available", "demo_plan", "load"]
 
 
 class TemplateNotFound(LookupError):
@@ -50,3 +50,13 @@ def _read(name: str) -> dict[str, Any]:
     text = resources.files(__name__).joinpath(name, "package.json").read_text("utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
+
+
+def demo_plan(name: str) -> dict[str, Any] | None:
+    """The template's sample-data plan (``demo.json``: departments, users, records), if it has one."""
+    load(name)  # refuses an unknown template
+    path = resources.files(__name__).joinpath(name, "demo.json")
+    if not path.is_file():
+        return None
+    plan: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return plan

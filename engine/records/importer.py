@@ -29,6 +29,8 @@ OnDuplicate = Literal["skip", "update", "create"]
 ON_DUPLICATE: tuple[OnDuplicate, ...] = ("skip", "update", "create")
 #: Rows per transaction: big enough to amortise a commit, small enough to redo after a crash.
 BATCH_SIZE = 500
+#: Distinct cell texts remembered per field.
+_MEMO = 10_000
 #: A batch is retried without its refused rows at most this many times, then given up whole.
 RETRIES = 3
 
@@ -77,8 +79,11 @@ class _DryRun(Exception):
 class _Row:
     number: int
     cells: list[str]
+    #: JSON values for the write unit
     values: dict[str, Any]
     lookups: dict[str, str]
+    #: the same as stored values, for the duplicate keys
+    python: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class Importer:
@@ -92,6 +97,7 @@ class Importer:
         self.table = table
         self.options = options
         self.columns = {column: table.header.index(column) for column in options.mapping}
+        self._memo: dict[str, dict[str, tuple[Any, Any] | FieldValueError]] = {}
 
     def run_batch(
         self,
@@ -161,37 +167,44 @@ class Importer:
         fields = {f.name: f for f in er.entity.fields}
         for n in numbers:
             cells = self.table.rows[n]
-            values: dict[str, Any] = {}
-            lookups: dict[str, str] = {}
+            row = _Row(n, cells, {}, {})
             found: list[Problem] = []
             for column, name in self.options.mapping.items():
                 text = cells[self.columns[column]].strip()
                 if not text:
                     continue
-                if name == "owner":
-                    lookups["owner"] = text
+                if name == "owner" or fields[name].type == "lookup":
+                    row.lookups[name] = text
                     continue
-                field = fields[name]
-                if field.type == "lookup":
-                    lookups[name] = text
-                    continue
-                try:
-                    value = field.field_type.parse_text(text, field)
-                except FieldValueError as exc:
+                parsed = self._cell(fields[name], text)
+                if isinstance(parsed, FieldValueError):
+                    params = {**parsed.params, "label": both(fields[name].label)}
                     found.append(
-                        Problem(
-                            exc.problem_code,
-                            field=name,
-                            pointer=f"/{column}",
-                            params={**exc.params, "label": both(field.label)},
-                        )
+                        Problem(parsed.problem_code, field=name, pointer=f"/{column}", params=params)
                     )
                     continue
-                values[name] = field.field_type.to_json(value, field) if value is not None else None
+                row.python[name], row.values[name] = parsed
             if found:
                 refused[n] = found
-            rows.append(_Row(n, cells, values, lookups))
+            rows.append(row)
         return rows, refused
+
+    def _cell(self, field: FieldDef, text: str) -> tuple[Any, Any] | FieldValueError:
+        """``(stored value, JSON value)`` of a cell, or why it is refused; remembered per field,
+        since a spreadsheet repeats its options, cities and dates from row to row."""
+        memo = self._memo.setdefault(field.name, {})
+        if text in memo:
+            return memo[text]
+        kind = field.field_type
+        result: tuple[Any, Any] | FieldValueError
+        try:
+            value = kind.parse_text(text, field)
+            result = (value, kind.to_json(value, field) if value is not None else None)
+        except FieldValueError as exc:
+            result = exc
+        if len(memo) < _MEMO:
+            memo[text] = result
+        return result
 
     def _resolve_lookups(
         self, unit: WriteUnit, er: EntityRuntime, rows: list[_Row]
@@ -212,7 +225,7 @@ class Importer:
                     continue
                 matches = ids.get(cell, [])
                 if len(matches) == 1:
-                    row.values[name] = matches[0]
+                    row.values[name] = row.python[name] = matches[0]
                 else:
                     key = "import_lookup_missing" if not matches else "import_lookup_ambiguous"
                     refused.setdefault(row.number, []).append(
@@ -270,7 +283,7 @@ class Importer:
         policy = self.options.on_duplicate
         if policy == "create" or not entity.duplicate_rules:
             return rows, []
-        keys = [duplicate_keys(entity, _python_values(er, row.values)) for row in rows]
+        keys = [duplicate_keys(entity, row.python) for row in rows]
         stored: dict[tuple[str, str], list[int]] = {}
         for rule in entity.duplicate_rules:
             wanted = sorted({k[rule.name] for k in keys if rule.name in k})
@@ -327,18 +340,3 @@ class Importer:
 class _RowsRefused(Exception):
     def __init__(self, problems: dict[int, list[Problem]]) -> None:
         self.problems = problems
-
-
-def _python_values(er: EntityRuntime, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored form of JSON values, as the duplicate keys are computed from it."""
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        if name == "owner" or value is None:
-            out[name] = value
-            continue
-        field: FieldDef = er.entity.field(name)
-        try:
-            out[name] = field.field_type.coerce(value, field)
-        except FieldValueError:
-            out[name] = value
-    return out
