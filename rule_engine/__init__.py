@@ -5,6 +5,7 @@
 True
 """
 
+from rule_engine.code_trees import CodeTree, Resolution
 from rule_engine.errors import CODES, RuleError, RuleSetError
 from rule_engine.expression import Expression, compile
 from rule_engine.functions import FUNCTIONS, FunctionSpec
@@ -23,9 +24,11 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "MESSAGES",
     "Choices",
+    "CodeTree",
     "Expression",
     "FiredAction",
     "FunctionSpec",
+    "Resolution",
     "Rule",
     "RuleError",
     "RuleSet",

@@ -84,6 +84,15 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "`{field}` 没有选项 `{found}`，可选的值：{candidates}",
         "found `{found}`, which is not an option of `{field}`, expected one of {candidates}",
     ),
+    "unknown_name": _m(
+        "`{field}` 中没有 `{found}`，应为其中的分组名、名称或代码",
+        "found `{found}`, which names no group, place or code of `{field}`",
+    ),
+    "unknown_name.ambiguous": _m(
+        "`{found}` 在 `{field}` 中不止一处：{candidates}，请连同上一级名称一起写",
+        "found `{found}`, which names more than one place of `{field}`: {candidates}; "
+        "write the name above it too",
+    ),
     "not_a_lookup": _m(
         "`{path}` 无效：`{found}` 是{kind}字段，只有关联字段后面才能接点号",
         "found `{path}`, but `{found}` is a {kind} field, expected a lookup before a dot",
