@@ -146,6 +146,11 @@ def _coalesce(types: list[str], _args: tuple[Node, ...]) -> str:
     return result
 
 
+def _words(types: list[str], _args: tuple[Node, ...]) -> str:
+    _want(types, 0, NUMERIC, kind_phrase("number"))
+    return "text"
+
+
 def _is_blank(_types: list[str], _args: tuple[Node, ...]) -> str:
     return "boolean"
 
@@ -328,6 +333,18 @@ _SPECS = [
         "The smallest integer not below the number.",
         "不小于该数的最小整数。",
         _to_integer,
+    ),
+    FunctionSpec(
+        "amount_in_words",
+        "amount_in_words(number) -> text",
+        1,
+        1,
+        "An amount in Chinese capital numerals as accountants write it (壹万贰仟叁佰肆拾伍元陆角柒分), "
+        "rounded half up to the fen; null from 10^16 on; Python side only.",
+        "金额的中文大写（壹万贰仟叁佰肆拾伍元陆角柒分），按会计基础工作规范写零和整，四舍五入到分；"
+        "不能用于列表筛选和报表。",
+        _words,
+        python_only=True,
     ),
     FunctionSpec(
         "min",

@@ -156,6 +156,11 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "found `{found}()`, which only exists while a record is being updated, expected "
         "a condition on stored values (list filters and reports run in SQL)",
     ),
+    "sql_unsupported.computed": _m(
+        "`{found}()` 只在表单、公式和触发规则中计算；列表筛选和报表在数据库中执行，不能使用它",
+        "found `{found}()`, which is computed in forms, formulas and triggers only, expected "
+        "a condition the database can run (list filters and reports run in SQL)",
+    ),
     "missing_column": _m(
         "字段 `{found}` 没有对应的数据库列（调用方须映射规则读取的每个字段）",
         "found no column for `{found}`, expected the caller to map every field the rule reads",

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, overload
 
+from rule_engine.chinese_amounts import amount_in_words
 from rule_engine.errors import RuleError
 from rule_engine.messages import type_phrase
 
@@ -269,6 +270,7 @@ CALLS: Mapping[str, Callable[..., Any]] = {
     "is_blank": is_blank,
     "date": as_date,
     "datetime": as_datetime,
+    "amount_in_words": amount_in_words,
 }
 """DSL functions whose value is one helper applied to the argument values (both backends)."""
 

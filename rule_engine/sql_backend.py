@@ -14,6 +14,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from rule_engine import runtime
 from rule_engine import sql_dialects as d
 from rule_engine.errors import RuleError
+from rule_engine.functions import FUNCTIONS
 from rule_engine.nodes import (
     Binary,
     BoolOp,
@@ -159,13 +160,9 @@ class SqlBuilder:
 
     def call(self, node: Call) -> ColumnElement[Any]:
         name, args = node.name, node.args
-        if name in ("changed", "old"):
-            raise RuleError(
-                code="sql_unsupported",
-                line=node.line,
-                column=node.column,
-                params={"found": name},
-            )
+        if FUNCTIONS[name].python_only:
+            params = {"found": name} if name in ("changed", "old") else {"found": name, "reason": "computed"}
+            raise RuleError(code="sql_unsupported", line=node.line, column=node.column, params=params)
         if name == "today":
             return literal(self.now.date(), "date")
         if name == "now":
