@@ -237,8 +237,8 @@ def _without_province(rest: str) -> tuple[Division | None, Division | None, Divi
     if district_match is None:
         return None, None, None, rest
     district, length = district_match
-    province, city, _ = lineage(district.code)
-    return province, city, district, rest[length:].lstrip()
+    province, parent, _ = lineage(district.code)
+    return province, parent, district, rest[length:].lstrip()
 
 
 def _unique_below(rest: str, parents: list[str]) -> tuple[Division, int] | None:

@@ -146,6 +146,18 @@ def _coalesce(types: list[str], _args: tuple[Node, ...]) -> str:
     return result
 
 
+def _add_workdays(types: list[str], _args: tuple[Node, ...]) -> str:
+    _want(types, 0, {"date"}, kind_phrase("date"))
+    _want(types, 1, {"integer"}, kind_phrase("integer"))
+    return "date"
+
+
+def _workdays_between(types: list[str], _args: tuple[Node, ...]) -> str:
+    _want(types, 0, {"date"}, kind_phrase("date"))
+    _want(types, 1, {"date"}, kind_phrase("date"))
+    return "integer"
+
+
 def _words(types: list[str], _args: tuple[Node, ...]) -> str:
     _want(types, 0, NUMERIC, kind_phrase("number"))
     return "text"
@@ -305,6 +317,26 @@ _SPECS = [
         "The date moved by a number of days.",
         "日期加上若干天。",
         _add_days,
+    ),
+    FunctionSpec(
+        "add_workdays",
+        "add_workdays(date, integer) -> date",
+        2,
+        2,
+        "The n-th working day after the date (before it when n is negative; the date itself for 0), "
+        "by the mainland calendar with its holidays and make-up days; null outside 2015-2040.",
+        "日期之后第 n 个工作日（n 为负则往前数，0 为当天），按内地节假日和调休安排；2015-2040 年以外为空。",
+        _add_workdays,
+    ),
+    FunctionSpec(
+        "workdays_between",
+        "workdays_between(date, date) -> integer",
+        2,
+        2,
+        "Working days after the first date up to and including the second (negative if earlier); "
+        "null outside 2015-2040.",
+        "第一个日期之后、到第二个日期为止（含）的工作日数（更早则为负）；2015-2040 年以外为空。",
+        _workdays_between,
     ),
     FunctionSpec("abs", "abs(number) -> number", 1, 1, "The absolute value.", "绝对值。", _same_numeric),
     FunctionSpec(

@@ -17,6 +17,7 @@ from typing import Any, overload
 from rule_engine.chinese_amounts import amount_in_words
 from rule_engine.errors import RuleError
 from rule_engine.messages import type_phrase
+from rule_engine.workdays import add_workdays, workdays_between
 
 Loader = Callable[[str, Any], Mapping[str, Any] | None]
 BLANK = " \t\n\r"
@@ -271,6 +272,8 @@ CALLS: Mapping[str, Callable[..., Any]] = {
     "date": as_date,
     "datetime": as_datetime,
     "amount_in_words": amount_in_words,
+    "add_workdays": add_workdays,
+    "workdays_between": workdays_between,
 }
 """DSL functions whose value is one helper applied to the argument values (both backends)."""
 

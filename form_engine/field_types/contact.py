@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -159,7 +159,7 @@ def format_cn_phone(e164: str) -> str:
 class PhoneType(FieldType):
     name = "phone"
     label = Label(zh="电话", en="Phone")
-    config_model = PhoneConfig
+    config_model: ClassVar[type[BaseModel]] = PhoneConfig
     stores = "VARCHAR(16): E.164 (+8613812345678)"
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:

@@ -14,11 +14,11 @@ from form_engine import (
     PatternError,
     format_auto_number,
     parse_pattern,
+    regions,
     registry,
     sequence_key,
 )
 from form_engine.html_sanitiser import sanitise_html
-from form_engine import regions
 from tests.form_engine.factories import make_field
 
 

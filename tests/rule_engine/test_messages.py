@@ -276,7 +276,8 @@ CASES: dict[str, tuple[Callable[[], object], str, int, int, str, str]] = {
         10,
         "line 1, column 10: found `Springfield`, which names more than one place of `area`: "
         "`'North/Springfield'`, `'South/Springfield'`; write the name above it too",
-        "`Springfield` 在 `area` 中不止一处：`'North/Springfield'`、`'South/Springfield'`，请连同上一级名称一起写",
+        "`Springfield` 在 `area` 中不止一处：`'North/Springfield'`、`'South/Springfield'`，"
+        "请连同上一级名称一起写",
     ),
     "null_comparison": (
         _compile("amount == null"),
