@@ -102,7 +102,7 @@ def table() -> DivisionTable:
     groups = {name: tuple(members) for name, members in extra["groups"].items()}
     forms: dict[str, list[str]] = {code: _own_forms(d.name) for code, d in by_code.items()}
     for (_, former), code in renamed.items():
-        forms[code].append(former)
+        forms[code] += [former, short_name(former)]
     for alias, code in aliases.items():
         forms[code].append(alias)
     return DivisionTable(
@@ -176,17 +176,14 @@ def resolve(parent: str | None, text: str) -> Division | None:
     for c in candidates:
         if c.name == text:
             return c
-    by_short = [c for c in candidates if c.short in (text, short_name(text))]
-    if len(by_short) == 1:
-        return by_short[0]
-    if len(text) >= 2:
-        by_prefix = [c for c in candidates if c.name.startswith(text)]
-        if len(by_prefix) == 1:
-            return by_prefix[0]
-    known = table()
-    code = known.renamed.get((parent, text)) or known.aliases.get(text)
-    if code is not None and known.by_code[code].parent == parent:
-        return known.by_code[code]
+    forms = table().forms
+    for matches in (
+        [c for c in candidates if text in forms[c.code]],
+        [c for c in candidates if c.short == short_name(text)],
+        [c for c in candidates if len(text) >= 2 and c.name.startswith(text)],
+    ):
+        if len(matches) == 1:
+            return matches[0]
     return None
 
 
@@ -299,6 +296,8 @@ def find(text: str) -> list[Division]:
     province, city, district, rest = split_address(text)
     if not rest:
         found = district or city or province
+        if found is not None and found == city and province is not None and city.name == province.name:
+            found = province  # 北京 is the municipality, not its one city
         if found is not None:
             return [found]
     matches = [d for d in known.by_code.values() if text in _forms(d)]
