@@ -88,7 +88,7 @@ def test_every_former_name_maps_to_a_division_that_exists_and_is_not_current_its
 )
 def test_free_text_addresses_split_into_levels(text: str, parts: tuple[str | None, ...]) -> None:
     province, city, district, rest = regions.split_address(text)
-    assert tuple(d.name if d else None for d in (province, city, district)) + (rest,) == parts
+    assert (*(d.name if d else None for d in (province, city, district)), rest) == parts
 
 
 def test_address_stores_codes_beside_the_names() -> None:

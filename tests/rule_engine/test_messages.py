@@ -195,10 +195,10 @@ CASES: dict[str, tuple[Callable[[], object], str, int, int, str, str]] = {
         "unknown_function",
         1,
         1,
-        "line 1, column 1: found the unknown function `lenn`, expected one of abs, add_days, add_workdays, "
-        "amount_in_words, ceil, changed, coalesce, contains, date, datetime, day, days_between, ends_with, "
-        "floor, if, is_blank, len, lower, matches, max, min, month, now, old, round, starts_with, today, trim, "
-        "upper, workdays_between, year "
+        "line 1, column 1: found the unknown function `lenn`, expected one of abs, add_days, "
+        "add_workdays, amount_in_words, ceil, changed, coalesce, contains, date, datetime, day, "
+        "days_between, ends_with, floor, if, is_blank, len, lower, matches, max, min, month, now, old, "
+        "round, starts_with, today, trim, upper, workdays_between, year "
         "(did you mean `len`?)",
         "未知函数 `lenn`",
     ),
