@@ -120,7 +120,9 @@ def test_addresses_group_by_division_code_in_sql(cn: TestClient, platform: Platf
     table = platform.cached_runtime("cn").entities["company"].table
     province = json_text(table.c.place, "province_code")
     with platform.db.connect() as conn:
-        counts = dict(conn.execute(sa.select(province, sa.func.count()).group_by(province)).all())
+        counts: dict[str, int] = dict(
+            conn.execute(sa.select(province, sa.func.count()).group_by(province)).all()
+        )
     assert counts == {"440000": 1, "330000": 1, "310000": 1, "320000": 1, "110000": 1}
     city = json_text(table.c.place, "city_code")
     with platform.db.connect() as conn:
