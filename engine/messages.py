@@ -117,6 +117,10 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "you may not filter or sort by {fields}: hidden or masked for you",
     ),
     # apps and entities
+    "calendar_day_not_found": _m(
+        "日历中没有 {day}（工作日日历覆盖 2015-2040 年）",
+        "the calendar has no day {day} (it covers 2015-2040)",
+    ),
     "app_not_found": _m("没有名为 {app} 的应用", "no app named {app!r}"),
     "app_exists": _m(
         "已存在名为 {app} 的应用；请用 PUT /api/apps/{app}/entities/{{entity}} 修改它",

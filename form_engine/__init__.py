@@ -3,8 +3,9 @@
 Imports ``rule_engine`` only; never opens a database session.
 """
 
+from form_engine import regions
 from form_engine.auto_number import PatternError, format_auto_number, parse_pattern, sequence_key
-from form_engine.column_types import ExactDecimal, UTCDateTime, id_column_type, json_column
+from form_engine.column_types import ExactDecimal, UTCDateTime, id_column_type, json_column, json_text
 from form_engine.definition_checks import entity_problems, parse_entity
 from form_engine.definitions import (
     IDENTIFIER,
@@ -105,6 +106,7 @@ __all__ = [
     "format_auto_number",
     "id_column_type",
     "json_column",
+    "json_text",
     "key_prefix",
     "link_table_name",
     "linked_values",
@@ -114,6 +116,7 @@ __all__ = [
     "parse_pattern",
     "pydantic_problems",
     "record_schema",
+    "regions",
     "register_field_type",
     "registry",
     "render",

@@ -82,6 +82,13 @@ def json_column() -> sa.types.TypeEngine[Any]:
     return sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 
+def json_text(column: Any, key: str) -> Any:
+    """The text at ``key`` of a JSON column, as SQL can select, filter and group by on both
+    backends (``JSON_EXTRACT`` on SQLite, ``->>`` on PostgreSQL): ``json_text(t.c.place,
+    "province_code")`` groups addresses by province."""
+    return column[key].as_string()
+
+
 def id_column_type() -> sa.types.TypeEngine[int]:
     """BIGINT everywhere except SQLite, where only INTEGER PRIMARY KEY autoincrements."""
     return sa.BigInteger().with_variant(sa.Integer(), "sqlite")

@@ -49,7 +49,7 @@ def dsl_fields(
             if target_def is not None:
                 out[f.name] = dsl_fields(target_def, resolve_entity, depth=depth - 1)
                 continue
-        out[f.name] = _choices(f, kind) or kind
+        out[f.name] = ft.dsl_entry(f) or _choices(f, kind) or kind
     return out
 
 

@@ -15,6 +15,7 @@ CODES: tuple[str, ...] = (
     "unknown_field",
     "unknown_function",
     "unknown_option",
+    "unknown_name",
     "not_a_lookup",
     "arity",
     "type_mismatch",

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from rule_engine import python_backend, sql_backend
+from rule_engine.code_trees import expand as expand_code_trees
 from rule_engine.errors import RuleError
 from rule_engine.interpreter import interpret
 from rule_engine.nodes import Node
@@ -102,7 +103,7 @@ def compile(text: str, fields: FieldMap, *, expect: str | None = None) -> Expres
             if found is not None:
                 _cache.move_to_end(key)
                 return found
-    root = parse(text)
+    root = expand_code_trees(parse(text), fields)
     checked = check(root, fields, expect)
     expression = Expression(text, root, checked)
     assert key is not None

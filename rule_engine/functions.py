@@ -146,6 +146,23 @@ def _coalesce(types: list[str], _args: tuple[Node, ...]) -> str:
     return result
 
 
+def _add_workdays(types: list[str], _args: tuple[Node, ...]) -> str:
+    _want(types, 0, {"date"}, kind_phrase("date"))
+    _want(types, 1, {"integer"}, kind_phrase("integer"))
+    return "date"
+
+
+def _workdays_between(types: list[str], _args: tuple[Node, ...]) -> str:
+    _want(types, 0, {"date"}, kind_phrase("date"))
+    _want(types, 1, {"date"}, kind_phrase("date"))
+    return "integer"
+
+
+def _words(types: list[str], _args: tuple[Node, ...]) -> str:
+    _want(types, 0, NUMERIC, kind_phrase("number"))
+    return "text"
+
+
 def _is_blank(_types: list[str], _args: tuple[Node, ...]) -> str:
     return "boolean"
 
@@ -301,6 +318,26 @@ _SPECS = [
         "日期加上若干天。",
         _add_days,
     ),
+    FunctionSpec(
+        "add_workdays",
+        "add_workdays(date, integer) -> date",
+        2,
+        2,
+        "The n-th working day after the date (before it when n is negative; the date itself for 0), "
+        "by the mainland calendar with its holidays and make-up days; null outside 2015-2040.",
+        "日期之后第 n 个工作日（n 为负则往前数，0 为当天），按内地节假日和调休安排；2015-2040 年以外为空。",
+        _add_workdays,
+    ),
+    FunctionSpec(
+        "workdays_between",
+        "workdays_between(date, date) -> integer",
+        2,
+        2,
+        "Working days after the first date up to and including the second (negative if earlier); "
+        "null outside 2015-2040.",
+        "第一个日期之后、到第二个日期为止（含）的工作日数（更早则为负）；2015-2040 年以外为空。",
+        _workdays_between,
+    ),
     FunctionSpec("abs", "abs(number) -> number", 1, 1, "The absolute value.", "绝对值。", _same_numeric),
     FunctionSpec(
         "round",
@@ -328,6 +365,18 @@ _SPECS = [
         "The smallest integer not below the number.",
         "不小于该数的最小整数。",
         _to_integer,
+    ),
+    FunctionSpec(
+        "amount_in_words",
+        "amount_in_words(number) -> text",
+        1,
+        1,
+        "An amount in Chinese capital numerals as accountants write it (壹万贰仟叁佰肆拾伍元陆角柒分), "
+        "rounded half up to the fen; null from 10^16 on; Python side only.",
+        "金额的中文大写（壹万贰仟叁佰肆拾伍元陆角柒分），按会计基础工作规范写零和整，四舍五入到分；"
+        "不能用于列表筛选和报表。",
+        _words,
+        python_only=True,
     ),
     FunctionSpec(
         "min",

@@ -84,6 +84,15 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "`{field}` 没有选项 `{found}`，可选的值：{candidates}",
         "found `{found}`, which is not an option of `{field}`, expected one of {candidates}",
     ),
+    "unknown_name": _m(
+        "`{field}` 中没有 `{found}`，应为其中的分组名、名称或代码",
+        "found `{found}`, which names no group, place or code of `{field}`",
+    ),
+    "unknown_name.ambiguous": _m(
+        "`{found}` 在 `{field}` 中不止一处：{candidates}，请连同上一级名称一起写",
+        "found `{found}`, which names more than one place of `{field}`: {candidates}; "
+        "write the name above it too",
+    ),
     "not_a_lookup": _m(
         "`{path}` 无效：`{found}` 是{kind}字段，只有关联字段后面才能接点号",
         "found `{path}`, but `{found}` is a {kind} field, expected a lookup before a dot",
@@ -146,6 +155,11 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "`{found}()` 只在更新记录时可用；列表筛选和报表在数据库中执行，只能使用基于已存储值的条件",
         "found `{found}()`, which only exists while a record is being updated, expected "
         "a condition on stored values (list filters and reports run in SQL)",
+    ),
+    "sql_unsupported.computed": _m(
+        "`{found}()` 只在表单、公式和触发规则中计算；列表筛选和报表在数据库中执行，不能使用它",
+        "found `{found}()`, which is computed in forms, formulas and triggers only, expected "
+        "a condition the database can run (list filters and reports run in SQL)",
     ),
     "missing_column": _m(
         "字段 `{found}` 没有对应的数据库列（调用方须映射规则读取的每个字段）",

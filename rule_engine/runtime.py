@@ -14,8 +14,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, overload
 
+from rule_engine.chinese_amounts import amount_in_words
 from rule_engine.errors import RuleError
 from rule_engine.messages import type_phrase
+from rule_engine.workdays import add_workdays, workdays_between
 
 Loader = Callable[[str, Any], Mapping[str, Any] | None]
 BLANK = " \t\n\r"
@@ -269,6 +271,9 @@ CALLS: Mapping[str, Callable[..., Any]] = {
     "is_blank": is_blank,
     "date": as_date,
     "datetime": as_datetime,
+    "amount_in_words": amount_in_words,
+    "add_workdays": add_workdays,
+    "workdays_between": workdays_between,
 }
 """DSL functions whose value is one helper applied to the argument values (both backends)."""
 

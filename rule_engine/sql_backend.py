@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.sql.base import ColumnCollection
 from sqlalchemy.sql.expression import ColumnElement
 
-from rule_engine import runtime
+from rule_engine import runtime, sql_workdays
 from rule_engine import sql_dialects as d
 from rule_engine.errors import RuleError
+from rule_engine.functions import FUNCTIONS
 from rule_engine.nodes import (
     Binary,
     BoolOp,
@@ -159,13 +160,9 @@ class SqlBuilder:
 
     def call(self, node: Call) -> ColumnElement[Any]:
         name, args = node.name, node.args
-        if name in ("changed", "old"):
-            raise RuleError(
-                code="sql_unsupported",
-                line=node.line,
-                column=node.column,
-                params={"found": name},
-            )
+        if FUNCTIONS[name].python_only:
+            params = {"found": name} if name in ("changed", "old") else {"found": name, "reason": "computed"}
+            raise RuleError(code="sql_unsupported", line=node.line, column=node.column, params=params)
         if name == "today":
             return literal(self.now.date(), "date")
         if name == "now":
@@ -220,6 +217,10 @@ class SqlBuilder:
         if name == "add_days":
             cls = d.AddDaysToDate if kinds[0] == "date" else d.AddDaysToDatetime
             return cls(values[0], values[1])
+        if name == "add_workdays":
+            return sql_workdays.add_workdays(values[0], values[1])
+        if name == "workdays_between":
+            return sql_workdays.workdays_between(values[0], values[1])
         if name == "abs":
             return sa.func.abs(values[0])
         if name == "round":

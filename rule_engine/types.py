@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rule_engine.code_trees import CodeTree
 from rule_engine.errors import RuleError
 from rule_engine.messages import names, type_phrase
 
@@ -65,7 +66,8 @@ class Choices:
 
 
 FieldMap = Mapping[str, Any]
-"""``name -> type name``, ``name -> Choices`` (a select or multi-select field) or
+"""``name -> type name``, ``name -> Choices`` (a select or multi-select field),
+``name -> CodeTree`` (a text field of hierarchical codes, :mod:`rule_engine.code_trees`) or
 ``name -> nested FieldMap`` (a lookup to another entity)."""
 
 
@@ -80,6 +82,8 @@ def validate_field_map(fields: FieldMap, prefix: str = "") -> None:
             raise RuleError(code="invalid_field_map", params={"reason": "bad_name", "found": name})
         if isinstance(kind, Mapping):
             validate_field_map(kind, f"{prefix}{name}.")
+        elif isinstance(kind, CodeTree):
+            continue
         elif isinstance(kind, Choices):
             if not _valid_choices(kind):
                 params = {"reason": "options", "field": prefix + name}
@@ -102,7 +106,7 @@ def _valid_choices(choices: Choices) -> bool:
     )
 
 
-FrozenFieldMap = tuple[tuple[str, "str | Choices | FrozenFieldMap"], ...]
+FrozenFieldMap = tuple[tuple[str, "str | Choices | CodeTree | FrozenFieldMap"], ...]
 """A field map as nested sorted tuples: hashable, and equal for equal maps in any order."""
 
 
@@ -140,7 +144,7 @@ def resolve_path(
             raise RuleError(
                 code="unknown_field", line=line, column=column, suggestions=suggestions, params=params
             )
-        entry: str | Choices | FieldMap = scope[segment]
+        entry: str | Choices | CodeTree | FieldMap = scope[segment]
         walked.append(segment)
         if isinstance(entry, Mapping):
             if i == len(path) - 1:
@@ -148,7 +152,7 @@ def resolve_path(
             scope = entry
             continue
         choices = entry if isinstance(entry, Choices) else None
-        kind = entry.kind if isinstance(entry, Choices) else entry
+        kind = entry.kind if isinstance(entry, Choices | CodeTree) else entry
         if i != len(path) - 1:
             raise RuleError(
                 code="not_a_lookup",

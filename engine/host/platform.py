@@ -19,6 +19,7 @@ from engine.apps.runtime import AppRuntime, RuntimeCache
 from engine.host.actions import ActionRegistry
 from engine.host.plugins import create_plugin_manager
 from engine.records import EventBus, FileStore, RecordEvent, RecordService, Writer, WriteStep, WriteUnit
+from engine.schema import calendar_days
 from engine.schema.database import create_database_engine, create_system_tables
 from engine.settings import Settings
 
@@ -60,6 +61,7 @@ class Platform:
     def init_database(self) -> None:
         """Create the platform's own tables (idempotent); run by ``tangram init`` and ``serve``."""
         create_system_tables(self.db)
+        calendar_days.install(self.db)
         self.plugins.hook.tangram_startup(platform=self)
 
     def runtime(self, conn: sa.Connection, app: str) -> AppRuntime:

@@ -17,6 +17,7 @@ from .app_routes import public_router
 from .app_routes import router as apps_router
 from .auth_routes import router as auth_router
 from .body_limit import BodyLimitMiddleware
+from .calendar_routes import router as calendar_router
 from .deps import current_context
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(sharing_router)
     app.include_router(token_router)
     app.include_router(admin_router)
+    app.include_router(calendar_router)
     app.include_router(openapi_router)
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 import rule_engine
-from engine.schema import system_tables
+from engine.schema import calendar_days, system_tables
 
 
 def create_database_engine(url: str, *, echo: bool = False) -> sa.Engine:
@@ -76,3 +76,4 @@ def _install_rule_functions(dbapi_connection: Any) -> None:
 
 def create_system_tables(engine: sa.Engine) -> None:
     system_tables.metadata.create_all(engine)
+    calendar_days.create(engine)

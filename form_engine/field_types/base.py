@@ -77,6 +77,10 @@ class FieldType:
         """The DSL type of one field; computed types answer from their settings."""
         return self.dsl_type
 
+    def dsl_entry(self, field: FieldDef) -> Any:
+        """A richer field map entry than the DSL type (a ``rule_engine.CodeTree``), or None."""
+        return None
+
     def is_quantity(self, field: FieldDef) -> bool:
         """Whether this field's values add up; computed types answer from their result type."""
         return self.quantity

@@ -1,17 +1,18 @@
-"""Ways to reach someone: e-mail, telephone (E.164, Chinese numbers recognised) and web links."""
+"""Ways to reach someone: e-mail, telephone (E.164, Chinese numbers recognised), mainland mobile
+numbers and web links."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 
 from form_engine.errors import FieldValueError
-from form_engine.field_types.base import Coercer, FieldType, register_field_type
+from form_engine.field_types.base import Coercer, FieldType, NoConfig, register_field_type
 from form_engine.labels import Label
 from form_engine.messages import add_messages
 
@@ -29,6 +30,11 @@ add_messages(
             "（手机如 13812345678，座机如 010-12345678，国外号码以 + 开头）",
             "en": "{label} is not a valid phone number: {value} (a mobile like 13812345678, a landline "
             "like 010-12345678, or an international number starting with +)",
+        },
+        "invalid_cn_mobile": {
+            "zh": "{label}不是有效的中国大陆手机号：{value}（11 位，以 13-19 开头，可带 +86）",
+            "en": "{label} is not a mainland Chinese mobile number: {value} (11 digits starting "
+            "13-19, optionally with +86)",
         },
         "invalid_url": {
             "zh": "{label}不是有效的网址：{value}（应以 http:// 或 https:// 开头）",
@@ -153,7 +159,7 @@ def format_cn_phone(e164: str) -> str:
 class PhoneType(FieldType):
     name = "phone"
     label = Label(zh="电话", en="Phone")
-    config_model = PhoneConfig
+    config_model: ClassVar[type[BaseModel]] = PhoneConfig
     stores = "VARCHAR(16): E.164 (+8613812345678)"
 
     def column_type(self, field: FieldDef) -> sa.types.TypeEngine[Any]:
@@ -192,6 +198,41 @@ class PhoneType(FieldType):
     def normalise(self, value: Any, field: FieldDef) -> Any:
         """Digits only, so the same number matches however it was typed."""
         return None if value is None else re.sub(r"\D", "", value)
+
+
+_CANONICAL_CN_MOBILE = re.compile(r"\+861[3-9]\d{9}", re.ASCII)
+
+
+@register_field_type
+class CnMobileType(PhoneType):
+    """A mainland mobile number: stored, shown and compared exactly as a ``phone`` field stores
+    it (E.164), so the two find each other in filters and duplicate checks; landlines and
+    foreign numbers are refused."""
+
+    name = "cn_mobile"
+    label = Label(zh="手机号", en="Chinese mobile number")
+    config_model = NoConfig
+    stores = "VARCHAR(16): E.164 of a mainland mobile (+8613812345678), as ``phone`` stores it"
+    input_notes = "Accepts what ``phone`` accepts (spaces, dashes, +86, 0086, full-width digits)."
+
+    def compile_coercer(self, field: FieldDef) -> Coercer:
+        def run(value: Any) -> Any:
+            if isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)
+            if not isinstance(value, str):
+                raise FieldValueError("invalid_cn_mobile", value=value)
+            number = to_e164(value, "86")
+            if number is None or not _CANONICAL_CN_MOBILE.fullmatch(number):
+                raise FieldValueError("invalid_cn_mobile", value=value)
+            return number
+
+        return run
+
+    def inline(self, field: FieldDef) -> tuple[str, str, dict[str, Any]] | None:
+        return "type(v) is str and {m}(v) is not None", "v", {"m": _CANONICAL_CN_MOBILE.fullmatch}
+
+    def json_schema(self, field: FieldDef) -> dict[str, Any]:
+        return {"type": "string", "description": "mainland mobile, e.g. 13812345678 or +8613812345678"}
 
 
 @register_field_type

@@ -1,5 +1,6 @@
 """The per-session template the ``platform`` fixture copies is what ``create_system_tables``
-builds: same tables, columns, keys and indexes, no rows, on both backends."""
+builds: same tables, columns, keys and indexes, no rows but the calendar's days, on both
+backends."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+import rule_engine
 from engine.schema.database import create_database_engine, create_system_tables
 
 
@@ -60,7 +62,10 @@ def test_the_copied_template_equals_freshly_built_system_tables(
     try:
         create_system_tables(fresh)
         expected = describe(fresh)
-        assert expected and all(t["rows"] == 0 for t in expected.values())
+        # The working-day calendar is part of the schema: its days come with the table.
+        days = rule_engine.CALENDAR_LAST.toordinal() - rule_engine.CALENDAR_FIRST.toordinal() + 1
+        assert expected["tg_calendar_days"]["rows"] == days
+        assert expected and all(t["rows"] == 0 for n, t in expected.items() if n != "tg_calendar_days")
         assert describe(copied) == expected
     finally:
         copied.dispose()

@@ -14,11 +14,11 @@ from form_engine import (
     PatternError,
     format_auto_number,
     parse_pattern,
+    regions,
     registry,
     sequence_key,
 )
 from form_engine.html_sanitiser import sanitise_html
-from form_engine.regions import provinces, split_address
 from tests.form_engine.factories import make_field
 
 
@@ -44,12 +44,12 @@ def test_rich_text_is_sanitised(markup: str, clean: str) -> None:
 
 
 def test_region_list_has_every_provincial_division_and_their_cities() -> None:
-    table = provinces()
+    table = {p.name: p for p in regions.children(None)}
     assert len(table) == 34
     assert "广西壮族自治区" in table and "香港特别行政区" in table and "台湾省" in table
-    assert "深圳市" in table["广东省"].cities
-    assert "朝阳区" in table["北京市"].cities["北京市"]
-    assert len(table["广东省"].cities) == 21
+    guangdong = {c.name: c for c in regions.children(table["广东省"].code)}
+    assert "深圳市" in guangdong and len(guangdong) == 21
+    assert "朝阳区" in [d.name for d in regions.children("110100")]
 
 
 @pytest.mark.parametrize(
@@ -57,25 +57,26 @@ def test_region_list_has_every_provincial_division_and_their_cities() -> None:
     [
         (
             {"province": "北京", "district": "朝阳", "detail": "建国路 88 号"},
-            {"province": "北京市", "city": "北京市", "district": "朝阳区", "detail": "建国路 88 号"},
+            ("北京市", "110000", "北京市", "110100", "朝阳区", "110105", "建国路 88 号"),
         ),
         (
             {"province": "广西", "city": "南宁", "district": "青秀区"},
-            {"province": "广西壮族自治区", "city": "南宁市", "district": "青秀区", "detail": None},
+            ("广西壮族自治区", "450000", "南宁市", "450100", "青秀区", "450103", None),
         ),
         (
             "广东省深圳市南山区科技园",
-            {"province": "广东省", "city": "深圳市", "district": "南山区", "detail": "科技园"},
+            ("广东省", "440000", "深圳市", "440300", "南山区", "440305", "科技园"),
         ),
         (
             {"province": "吉林", "city": "延边", "district": "延吉市"},
-            {"province": "吉林省", "city": "延边朝鲜族自治州", "district": "延吉市", "detail": None},
+            ("吉林省", "220000", "延边朝鲜族自治州", "222400", "延吉市", "222401", None),
         ),
     ],
 )
-def test_address_resolves_region_synonyms(value: object, stored: dict[str, object]) -> None:
+def test_address_resolves_region_synonyms(value: object, stored: tuple[object, ...]) -> None:
     field = make_field("address")
-    assert field.field_type.coerce(value, field) == stored
+    keys = ("province", "province_code", "city", "city_code", "district", "district_code", "detail")
+    assert field.field_type.coerce(value, field) == dict(zip(keys, stored, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,13 @@ def test_address_refuses_unknown_regions(value: object, code: str, zh: str, en: 
 
 
 def test_split_address_keeps_unrecognised_text_as_detail() -> None:
-    assert split_address("上海浦东新区世纪大道1号") == ("上海市", "上海市", "浦东新区", "世纪大道1号")
+    province, city, district, detail = regions.split_address("上海浦东新区世纪大道1号")
+    assert (province and province.name, city and city.name, district and district.name, detail) == (
+        "上海市",
+        "上海市",
+        "浦东新区",
+        "世纪大道1号",
+    )
 
 
 def test_attachments_check_size_and_type() -> None:

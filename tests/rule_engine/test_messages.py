@@ -111,6 +111,17 @@ def _sql(text: str, columns: object) -> Callable[[], object]:
 
 _T = sa.table("t", sa.column("grade"))
 
+
+def _area_lookup(name: str) -> rule_engine.Resolution:
+    if name == "North":
+        return rule_engine.Resolution(("1",))
+    if name == "Springfield":
+        return rule_engine.Resolution(candidates=("North/Springfield", "South/Springfield"))
+    return rule_engine.Resolution(nearest=("North",))
+
+
+_AREAS = rule_engine.CodeTree("areas", _area_lookup)
+
 # (input, code, line, column, today's str(exc), Chinese wording the zh message must contain)
 CASES: dict[str, tuple[Callable[[], object], str, int, int, str, str]] = {
     "syntax": (
@@ -184,9 +195,10 @@ CASES: dict[str, tuple[Callable[[], object], str, int, int, str, str]] = {
         "unknown_function",
         1,
         1,
-        "line 1, column 1: found the unknown function `lenn`, expected one of abs, add_days, ceil, changed, "
-        "coalesce, contains, date, datetime, day, days_between, ends_with, floor, if, is_blank, len, lower, "
-        "matches, max, min, month, now, old, round, starts_with, today, trim, upper, year "
+        "line 1, column 1: found the unknown function `lenn`, expected one of abs, add_days, "
+        "add_workdays, amount_in_words, ceil, changed, coalesce, contains, date, datetime, day, "
+        "days_between, ends_with, floor, if, is_blank, len, lower, matches, max, min, month, now, old, "
+        "round, starts_with, today, trim, upper, workdays_between, year "
         "(did you mean `len`?)",
         "未知函数 `lenn`",
     ),
@@ -248,6 +260,25 @@ CASES: dict[str, tuple[Callable[[], object], str, int, int, str, str]] = {
         "line 1, column 10: found `'Won'`, which is not an option of `stage`, expected one of `'lead'`, "
         "`'won'` (did you mean `'won'`?)",
         "`stage` 没有选项 `'Won'`，可选的值：`'lead'`、`'won'`（是否想写 `'won'`？）",
+    ),
+    "unknown_name": (
+        _compile("area == 'Nroth'", {"area": _AREAS}),
+        "unknown_name",
+        1,
+        9,
+        "line 1, column 9: found `Nroth`, which names no group, place or code of `area` "
+        "(did you mean `'North'`?)",
+        "`area` 中没有 `Nroth`，应为其中的分组名、名称或代码（是否想写 `'North'`？）",
+    ),
+    "unknown_name.ambiguous": (
+        _compile("area in ['Springfield']", {"area": _AREAS}),
+        "unknown_name",
+        1,
+        10,
+        "line 1, column 10: found `Springfield`, which names more than one place of `area`: "
+        "`'North/Springfield'`, `'South/Springfield'`; write the name above it too",
+        "`Springfield` 在 `area` 中不止一处：`'North/Springfield'`、`'South/Springfield'`，"
+        "请连同上一级名称一起写",
     ),
     "null_comparison": (
         _compile("amount == null"),
