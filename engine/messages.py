@@ -119,8 +119,9 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     # apps and entities
     "app_not_found": _m("没有名为 {app} 的应用", "no app named {app!r}"),
     "app_exists": _m(
-        "已存在名为 {app} 的应用；请用 PUT /api/apps/{app}/entities/{{entity}} 修改它",
-        "an app named {app!r} exists already; change it with PUT /api/apps/{app}/entities/{{entity}}",
+        "已存在名为 {app} 的应用；请用 PUT /api/apps/{app}（命令行：tangram app apply 文件）把新包应用到它",
+        "an app named {app!r} exists already; apply the package to it with PUT /api/apps/{app} "
+        "(on the command line: tangram app apply FILE)",
     ),
     "app_changed_meanwhile": _m(
         "应用 {app} 已被他人修改，请刷新后重试",
@@ -135,6 +136,22 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "entity_not_found": _m(
         "应用 {app} 没有实体 {entity}{hint}", "app {app!r} has no entity {entity!r}{hint}"
     ),
+    # applying packages, versions, removing apps and entities
+    "app_name_mismatch": _m(
+        "请求体中的应用名 {body_name} 与地址中的 {url_name} 不一致",
+        "the body names app {body_name!r} but the URL names {url_name!r}",
+    ),
+    "entity_has_data": _m(
+        "要删除的实体 {entities} 中还有 {count} 条记录；确认删除它们及其数据请加 ?confirm=实体名",
+        "the entities to remove ({entities}) still hold {count} record(s); "
+        "to remove them with their data, resend with ?confirm=<entity name> for each",
+    ),
+    "app_has_data": _m(
+        "应用 {app} 中还有 {count} 条记录；确认连同数据卸载请加 ?confirm={app}",
+        "app {app!r} still holds {count} record(s); "
+        "to uninstall it with its data, resend with ?confirm={app}",
+    ),
+    "app_version_not_found": _m("应用 {app} 没有版本 {version}", "app {app!r} has no version {version}"),
     "form_not_found": _m(
         "{entity}没有表单 {form}，可用：{choices}", "{entity} has no form {form!r}; available: {choices}"
     ),

@@ -26,6 +26,7 @@ from .request_ids import RequestIdMiddleware
 from .request_text import refuse_unstorable_text
 from .sharing_routes import router as sharing_router
 from .token_routes import router as token_router
+from .version_routes import router as version_router
 
 #: Routes anyone may call; every other route requires a signed-in user.
 PUBLIC_PATHS = frozenset(
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(public_router)
     app.include_router(auth_router)
     app.include_router(apps_router)
+    app.include_router(version_router)
     app.include_router(records_router)
     app.include_router(forms_router)
     app.include_router(files_router)

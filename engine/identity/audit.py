@@ -34,6 +34,9 @@ EVENTS = (
     "derived_recomputed",
     "app_imported",
     "entity_changed",
+    "app_applied",
+    "app_uninstalled",
+    "entity_removed",
     "fields_purged",
     "records_purged",
 )
