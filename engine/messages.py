@@ -285,7 +285,20 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "the Idempotency-Key {key!r} was used for another request; use a new key for each distinct request",
     ),
     "merge_with_itself": _m("记录不能与自身合并", "a record cannot be merged with itself"),
-    "transfer_count": _m("请提供 1 到 {max} 个记录编号", "give 1 to {max} record ids"),
+    "bulk_selection": _m(
+        "请用 ids（记录编号列表）或 filter（筛选条件）之一指定记录，不能两者都给或都不给",
+        "name the records with either ids (a list of record ids) or filter (a rule), not both or neither",
+    ),
+    "bulk_count": _m("请提供 1 到 {max} 个记录编号", "give 1 to {max} record ids"),
+    "bulk_too_many": _m(
+        "筛选条件匹配了 {count} 条记录，一次最多处理 {max} 条；请缩小筛选范围后分批处理",
+        "the filter matches {count} records but one bulk operation takes at most {max}; "
+        "narrow the filter and go in batches",
+    ),
+    "records_not_in_trash": _m(
+        "记录 {ids} 不在回收站中，无需恢复",
+        "record(s) {ids} are not in the trash; there is nothing to restore",
+    ),
     "owner_disabled": _m(
         "用户 {username} 已停用，不能成为负责人", "user {username!r} is disabled and cannot own records"
     ),

@@ -17,6 +17,7 @@ from .app_routes import public_router
 from .app_routes import router as apps_router
 from .auth_routes import router as auth_router
 from .body_limit import BodyLimitMiddleware
+from .bulk_routes import router as bulk_router
 from .deps import current_context
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(apps_router)
     app.include_router(version_router)
     app.include_router(records_router)
+    app.include_router(bulk_router)
     app.include_router(forms_router)
     app.include_router(files_router)
     app.include_router(merge_router)

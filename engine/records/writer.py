@@ -28,7 +28,7 @@ from engine.access import AccessPolicy, Operation
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.clock import utcnow
 from engine.context import Context
-from engine.errors import Forbidden, InvalidInput, StaleVersion
+from engine.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from engine.identity import audit
 from engine.messages import problem
 from engine.records import history, purge, references
@@ -372,6 +372,7 @@ class WriteUnit:
         results: list[Record] = []
         kept: list[int] = []
         history_rows: list[dict[str, Any]] = []
+        written: list[Record] = []
         table = er.table
         for k, (old, row) in enumerate(zip(olds, changed, strict=True)):
             changes = {name: (old.get(name), v) for name, v in row.items() if old.get(name) != v}
@@ -384,7 +385,9 @@ class WriteUnit:
                 "updated_by": self.ctx.user_id,
                 "version": old["version"] + 1,
             }
-            self.last_rows = (er, [{**old, **new_values}])
+            # Every row written so far: a clash between two rows of the batch is explained too.
+            written.append({**old, **new_values})
+            self.last_rows = (er, written)
             result = self.conn.execute(
                 table.update()
                 .where(table.c.id == old["id"], table.c.version == old["version"])
@@ -429,7 +432,8 @@ class WriteUnit:
         return self._set_deleted(er, ids, deleted=True, version=version)
 
     def restore(self, er: EntityRuntime, ids: Sequence[int]) -> list[Record]:
-        """Bring trashed records back; a live record is returned as it is."""
+        """Bring trashed records back; a live one among them is a conflict (409): a client
+        that thinks it is in the trash has a stale view of it."""
         return self._set_deleted(er, ids, deleted=False, version=None)
 
     def _set_deleted(
@@ -440,6 +444,9 @@ class WriteUnit:
         missing = {i for i in ids if i not in olds or (deleted and olds[i]["deleted_at"] is not None)}
         if missing:
             raise not_found(er, missing)
+        live = [] if deleted else sorted(i for i in ids if olds[i]["deleted_at"] is None)
+        if live:
+            raise Conflict("records_not_in_trash", ids=", ".join(map(str, live)), details={"ids": live})
         if version is not None:
             for record_id in ids:
                 if olds[record_id]["version"] != version:
