@@ -166,7 +166,8 @@ def test_restoring_a_live_record_is_a_conflict(sales: TestClient) -> None:
 
 def test_a_selection_is_ids_or_a_filter(sales: TestClient) -> None:
     [a] = _seed(sales, ACCOUNTS, {"name": "甲"})
-    for body in ({"values": {}}, {"ids": [a], "filter": "", "values": {}}):
+    bodies: list[dict[str, Any]] = [{"values": {}}, {"ids": [a], "filter": "", "values": {}}]
+    for body in bodies:
         r = sales.patch(ACCOUNTS, json=body)
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input", r.text
     assert sales.patch(ACCOUNTS, json={"filter": "nmae == 'x'", "values": {}}).status_code == 422
