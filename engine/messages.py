@@ -219,9 +219,16 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "request.string_too_long": _m(
         "太长，最多 {max_length} 个字符", "String should have at most {max_length} character(s)"
     ),
-    "request.dict_type": _m("应为 JSON 对象", "Input should be a valid dictionary"),
-    "request.model_attributes_type": _m(
-        "应为 JSON 对象", "Input should be a valid dictionary or object to extract fields from"
+    "request.dict_type": _m("应为 JSON 对象（{{...}}）", "must be a JSON object ({{...}})"),
+    "request.model_attributes_type": _m("应为 JSON 对象（{{...}}）", "must be a JSON object ({{...}})"),
+    "request.body_missing": _m(
+        "请求体为空；请发送 JSON 对象（Content-Type: application/json）",
+        "the request body is empty; send a JSON object (Content-Type: application/json)",
+    ),
+    "http.invalid_encoding": _m(
+        "请求体不是 UTF-8 编码的文本（第 {position} 字节 {byte} 无法解码）；请以 UTF-8 编码发送 JSON",
+        "the request body is not UTF-8 text (byte {byte} at position {position} cannot be decoded); "
+        "send the JSON encoded as UTF-8",
     ),
     "request.list_type": _m("应为列表", "Input should be a valid list"),
     "request.too_short": _m(

@@ -19,6 +19,7 @@ from .auth_routes import router as auth_router
 from .body_limit import BodyLimitMiddleware
 from .bulk_routes import router as bulk_router
 from .deps import current_context
+from .directory_routes import router as directory_router
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
 from .merge_routes import router as merge_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(sharing_router)
     app.include_router(token_router)
     app.include_router(admin_router)
+    app.include_router(directory_router)
     app.include_router(openapi_router)
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:

@@ -66,6 +66,15 @@ def _located(problems: Iterable[Problem], at: str) -> list[Problem]:
     ]
 
 
+def _note_ignored(records: list[Record], ignored: Sequence[tuple[str, ...]]) -> list[Record]:
+    """Fields whose values a write dropped (hidden by a condition, or not on the form used)
+    are named in the record it answers, ``_ignored``, so a client is not left guessing."""
+    for record, names in zip(records, ignored, strict=True):
+        if names:
+            record["_ignored"] = list(names)
+    return records
+
+
 def invalid(problems: list[Problem]) -> InvalidInput:
     return InvalidInput("values_invalid", count=len(problems), problems=problems)
 
@@ -209,6 +218,7 @@ class WriteUnit:
         rows: list[Record] = []
         relations: list[Mapping[str, Any]] = []
         located: list[str] = []
+        ignored: list[tuple[str, ...]] = []
         problems: list[Problem] = []
         for i, (data, at) in enumerate(zip(items, pointers, strict=True)):
             if not isinstance(data, Mapping):
@@ -226,6 +236,7 @@ class WriteUnit:
                 continue
             relations.append(validated.relations)
             located.append(at)
+            ignored.append(validated.dropped)
             row = dict(validated)
             row.update(created_at=self.now, updated_at=self.now, created_by=actor, updated_by=actor)
             row["owner"] = owner
@@ -250,6 +261,7 @@ class WriteUnit:
         records = [{c: r.get(c) for c in columns} for r in rows]
         for i, matches in batch.duplicates.items():
             records[i]["_duplicates"] = matches
+        _note_ignored(records, ignored)
         # Queued before the steps write children, so a parent's event comes before theirs.
         self.pending.extend(
             RecordCreated(er.app, er.entity.name, i, r, self.ctx)
@@ -287,6 +299,7 @@ class WriteUnit:
         loader = self.loader(er)
         changed: list[Record] = []
         relations: list[Mapping[str, Any]] = []
+        ignored: list[tuple[str, ...]] = []
         problems: list[Problem] = []
         for (record_id, data), at in zip(items, pointers, strict=True):
             self.check_write(er, data, "update", at)
@@ -313,10 +326,11 @@ class WriteUnit:
                 row["owner"] = owner
             changed.append(row)
             relations.append(validated.relations)
+            ignored.append(validated.dropped)
         if problems:
             raise invalid(problems)
         self._check_references(er, changed, pointers)
-        return self._apply_updates(
+        results = self._apply_updates(
             er,
             [olds[i] for i, _d in items],
             changed,
@@ -325,6 +339,7 @@ class WriteUnit:
             history_op=history_op,
             history_extra=history_extra,
         )
+        return _note_ignored([dict(r) for r in results], ignored)
 
     def cascade_update(
         self,
@@ -401,6 +416,7 @@ class WriteUnit:
                 record["_duplicates"] = batch.duplicates[k]
             results.append(record)
             kept.append(k)
+            history_rows += history.creation_rows(er, [old])
             history_rows.append(
                 history.history_row(
                     er.app, er.entity.name, old["id"], history_op, self.now, self.ctx.user_id,
@@ -489,7 +505,8 @@ class WriteUnit:
         self._after(batch)
         history.write(
             self.conn,
-            [
+            history.creation_rows(er, olds)
+            + [
                 history.history_row(
                     er.app, er.entity.name, i, history_op or op, self.now, self.ctx.user_id, None
                 )
