@@ -219,9 +219,9 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "request.string_too_long": _m(
         "太长，最多 {max_length} 个字符", "String should have at most {max_length} character(s)"
     ),
-    "request.dict_type": _m("应为 JSON 对象（{{...}}）", "must be a JSON object ({{...}})"),
-    "request.model_attributes_type": _m("应为 JSON 对象（{{...}}）", "must be a JSON object ({{...}})"),
-    "request.body_missing": _m(
+    "request.dict_type": _m("应为 JSON 对象", "must be a JSON object ({{...}})"),
+    "request.model_attributes_type": _m("应为 JSON 对象", "must be a JSON object ({{...}})"),
+    "body_missing": _m(
         "请求体为空；请发送 JSON 对象（Content-Type: application/json）",
         "the request body is empty; send a JSON object (Content-Type: application/json)",
     ),

@@ -75,7 +75,7 @@ def _problem_of(err: Mapping[str, Any], locale: str) -> dict[str, Any]:
     empty body, not as a missing field."""
     loc = tuple(err.get("loc", ()))
     if err.get("type") == "missing" and loc == ("body",):
-        return {"code": "body_missing", "pointer": "/", "message": render("request.body_missing", locale, {})}
+        return {"code": "body_missing", "pointer": "/", "message": render("body_missing", locale, {})}
     return {
         "code": err.get("type", "invalid"),
         "pointer": _pointer(loc),

@@ -189,3 +189,11 @@ def test_transfer_by_filter_and_reassign_every_record_of_a_user(sales: TestClien
     assert rep.get(ACCOUNTS).json()["total"] == 2
     assert sales.get(f"{DEALS}/{deal}/history").json()[-1]["op"] == "transfer"
     assert rep.post(f"{APP}/reassign", json={"from_user": rep_id, "to_user": 1}).status_code == 403
+
+
+def test_the_apps_openapi_describes_the_bulk_routes(sales: TestClient) -> None:
+    paths = sales.get(f"{APP}/openapi.json").json()["paths"]
+    assert paths[ACCOUNTS]["patch"]["operationId"] == "bulk_update_account"
+    assert paths[f"{ACCOUNTS}/bulk-delete"]["post"]["operationId"] == "bulk_delete_account"
+    assert paths[f"{ACCOUNTS}/bulk-restore"]["post"]["operationId"] == "bulk_restore_account"
+    assert "expand" in [p["name"] for p in paths[ACCOUNTS]["get"]["parameters"]]
