@@ -171,7 +171,7 @@ def _report(applied: package_apply.Applied) -> None:
             click.echo(f"    refused: {refused['total']} row(s) in the way", err=True)
             click.echo(json.dumps(refused["rows"], ensure_ascii=False, default=str), err=True)
     if applied.dry_run:
-        verdict = "would apply" if applied.as_json()["would_apply"] else "would be refused"
+        verdict = "would apply" if applied.as_json().get("would_apply") else "would be refused"
         click.echo(f"dry run: version {applied.version} {verdict}; nothing changed")
     else:
         click.echo(f"applied: app {applied.package.name} is now at version {applied.version}")

@@ -78,17 +78,19 @@ class Applied:
         }
 
     def as_json(self) -> dict[str, Any]:
-        refused = [m for m in self.migrations if m.get("refused") or m.get("needs_confirm")]
-        return {
+        answer: dict[str, Any] = {
             "app": self.package.name,
             "dry_run": self.dry_run,
             "changed": self.changed,
             "from_version": self.from_version,
             "version": self.version,
-            "would_apply": self.dry_run and not refused,
             "changes": self.changes,
             "migrations": self.migrations,
         }
+        if self.dry_run:
+            blocked = [m for m in self.migrations if m.get("refused") or m.get("needs_confirm")]
+            answer["would_apply"] = not blocked
+        return answer
 
 
 def row_count(conn: sa.Connection, app: str, entity: EntityDef) -> int:
