@@ -19,7 +19,7 @@ import click
 import pluggy
 
 import templates_library
-from engine.apps import metadata_store
+from engine.apps import metadata_store, package_apply, versions
 from engine.context import SYSTEM
 from engine.errors import TangramError
 from engine.host.platform import Platform
@@ -208,22 +208,33 @@ def migrate() -> None:
                         click.echo(f"recomputed the duplicate keys of {name}.{entity.name}")
 
 
-@click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def app_import(file: Path) -> None:
-    """Import an app package (JSON); creates its tables. All or nothing."""
+def _read_package(file: Path) -> Any:
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        return json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         click.echo(
             f"error: {file} is not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}", err=True
         )
         sys.exit(1)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def app_import(file: Path) -> None:
+    """Import a new app package (JSON); creates its tables. All or nothing."""
+    data = _read_package(file)
     try:
         with _platform() as platform, platform.db.begin() as conn:
             package = metadata_store.import_app(conn, data, SYSTEM)
             audit.record(conn, "app_imported", ctx=SYSTEM, app=package.name, details={"door": "cli"})
     except TangramError as exc:
+        if exc.key == "app_exists":
+            click.echo(
+                f"error: app {exc.params['app']} is installed already; to change it to this package, "
+                f"run: tangram app apply {file} (add --dry-run to see the plan first)",
+                err=True,
+            )
+            sys.exit(1)
         _fail(exc)
     click.echo(f"imported app {package.name} with {len(package.entities)} entities")
 
@@ -253,6 +264,119 @@ def app_templates() -> None:
     for item in templates_library.available():
         label = f"{item['label']['en']} / {item['label']['zh']}"
         click.echo(f"{item['name']}\t{label}\t{item['entities']} entities")
+def _report(applied: package_apply.Applied) -> None:
+    """The plan or outcome of an apply, one line per change."""
+    if not applied.changed:
+        click.echo(f"app {applied.package.name} is already at this package (version {applied.version})")
+        return
+    for change in applied.changes:
+        name = f" {change['name']}" if "name" in change else ""
+        click.echo(f"  {change['change']} {change['section']}{name}")
+    for migration in applied.migrations:
+        ops = ", ".join(op["op"] for op in migration.get("operations", []))
+        click.echo(f"  table {migration['entity']}: {migration['change']}{f' ({ops})' if ops else ''}")
+        if migration.get("needs_confirm"):
+            click.echo(
+                f"    holds {migration['rows']} record(s): add --confirm {migration['entity']} to remove them"
+            )
+        if migration.get("refused"):
+            refused = migration["refused"]
+            click.echo(f"    refused: {refused['total']} row(s) in the way", err=True)
+            click.echo(json.dumps(refused["rows"], ensure_ascii=False, default=str), err=True)
+    if applied.dry_run:
+        verdict = "would apply" if applied.as_json().get("would_apply") else "would be refused"
+        click.echo(f"dry run: version {applied.version} {verdict}; nothing changed")
+    else:
+        click.echo(f"applied: app {applied.package.name} is now at version {applied.version}")
+
+
+def _run_apply(work: Any, target: str) -> None:
+    """Run ``work(conn) -> Applied`` in one transaction, audit it, forget removed files."""
+    try:
+        with _platform() as platform:
+            with platform.db.begin() as conn:
+                applied = work(conn)
+                details = applied.audit_details("cli")
+                if details is not None:
+                    audit.record(
+                        conn,
+                        "app_applied",
+                        ctx=SYSTEM,
+                        app=applied.package.name,
+                        target=target,
+                        details=details,
+                    )
+            if not applied.dry_run:
+                for file_id in applied.files:
+                    platform.files.remove(applied.package.name, file_id)
+    except TangramError as exc:
+        _fail(exc)
+    _report(applied)
+
+
+@click.command("apply")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show the plan (and the rows in the way); change nothing.")
+@click.option("--confirm", multiple=True, help="An entity the package drops whose records may go with it.")
+def app_apply(file: Path, dry_run: bool, confirm: tuple[str, ...]) -> None:
+    """Apply a package to the installed app of its name, as its next version: entities
+    migrated, roles, forms and every other section replaced, all or nothing."""
+    data = _read_package(file)
+    name = data.get("name") if isinstance(data, dict) else None
+    if not isinstance(name, str):
+        click.echo(f'error: {file} has no app name ("name")', err=True)
+        sys.exit(1)
+    _run_apply(
+        lambda conn: package_apply.apply_package(
+            conn, name, data, SYSTEM, confirm=set(confirm), dry_run=dry_run
+        ),
+        "package",
+    )
+
+
+@click.command("versions")
+@click.argument("name")
+def app_versions(name: str) -> None:
+    """List the app's versions, newest first."""
+    try:
+        with _platform() as platform, platform.db.connect() as conn:
+            rows = versions.list_versions(conn, name)
+    except TangramError as exc:
+        _fail(exc)
+    for row in rows:
+        who = row["created_by_name"] or "system"
+        click.echo(f"v{row['version']}\t{row['created_at']}\t{who}\t{row['note'] or ''}".rstrip())
+
+
+@click.command("rollback")
+@click.argument("name")
+@click.argument("version", type=click.IntRange(min=1))
+@click.option("--dry-run", is_flag=True, help="Show the plan; change nothing.")
+@click.option("--confirm", multiple=True, help="An entity added since whose records may be removed.")
+def app_rollback(name: str, version: int, dry_run: bool, confirm: tuple[str, ...]) -> None:
+    """Make an earlier version of the app current again (as a new version)."""
+    _run_apply(
+        lambda conn: versions.rollback(conn, name, version, SYSTEM, confirm=set(confirm), dry_run=dry_run),
+        f"rollback:{version}",
+    )
+
+
+@click.command("uninstall")
+@click.argument("name")
+@click.option("--confirm", help="The app's name again, to remove it with its records.")
+def app_uninstall(name: str, confirm: str | None) -> None:
+    """Remove an app with its tables, records, history and files."""
+    try:
+        with _platform() as platform:
+            with platform.db.begin() as conn:
+                counts, _files = package_apply.uninstall_app(conn, name, confirm)
+                audit.record(
+                    conn, "app_uninstalled", ctx=SYSTEM, app=name, details={"rows": counts, "door": "cli"}
+                )
+            platform.files.remove_app(name)
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"uninstalled app {name} ({sum(counts.values())} record(s) removed)")
 
 
 @click.command("export")
@@ -489,10 +613,10 @@ def data_import(
                         errors = import_jobs.row_errors(conn, import_id)
     except TangramError as exc:
         _fail(exc)
-    _report(result, errors)
+    _import_report(result, errors)
 
 
-def _report(tally: dict[str, int], errors: list[Any]) -> None:
+def _import_report(tally: dict[str, int], errors: list[Any]) -> None:
     counts = (f"{name} {tally.get(name, 0)}" for name in ("created", "updated", "skipped", "failed"))
     click.echo(", ".join(counts))
     for error in errors[:50]:
@@ -520,7 +644,7 @@ def data_import_resume(import_id: int) -> None:
                 errors = import_jobs.row_errors(conn, import_id)
     except TangramError as exc:
         _fail(exc)
-    _report(result, errors)
+    _import_report(result, errors)
 
 
 @click.command("import-errors")
@@ -580,8 +704,18 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
         cli.add_command(command)
     groups = {
         "app": (
-            "Install, import, export and list apps.",
-            [app_install, app_templates, app_import, app_export, app_list],
+            "Install, import, apply, export, list, version and uninstall apps.",
+            [
+                app_install,
+                app_templates,
+                app_import,
+                app_apply,
+                app_export,
+                app_list,
+                app_versions,
+                app_rollback,
+                app_uninstall,
+            ],
         ),
         "user": ("Manage platform users.", [user_create, user_list, user_set]),
         "department": ("Manage the department tree.", [department_create, department_list]),

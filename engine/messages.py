@@ -123,8 +123,9 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     ),
     "app_not_found": _m("没有名为 {app} 的应用", "no app named {app!r}"),
     "app_exists": _m(
-        "已存在名为 {app} 的应用；请用 PUT /api/apps/{app}/entities/{{entity}} 修改它",
-        "an app named {app!r} exists already; change it with PUT /api/apps/{app}/entities/{{entity}}",
+        "已存在名为 {app} 的应用；请用 PUT /api/apps/{app}（命令行：tangram app apply 文件）把新包应用到它",
+        "an app named {app!r} exists already; apply the package to it with PUT /api/apps/{app} "
+        "(on the command line: tangram app apply FILE)",
     ),
     "app_changed_meanwhile": _m(
         "应用 {app} 已被他人修改，请刷新后重试",
@@ -139,6 +140,22 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "entity_not_found": _m(
         "应用 {app} 没有实体 {entity}{hint}", "app {app!r} has no entity {entity!r}{hint}"
     ),
+    # applying packages, versions, removing apps and entities
+    "app_name_mismatch": _m(
+        "请求体中的应用名 {body_name} 与地址中的 {url_name} 不一致",
+        "the body names app {body_name!r} but the URL names {url_name!r}",
+    ),
+    "entity_has_data": _m(
+        "要删除的实体 {entities} 中还有 {count} 条记录；确认删除它们及其数据请加 ?confirm=实体名",
+        "the entities to remove ({entities}) still hold {count} record(s); "
+        "to remove them with their data, resend with ?confirm=<entity name> for each",
+    ),
+    "app_has_data": _m(
+        "应用 {app} 中还有 {count} 条记录；确认连同数据卸载请加 ?confirm={app}",
+        "app {app!r} still holds {count} record(s); "
+        "to uninstall it with its data, resend with ?confirm={app}",
+    ),
+    "app_version_not_found": _m("应用 {app} 没有版本 {version}", "app {app!r} has no version {version}"),
     "form_not_found": _m(
         "{entity}没有表单 {form}，可用：{choices}", "{entity} has no form {form!r}; available: {choices}"
     ),
@@ -206,9 +223,16 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "request.string_too_long": _m(
         "太长，最多 {max_length} 个字符", "String should have at most {max_length} character(s)"
     ),
-    "request.dict_type": _m("应为 JSON 对象", "Input should be a valid dictionary"),
-    "request.model_attributes_type": _m(
-        "应为 JSON 对象", "Input should be a valid dictionary or object to extract fields from"
+    "request.dict_type": _m("应为 JSON 对象", "must be a JSON object ({{...}})"),
+    "request.model_attributes_type": _m("应为 JSON 对象", "must be a JSON object ({{...}})"),
+    "body_missing": _m(
+        "请求体为空；请发送 JSON 对象（Content-Type: application/json）",
+        "the request body is empty; send a JSON object (Content-Type: application/json)",
+    ),
+    "http.invalid_encoding": _m(
+        "请求体不是 UTF-8 编码的文本（第 {position} 字节 {byte} 无法解码）；请以 UTF-8 编码发送 JSON",
+        "the request body is not UTF-8 text (byte {byte} at position {position} cannot be decoded); "
+        "send the JSON encoded as UTF-8",
     ),
     "request.list_type": _m("应为列表", "Input should be a valid list"),
     "request.too_short": _m(
@@ -272,7 +296,20 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "the Idempotency-Key {key!r} was used for another request; use a new key for each distinct request",
     ),
     "merge_with_itself": _m("记录不能与自身合并", "a record cannot be merged with itself"),
-    "transfer_count": _m("请提供 1 到 {max} 个记录编号", "give 1 to {max} record ids"),
+    "bulk_selection": _m(
+        "请用 ids（记录编号列表）或 filter（筛选条件）之一指定记录，不能两者都给或都不给",
+        "name the records with either ids (a list of record ids) or filter (a rule), not both or neither",
+    ),
+    "bulk_count": _m("请提供 1 到 {max} 个记录编号", "give 1 to {max} record ids"),
+    "bulk_too_many": _m(
+        "筛选条件匹配了 {count} 条记录，一次最多处理 {max} 条；请缩小筛选范围后分批处理",
+        "the filter matches {count} records but one bulk operation takes at most {max}; "
+        "narrow the filter and go in batches",
+    ),
+    "records_not_in_trash": _m(
+        "记录 {ids} 不在回收站中，无需恢复",
+        "record(s) {ids} are not in the trash; there is nothing to restore",
+    ),
     "owner_disabled": _m(
         "用户 {username} 已停用，不能成为负责人", "user {username!r} is disabled and cannot own records"
     ),

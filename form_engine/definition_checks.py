@@ -78,8 +78,13 @@ def _compile(
         return None
 
 
+#: What an unknown name names, in each language (a message is in one language only).
+_WHAT = {"field": ("字段", "field"), "field id": ("字段 id", "field id"), "entity": ("实体", "entity")}
+
+
 def _unknown(pointer: str, what: str, name: str, code: str = "unknown_field") -> Problem:
-    return definition_problem(pointer, f"{what} {name} 不存在", f"{what} {name!r} does not exist", code)
+    zh, en = _WHAT[what]
+    return definition_problem(pointer, f"{zh} {name} 不存在", f"{en} {name!r} does not exist", code)
 
 
 def _field_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, problems: list[Problem]) -> None:
@@ -120,7 +125,7 @@ def _field_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, pro
         if isinstance(config, LookupConfig):
             for j, target in enumerate(config.copy_fields):
                 if target not in names:
-                    problems.append(_unknown(f"{at}/copy_fields/{j}", "字段/field", target))
+                    problems.append(_unknown(f"{at}/copy_fields/{j}", "field", target))
     cycle = _formula_cycle(formulas)
     if cycle:
         path = " -> ".join(cycle)
@@ -206,7 +211,7 @@ def _form_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, prob
                 if entity.field_by_id(node.field) is None:
                     ids = [f.id for f in entity.fields]
                     problems.append(
-                        _unknown(f"{node_at}/field", "字段 id/field id", node.field)
+                        _unknown(f"{node_at}/field", "field id", node.field)
                         if not ids
                         else definition_problem(
                             f"{node_at}/field",
@@ -256,7 +261,7 @@ def _rule_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, prob
             _compile(rule.when, fields, f"{at}/when", problems, "boolean")
         _compile(rule.condition, fields, f"{at}/condition", problems, "boolean")
         if rule.field is not None and rule.field not in names:
-            problems.append(_unknown(f"{at}/field", "字段/field", rule.field))
+            problems.append(_unknown(f"{at}/field", "field", rule.field))
     rule_names: set[str] = set()
     for i, duplicate in enumerate(entity.duplicate_rules):
         at = f"{pointer}/duplicate_rules/{i}"
@@ -272,7 +277,7 @@ def _rule_problems(entity: EntityDef, fields: dict[str, Any], pointer: str, prob
         rule_names.add(duplicate.name)
         for j, name in enumerate(duplicate.fields):
             if name not in names:
-                problems.append(_unknown(f"{at}/fields/{j}", "字段/field", name))
+                problems.append(_unknown(f"{at}/fields/{j}", "field", name))
             elif entity.field(name).field_type.storage != "column":
                 problems.append(
                     definition_problem(
@@ -294,13 +299,13 @@ def _rollup_problems(
         config = f.config_as(RollupConfig)
         child = resolve_entity(config.entity)
         if child is None:
-            problems.append(_unknown(f"{at}/entity", "实体/entity", config.entity, "unknown_entity"))
+            problems.append(_unknown(f"{at}/entity", "entity", config.entity, "unknown_entity"))
             continue
         child_names = set(child.field_names)
         if config.link_field not in child_names:
-            problems.append(_unknown(f"{at}/link_field", "字段/field", config.link_field))
+            problems.append(_unknown(f"{at}/link_field", "field", config.link_field))
         if config.field is not None and config.field not in child_names:
-            problems.append(_unknown(f"{at}/field", "字段/field", config.field))
+            problems.append(_unknown(f"{at}/field", "field", config.field))
         elif config.function in ("sum", "avg") and config.field is not None:
             aggregated = child.field(config.field)
             if not aggregated.field_type.is_quantity(aggregated):

@@ -68,16 +68,19 @@ def list_apps(conn: sa.Connection) -> list[dict[str, Any]]:
     ]
 
 
-def save_version(conn: sa.Connection, package: AppPackage, ctx: Context, note: str, version: int) -> None:
-    """Make ``package`` the app's current version (1 for a new app) and keep it in the history.
+def save_version(
+    conn: sa.Connection, package: AppPackage, ctx: Context, note: str, version: int, *, new: bool = False
+) -> None:
+    """Make ``package`` the app's current version and keep it in the history; ``new``: the app
+    is not installed yet (an import).
 
     Refused if someone else stored ``version`` first; the caller has already migrated tables."""
     now = utcnow()
     document = package.export()
-    if version == 1:
+    if new:
         conn.execute(
             st.apps.insert().values(
-                name=package.name, version=1, package=document, created_at=now, updated_at=now
+                name=package.name, version=version, package=document, created_at=now, updated_at=now
             )
         )
     else:
@@ -107,8 +110,18 @@ def import_app(conn: sa.Connection, data: Any, ctx: Context) -> AppPackage:
         raise Conflict("app_exists", app=package.name)
     for entity in package.entities:
         Migrator(conn, package.name, None, entity).apply(diff_entity(None, entity))
-    save_version(conn, package, ctx, "import", 1)
+    save_version(conn, package, ctx, "import", next_version(conn, package.name), new=True)
     return package
+
+
+def next_version(conn: sa.Connection, name: str) -> int:
+    """The number an app's next version takes. An app uninstalled and imported again goes on
+    from its last version (kept in the history), so no process's cached runtime of the old app
+    passes for the new one."""
+    last = conn.execute(
+        sa.select(sa.func.max(st.app_versions.c.version)).where(st.app_versions.c.app == name)
+    ).scalar()
+    return (last or 0) + 1
 
 
 def put_entity(

@@ -20,6 +20,46 @@ def _schema_name(entity: str) -> str:
     return "".join(part.capitalize() for part in entity.split("_"))
 
 
+_EXPAND = {"name": "expand", "in": "query", "schema": {"enum": ["titles"]}, "description": "add _titles"}
+_DRY_RUN = {"name": "dry_run", "in": "query", "schema": {"type": "boolean", "default": False}}
+_PICKED = {
+    "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 10_000},
+    "filter": {"type": "string", "description": "Rule DSL (instead of ids)"},
+}
+_OUTCOME = {
+    "description": "What was done (or, in a dry run, would be)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "matched": {"type": "integer"},
+                    "count": {"type": "integer"},
+                    "ids": {"type": "array", "items": {"type": "integer"}},
+                    "dry_run": {"type": "boolean"},
+                },
+            }
+        }
+    },
+}
+
+
+def _picked(operation_id: str, errors: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A bulk operation on the records picked by ids or a filter (see docs/api.md)."""
+    body = {"type": "object", "properties": {**_PICKED, **(extra or {})}}
+    return {
+        "operationId": operation_id,
+        "parameters": [_DRY_RUN, {"name": "filter", "in": "query", "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+        "responses": {"200": _OUTCOME, **errors},
+    }
+
+
+def _bulk_operations(entity: str, name: str, errors: dict[str, Any]) -> dict[str, Any]:
+    values = {"values": {"$ref": f"#/components/schemas/{name}Update"}}
+    return {"patch": _picked(f"bulk_update_{entity}", errors, values)}
+
+
 def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
     package = runtime.package
     schemas: dict[str, Any] = {
@@ -73,6 +113,7 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
                     {"name": "sort", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50}},
                     {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
+                    _EXPAND,
                 ],
                 "responses": {
                     "200": {
@@ -97,7 +138,11 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
         }
         paths[base + "/{id}"] = {
             "parameters": [id_param],
-            "get": {"operationId": f"get_{entity.name}", "responses": {**one, **errors}},
+            "get": {
+                "operationId": f"get_{entity.name}",
+                "parameters": [_EXPAND],
+                "responses": {**one, **errors},
+            },
             "patch": {
                 "operationId": f"update_{entity.name}",
                 "requestBody": {
@@ -110,6 +155,9 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
             },
             "delete": {"operationId": f"delete_{entity.name}", "responses": {**one, **errors}},
         }
+        paths[base].update(_bulk_operations(entity.name, name, errors))
+        paths[base + "/bulk-delete"] = {"post": _picked(f"bulk_delete_{entity.name}", errors)}
+        paths[base + "/bulk-restore"] = {"post": _picked(f"bulk_restore_{entity.name}", errors)}
         paths[base + "/{id}/restore"] = {
             "parameters": [id_param],
             "post": {"operationId": f"restore_{entity.name}", "responses": {**one, **errors}},

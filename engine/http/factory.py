@@ -17,8 +17,10 @@ from .app_routes import public_router
 from .app_routes import router as apps_router
 from .auth_routes import router as auth_router
 from .body_limit import BodyLimitMiddleware
+from .bulk_routes import router as bulk_router
 from .calendar_routes import router as calendar_router
 from .deps import current_context
+from .directory_routes import router as directory_router
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
 from .import_routes import router as imports_router
@@ -28,6 +30,7 @@ from .request_ids import RequestIdMiddleware
 from .request_text import refuse_unstorable_text
 from .sharing_routes import router as sharing_router
 from .token_routes import router as token_router
+from .version_routes import router as version_router
 
 #: Routes anyone may call; every other route requires a signed-in user.
 PUBLIC_PATHS = frozenset(
@@ -76,7 +79,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(auth_router)
     app.include_router(apps_router)
     app.include_router(imports_router)  # before the records': .../records/{entity}/export
+    app.include_router(version_router)
     app.include_router(records_router)
+    app.include_router(bulk_router)
     app.include_router(forms_router)
     app.include_router(files_router)
     app.include_router(merge_router)
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(token_router)
     app.include_router(admin_router)
     app.include_router(calendar_router)
+    app.include_router(directory_router)
     app.include_router(openapi_router)
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:

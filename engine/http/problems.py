@@ -70,6 +70,19 @@ def _request_problem(err: Mapping[str, Any], locale: str) -> str:
     return str(err.get("msg", "invalid"))
 
 
+def _problem_of(err: Mapping[str, Any], locale: str) -> dict[str, Any]:
+    """One problem of a refused request; a required body that is missing is named as an
+    empty body, not as a missing field."""
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == "missing" and loc == ("body",):
+        return {"code": "body_missing", "pointer": "/", "message": render("body_missing", locale, {})}
+    return {
+        "code": err.get("type", "invalid"),
+        "pointer": _pointer(loc),
+        "message": _request_problem(err, locale),
+    }
+
+
 def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] == "body":
@@ -105,20 +118,18 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         locale = locale_of(request)
-        problems = [
-            {
-                "code": err.get("type", "invalid"),
-                "pointer": _pointer(err.get("loc", ())),
-                "message": _request_problem(err, locale),
-            }
-            for err in exc.errors()
-        ]
+        problems = [_problem_of(err, locale) for err in exc.errors()]
         return error_response(
             request, 422, "invalid_request", render("request_invalid", locale, {}), problems
         )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        cause = exc.__cause__
+        if isinstance(cause, UnicodeDecodeError):  # FastAPI could not decode the JSON body
+            params = {"byte": f"0x{cause.object[cause.start]:02x}", "position": cause.start}
+            text = render("http.invalid_encoding", locale_of(request), params)
+            return error_response(request, 400, "invalid_encoding", text)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         key = f"http.{code}" if exc.status_code in _HTTP_CODES else "http.error"
         params = {"path": request.url.path, "method": request.method, "detail": str(exc.detail)}

@@ -8,14 +8,16 @@ more than reading the page from the database.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from engine.clock import iso
+from engine.context import Context
 from engine.errors import InvalidInput
+from engine.host.platform import Platform
 from engine.records import WriteOptions
 
 from .deps import MAX_ID, ContextDep, IdPath, PlatformDep
@@ -39,6 +41,23 @@ def _version(body_version: Any, if_match: str | None) -> int | None:
     return int(text)
 
 
+ExpandQuery = Annotated[
+    Literal["titles"] | None,
+    Query(description="titles: add _titles, the display names of the lookups, users and departments"),
+]
+
+
+def _expanded(
+    platform: Platform, ctx: Context, app: str, entity: str, items: list[dict[str, Any]], expand: str | None
+) -> list[dict[str, Any]]:
+    return platform.records.with_titles(ctx, app, entity, items) if expand == "titles" else items
+
+
+def etag(record: dict[str, Any]) -> str:
+    """A record's entity tag: its version (weak, as field rules shape what each reader sees)."""
+    return f'W/"{record["version"]}"'
+
+
 @router.get(BASE, response_model=dict[str, Any])
 def list_records(
     app: str,
@@ -50,13 +69,15 @@ def list_records(
     limit: Annotated[int, Query()] = 50,
     offset: Annotated[int, Query()] = 0,
     trash: bool = False,
+    expand: ExpandQuery = None,
 ) -> JSONResponse:
     page = platform.records.list_records(
         ctx, app, entity, filter=filter, sort=sort, limit=limit, offset=offset, trash=trash
     )
+    items = platform.records.to_json(ctx, app, entity, page.items)
     return JSONResponse(
         {
-            "items": platform.records.to_json(ctx, app, entity, page.items),
+            "items": _expanded(platform, ctx, app, entity, items, expand),
             "total": page.total,
             "limit": page.limit,
             "offset": page.offset,
@@ -117,10 +138,25 @@ def bulk_create(
 
 @router.get(BASE + "/{record_id}", response_model=dict[str, Any])
 def get_record(
-    app: str, entity: str, record_id: IdPath, ctx: ContextDep, platform: PlatformDep, trash: bool = False
-) -> JSONResponse:
+    app: str,
+    entity: str,
+    record_id: IdPath,
+    ctx: ContextDep,
+    platform: PlatformDep,
+    trash: bool = False,
+    expand: ExpandQuery = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """One record, with an ``ETag`` (its version): send it back as ``If-Match`` on PATCH to
+    refuse a stale write, or as ``If-None-Match`` here for a 304 while it has not changed."""
     record = platform.records.get(ctx, app, entity, record_id, include_deleted=trash)
-    return JSONResponse(platform.records.to_json(ctx, app, entity, [record])[0])
+    tag = etag(record)
+    if if_none_match is not None and tag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": tag})
+    shown = _expanded(
+        platform, ctx, app, entity, platform.records.to_json(ctx, app, entity, [record]), expand
+    )
+    return JSONResponse(shown[0], headers={"ETag": tag})
 
 
 @router.patch(BASE + "/{record_id}", response_model=dict[str, Any])
@@ -148,7 +184,9 @@ def update_record(
         form=form,
         options=WriteOptions(confirm_duplicates=confirm_duplicates),
     )
-    return JSONResponse(platform.records.to_json(ctx, app, entity, [record])[0])
+    return JSONResponse(
+        platform.records.to_json(ctx, app, entity, [record])[0], headers={"ETag": etag(record)}
+    )
 
 
 @router.delete(BASE + "/{record_id}", response_model=dict[str, Any])

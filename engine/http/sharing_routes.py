@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from engine.records import ownership, sharing
+from engine.records.bulk import Selection
 
 from .deps import ContextDep, Id, IdPath, PlatformDep
 
@@ -16,7 +17,10 @@ BASE = "/api/apps/{app}/records/{entity}"
 
 
 class Transfer(BaseModel):
-    ids: list[Id] = Field(min_length=1, max_length=ownership.MAX_RECORDS)
+    """The records (``ids``, or a ``filter`` such as ``owner == 5``) and their new owner."""
+
+    ids: list[Id] | None = Field(default=None, min_length=1, max_length=ownership.MAX_RECORDS)
+    filter: str | None = Field(default=None, max_length=10_000)
     owner: Id
 
 
@@ -28,10 +32,11 @@ class NewShare(BaseModel):
 
 @router.post(BASE + "/transfer")
 def transfer_owner(
-    app: str, entity: str, body: Transfer, ctx: ContextDep, platform: PlatformDep
+    app: str, entity: str, body: Transfer, ctx: ContextDep, platform: PlatformDep, dry_run: bool = False
 ) -> dict[str, Any]:
     """Give records to another owner, all or none; each change is in the record's history."""
-    moved = ownership.transfer(platform.records, ctx, app, entity, body.ids, body.owner)
+    selection = Selection(ids=body.ids, filter=body.filter)
+    moved = ownership.transfer(platform.records, ctx, app, entity, selection, body.owner, dry_run=dry_run)
     return {"owner": body.owner, "transferred": moved, "count": len(moved)}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -60,3 +61,8 @@ class FileStore:
         if _ID.match(file_id):
             for path in (self._dir(app) / file_id, self._dir(app) / f"{file_id}.json"):
                 path.unlink(missing_ok=True)
+
+    def remove_app(self, app: str) -> None:
+        """Forget every file of an uninstalled app (attached or not)."""
+        if app and "/" not in app and app not in (".", ".."):
+            shutil.rmtree(self._dir(app), ignore_errors=True)

@@ -19,7 +19,8 @@ from engine.apps.record_query import filter_clause, order_by, page_bounds
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.context import Context
 from engine.errors import Forbidden, NotFound
-from engine.records import history, idempotency, relation_reads
+from engine.identity import directory
+from engine.records import history, idempotency, relation_reads, titles
 from engine.records.loader import not_found, scoped_rows, visible_row
 from engine.records.writer import WriteOptions, Writer, WriteUnit
 
@@ -263,7 +264,7 @@ class RecordService:
         return Page(items, total, limit, offset)
 
     def history(self, ctx: Context, app: str, entity: str, record_id: int) -> list[dict[str, Any]]:
-        """Changes, oldest first; the first entry is the creation (from the row itself)."""
+        """Changes, oldest first; the first entry is the creation, with the initial values."""
         with self.db.connect() as conn:
             _runtime, er = self._runtime(conn, app, entity)
             self.access.require(ctx, er, "read")
@@ -275,14 +276,30 @@ class RecordService:
                 if not (ctx.user and ctx.user.is_admin and entries and entries[-1].op == "purge"):
                     raise
                 row = None
-        out = []
-        if row is not None:
-            out.append({"op": "create", "at": row["created_at"], "actor": row["created_by"], "changes": None})
+            names = directory.user_names(conn, [e.actor for e in entries] + [row and row["created_by"]])
         shown = self.access.present_changes
+        out = []
+        if row is not None and not (entries and entries[0].op == "create"):
+            # Never changed: the stored values are the initial ones (see history.creation_rows).
+            initial = shown(ctx, er, history.initial_changes(er, row))
+            out.append(
+                {"op": "create", "at": row["created_at"], "actor": row["created_by"], "changes": initial}
+            )
         out += [
             {"op": e.op, "at": e.at, "actor": e.actor, "changes": shown(ctx, er, e.changes)} for e in entries
         ]
+        for entry in out:
+            entry["actor_name"] = names.get(entry["actor"])
         return out
+
+    def with_titles(
+        self, ctx: Context, app: str, entity: str, items: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """``items`` (records as ``to_json`` shows them) with ``_titles`` for the ids they hold."""
+        with self.db.connect() as conn:
+            runtime, er = self._runtime(conn, app, entity)
+            titles.add_titles(conn, self.access, ctx, runtime, er, items)
+        return items
 
     def to_json(self, ctx: Context, app: str, entity: str, records: list[Record]) -> list[dict[str, Any]]:
         """Records as JSON, with the caller's field rules (hidden, masked) applied."""

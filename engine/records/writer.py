@@ -28,7 +28,7 @@ from engine.access import AccessPolicy, Operation
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.clock import utcnow
 from engine.context import Context
-from engine.errors import Forbidden, InvalidInput, StaleVersion
+from engine.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from engine.identity import audit
 from engine.messages import problem
 from engine.records import history, purge, references
@@ -64,6 +64,15 @@ def _located(problems: Iterable[Problem], at: str) -> list[Problem]:
     return [
         replace(p, pointer=f"{at}{p.pointer}" if p.pointer else f"{at}/{p.field or ''}") for p in problems
     ]
+
+
+def _note_ignored(records: list[Record], ignored: Sequence[tuple[str, ...]]) -> list[Record]:
+    """Fields whose values a write dropped (hidden by a condition, or not on the form used)
+    are named in the record it answers, ``_ignored``, so a client is not left guessing."""
+    for record, names in zip(records, ignored, strict=True):
+        if names:
+            record["_ignored"] = list(names)
+    return records
 
 
 def invalid(problems: list[Problem]) -> InvalidInput:
@@ -209,6 +218,7 @@ class WriteUnit:
         rows: list[Record] = []
         relations: list[Mapping[str, Any]] = []
         located: list[str] = []
+        ignored: list[tuple[str, ...]] = []
         problems: list[Problem] = []
         for i, (data, at) in enumerate(zip(items, pointers, strict=True)):
             if not isinstance(data, Mapping):
@@ -226,6 +236,7 @@ class WriteUnit:
                 continue
             relations.append(validated.relations)
             located.append(at)
+            ignored.append(validated.dropped)
             row = dict(validated)
             row.update(created_at=self.now, updated_at=self.now, created_by=actor, updated_by=actor)
             row["owner"] = owner
@@ -250,6 +261,7 @@ class WriteUnit:
         records = [{c: r.get(c) for c in columns} for r in rows]
         for i, matches in batch.duplicates.items():
             records[i]["_duplicates"] = matches
+        _note_ignored(records, ignored)
         # Queued before the steps write children, so a parent's event comes before theirs.
         self.pending.extend(
             RecordCreated(er.app, er.entity.name, i, r, self.ctx)
@@ -287,6 +299,7 @@ class WriteUnit:
         loader = self.loader(er)
         changed: list[Record] = []
         relations: list[Mapping[str, Any]] = []
+        ignored: list[tuple[str, ...]] = []
         problems: list[Problem] = []
         for (record_id, data), at in zip(items, pointers, strict=True):
             self.check_write(er, data, "update", at)
@@ -313,10 +326,11 @@ class WriteUnit:
                 row["owner"] = owner
             changed.append(row)
             relations.append(validated.relations)
+            ignored.append(validated.dropped)
         if problems:
             raise invalid(problems)
         self._check_references(er, changed, pointers)
-        return self._apply_updates(
+        results = self._apply_updates(
             er,
             [olds[i] for i, _d in items],
             changed,
@@ -325,6 +339,7 @@ class WriteUnit:
             history_op=history_op,
             history_extra=history_extra,
         )
+        return _note_ignored([dict(r) for r in results], ignored)
 
     def cascade_update(
         self,
@@ -372,6 +387,7 @@ class WriteUnit:
         results: list[Record] = []
         kept: list[int] = []
         history_rows: list[dict[str, Any]] = []
+        written: list[Record] = []
         table = er.table
         for k, (old, row) in enumerate(zip(olds, changed, strict=True)):
             changes = {name: (old.get(name), v) for name, v in row.items() if old.get(name) != v}
@@ -384,7 +400,9 @@ class WriteUnit:
                 "updated_by": self.ctx.user_id,
                 "version": old["version"] + 1,
             }
-            self.last_rows = (er, [{**old, **new_values}])
+            # Every row written so far: a clash between two rows of the batch is explained too.
+            written.append({**old, **new_values})
+            self.last_rows = (er, written)
             result = self.conn.execute(
                 table.update()
                 .where(table.c.id == old["id"], table.c.version == old["version"])
@@ -398,6 +416,7 @@ class WriteUnit:
                 record["_duplicates"] = batch.duplicates[k]
             results.append(record)
             kept.append(k)
+            history_rows += history.creation_rows(er, [old])
             history_rows.append(
                 history.history_row(
                     er.app, er.entity.name, old["id"], history_op, self.now, self.ctx.user_id,
@@ -429,7 +448,8 @@ class WriteUnit:
         return self._set_deleted(er, ids, deleted=True, version=version)
 
     def restore(self, er: EntityRuntime, ids: Sequence[int]) -> list[Record]:
-        """Bring trashed records back; a live record is returned as it is."""
+        """Bring trashed records back; a live one among them is a conflict (409): a client
+        that thinks it is in the trash has a stale view of it."""
         return self._set_deleted(er, ids, deleted=False, version=None)
 
     def _set_deleted(
@@ -440,6 +460,9 @@ class WriteUnit:
         missing = {i for i in ids if i not in olds or (deleted and olds[i]["deleted_at"] is not None)}
         if missing:
             raise not_found(er, missing)
+        live = [] if deleted else sorted(i for i in ids if olds[i]["deleted_at"] is None)
+        if live:
+            raise Conflict("records_not_in_trash", ids=", ".join(map(str, live)), details={"ids": live})
         if version is not None:
             for record_id in ids:
                 if olds[record_id]["version"] != version:
@@ -482,7 +505,8 @@ class WriteUnit:
         self._after(batch)
         history.write(
             self.conn,
-            [
+            history.creation_rows(er, olds)
+            + [
                 history.history_row(
                     er.app, er.entity.name, i, history_op or op, self.now, self.ctx.user_id, None
                 )

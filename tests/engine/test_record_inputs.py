@@ -135,8 +135,9 @@ def test_a_purged_record_keeps_its_history_for_admins_and_its_id(inv: TestClient
     assert inv.delete(f"{ITEMS}/{last['id']}", params={"purge": "true"}).status_code == 200
     history = inv.get(f"{ITEMS}/{last['id']}/history")
     assert history.status_code == 200, history.text
-    assert [e["op"] for e in history.json()] == ["update", "delete", "purge"]
-    assert history.json()[0]["changes"] == {"note": [None, "changed"]}
+    assert [e["op"] for e in history.json()] == ["create", "update", "delete", "purge"]
+    assert history.json()[0]["changes"]["code"] == [None, "h2"]  # the initial values stay too
+    assert history.json()[1]["changes"] == {"note": [None, "changed"]}
     rep = TestClient(inv.app)
     rep.headers.update(sign_in(rep, *USER))
     assert rep.get(f"{ITEMS}/{last['id']}/history").status_code in (403, 404)
