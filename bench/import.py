@@ -30,6 +30,7 @@ from engine import SYSTEM, Platform, Settings
 from engine.apps.metadata_store import import_app
 from engine.records import import_jobs
 from engine.schema.compiler import build_table
+from form_engine import uscc_check_character
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 INDUSTRIES = ["制造业", "信息技术", "金融", "零售", "医疗健康", "教育", "能源", "物流"]
@@ -42,7 +43,8 @@ def make_csv(n: int, seed: int = 7) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["客户名称", "统一社会信用代码", "行业", "客户等级", "电话", "备注"])
     for i in range(n):
-        uscc = "91" + f"{i:06d}" + "".join(rng.choice(ALPHABET) for _ in range(10))
+        first17 = "91" + f"{i:06d}" + "".join(rng.choice(ALPHABET) for _ in range(9))
+        uscc = first17 + uscc_check_character(first17)
         writer.writerow(
             [
                 f"测试客户{i:06d}有限公司",

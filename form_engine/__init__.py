@@ -42,6 +42,7 @@ from form_engine.field_types import (
     register_field_type,
     registry,
 )
+from form_engine.field_types.identity import uscc_check_character
 from form_engine.form_description import describe_form
 from form_engine.forms import Column, Columns, FieldItem, FormDef, Section, Tab, Tabs
 from form_engine.labels import LOCALES, Label, normalise_locale
@@ -122,4 +123,5 @@ __all__ = [
     "render",
     "sequence_key",
     "unstorable_in",
+    "uscc_check_character",
 ]
