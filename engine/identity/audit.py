@@ -36,6 +36,7 @@ EVENTS = (
     "entity_changed",
     "fields_purged",
     "records_purged",
+    "blind_conflict",
 )
 
 

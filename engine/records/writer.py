@@ -31,7 +31,8 @@ from engine.context import Context
 from engine.errors import Forbidden, InvalidInput, StaleVersion
 from engine.identity import audit
 from engine.messages import problem
-from engine.records import history, purge, references
+from engine.records import blind_conflicts, history, purge, references
+from engine.records.blind_conflicts import BlindConflict
 from engine.records.events import (
     RecordCreated,
     RecordDeleted,
@@ -561,14 +562,19 @@ class Writer:
                 )
                 result = work(unit)
                 self.before_commit(unit)
+        except BlindConflict as refused:
+            blind_conflicts.charge(self.db, ctx, refused)
+            raise
         except sa.exc.IntegrityError:
             if unit is None or unit.last_rows is None:
                 raise
             er, rows = unit.last_rows
             with self.db.connect() as conn:
-                error = duplicate_value_error(conn, er, rows)
+                error = duplicate_value_error(conn, er, rows, self.access, ctx)
             if error is None:
                 raise
+            if isinstance(error, BlindConflict):
+                blind_conflicts.charge(self.db, ctx, error)
             raise error from None
         for event in unit.pending:
             self.publish(event)
