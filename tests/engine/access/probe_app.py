@@ -44,6 +44,7 @@ def package(extra_fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
                     field("docs", "attachment"),
                     field("photos", "image"),
                     field("contract", "attachment"),
+                    field("scan", "attachment"),
                     *(extra_fields or []),
                 ],
                 "duplicate_rules": [
@@ -67,6 +68,7 @@ def package(extra_fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
                             "secret_note": {"access": "hidden"},
                             "salary": {"access": "hidden"},
                             "contract": {"access": "hidden"},
+                            "scan": {"access": "masked", "mask": "all"},
                         },
                     }
                 },
