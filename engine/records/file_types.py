@@ -141,7 +141,7 @@ def extension_fits(extension: str, content_type: str) -> bool:
     """Whether a file stored as ``content_type`` may carry ``extension`` (``.pdf``): the type the
     extension stands for must be that format (or there is none to compare with)."""
     expected = mimetypes.guess_type("file" + extension.lower())[0]
-    if expected is None or content_type == OCTET and not _matches(expected, _KNOWN):
+    if expected is None or (content_type == OCTET and not _matches(expected, _KNOWN)):
         return True
     if content_type == "text/plain":
         return _matches(expected, _TEXT_CLAIMS) and expected != "text/html"
