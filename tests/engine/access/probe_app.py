@@ -25,7 +25,10 @@ PASSWORD = "probe-password-1"
 OWN = {"scope": "own"}
 
 
-def package(extra_fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def package(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The package; ``extra`` adds to it: ``fields`` and ``forms`` of the customer, ``entities``
+    and the rep's ``permissions`` on them."""
+    extra = extra or {}
     return {
         "name": APP,
         "label": label("客户管理", "CRM"),
@@ -45,13 +48,15 @@ def package(extra_fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
                     field("photos", "image"),
                     field("contract", "attachment"),
                     field("scan", "attachment"),
-                    *(extra_fields or []),
+                    *extra.get("fields", []),
                 ],
+                "forms": extra.get("forms", []),
                 "duplicate_rules": [
                     {"name": "same_phone", "fields": ["phone"], "policy": "block"},
                     {"name": "same_mobile", "fields": ["mobile"], "policy": "warn"},
                 ],
-            }
+            },
+            *extra.get("entities", []),
         ],
         "roles": [
             {
@@ -70,13 +75,17 @@ def package(extra_fields: list[dict[str, Any]] | None = None) -> dict[str, Any]:
                             "contract": {"access": "hidden"},
                             "scan": {"access": "masked", "mask": "all"},
                         },
-                    }
+                    },
+                    **extra.get("permissions", {}),
                 },
             },
             {
                 "name": "manager",
                 "label": label("经理", "Manager"),
-                "permissions": {"customer": {"create": True, "read": True, "update": True, "delete": True}},
+                "permissions": {
+                    name: {"create": True, "read": True, "update": True, "delete": True}
+                    for name in ["customer", *(e["name"] for e in extra.get("entities", []))]
+                },
             },
         ],
     }
@@ -99,14 +108,17 @@ class Probe:
 
     def customer(self, owner: str, **values: Any) -> dict[str, Any]:
         """A customer stored by the system for ``owner`` (raw, as stored)."""
-        return self.platform.records.create(SYSTEM, APP, "customer", {**values, "owner": self.users[owner]})
+        return self.record("customer", owner, **values)
+
+    def record(self, entity: str, owner: str, **values: Any) -> dict[str, Any]:
+        return self.platform.records.create(SYSTEM, APP, entity, {**values, "owner": self.users[owner]})
 
 
-def build_probe(platform: Platform, app: FastAPI, extra_fields: list[dict[str, Any]] | None = None) -> Probe:
+def build_probe(platform: Platform, app: FastAPI, extra: dict[str, Any] | None = None) -> Probe:
     cost = platform.settings.password_hash_cost
     with platform.db.begin() as conn:
         users = {"admin": create_user(conn, "root", PASSWORD, is_admin=True, hash_cost=cost)}
-        imported = import_app(conn, package(extra_fields), SYSTEM)
+        imported = import_app(conn, package(extra), SYSTEM)
         for name, roles in ROLES.items():
             users[name] = create_user(conn, name, PASSWORD, hash_cost=cost)
             set_roles(conn, SYSTEM, imported, users[name], roles)
