@@ -44,13 +44,10 @@ class BlindConflict(Conflict):
     """A write matched a record the caller cannot see; the answer names none of it."""
 
     code = "duplicate_hidden"
-
-    def __init__(self, key: str, *, cost: int, app: str, entity: str, **params: Any) -> None:
-        super().__init__(key, **params)
-        #: how many candidates the refused write tested (its rows)
-        self.cost = cost
-        self.app = app
-        self.entity = entity
+    #: how many candidates the refused write tested (its rows), and where
+    cost: int = 1
+    app: str = ""
+    entity: str = ""
 
 
 def unrestricted(ctx: Context) -> bool:
@@ -101,10 +98,9 @@ def refuse_if_exhausted(conn: sa.Connection, ctx: Context, now: datetime | None 
 
 def blind(er: EntityRuntime, rows: int, rule: Any) -> BlindConflict:
     """The refusal of a write of ``rows`` rows that matched records the caller cannot see."""
-    return BlindConflict(
-        "duplicate_hidden", cost=max(rows, 1), app=er.app, entity=er.entity.name, label=er.entity.label,
-        rule=rule,
-    )  # fmt: skip
+    error = BlindConflict("duplicate_hidden", label=er.entity.label, rule=rule)
+    error.cost, error.app, error.entity = max(rows, 1), er.app, er.entity.name
+    return error
 
 
 def charge(engine: sa.Engine, ctx: Context, error: BlindConflict) -> None:

@@ -51,7 +51,7 @@ EXTRA: dict[str, Any] = {
                     "formula",
                     expression="if(customer.salary > 500, 'high', 'low')",
                     result_type="text",
-                ),  # fmt: skip
+                ),
             ],
         }
     ],
