@@ -160,7 +160,7 @@ class RoleAccess:
 
     def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
         plan = self._plan(ctx, er)
-        secret = plan.hidden | set(plan.masked)
+        secret = plan.secret
         used: dict[str, str] = {}
         if filter and filter.strip():
             runtime = self._entity_roles(er).runtime

@@ -137,7 +137,7 @@ def visible_ids(
     if unrestricted(ctx) or not wanted:
         return wanted
     plan = access.field_plan(ctx, er)
-    if (plan.hidden | set(plan.masked)).intersection(fields):
+    if plan.secret.intersection(fields):
         return set()
     if scope is UNSET:
         scope = readable_scope(access, ctx, conn, er)
