@@ -332,6 +332,16 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "this {entity} looks like record {ids} (rule {rule}){where}; "
         "resend with ?confirm_duplicates=true to save it anyway",
     ),
+    "duplicate_hidden": _m(
+        "{label}未保存：某个值（{rule}）已被一条您无权查看的记录占用；如需核对请联系管理员",
+        "this {label} was not saved: a value ({rule}) is already taken by a record you cannot see; "
+        "ask an administrator if you need to know which",
+    ),
+    "blind_conflicts_exhausted": _m(
+        "与无权查看的记录冲突次数过多，请 {minutes} 分钟后再保存需查重的记录",
+        "too many conflicts with records you cannot see; "
+        "try saving records that are checked for duplicates again in {minutes} minute(s)",
+    ),
 }
 
 # -- spreadsheet imports and exports ---------------------------------------------------------------

@@ -6,7 +6,7 @@ add up, so giving someone a second role never takes a field away from them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,18 @@ class FieldPlan:
     @property
     def is_open(self) -> bool:
         return not (self.hidden or self.readonly or self.masked)
+
+    @property
+    def secret(self) -> frozenset[str]:
+        """Fields whose true value the caller may not learn (hidden or masked)."""
+        return self.hidden | frozenset(self.masked)
+
+    def hiding(self, names: Collection[str]) -> FieldPlan:
+        """This plan with ``names`` hidden too (values derived from secret fields)."""
+        if not names:
+            return self
+        masked = {k: v for k, v in self.masked.items() if k not in names}
+        return FieldPlan(self.hidden | frozenset(names), self.readonly, masked, self.fillable_on_create)
 
     def present(self, record: dict[str, Any]) -> dict[str, Any]:
         if self.is_open:

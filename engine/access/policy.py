@@ -15,7 +15,7 @@ grants is refused (403) and logged as ``permission_denied``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +23,11 @@ import sqlalchemy as sa
 
 import rule_engine
 from engine.access import field_rules
+from engine.access.derived_fields import derived_secrets
 from engine.access.field_rules import FieldPlan
 from engine.access.protocol import Operation
 from engine.access.scopes import Subject, grant_clause, shared_clause
-from engine.apps.record_query import entity_dsl_fields, filter_clause
+from engine.apps.record_query import entity_dsl_fields, filter_clause, filter_error
 from engine.apps.role_definitions import EntityPermissions
 from engine.context import Context
 from engine.errors import Forbidden, TangramError
@@ -77,6 +78,7 @@ class RoleAccess:
         return [p for name, p in roles.permissions.items() if name in held]
 
     def _plan(self, ctx: Context, er: EntityRuntime) -> FieldPlan:
+        """The caller's field rules on ``er``, derived values of what they may not see included."""
         user = ctx.user
         if user is None or user.is_admin:
             return field_rules.OPEN
@@ -84,13 +86,28 @@ class RoleAccess:
         key = user.roles_in(er.app)
         plan = plans.get(key)
         if plan is None:
-            held = self._held(ctx, er) or []
-            defaults = {
-                f.name: f.field_type.default_mask for f in er.entity.fields if f.field_type.default_mask
-            }
-            plan = field_rules.with_default_masks(field_rules.merge(held), defaults, held)
+            runtime = self._entity_roles(er).runtime
+            resolve = runtime.entities.get
+
+            def secret_of(name: str) -> Collection[str]:
+                """Another entity's secrets: its rules and its own derived values (not followed
+                further, so lookups that form a cycle end)."""
+                target = resolve(name)
+                if target is None:
+                    return ()
+                secret = self._base_plan(ctx, target).secret
+                return secret | derived_secrets(target, secret, None, resolve)
+
+            base = self._base_plan(ctx, er)
+            plan = base.hiding(derived_secrets(er, base.secret, secret_of, resolve))
             plans[key] = plan
         return plan
+
+    def _base_plan(self, ctx: Context, er: EntityRuntime) -> FieldPlan:
+        """The field rules of the caller's roles on ``er``, sensitive types masked by default."""
+        held = self._held(ctx, er) or []
+        defaults = {f.name: f.field_type.default_mask for f in er.entity.fields if f.field_type.default_mask}
+        return field_rules.with_default_masks(field_rules.merge(held), defaults, held)
 
     # -- the AccessPolicy protocol ------------------------------------------------------------
     def require(self, ctx: Context, er: EntityRuntime, op: Operation) -> None:
@@ -143,7 +160,7 @@ class RoleAccess:
 
     def check_query(self, ctx: Context, er: EntityRuntime, filter: str | None, sort: str | None) -> None:
         plan = self._plan(ctx, er)
-        secret = plan.hidden | set(plan.masked)
+        secret = plan.secret
         used: dict[str, str] = {}
         if filter and filter.strip():
             runtime = self._entity_roles(er).runtime
@@ -151,6 +168,8 @@ class RoleAccess:
                 expression = rule_engine.compile(filter, entity_dsl_fields(runtime, er))
             except rule_engine.RuleError:
                 expression = None  # the record service reports the syntax error itself
+                if plan.hidden:  # ... unless its "did you mean" could name a hidden field
+                    self._refuse_with_visible_hint(ctx, runtime, er, filter, plan.hidden)
             for path in expression.fields if expression is not None else ():
                 head, _, rest = path.partition(".")
                 if not rest:
@@ -194,6 +213,25 @@ class RoleAccess:
         return self._plan(ctx, er).present_changes(changes)
 
     # -- helpers ---------------------------------------------------------------------------------
+    def _refuse_with_visible_hint(
+        self, ctx: Context, runtime: AppRuntime, er: EntityRuntime, text: str, hidden: Collection[str]
+    ) -> None:
+        """Raise the 422 of a filter that does not compile, compiled against the fields the
+        caller may see, so its "did you mean" names none hidden from them."""
+        visible: dict[str, Any] = {}
+        for name, kind in entity_dsl_fields(runtime, er).items():
+            if name in hidden:
+                continue
+            if isinstance(kind, dict):  # a lookup: the target's own rules apply to its fields
+                target = runtime.entity(er.entity.field(name).config_as(LookupConfig).entity)
+                unseen = self._plan(ctx, target).hidden
+                kind = {k: v for k, v in kind.items() if k not in unseen}
+            visible[name] = kind
+        try:
+            rule_engine.compile(text, visible)
+        except rule_engine.RuleError as exc:
+            raise filter_error(exc) from None
+
     @staticmethod
     def _condition(runtime: AppRuntime, er: EntityRuntime, text: str) -> Any:
         # Compiled per query (the DSL caches its parse): ``today()`` must mean today.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -73,17 +73,24 @@ def filter_clause(
         expression = rule_engine.compile(text, fields=entity_dsl_fields(runtime, er), expect="boolean")
         return expression.to_sql(column_resolver(runtime, er, target_scope), **kwargs)
     except rule_engine.RuleError as exc:
-        # the rule error's text carries its line, column and "did you mean"
-        found = problem("invalid_filter", pointer="/filter", detail=exc, line=exc.line, column=exc.column)
-        raise InvalidInput("filter_invalid", detail=exc, problems=[found]) from None
+        raise filter_error(exc) from None
 
 
-def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
-    """``-amount,name`` -> ORDER BY amount DESC, name ASC, id (a stable page order)."""
+def filter_error(exc: rule_engine.RuleError) -> InvalidInput:
+    """The 422 for a filter that does not compile; the rule error's text carries its line,
+    column and "did you mean"."""
+    found = problem("invalid_filter", pointer="/filter", detail=exc, line=exc.line, column=exc.column)
+    return InvalidInput("filter_invalid", detail=exc, problems=[found])
+
+
+def order_by(er: EntityRuntime, sort: str | None, unseen: Collection[str] = ()) -> list[Any]:
+    """``-amount,name`` -> ORDER BY amount DESC, name ASC, id (a stable page order). A "did
+    you mean" hint never names a field in ``unseen`` (hidden from the caller)."""
     table = er.table
     clauses: list[Any] = []
     problems: list[Problem] = []
     names = [f.name for f in er.entity.stored_fields()]
+    known = [n for n in [*names, *SYSTEM_SORTABLE] if n not in unseen]
     descending = False
     keys = (sort or "").split(",")
     if len(keys) > MAX_SORT_KEYS:
@@ -105,7 +112,7 @@ def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
             problems.append(problem("unsortable_field", field=name, pointer="/sort", name=name, kind=kind))
             continue
         else:
-            close = difflib.get_close_matches(name, [*names, *SYSTEM_SORTABLE], n=1)
+            close = difflib.get_close_matches(name, known, n=1)
             hint = did_you_mean(close[0] if close else None)
             problems.append(problem("invalid_sort", pointer="/sort", name=name, hint=hint))
             continue

@@ -150,9 +150,15 @@ def change_department(
 # -- roles ---------------------------------------------------------------------------------------
 @router.get("/api/apps/{app}/roles")
 def app_roles(app: str, ctx: ContextDep, platform: PlatformDep) -> list[dict[str, Any]]:
-    """The roles the app defines, with their permissions."""
+    """The roles the app defines, with their permissions. Anyone but an administrator gets
+    only the names and labels of the roles they hold: field rules name hidden fields."""
+    package_roles = platform.cached_runtime(app).package.roles
+    user = ctx.user
+    if user is None or user.is_admin:
+        return [r.model_dump(mode="json", exclude_defaults=True) for r in package_roles]
+    held = user.roles_in(app)
     return [
-        r.model_dump(mode="json", exclude_defaults=True) for r in platform.cached_runtime(app).package.roles
+        {"name": r.name, "label": r.label.model_dump()} for r in package_roles if r.name in held or r.everyone
     ]
 
 

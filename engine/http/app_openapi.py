@@ -1,12 +1,18 @@
-"""A per-app OpenAPI document whose record schemas are that app's real fields."""
+"""A per-app OpenAPI document whose record schemas are that app's real fields.
+
+A non-administrator's document covers what they may read: the entities their roles open, each
+without the fields hidden from them (the package export follows the same rule).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 from fastapi import APIRouter
 
-from engine.apps.runtime import AppRuntime
+from engine.apps.runtime import AppRuntime, EntityRuntime
+from engine.errors import Forbidden
 from form_engine import record_schema
 
 from .deps import ContextDep, PlatformDep
@@ -60,7 +66,21 @@ def _bulk_operations(entity: str, name: str, errors: dict[str, Any]) -> dict[str
     return {"patch": _picked(f"bulk_update_{entity}", errors, values)}
 
 
-def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
+#: The fields of an entity to leave out of the document, or None to leave out the entity.
+Unseen = Callable[[EntityRuntime], Collection[str] | None]
+
+
+def _without(schema: dict[str, Any], unseen: Collection[str]) -> dict[str, Any]:
+    if not unseen:
+        return schema
+    properties = {k: v for k, v in schema.get("properties", {}).items() if k not in unseen}
+    out = {**schema, "properties": properties}
+    if "required" in schema:
+        out["required"] = [k for k in schema["required"] if k not in unseen]
+    return out
+
+
+def app_openapi(runtime: AppRuntime, unseen_of: Unseen | None = None) -> dict[str, Any]:
     package = runtime.package
     schemas: dict[str, Any] = {
         "Error": {
@@ -82,11 +102,14 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
     }
     paths: dict[str, Any] = {}
     for er in runtime.entities.values():
+        unseen = unseen_of(er) if unseen_of is not None else ()
+        if unseen is None:
+            continue
         entity = er.entity
         name = _schema_name(entity.name)
-        schemas[name] = record_schema(entity, "read")
-        schemas[f"{name}Create"] = record_schema(entity, "create")
-        update = record_schema(entity, "update")
+        schemas[name] = _without(record_schema(entity, "read"), unseen)
+        schemas[f"{name}Create"] = _without(record_schema(entity, "create"), unseen)
+        update = _without(record_schema(entity, "update"), unseen)
         update["properties"] = {**update["properties"], "version": {"type": "integer"}}
         schemas[f"{name}Update"] = update
         schemas[f"{name}Page"] = {
@@ -182,4 +205,17 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
 
 @router.get("/api/apps/{app}/openapi.json")
 def app_openapi_document(app: str, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
-    return app_openapi(platform.cached_runtime(app))
+    """The app's record API; for a non-administrator, only what they may read."""
+    runtime = platform.cached_runtime(app)
+    if ctx.user is None or ctx.user.is_admin:
+        return app_openapi(runtime)
+    access = platform.access
+
+    def unseen(er: EntityRuntime) -> Collection[str] | None:
+        try:
+            access.require(ctx, er, "read")
+        except Forbidden:
+            return None
+        return access.field_plan(ctx, er).hidden
+
+    return app_openapi(runtime, unseen)

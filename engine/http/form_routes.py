@@ -3,6 +3,10 @@
 The UI renders a form from its description (no field-type code in the browser) and, when a
 field listed in ``depends_on`` changes, asks ``/state`` which fields are visible, required
 and read-only for the draft. The server enforces the same conditions on save.
+
+Field rules hold here too: a caller is not shown fields hidden from them, nor conditions that
+read a field they may not see (its name or a threshold on it), and the state is computed as if
+such fields were empty, so it tells nothing about their values.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from engine.records.loader import record_loader
 from form_engine import FieldValueError, describe_form
 
 from .deps import ContextDep, PlatformDep
+from .form_view import form_view
 
 router = APIRouter(tags=["forms"])
 BASE = "/api/apps/{app}/forms/{entity}"
@@ -51,7 +56,9 @@ def get_form(app: str, entity: str, form: str, ctx: ContextDep, platform: Platfo
     runtime = platform.cached_runtime(app)
     er = runtime.entity(entity)
     platform.access.require(ctx, er, "read")
-    return describe_form(er.entity, _form_name(er, form), ctx.locale, runtime.resolve_entity)
+    described = describe_form(er.entity, _form_name(er, form), ctx.locale, runtime.resolve_entity)
+    plan = platform.access.field_plan(ctx, er)
+    return form_view(described, plan.hidden, plan.secret, er.validator.fields_map)
 
 
 def _draft_values(er: EntityRuntime, draft: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +85,8 @@ def form_state(
     body: Annotated[dict[str, Any], Body()],
 ) -> dict[str, Any]:
     """``{"record": {...draft...}, "id": 12?}`` -> ``{"fields": {name: {visible, required,
-    readonly}}}``; with ``id`` the draft is laid over that stored record (an edit form)."""
+    readonly}}}``; with ``id`` the draft is laid over that stored record (an edit form).
+    Fields the caller may not see count as empty and are left out of the answer."""
     draft = body.get("record", {})
     record_id = body.get("id")
     if not isinstance(draft, dict) or (record_id is not None and type(record_id) is not int):
@@ -88,8 +96,13 @@ def form_state(
         er = runtime.entity(entity)
         platform.access.require(ctx, er, "read")
         name = _form_name(er, form)
+        plan = platform.access.field_plan(ctx, er)
+        secret = plan.secret
         old = platform.records.get(ctx, app, entity, record_id) if record_id is not None else None
-        record = {**(old or {}), **_draft_values(er, draft)}
+        if old is not None and secret:
+            old = {k: None if k in secret else v for k, v in old.items()}
+        shown = {k: v for k, v in draft.items() if k not in secret}
+        record = {**(old or {}), **_draft_values(er, shown)}
         state = er.validator.field_state(
             record,
             form=name,
@@ -97,4 +110,4 @@ def form_state(
             old=old,
             loader=record_loader(conn, runtime, er, ctx, platform.access),
         )
-    return {"form": form, "fields": state}
+    return {"form": form, "fields": {k: v for k, v in state.items() if k not in plan.hidden}}

@@ -40,6 +40,7 @@ EVENTS = (
     "fields_purged",
     "records_purged",
     "calendar_changed",
+    "blind_conflict",
 )
 
 

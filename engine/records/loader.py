@@ -113,7 +113,7 @@ def record_loader(
         if row is None:
             return None
         plan = access.field_plan(ctx, target)
-        secret = plan.hidden | set(plan.masked)
+        secret = plan.secret
         return {k: v for k, v in row.items() if k not in secret}
 
     return load

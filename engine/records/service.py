@@ -254,7 +254,7 @@ class RecordService:
             scope = self.access.row_filter(ctx, conn, er, "read")
             if scope is not None:
                 where.append(scope)
-            order = order_by(er, sort)
+            order = order_by(er, sort, self.access.field_plan(ctx, er).hidden)
             total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
             rows = conn.execute(
                 sa.select(table).where(*where).order_by(*order).limit(limit).offset(offset)

@@ -3,7 +3,9 @@
 The service checks what it can before writing, but the database's unique constraints are the
 last line (two writers racing, a restored record whose value was taken meanwhile). When one
 fires, the transaction is gone; this looks again on a fresh connection to answer 409 with the
-field and the record in the way, never a bare database error.
+field and the record in the way, never a bare database error. The record is named only to a
+caller who may read it with the clashing fields in full; anyone else gets a blind refusal
+(``engine.records.blind_conflicts``) that names neither the record nor the item.
 """
 
 from __future__ import annotations
@@ -12,15 +14,22 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from engine.access import AccessPolicy
 from engine.apps.runtime import EntityRuntime
-from engine.errors import DuplicateValue
+from engine.context import Context
+from engine.errors import Conflict, DuplicateValue
+from engine.records.blind_conflicts import blind, visible_ids
 
 
 def duplicate_value_error(
-    conn: sa.Connection, er: EntityRuntime, rows: list[dict[str, Any]]
-) -> DuplicateValue | None:
+    conn: sa.Connection,
+    er: EntityRuntime,
+    rows: list[dict[str, Any]],
+    access: AccessPolicy,
+    ctx: Context,
+) -> Conflict | None:
     """The first unique field (or field set) that ``rows`` clash on, among themselves or with
-    a live stored record; None when the violation was something else."""
+    a live stored record, as ``ctx`` may be told; None when the violation was something else."""
     table = er.table
     groups = [[f.name] for f in er.entity.stored_fields() if f.unique]
     groups += [list(ix.fields) for ix in er.entity.indexes if ix.unique]
@@ -50,6 +59,9 @@ def duplicate_value_error(
             seen[key] = i
             if clash_id is not None:
                 labels = [er.entity.field(n).label for n in group]
+                if not visible_ids(conn, access, ctx, er, [clash_id], group):
+                    names = {lang: " + ".join(getattr(lb, lang) for lb in labels) for lang in ("zh", "en")}
+                    return blind(er, len(rows), names)
                 return DuplicateValue(
                     "unique_clash.existing",
                     fields={lang: " + ".join(getattr(lb, lang) for lb in labels) for lang in ("zh", "en")},

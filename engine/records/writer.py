@@ -17,6 +17,7 @@ never chose those rows.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -30,8 +31,9 @@ from engine.clock import utcnow
 from engine.context import Context
 from engine.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from engine.identity import audit
-from engine.messages import problem
-from engine.records import history, purge, references
+from engine.messages import did_you_mean, problem
+from engine.records import blind_conflicts, history, purge, references
+from engine.records.blind_conflicts import BlindConflict
 from engine.records.events import (
     RecordCreated,
     RecordDeleted,
@@ -191,6 +193,22 @@ class WriteUnit:
             exc.problems = [replace(p, pointer=f"{at}{p.pointer or ''}") for p in exc.problems]
             raise
 
+    def _hinted(self, er: EntityRuntime, problems: list[Problem]) -> list[Problem]:
+        """Problems whose "did you mean" names no field hidden from the caller."""
+        hidden = self.access.field_plan(self.ctx, er).hidden
+        if not hidden:
+            return problems
+        names = [n for n in er.entity.field_names if n not in hidden]
+        out = []
+        for p in problems:
+            if p.code == "unknown_field" and p.field is not None:
+                close = difflib.get_close_matches(str(p.field), names, n=1)
+                p = replace(
+                    p, params={**p.params, "hint": did_you_mean(close[0] if close else None, aside=True)}
+                )
+            out.append(p)
+        return out
+
     def _check_references(self, er: EntityRuntime, rows: list[Record], pointers: list[str]) -> None:
         """Lookups must name records the caller can read, users and departments must exist."""
         problems = references.reference_problems(
@@ -232,7 +250,7 @@ class WriteUnit:
             try:
                 validated = validate(values, form=form, locale=self.ctx.locale, now=self.now, loader=loader)
             except RecordInvalid as exc:
-                problems.extend(_located(exc.problems, at))
+                problems.extend(self._hinted(er, _located(exc.problems, at)))
                 continue
             relations.append(validated.relations)
             located.append(at)
@@ -319,7 +337,7 @@ class WriteUnit:
                     loader=loader,
                 )
             except RecordInvalid as exc:
-                problems.extend(_located(exc.problems, at))
+                problems.extend(self._hinted(er, _located(exc.problems, at)))
                 continue
             row = dict(validated)
             if owner is not None:
@@ -585,14 +603,19 @@ class Writer:
                 )
                 result = work(unit)
                 self.before_commit(unit)
+        except BlindConflict as refused:
+            blind_conflicts.charge(self.db, ctx, refused)
+            raise
         except sa.exc.IntegrityError:
             if unit is None or unit.last_rows is None:
                 raise
             er, rows = unit.last_rows
             with self.db.connect() as conn:
-                error = duplicate_value_error(conn, er, rows)
+                error = duplicate_value_error(conn, er, rows, self.access, ctx)
             if error is None:
                 raise
+            if isinstance(error, BlindConflict):
+                blind_conflicts.charge(self.db, ctx, error)
             raise error from None
         for event in unit.pending:
             self.publish(event)

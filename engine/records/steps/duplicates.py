@@ -9,6 +9,12 @@ Policies: ``block`` refuses the save (409 ``duplicate_record``); ``warn`` refuse
 (409 ``duplicate_warning``) unless the client confirms with ``?confirm_duplicates=true``;
 ``allow`` saves and reports. Saved writes that matched report ``_duplicates`` in the record
 returned (``[{"rule", "policy", "id"}]``). An update is checked only when it changes a key.
+
+Matches are told only as far as the caller may see them (``engine.records.blind_conflicts``):
+a match names a record only if the caller can read it with the rule's fields in full. A
+``block`` match on any other record still refuses the write, blindly (no record, no item) and
+at a cost to the caller's budget of such checks; ``warn`` and ``allow`` matches the caller
+cannot see are not reported at all, as if there were none.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine.errors import Conflict
+from engine.records import blind_conflicts
 from engine.records.steps.base import WriteStep
 from engine.schema.compiler import dupkey_column_name
 from form_engine import DuplicateRule, EntityDef, duplicate_keys
@@ -95,7 +102,10 @@ class Duplicates(WriteStep):
 
     def before(self, batch: Batch) -> None:
         entity = batch.er.entity
-        if not entity.duplicate_rules or batch.op == "delete":
+        if batch.op == "delete":
+            return
+        self._ration(batch)
+        if not entity.duplicate_rules:
             return
         rules = {rule.name: rule for rule in entity.duplicate_rules}
         #: row index -> {rule: key} for rows whose keys must be checked
@@ -113,19 +123,58 @@ class Duplicates(WriteStep):
             name: stored_matches(batch, name, {keys[name] for keys in checked.values() if name in keys})
             for name in rules
         }
+        seen = self._seen(batch, rules, stored)
         first_in_batch: dict[tuple[str, str], int] = {}
+        blind: str | None = None
         for i, keys in checked.items():
             own = batch.ids[i] if i < len(batch.ids) else None
             matches: list[dict[str, Any]] = []
             for name, key in keys.items():
                 policy = rules[name].policy
-                ids = [m for m in stored[name].get(key, []) if m != own][:MAX_MATCHES]
-                matches += [{"rule": name, "policy": policy, "id": m} for m in ids]
+                ids = [m for m in stored[name].get(key, []) if m != own]
+                shown = [m for m in ids if m in seen[name]]
+                matches += [{"rule": name, "policy": policy, "id": m} for m in shown[:MAX_MATCHES]]
+                if policy == "block" and len(shown) < len(ids) and blind is None:
+                    blind = name
                 earlier = first_in_batch.setdefault((name, key), i)
-                if earlier != i:
+                if earlier != i:  # the caller's own values: nothing hidden
                     matches.append({"rule": name, "policy": policy, "id": None, "item": earlier})
             if matches:
                 self._judge(batch, i, matches, rules)
+        if blind is not None:
+            rule = rules[blind]
+            raise blind_conflicts.blind(batch.er, len(batch.rows), rule.label or entity.label)
+
+    @staticmethod
+    def _ration(batch: Batch) -> None:
+        """A caller out of blind checks may not write values checked against other records
+        (429), whether or not they would match: the refusal must not depend on the data."""
+        unit = batch.unit
+        if blind_conflicts.unrestricted(unit.ctx):
+            return
+        names = {k for row in batch.rows for k, v in row.items() if v is not None}
+        if blind_conflicts.needs_check(batch.er, names):
+            blind_conflicts.refuse_if_exhausted(unit.conn, unit.ctx, unit.now)
+
+    @staticmethod
+    def _seen(
+        batch: Batch, rules: dict[str, DuplicateRule], stored: dict[str, dict[str, list[int]]]
+    ) -> dict[str, set[int]]:
+        """Rule -> the matched records the caller may be told about."""
+        unit = batch.unit
+        scope = None if blind_conflicts.unrestricted(unit.ctx) else unit.readable(batch.er)
+        return {
+            name: blind_conflicts.visible_ids(
+                unit.conn,
+                unit.access,
+                unit.ctx,
+                batch.er,
+                {m for ids in found.values() for m in ids},
+                rules[name].fields,
+                scope,
+            )
+            for name, found in stored.items()
+        }
 
     @staticmethod
     def _restored(row: dict[str, Any], rules: dict[str, DuplicateRule]) -> dict[str, str]:

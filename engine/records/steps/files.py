@@ -3,7 +3,9 @@
 The form engine checks a descriptor's shape and limits; here it must match the upload in the
 app's file store (same id, name, size and type), so records never point at bytes that do not
 exist, and a descriptor cannot pass an upload off as another type (the field's ``accept`` is
-checked against the name and type the descriptor claims).
+checked against the name and type the descriptor claims). A file new to a record must belong to
+its entity and be the writer's to attach (``engine.records.file_access``): otherwise it is
+reported exactly as a file that does not exist.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidInput
 from engine.messages import problem
+from engine.records.file_access import FILE_TYPES, may_have
 from engine.records.steps.base import WriteStep
 
 if TYPE_CHECKING:
     from engine.records.steps.base import Batch
 
-FILE_TYPES = ("attachment", "image", "signature")
 #: What a descriptor must repeat exactly from the upload it names.
 _MATCHED = ("name", "size", "content_type")
 
@@ -35,13 +37,19 @@ class Files(WriteStep):
         fields = write.er.fields_of_type(*FILE_TYPES)
         if not fields:
             return
-        store = write.unit.files
+        unit = write.unit
+        store = unit.files
         problems = []
-        for row, at in zip(write.rows, write.pointers, strict=True):
+        for row, old, at in zip(write.rows, write.old, write.pointers, strict=True):
             for f in fields:
+                held = {item["id"] for item in _descriptors((old or {}).get(f.name))}
                 for k, item in enumerate(_descriptors(row.get(f.name))):
                     stored = store.descriptor(write.er.app, item["id"])
-                    if stored is not None and all(stored[k] == item[k] for k in _MATCHED):
+                    if (
+                        stored is not None
+                        and all(stored[k] == item[k] for k in _MATCHED)
+                        and (item["id"] in held or self._attachable(write, stored))
+                    ):
                         continue
                     where = f"{at}/{f.name}" + (f"/{k}" if f.type != "signature" else "")
                     name, file_id = item["name"], item["id"]
@@ -57,3 +65,14 @@ class Files(WriteStep):
                     )
         if problems:
             raise InvalidInput("files_not_uploaded", count=len(problems), problems=problems)
+
+    @staticmethod
+    def _attachable(write: Batch, stored: dict[str, Any]) -> bool:
+        """A file new to the record: uploaded for this entity, by the writer or one they may
+        have (the entity is not checked for the system and administrators, who have them all)."""
+        unit = write.unit
+        if unit.ctx.user is None or unit.ctx.user.is_admin:
+            return True
+        if stored.get("entity") != write.er.entity.name:
+            return False
+        return may_have(unit.conn, unit.access, unit.ctx, unit.runtime, stored, as_uploader=True)

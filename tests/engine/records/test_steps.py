@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 import sqlalchemy as sa
 
+from engine.access import OpenAccess
 from engine.apps.package import parse_package
-from engine.apps.runtime import AppRuntime
+from engine.apps.runtime import AppRuntime, EntityRuntime
+from engine.context import SYSTEM, Context
 from engine.records.steps import AutoNumbers, DuplicateRecord, Duplicates, DuplicateWarning
 from engine.records.steps.auto_numbers import next_values
 from engine.records.steps.base import Batch, WriteOp
@@ -84,6 +86,12 @@ class UnitStandIn:
     runtime: AppRuntime
     now: datetime = NOW
     options: WriteOptions = field(default_factory=WriteOptions)
+    #: the system writes: every record and field is visible to it
+    ctx: Context = SYSTEM
+    access: OpenAccess = field(default_factory=OpenAccess)
+
+    def readable(self, er: EntityRuntime) -> None:
+        return None
 
 
 @pytest.fixture(scope="module")
