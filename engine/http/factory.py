@@ -70,6 +70,11 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         public=PUBLIC_PATHS,
     )
     app.add_middleware(RequestIdMiddleware)  # outermost: error answers carry the id too
+    # Plugin routes are matched first, so a plugin may add a literal segment where the kernel
+    # has a parameter (``/records/{entity}/export`` beside ``/records/{entity}/{record_id}``).
+    for router in platform.plugins.hook.tangram_routes(platform=platform):
+        if router is not None:
+            app.include_router(_protected(router))
     app.include_router(public_router)
     app.include_router(auth_router)
     app.include_router(apps_router)
@@ -81,9 +86,6 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(token_router)
     app.include_router(admin_router)
     app.include_router(openapi_router)
-    for router in platform.plugins.hook.tangram_routes(platform=platform):
-        if router is not None:
-            app.include_router(_protected(router))
     return app
 
 

@@ -1,0 +1,168 @@
+"""HTTP routes of the report engine (mounted by the kernel behind its sign-in check).
+
+| route | answers |
+| --- | --- |
+| ``GET /api/apps/{app}/reports`` | 200 the reports (name, label, shape) |
+| ``GET /api/apps/{app}/reports/{report}`` | 200 the definition; 404 |
+| ``PUT /api/apps/{app}/reports/{report}`` | 200 saved (admins); 403; 422 with pointers |
+| ``POST /api/apps/{app}/reports/preview`` | 200 the result of an unsaved definition; 422 |
+| ``GET/POST /api/apps/{app}/reports/{report}/run`` | 200 the result; 403 a field or entity the caller may not read; 404; 409 stale; 422 bad parameters |
+| ``GET /api/apps/{app}/reports/{report}/export?format=csv|xlsx`` | 200 the file (needs ``export``); 403; 422 |
+| ``GET /api/apps/{app}/dashboards`` | 200 the dashboards and the caller's default |
+| ``GET /api/apps/{app}/dashboards/{dashboard}`` | 200 every report's result or error; 404 |
+| ``GET /api/apps/{app}/records/{entity}/export?format=csv|xlsx&filter=&sort=`` | 200 the records as a file, field rules applied (needs ``export``) |
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Body, Query
+from fastapi.responses import JSONResponse, Response
+
+from engine import ContextDep, Platform
+
+from report_engine import exports
+from report_engine.errors import ReportInvalid
+from report_engine.messages import report_problem
+from report_engine.service import ReportService
+
+EXPORT_PAGE = 1000
+MAX_EXPORT_ROWS = 100_000
+
+
+def _params(text: str | None) -> dict[str, Any]:
+    """The ``params`` query parameter of a GET: a JSON object."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ReportInvalid("report_params_invalid", problems=[report_problem("report_param_invalid", "/params", name="params", reason_text={"zh": "须为 JSON 对象", "en": "expected a JSON object"})])
+    return value
+
+
+def _format(fmt: str) -> str:
+    if fmt not in exports.MEDIA_TYPES:
+        raise ReportInvalid("export_format_invalid", problems=[report_problem("report_param_invalid", "/format", name="format", reason_text={"zh": "csv 或 xlsx", "en": "csv or xlsx"})])
+    return fmt
+
+
+def _file(content: bytes, fmt: str, name: str) -> Response:
+    filename = f"{name}.{fmt}"
+    disposition = f"attachment; filename=\"{quote(filename)}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=exports.MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+
+
+def build_router(platform: Platform, service: ReportService) -> APIRouter:
+    router = APIRouter(tags=["reports"])
+    base = "/api/apps/{app}/reports"
+
+    @router.get(base)
+    def list_reports(app: str, ctx: ContextDep) -> JSONResponse:
+        with platform.db.connect() as conn:
+            runtime = platform.runtime(conn, app)
+        items = [
+            {"name": r["name"], "label": (r.get("label") or {}).get(ctx.locale[:2]), "shape": r["shape"]}
+            for r in runtime.package.section("reports")
+        ]
+        return JSONResponse({"reports": items})
+
+    @router.post(base + "/preview")
+    def preview(app: str, ctx: ContextDep, body: dict[str, Any] = Body(...)) -> JSONResponse:
+        params = body.get("params") or {}
+        if not isinstance(params, dict):
+            params = _params("[]")
+        return JSONResponse(service.preview(ctx, app, body.get("definition"), params))
+
+    @router.get(base + "/{report}")
+    def get_report(app: str, report: str, ctx: ContextDep) -> JSONResponse:
+        with platform.db.connect() as conn:
+            _runtime, data = service.definition(conn, app, report)
+        platform.access.require(ctx, _runtime.entity(data["entity"]), "read")
+        return JSONResponse(data)
+
+    @router.put(base + "/{report}")
+    def put_report(app: str, report: str, ctx: ContextDep, body: dict[str, Any] = Body(...)) -> JSONResponse:
+        return JSONResponse(service.save(ctx, app, report, body))
+
+    @router.post(base + "/{report}/run")
+    def run(app: str, report: str, ctx: ContextDep, body: dict[str, Any] | None = Body(None)) -> JSONResponse:
+        params = (body or {}).get("params") or {}
+        if not isinstance(params, dict):
+            params = _params("[]")
+        return JSONResponse(service.run(ctx, app, report, params))
+
+    @router.get(base + "/{report}/run")
+    def run_get(app: str, report: str, ctx: ContextDep, params: str | None = Query(None)) -> JSONResponse:
+        return JSONResponse(service.run(ctx, app, report, _params(params)))
+
+    @router.get(base + "/{report}/export")
+    def export(
+        app: str, report: str, ctx: ContextDep, format: str = Query("xlsx"), params: str | None = Query(None)
+    ) -> Response:
+        fmt = _format(format)
+        with platform.db.connect() as conn:
+            runtime, data = service.definition(conn, app, report)
+        platform.access.require(ctx, runtime.entity(data["entity"]), "export")
+        result = service.run(ctx, app, report, _params(params))
+        sheet = exports.flatten(result, ctx.locale)
+        return _file(exports.render(sheet, fmt, result.get("label") or report), fmt, report)
+
+    @router.get("/api/apps/{app}/dashboards")
+    def dashboards(app: str, ctx: ContextDep) -> JSONResponse:
+        return JSONResponse(service.dashboards(ctx, app))
+
+    @router.get("/api/apps/{app}/dashboards/{dashboard}")
+    def dashboard(app: str, dashboard: str, ctx: ContextDep, params: str | None = Query(None)) -> JSONResponse:
+        return JSONResponse(service.dashboard(ctx, app, dashboard, _params(params)))
+
+    @router.get("/api/apps/{app}/records/{entity}/export")
+    def export_records(
+        app: str,
+        entity: str,
+        ctx: ContextDep,
+        format: str = Query("xlsx"),
+        filter: str | None = Query(None),
+        sort: str | None = Query(None),
+    ) -> Response:
+        fmt = _format(format)
+        runtime = platform.cached_runtime(app)
+        er = runtime.entity(entity)
+        platform.access.require(ctx, er, "export")
+        plan = platform.access.field_plan(ctx, er)
+        columns = [{"name": "id", "label": "ID", "type": "integer"}]
+        for f in er.entity.stored_fields():
+            if f.name in plan.hidden or f.name in er.hidden_columns:
+                continue
+            columns.append({"name": f.name, "label": f.label.text(ctx.locale), **_field_format(f)})
+        records: list[dict[str, Any]] = []
+        while len(records) < MAX_EXPORT_ROWS:
+            page = platform.records.list_records(
+                ctx, app, entity, filter=filter, sort=sort, limit=EXPORT_PAGE, offset=len(records)
+            )
+            records += platform.records.to_json(ctx, app, entity, page.items)
+            if len(page.items) < EXPORT_PAGE:
+                break
+        sheet = exports.records_sheet(columns, records)
+        return _file(exports.render(sheet, fmt, er.entity.label.text(ctx.locale)), fmt, entity)
+
+    return router
+
+
+def _field_format(f: Any) -> dict[str, Any]:
+    config = f.config
+    if f.type in ("currency", "number", "percent"):
+        out = {"type": f.type if f.type != "number" else "number", "scale": getattr(config, "scale", None)}
+        if f.type == "currency":
+            out["currency"] = getattr(config, "currency", "CNY")
+        return out
+    if f.type in ("integer", "rating"):
+        return {"type": "integer"}
+    if f.type in ("date", "datetime"):
+        return {"type": f.type}
+    return {"type": "text"}
