@@ -134,7 +134,7 @@ class Analysis:
         try:
             rule_engine.compile(text, fields, expect=expect)
         except rule_engine.RuleError as exc:
-            detail = {"zh": exc("zh"), "en": exc("en")}
+            detail = {"zh": exc.message("zh"), "en": exc.message("en")}
             self.problems.append(
                 Problem("report_dsl", pointer=pointer, params={"detail": detail}, line=exc.line, column=exc.column)
             )
