@@ -21,7 +21,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from form_engine import ExactDecimal
-
 from report_engine.definitions import Measure
 
 func = sa.func
@@ -62,7 +61,7 @@ def _decimal_scale(column: Any) -> int | None:
 def _scaled_sum(value: Any, scale: int, dialect: str) -> Any:
     """SUM of ``value`` exact to ``scale`` digits: the raw result ``finish`` turns into Decimal."""
     if dialect == "sqlite":
-        units = sa.literal_column(str(10**scale))
+        units: Any = sa.literal_column(str(10**scale))
         return func.sum(sa.cast(func.round(value * units), sa.Integer))
     return func.sum(sa.type_coerce(value, sa.Numeric(38, scale, asdecimal=True)))
 
@@ -94,7 +93,9 @@ def compile_measure(
 
     if agg == "count":
         target = only(sa.literal_column("1")) if value is None else only(value)
-        part = Part(name, func.count(target) if (value is not None or condition is not None) else func.count(), "sum")
+        part = Part(
+            name, func.count(target) if (value is not None or condition is not None) else func.count(), "sum"
+        )
         return CompiledMeasure(m, (part,), lambda r: int(r[name] or 0), "integer")
     if agg == "count_distinct":
         part = Part(name, func.count(sa.distinct(only(value))), None)

@@ -55,7 +55,9 @@ def bucket(column: Any, dsl_type: str, unit: str, dialect: str, zone: ZoneInfo) 
         weekday = (sa.cast(func.strftime(_const("%w"), value), sa.Integer) + sa.literal_column("6")) % 7
         return func.date(value, _const("-") + sa.cast(weekday, sa.String) + _const(" days"))
     month = sa.cast(func.strftime(_const("%m"), value), sa.Integer)
-    first = (month - sa.literal_column("1")) // sa.literal_column("3") * sa.literal_column("3") + sa.literal_column("1")
+    first = (month - sa.literal_column("1")) // sa.literal_column("3") * sa.literal_column(
+        "3"
+    ) + sa.literal_column("1")
     return func.printf(_const("%s-%02d-01"), func.strftime(_const("%Y"), value), first)
 
 

@@ -52,7 +52,9 @@ class ResultCache:
             self._entries.move_to_end(key)
             return entry.value
 
-    def put(self, key: Hashable, value: Any, generations: tuple[tuple[str, int], ...], expires_in: float) -> None:
+    def put(
+        self, key: Hashable, value: Any, generations: tuple[tuple[str, int], ...], expires_in: float
+    ) -> None:
         with self._lock:
             self._entries[key] = Entry(value, generations, time.monotonic() + min(expires_in, MAX_AGE))
             self._entries.move_to_end(key)

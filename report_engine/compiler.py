@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 import rule_engine
 from engine import AppRuntime, EntityRuntime, column_resolver, entity_dsl_fields, filter_clause
-
 from report_engine import buckets
 from report_engine.aggregates import CompiledMeasure, combine, compile_measure
 from report_engine.definitions import Dimension, Measure, Report
@@ -86,7 +85,9 @@ def build_plan(
     chosen = list(report.rows) + list(report.columns) if dims is None else list(dims)
     dim_exprs = [(d, dimension_expr(source, d, dialect, zone)) for d in chosen]
     measures = [
-        measure_expr(m, source, runtime, er, target_scope, dialect) for m in report.measures if m.formula is None
+        measure_expr(m, source, runtime, er, target_scope, dialect)
+        for m in report.measures
+        if m.formula is None
     ]
     formulas = [m for m in report.measures if m.formula is not None]
     return Plan(report, source, where, dim_exprs, measures, dialect, zone, r, formulas)

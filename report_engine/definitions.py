@@ -13,7 +13,6 @@ from typing import Any
 import rule_engine
 from engine import AppPackage
 from form_engine import EntityDef, Label, Problem, dsl_fields
-
 from report_engine.fields import ResolvedPath, resolve
 from report_engine.messages import did_you_mean, report_problem
 
@@ -136,7 +135,9 @@ class Analysis:
         except rule_engine.RuleError as exc:
             detail = {"zh": exc.message("zh"), "en": exc.message("en")}
             self.problems.append(
-                Problem("report_dsl", pointer=pointer, params={"detail": detail}, line=exc.line, column=exc.column)
+                Problem(
+                    "report_dsl", pointer=pointer, params={"detail": detail}, line=exc.line, column=exc.column
+                )
             )
             return False
         return True
@@ -153,7 +154,11 @@ class Analysis:
         if bucket and not path.is_date:
             self.problems.append(
                 report_problem(
-                    "report_bucket_needs_date", pointer + "/bucket", bucket=bucket, name=path.path, kind=path.kind
+                    "report_bucket_needs_date",
+                    pointer + "/bucket",
+                    bucket=bucket,
+                    name=path.path,
+                    kind=path.kind,
                 )
             )
         elif not path.groupable:
@@ -185,7 +190,11 @@ class Analysis:
                 if agg in _NUMERIC_AGGS and kind not in ("integer", "number"):
                     self.problems.append(
                         report_problem(
-                            "report_not_numeric", pointer + "/expression", agg=agg, name=raw["expression"], kind=kind
+                            "report_not_numeric",
+                            pointer + "/expression",
+                            agg=agg,
+                            name=raw["expression"],
+                            kind=kind,
                         )
                     )
             return Measure(raw["name"], pointer, agg, None, raw["expression"], raw.get("filter"), **common)
@@ -198,7 +207,9 @@ class Analysis:
         if path is not None:
             if agg in _NUMERIC_AGGS and not path.quantity:
                 self.problems.append(
-                    report_problem("report_not_numeric", pointer + "/field", agg=agg, name=path.path, kind=path.kind)
+                    report_problem(
+                        "report_not_numeric", pointer + "/field", agg=agg, name=path.path, kind=path.kind
+                    )
                 )
             elif agg in _ORDERED_AGGS and not (path.quantity or path.is_date or path.groupable):
                 self.problems.append(
@@ -214,8 +225,7 @@ def analyse(package: AppPackage, data: dict[str, Any]) -> Report | list[Problem]
     pointers relative to the report."""
     a = Analysis(package, data)
     if not package.has_entity(data["entity"]):
-        names = [e.name for e in package.entities]
-        hint = did_you_mean(data["entity"], names)
+        hint = did_you_mean(data["entity"], [e.name for e in package.entities])
         return [report_problem("report_unknown_entity", "/entity", name=data["entity"], hint=hint)]
     a.entity = package.entity(data["entity"])
     shape = data["shape"]
@@ -243,7 +253,9 @@ def analyse(package: AppPackage, data: dict[str, Any]) -> Report | list[Problem]
         kind = raw.get("kind") or ("period" if name == "period" else "value")
         if kind == "period" and not path.is_date:
             a.problems.append(
-                report_problem("report_needs_date", f"/parameters/{name}/field", name=path.path, kind=path.kind)
+                report_problem(
+                    "report_needs_date", f"/parameters/{name}/field", name=path.path, kind=path.kind
+                )
             )
         parameters[name] = Parameter(name, path, kind)
     if (data.get("compare") or data.get("period")) and not any(
@@ -286,21 +298,27 @@ def _stages(a: Analysis, data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"cumulative": raw.get("cumulative", True)}
     if path is not None:
         if path.kind != "select":
-            a.problems.append(report_problem("report_not_select", "/stages/field", name=path.path, kind=path.kind))
+            a.problems.append(
+                report_problem("report_not_select", "/stages/field", name=path.path, kind=path.kind)
+            )
             return out
         options = [o.value for o in path.options]
         values = raw.get("values") or options
         for i, value in enumerate(values):
             if value not in options:
                 a.problems.append(
-                    report_problem("report_unknown_option", f"/stages/values/{i}", name=path.path, value=value)
+                    report_problem(
+                        "report_unknown_option", f"/stages/values/{i}", name=path.path, value=value
+                    )
                 )
         out.update(field=path, values=list(values))
     if raw.get("amount"):
         amount = a.path(raw["amount"], "/stages/amount")
         if amount is not None and not amount.quantity:
             a.problems.append(
-                report_problem("report_not_numeric", "/stages/amount", agg="sum", name=amount.path, kind=amount.kind)
+                report_problem(
+                    "report_not_numeric", "/stages/amount", agg="sum", name=amount.path, kind=amount.kind
+                )
             )
         elif amount is not None:
             out["amount"] = amount
@@ -316,19 +334,25 @@ def _cohort(a: Analysis, data: dict[str, Any]) -> dict[str, Any]:
     if subject is not None:
         if not subject.groupable:
             a.problems.append(
-                report_problem("report_not_groupable", "/cohort/subject", name=subject.path, kind=subject.kind)
+                report_problem(
+                    "report_not_groupable", "/cohort/subject", name=subject.path, kind=subject.kind
+                )
             )
         out["subject"] = subject
     date = a.path(raw["date"], "/cohort/date")
     if date is not None:
         if not date.is_date:
-            a.problems.append(report_problem("report_needs_date", "/cohort/date", name=date.path, kind=date.kind))
+            a.problems.append(
+                report_problem("report_needs_date", "/cohort/date", name=date.path, kind=date.kind)
+            )
         out["date"] = date
     if raw.get("value"):
         value = a.path(raw["value"], "/cohort/value")
         if value is not None and not value.quantity:
             a.problems.append(
-                report_problem("report_not_numeric", "/cohort/value", agg="sum", name=value.path, kind=value.kind)
+                report_problem(
+                    "report_not_numeric", "/cohort/value", agg="sum", name=value.path, kind=value.kind
+                )
             )
         elif value is not None:
             out["value"] = value

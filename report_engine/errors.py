@@ -4,7 +4,6 @@ pointed at this package's catalogue."""
 from __future__ import annotations
 
 from engine import Conflict, Forbidden, InvalidInput, NotFound
-
 from report_engine.messages import MESSAGES
 
 

@@ -25,7 +25,9 @@ MEDIA_TYPES = {
 class Sheet:
     """A result flattened to a header, typed columns and rows of values."""
 
-    def __init__(self, header: list[str], types: list[dict[str, Any]], rows: list[list[Any]], total_rows: int = 0):
+    def __init__(
+        self, header: list[str], types: list[dict[str, Any]], rows: list[list[Any]], total_rows: int = 0
+    ):
         self.header = header
         self.types = types
         self.rows = rows
@@ -61,11 +63,11 @@ def flatten(result: dict[str, Any], locale: str) -> Sheet:
                 line += _measure_cells(measures, row["cells"].get(key["key"], {}))
             line += _measure_cells(measures, row["total"])
             rows.append(line)
-        totals = [TOTAL[language]] + [None] * (len(dims) - 1)
+        total_row: list[Any] = [TOTAL[language]] + [None] * (len(dims) - 1)
         for key in result["column_keys"]:
-            totals += _measure_cells(measures, key["total"])
-        totals += _measure_cells(measures, result["totals"])
-        rows.append(totals)
+            total_row += _measure_cells(measures, key["total"])
+        total_row += _measure_cells(measures, result["totals"])
+        rows.append(total_row)
         return Sheet(header, types, rows, 1)
     if shape == "cohort":
         periods = int(result.get("periods", 0))
@@ -77,16 +79,19 @@ def flatten(result: dict[str, Any], locale: str) -> Sheet:
     header = [c["label"] for c in columns]
     types = list(columns)
     for row in result.get("rows", []):
-        line = [row.get(d["name"] + "@label", row.get(d["name"])) for d in dims] + _measure_cells(measures, row)
+        line = [row.get(d["name"] + "@label", row.get(d["name"])) for d in dims] + _measure_cells(
+            measures, row
+        )
         if row.get("_type") == "subtotal":
-            line[max(int(row.get("_level", 1)) - 1, 0)] = f"{line[max(int(row.get('_level', 1)) - 1, 0)]} {SUBTOTAL[language]}"
+            line[max(int(row.get("_level", 1)) - 1, 0)] = (
+                f"{line[max(int(row.get('_level', 1)) - 1, 0)]} {SUBTOTAL[language]}"
+            )
         rows.append(line)
     totals = result.get("totals")
     if totals and shape != "kpi":
-        line = [TOTAL[language]] + [None] * max(len(dims) - 1, 0) + _measure_cells(measures, totals)
-        if not dims:
-            line = line[1:]
-        rows.append(line)
+        total_line: list[Any] = [TOTAL[language]] + [None] * max(len(dims) - 1, 0)
+        total_line = (total_line if dims else []) + _measure_cells(measures, totals)
+        rows.append(total_line)
         return Sheet(header, types, rows, 1)
     return Sheet(header, types, rows)
 
@@ -145,9 +150,11 @@ def _cell_value(value: Any, kind: dict[str, Any]) -> Any:
 def to_xlsx(sheet: Sheet, title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
 
     book = Workbook()
     ws = book.active
+    assert isinstance(ws, Worksheet)
     ws.title = (title or "report")[:31]
     ws.append(sheet.header)
     for cell in ws[1]:
@@ -157,8 +164,9 @@ def to_xlsx(sheet: Sheet, title: str) -> bytes:
     for i, row in enumerate(sheet.rows):
         ws.append([_cell_value(v, sheet.types[j]) if j < len(sheet.types) else v for j, v in enumerate(row)])
         for j, cell in enumerate(ws[ws.max_row]):
-            if j < len(formats) and formats[j] and not isinstance(cell.value, str):
-                cell.number_format = formats[j]
+            number_format = formats[j] if j < len(formats) else None
+            if number_format and not isinstance(cell.value, str):
+                cell.number_format = number_format
             if i >= first_total:
                 cell.font = Font(bold=True)
     ws.freeze_panes = "A2"

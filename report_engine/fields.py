@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from form_engine import EntityDef, FieldDef, LookupConfig, Problem
-
 from report_engine.messages import did_you_mean, report_problem
 
 #: System columns every record has, and the kind of value each holds.
@@ -69,7 +68,7 @@ class ResolvedPath:
 def _field_facts(entity: EntityDef, name: str) -> tuple[FieldDef | None, str, str | None, bool, bool] | None:
     if name in SYSTEM_KINDS and name not in entity.field_names:
         kind = SYSTEM_KINDS[name]
-        dsl = "datetime" if kind == "datetime" else "integer"
+        dsl: str | None = "datetime" if kind == "datetime" else "integer"
         return None, kind, dsl, False, True
     if name not in entity.field_names:
         return None
@@ -84,7 +83,9 @@ def _field_facts(entity: EntityDef, name: str) -> tuple[FieldDef | None, str, st
     return f, f.type, dsl, stored and ft.is_quantity(f), groupable
 
 
-def resolve(entity: EntityDef, path: str, resolve_entity: EntityResolver, pointer: str) -> ResolvedPath | Problem:
+def resolve(
+    entity: EntityDef, path: str, resolve_entity: EntityResolver, pointer: str
+) -> ResolvedPath | Problem:
     """``path`` read from ``entity``, or the problem with it located at ``pointer``."""
     parts = path.split(".")
     current = entity

@@ -89,7 +89,11 @@ def _merge_loose(plan: Plan, rows: list[Group]) -> list[Group]:
     for key, members in merged.items():
         group = dict(zip(keys, key, strict=True))
         for p in plan.parts:
-            group[p.label] = members[0][p.label] if len(members) == 1 else combine(p.combine, [m[p.label] for m in members])
+            group[p.label] = (
+                members[0][p.label]
+                if len(members) == 1
+                else combine(p.combine, [m[p.label] for m in members])
+            )
         out.append(group)
     return out
 
@@ -112,10 +116,11 @@ def _comparison_periods(rc: RunContext, dims: Sequence[Dimension]) -> list[tuple
     period, param = rc.bound.period, rc.bound.period_param
     if period is None or param is None:
         raise ReportInvalid(
-            "report_params_invalid", problems=[report_problem("report_compare_needs_period", "/params/period")]
+            "report_params_invalid",
+            problems=[report_problem("report_compare_needs_period", "/params/period")],
         )
     series = next((d for d in dims if d.bucket and d.path.path == param.path.path), None)
-    out = []
+    out: list[tuple[str, DateRange, Any]] = []
     for c in rc.report.compare:
         if series is None:
             out.append((c, periods.shift(period, c), None))
@@ -140,7 +145,9 @@ def _compare(
             for row in fold(plan, rows, tops):
                 if shift is not None and row[shift[0]] is not None and row[shift[0]] != OTHERS:
                     key_name, unit, count = shift
-                    row[key_name] = _same_type(row[key_name], buckets.step(buckets.as_date(row[key_name]), unit, count))
+                    day = buckets.as_date(row[key_name])
+                    assert day is not None
+                    row[key_name] = _same_type(row[key_name], buckets.step(day, unit, count))
                 keyed[_key(dims, row)] = finish(plan, row)
             per_level.append(keyed)
         out.append((c, per_level))
@@ -152,10 +159,15 @@ def _same_type(original: Any, day: Any) -> Any:
 
 
 def _key(dims: Sequence[Dimension], row: Group) -> tuple[Any, ...]:
-    return tuple(str(buckets.as_date(row[d.key])) if d.bucket and row[d.key] not in (None, OTHERS) else row[d.key] for d in dims)
+    return tuple(
+        str(buckets.as_date(row[d.key])) if d.bucket and row[d.key] not in (None, OTHERS) else row[d.key]
+        for d in dims
+    )
 
 
-def _with_comparisons(values: dict[str, Any], key: tuple[Any, ...], level: int, compared: Any, names: list[str]) -> None:
+def _with_comparisons(
+    values: dict[str, Any], key: tuple[Any, ...], level: int, compared: Any, names: list[str]
+) -> None:
     for c, per_level in compared:
         earlier = per_level[level].get(key, {})
         for name in names:
@@ -163,7 +175,9 @@ def _with_comparisons(values: dict[str, Any], key: tuple[Any, ...], level: int, 
             values[f"{name}_{c}_change"] = _change(values.get(name), earlier.get(name))
 
 
-def _json_row(dims: Sequence[Dimension], row: Group, values: dict[str, Any], rc: RunContext) -> dict[str, Any]:
+def _json_row(
+    dims: Sequence[Dimension], row: Group, values: dict[str, Any], rc: RunContext
+) -> dict[str, Any]:
     from report_engine.presentation import to_json
 
     out: dict[str, Any] = {}
@@ -181,13 +195,25 @@ def _columns(rc: RunContext, plan: Plan, dims: Sequence[Dimension]) -> list[dict
         base = measure_column(m, compiled.get(m.name), rc.locale)
         cols.append(base)
         if m.percent_of_total:
-            cols.append(derived_column(f"{m.name}_pct", CHANGE_LABELS["pct"], base["label"], rc.locale, "percent"))
-        if m.running_total:
-            cols.append({**base, "name": f"{m.name}_running", "label": f"{base['label']} {CHANGE_LABELS['running'][_lang(rc)]}"})
-        for c in rc.report.compare:
-            cols.append({**base, "name": f"{m.name}_{c}", "label": f"{base['label']} {CHANGE_LABELS[c][_lang(rc)]}"})
             cols.append(
-                derived_column(f"{m.name}_{c}_change", CHANGE_LABELS[c + "_change"], base["label"], rc.locale, "percent")
+                derived_column(f"{m.name}_pct", CHANGE_LABELS["pct"], base["label"], rc.locale, "percent")
+            )
+        if m.running_total:
+            cols.append(
+                {
+                    **base,
+                    "name": f"{m.name}_running",
+                    "label": f"{base['label']} {CHANGE_LABELS['running'][_lang(rc)]}",
+                }
+            )
+        for c in rc.report.compare:
+            cols.append(
+                {**base, "name": f"{m.name}_{c}", "label": f"{base['label']} {CHANGE_LABELS[c][_lang(rc)]}"}
+            )
+            cols.append(
+                derived_column(
+                    f"{m.name}_{c}_change", CHANGE_LABELS[c + "_change"], base["label"], rc.locale, "percent"
+                )
             )
     return cols
 
@@ -308,7 +334,7 @@ def matrix(rc: RunContext) -> dict[str, Any]:
 
     column_keys = []
     for row in _ordered(col_dims, col_totals):
-        entry = {"key": col_key(row)}
+        entry: dict[str, Any] = {"key": col_key(row)}
         for d in col_dims:
             entry[d.key] = dim_value(d, row[d.key])
             entry[d.key + "@label"] = rc.labeller.label(d, row[d.key])

@@ -92,7 +92,10 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "zh": "字段 {name} 对你脱敏显示，不能用于分组、筛选或取值",
         "en": "the field {name!r} is masked for you; it cannot be a dimension, filter or value",
     },
-    "report_param_invalid": {"zh": "参数 {name} 无效：{reason_text}", "en": "parameter {name!r}: {reason_text}"},
+    "report_param_invalid": {
+        "zh": "参数 {name} 无效：{reason_text}",
+        "en": "parameter {name!r}: {reason_text}",
+    },
     "report_unknown_period": {
         "zh": "没有相对期间 {name}，可选：{choices}",
         "en": "no relative period {name!r}; choose one of {choices}",

@@ -16,7 +16,6 @@ import sqlalchemy as sa
 
 from engine import department_members, department_subtree
 from form_engine import Problem
-
 from report_engine import periods
 from report_engine.definitions import Parameter, Report
 from report_engine.errors import ReportInvalid
@@ -92,7 +91,7 @@ def bind(report: Report, raw: dict[str, Any], today: date, *, strict: bool) -> B
 _REASONS = {
     "unknown": {"zh": "报表没有此参数", "en": "the report has no such parameter"},
     "period": {
-        "zh": "须为相对期间名称或 {\"from\": \"YYYY-MM-DD\", \"to\": \"YYYY-MM-DD\"}",
+        "zh": '须为相对期间名称或 {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}',
         "en": 'expected a relative period or {"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}',
     },
     "value": {"zh": "须为文本、数字或其列表", "en": "expected a text, a number or a list of them"},

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from engine import AccessPolicy, AppRuntime, Context, Forbidden
 from form_engine import Problem
-
 from report_engine.definitions import Report
 from report_engine.errors import ReportForbidden
 from report_engine.messages import report_problem
 
 
-def check(access: AccessPolicy, ctx: Context, runtime: AppRuntime, report: Report, *, table_fields: bool) -> None:
+def check(
+    access: AccessPolicy, ctx: Context, runtime: AppRuntime, report: Report, *, table_fields: bool
+) -> None:
     """Refuse (403, every field named with its pointer) what the caller may not use."""
     source = runtime.entity(report.entity)
     access.require(ctx, source, "read")
@@ -31,7 +32,11 @@ def check(access: AccessPolicy, ctx: Context, runtime: AppRuntime, report: Repor
             plan = access.field_plan(ctx, entity)
             if path.name in plan.hidden:
                 problems.append(report_problem("report_field_hidden", pointer, name=path.path))
-            elif path.name in plan.masked and use != "count" and not (table_fields and pointer.startswith("/fields/")):
+            elif (
+                path.name in plan.masked
+                and use != "count"
+                and not (table_fields and pointer.startswith("/fields/"))
+            ):
                 problems.append(report_problem("report_field_masked", pointer, name=path.path))
     texts = [("/filter", report.filter)]
     for m in report.measures:
@@ -43,7 +48,9 @@ def check(access: AccessPolicy, ctx: Context, runtime: AppRuntime, report: Repor
             except Forbidden as exc:  # a hidden or masked field in the text: named in details
                 if exc.key != "fields_not_queryable":
                     raise
-                problems += [report_problem("report_field_hidden", pointer, name=f) for f in exc.details["fields"]]
+                problems += [
+                    report_problem("report_field_hidden", pointer, name=f) for f in exc.details["fields"]
+                ]
     if problems:
         names = sorted({str(p.params["name"]) for p in problems})
         raise ReportForbidden(

@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter
 
 from engine import PackageSection, Platform, RecordEvent, hookimpl
-
 from report_engine.routes import build_router
 from report_engine.sections import SECTIONS
 from report_engine.service import ReportService

@@ -91,15 +91,26 @@ def _label(label: Any, fallback: str, locale: str) -> str:
 def dimension_column(d: Dimension, locale: str) -> dict[str, Any]:
     field_label = d.path.field.label.text(locale) if d.path.field is not None else d.path.name
     fmt = "date" if d.bucket else (d.path.dsl_type or "text")
-    return {"name": d.key, "label": _label(d.label, str(field_label), locale), "role": "dimension", "type": fmt}
+    return {
+        "name": d.key,
+        "label": _label(d.label, str(field_label), locale),
+        "role": "dimension",
+        "type": fmt,
+    }
 
 
 def measure_column(m: Measure, compiled: CompiledMeasure | None, locale: str) -> dict[str, Any]:
+    scale: int | None
     if compiled is None:
         fmt, scale, currency = (m.format or "number"), (4 if m.scale is None else m.scale), None
     else:
         fmt, scale, currency = compiled.format, compiled.scale, compiled.currency
-    out: dict[str, Any] = {"name": m.name, "label": _label(m.label, m.name, locale), "role": "measure", "type": fmt}
+    out: dict[str, Any] = {
+        "name": m.name,
+        "label": _label(m.label, m.name, locale),
+        "role": "measure",
+        "type": fmt,
+    }
     if scale is not None:
         out["scale"] = scale
     if currency:
@@ -128,8 +139,15 @@ def chart_hint(report: Report) -> dict[str, Any]:
         kind = "line"
     measures = [m.name for m in report.measures]
     x = report.rows[0].key if report.rows else None
-    series = report.columns[0].key if report.columns else (report.rows[1].key if len(report.rows) > 1 else None)
-    hint: dict[str, Any] = {"type": kind, "x": x, "y": measures[:1] if kind == "pie" else measures, "series": series}
+    series = (
+        report.columns[0].key if report.columns else (report.rows[1].key if len(report.rows) > 1 else None)
+    )
+    hint: dict[str, Any] = {
+        "type": kind,
+        "x": x,
+        "y": measures[:1] if kind == "pie" else measures,
+        "series": series,
+    }
     if report.shape == "funnel":
         hint.update(x="stage", y=["count"], series=None)
     elif report.shape == "cohort":

@@ -1,29 +1,16 @@
-"""HTTP routes of the report engine (mounted by the kernel behind its sign-in check).
-
-| route | answers |
-| --- | --- |
-| ``GET /api/apps/{app}/reports`` | 200 the reports (name, label, shape) |
-| ``GET /api/apps/{app}/reports/{report}`` | 200 the definition; 404 |
-| ``PUT /api/apps/{app}/reports/{report}`` | 200 saved (admins); 403; 422 with pointers |
-| ``POST /api/apps/{app}/reports/preview`` | 200 the result of an unsaved definition; 422 |
-| ``GET/POST /api/apps/{app}/reports/{report}/run`` | 200 the result; 403 a field or entity the caller may not read; 404; 409 stale; 422 bad parameters |
-| ``GET /api/apps/{app}/reports/{report}/export?format=csv|xlsx`` | 200 the file (needs ``export``); 403; 422 |
-| ``GET /api/apps/{app}/dashboards`` | 200 the dashboards and the caller's default |
-| ``GET /api/apps/{app}/dashboards/{dashboard}`` | 200 every report's result or error; 404 |
-| ``GET /api/apps/{app}/records/{entity}/export?format=csv|xlsx&filter=&sort=`` | 200 the records as a file, field rules applied (needs ``export``) |
-"""
+"""HTTP routes of the report engine, mounted by the kernel behind its sign-in check; the
+routes and their status codes are listed in docs/reports.md ("API")."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse, Response
 
 from engine import ContextDep, Platform
-
 from report_engine import exports
 from report_engine.errors import ReportInvalid
 from report_engine.messages import report_problem
@@ -42,20 +29,42 @@ def _params(text: str | None) -> dict[str, Any]:
     except ValueError:
         value = None
     if not isinstance(value, dict):
-        raise ReportInvalid("report_params_invalid", problems=[report_problem("report_param_invalid", "/params", name="params", reason_text={"zh": "须为 JSON 对象", "en": "expected a JSON object"})])
+        raise ReportInvalid(
+            "report_params_invalid",
+            problems=[
+                report_problem(
+                    "report_param_invalid",
+                    "/params",
+                    name="params",
+                    reason_text={"zh": "须为 JSON 对象", "en": "expected a JSON object"},
+                )
+            ],
+        )
     return value
 
 
 def _format(fmt: str) -> str:
     if fmt not in exports.MEDIA_TYPES:
-        raise ReportInvalid("export_format_invalid", problems=[report_problem("report_param_invalid", "/format", name="format", reason_text={"zh": "csv 或 xlsx", "en": "csv or xlsx"})])
+        raise ReportInvalid(
+            "export_format_invalid",
+            problems=[
+                report_problem(
+                    "report_param_invalid",
+                    "/format",
+                    name="format",
+                    reason_text={"zh": "csv 或 xlsx", "en": "csv or xlsx"},
+                )
+            ],
+        )
     return fmt
 
 
 def _file(content: bytes, fmt: str, name: str) -> Response:
     filename = f"{name}.{fmt}"
     disposition = f"attachment; filename=\"{quote(filename)}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=exports.MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+    return Response(
+        content, media_type=exports.MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
+    )
 
 
 def build_router(platform: Platform, service: ReportService) -> APIRouter:
@@ -73,7 +82,7 @@ def build_router(platform: Platform, service: ReportService) -> APIRouter:
         return JSONResponse({"reports": items})
 
     @router.post(base + "/preview")
-    def preview(app: str, ctx: ContextDep, body: dict[str, Any] = Body(...)) -> JSONResponse:
+    def preview(app: str, ctx: ContextDep, body: Annotated[dict[str, Any], Body()]) -> JSONResponse:
         params = body.get("params") or {}
         if not isinstance(params, dict):
             params = _params("[]")
@@ -87,11 +96,15 @@ def build_router(platform: Platform, service: ReportService) -> APIRouter:
         return JSONResponse(data)
 
     @router.put(base + "/{report}")
-    def put_report(app: str, report: str, ctx: ContextDep, body: dict[str, Any] = Body(...)) -> JSONResponse:
+    def put_report(
+        app: str, report: str, ctx: ContextDep, body: Annotated[dict[str, Any], Body()]
+    ) -> JSONResponse:
         return JSONResponse(service.save(ctx, app, report, body))
 
     @router.post(base + "/{report}/run")
-    def run(app: str, report: str, ctx: ContextDep, body: dict[str, Any] | None = Body(None)) -> JSONResponse:
+    def run(
+        app: str, report: str, ctx: ContextDep, body: Annotated[dict[str, Any] | None, Body()] = None
+    ) -> JSONResponse:
         params = (body or {}).get("params") or {}
         if not isinstance(params, dict):
             params = _params("[]")
@@ -118,7 +131,9 @@ def build_router(platform: Platform, service: ReportService) -> APIRouter:
         return JSONResponse(service.dashboards(ctx, app))
 
     @router.get("/api/apps/{app}/dashboards/{dashboard}")
-    def dashboard(app: str, dashboard: str, ctx: ContextDep, params: str | None = Query(None)) -> JSONResponse:
+    def dashboard(
+        app: str, dashboard: str, ctx: ContextDep, params: str | None = Query(None)
+    ) -> JSONResponse:
         return JSONResponse(service.dashboard(ctx, app, dashboard, _params(params)))
 
     @router.get("/api/apps/{app}/records/{entity}/export")

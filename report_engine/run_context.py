@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from engine import AppRuntime
-
 from report_engine.compiler import Plan, build_plan
 from report_engine.definitions import Dimension, Report
 from report_engine.params import Bound
@@ -38,7 +37,14 @@ class RunContext:
 
     def plan(self, *, dims: Sequence[Dimension] | None = None, period: DateRange | None = None) -> Plan:
         plan = build_plan(
-            self.report, self.runtime, self.conn, self.scope_of, self.bound, self.zone, dims=dims, period=period
+            self.report,
+            self.runtime,
+            self.conn,
+            self.scope_of,
+            self.bound,
+            self.zone,
+            dims=dims,
+            period=period,
         )
         self.entities |= plan.source.entities()
         return plan

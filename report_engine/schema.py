@@ -38,7 +38,10 @@ LABEL = {
     "required": ["zh", "en"],
     "additionalProperties": False,
 }
-PATH = {"type": "string", "pattern": r"^[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\.[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*)*$"}
+PATH = {
+    "type": "string",
+    "pattern": r"^[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*(\.[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*)*$",
+}
 DSL = {"type": "string", "minLength": 1, "maxLength": 4000}
 
 DIMENSION: dict[str, Any] = {

@@ -8,7 +8,6 @@ from typing import Any
 
 from engine import AppPackage, PackageSection
 from form_engine import Problem
-
 from report_engine.definitions import analyse
 from report_engine.messages import did_you_mean, report_problem
 from report_engine.schema import DASHBOARD, REPORT
@@ -64,6 +63,10 @@ def _under(problem: Problem, prefix: str) -> Problem:
 
 
 SECTIONS = [
-    PackageSection("reports", REPORT, check_reports, "Reports: a source entity, dimensions, measures, a shape"),
-    PackageSection("dashboards", DASHBOARD, check_dashboards, "Dashboards: a grid of reports, shared filters"),
+    PackageSection(
+        "reports", REPORT, check_reports, "Reports: a source entity, dimensions, measures, a shape"
+    ),
+    PackageSection(
+        "dashboards", DASHBOARD, check_dashboards, "Dashboards: a grid of reports, shared filters"
+    ),
 ]

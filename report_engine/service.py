@@ -15,7 +15,6 @@ import sqlalchemy as sa
 
 from engine import AppRuntime, Context, EntityRuntime, Platform, put_section
 from form_engine import Problem
-
 from report_engine import grouped, permissions, special
 from report_engine.cache import ResultCache
 from report_engine.definitions import Report, analyse
@@ -76,7 +75,9 @@ class ReportService:
         with self.platform.db.begin() as conn:
             runtime = self.platform.runtime(conn, app)
             items = [i for i in self._items(runtime, "reports") if i["name"] != name]
-            position = next((k for k, i in enumerate(self._items(runtime, "reports")) if i["name"] == name), len(items))
+            position = next(
+                (k for k, i in enumerate(self._items(runtime, "reports")) if i["name"] == name), len(items)
+            )
             items.insert(position, data)
             put_section(conn, app, "reports", items, ctx)
         return data
@@ -85,12 +86,16 @@ class ReportService:
     def today(self) -> date:
         return datetime.now(UTC).astimezone(self.zone).date()
 
-    def run(self, ctx: Context, app: str, name: str, params: dict[str, Any] | None = None, *, strict: bool = True) -> dict[str, Any]:
+    def run(
+        self, ctx: Context, app: str, name: str, params: dict[str, Any] | None = None, *, strict: bool = True
+    ) -> dict[str, Any]:
         with self.platform.db.connect() as conn:
             runtime, data = self.definition(conn, app, name)
             return self._run(conn, ctx, runtime, data, params or {}, strict=strict, stale=True)
 
-    def preview(self, ctx: Context, app: str, data: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def preview(
+        self, ctx: Context, app: str, data: Any, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Run an unsaved definition (the builder's preview); never cached."""
         problems = schema_problems(REPORT, data)
         if problems:
@@ -144,10 +149,8 @@ class ReportService:
             return access.row_filter(ctx, conn, er, "read")
 
         rc = RunContext(conn, report, runtime, scope_of, bound, self.zone, Labeller(ctx.locale), set())
-        if report.shape == "table":
-            result = special.table(rc, access, ctx)
-        else:
-            result = _SHAPES[report.shape](rc)
+        shape = _SHAPES.get(report.shape)
+        result = shape(rc) if shape is not None else special.table(rc, access, ctx)
         result["chart"] = chart_hint(report)
         if cache:
             expires = 3600.0
@@ -177,13 +180,19 @@ class ReportService:
         roles = ctx.user.roles_in(app) if ctx.user is not None else frozenset()
         everyone = {r.name for r in runtime.package.roles if r.everyone}
         default = next(
-            (d["name"] for d in items if set(d.get("default_for", [])) & (set(roles) | everyone | {"everyone"})),
+            (
+                d["name"]
+                for d in items
+                if set(d.get("default_for", [])) & (set(roles) | everyone | {"everyone"})
+            ),
             items[0]["name"] if items else None,
         )
         listed = [{"name": d["name"], "label": _text(d.get("label"), ctx.locale)} for d in items]
         return {"dashboards": listed, "default": default}
 
-    def dashboard(self, ctx: Context, app: str, name: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def dashboard(
+        self, ctx: Context, app: str, name: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Every report of the dashboard with the shared filters (the dashboard's, overridden
         by ``params``); a report the caller may not run answers its error in its cell."""
         from engine import TangramError
@@ -203,9 +212,18 @@ class ReportService:
                     merged = {**shared, **(item.get("params") or {})}
                     cell["result"] = self._run(conn, ctx, runtime, data, merged, strict=False, stale=True)
                 except TangramError as exc:
-                    cell["error"] = {"code": exc.code, "status": exc.status, "message": exc.message(ctx.locale)}
+                    cell["error"] = {
+                        "code": exc.code,
+                        "status": exc.status,
+                        "message": exc.message(ctx.locale),
+                    }
                 cells.append(cell)
-        return {"dashboard": name, "label": _text(board.get("label"), ctx.locale), "filters": shared, "items": cells}
+        return {
+            "dashboard": name,
+            "label": _text(board.get("label"), ctx.locale),
+            "filters": shared,
+            "items": cells,
+        }
 
 
 def _text(label: Any, locale: str) -> str | None:

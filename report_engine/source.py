@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.sql import util as sql_util
 
 from engine import AppRuntime, EntityRuntime
-
 from report_engine.fields import ResolvedPath
 
 #: The caller's read scope on an entity (None: every row).
@@ -41,7 +40,9 @@ class Source:
             clauses.append(scope)
         return clauses
 
-    def _join(self, prefix: str, parent: Any, parent_er: EntityRuntime, lookup: str) -> tuple[Any, EntityRuntime]:
+    def _join(
+        self, prefix: str, parent: Any, parent_er: EntityRuntime, lookup: str
+    ) -> tuple[Any, EntityRuntime]:
         found = self.joins.get(prefix)
         if found is not None:
             return found

@@ -10,7 +10,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import AccessPolicy, Context
-
 from report_engine import buckets
 from report_engine.aggregates import _from_sum, _scaled_sum, exact
 from report_engine.definitions import Dimension
@@ -91,7 +90,13 @@ def funnel(rc: RunContext) -> dict[str, Any]:
     if amount_path is not None:
         amount = plan.source.column(amount_path)
         scale = getattr(amount.type, "scale", 0) or 0
-        selected.append((_scaled_sum(amount, scale, dialect) if amount_path.dsl_type == "number" else sa.func.sum(amount)).label("amount"))
+        selected.append(
+            (
+                _scaled_sum(amount, scale, dialect)
+                if amount_path.dsl_type == "number"
+                else sa.func.sum(amount)
+            ).label("amount")
+        )
     statement = (
         sa.select(*selected)
         .select_from(plan.source.from_clause)
@@ -103,7 +108,11 @@ def funnel(rc: RunContext) -> dict[str, Any]:
     amounts: list[Any] = []
     for v in values:
         raw = found[v].amount if v in found and amount_path is not None else None
-        amounts.append(_from_sum(raw, scale, dialect) if amount_path is not None and amount_path.dsl_type == "number" else raw)
+        amounts.append(
+            _from_sum(raw, scale, dialect)
+            if amount_path is not None and amount_path.dsl_type == "number"
+            else raw
+        )
     cumulative = stages.get("cumulative", True)
     reached = [sum(counts[i:]) for i in range(len(counts))] if cumulative else counts
     rows = []
@@ -124,10 +133,25 @@ def funnel(rc: RunContext) -> dict[str, Any]:
     columns = [dimension_column(dim, rc.locale) | {"name": "stage"}]
     columns += [
         {"name": "count", "label": LABELS["count"][language], "role": "measure", "type": "integer"},
-        {"name": "amount", "label": LABELS["amount"][language], "role": "measure", "type": _format(amount_path) if amount_path else "number"},
+        {
+            "name": "amount",
+            "label": LABELS["amount"][language],
+            "role": "measure",
+            "type": _format(amount_path) if amount_path else "number",
+        },
         {"name": "reached", "label": LABELS["reached"][language], "role": "measure", "type": "integer"},
-        {"name": "conversion_next", "label": LABELS["conversion_next"][language], "role": "measure", "type": "percent"},
-        {"name": "conversion_overall", "label": LABELS["conversion_overall"][language], "role": "measure", "type": "percent"},
+        {
+            "name": "conversion_next",
+            "label": LABELS["conversion_next"][language],
+            "role": "measure",
+            "type": "percent",
+        },
+        {
+            "name": "conversion_overall",
+            "label": LABELS["conversion_overall"][language],
+            "role": "measure",
+            "type": "percent",
+        },
     ]
     total_amount = sum((a for a in amounts if a is not None), Decimal(0)) if amount_path is not None else None
     totals = {"count": sum(counts), "amount": to_json(total_amount)}
@@ -152,13 +176,21 @@ def cohort(rc: RunContext) -> dict[str, Any]:
         .subquery("first_periods")
     )
     age = (month - first.c.first).label("age")
-    selected: list[Any] = [first.c.first.label("cohort"), age, sa.func.count(sa.distinct(subject)).label("subjects")]
+    selected: list[Any] = [
+        first.c.first.label("cohort"),
+        age,
+        sa.func.count(sa.distinct(subject)).label("subjects"),
+    ]
     value_path = spec.get("value")
     scale = 0
     if value_path is not None:
         value = plan.source.column(value_path)
         scale = getattr(value.type, "scale", 0) or 0
-        selected.append((_scaled_sum(value, scale, dialect) if value_path.dsl_type == "number" else sa.func.sum(value)).label("value"))
+        selected.append(
+            (
+                _scaled_sum(value, scale, dialect) if value_path.dsl_type == "number" else sa.func.sum(value)
+            ).label("value")
+        )
     statement = (
         sa.select(*selected)
         .select_from(plan.source.from_clause.join(first, first.c.subject == subject))
@@ -168,7 +200,11 @@ def cohort(rc: RunContext) -> dict[str, Any]:
     grid: dict[int, dict[int, Any]] = defaultdict(dict)
     for r in rc.conn.execute(statement):
         raw_value = getattr(r, "value", None)
-        amount = _from_sum(raw_value, scale, dialect) if value_path is not None and value_path.dsl_type == "number" else raw_value
+        amount = (
+            _from_sum(raw_value, scale, dialect)
+            if value_path is not None and value_path.dsl_type == "number"
+            else raw_value
+        )
         grid[int(r.cohort)][int(r.age)] = (int(r.subjects), amount)
     rows = []
     for index in sorted(grid):
@@ -191,7 +227,14 @@ def cohort(rc: RunContext) -> dict[str, Any]:
                 }
             )
         start = buckets.month_of_index(index)
-        rows.append({"cohort": start.isoformat(), "cohort@label": buckets.label(start, "month"), "size": size, "cells": out_cells})
+        rows.append(
+            {
+                "cohort": start.isoformat(),
+                "cohort@label": buckets.label(start, "month"),
+                "size": size,
+                "cells": out_cells,
+            }
+        )
     language = lang(rc.locale)
     columns = [
         {"name": "cohort", "label": LABELS["cohort"][language], "role": "dimension", "type": "date"},

@@ -310,7 +310,6 @@ def user_labels(conn: sa.Connection, ids: Iterable[int]) -> dict[int, str]:
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    rows = conn.execute(
-        sa.select(st.users.c.id, st.users.c.display_name, st.users.c.username).where(st.users.c.id.in_(wanted))
-    )
+    u = st.users.c
+    rows = conn.execute(sa.select(u.id, u.display_name, u.username).where(u.id.in_(wanted)))
     return {r.id: r.display_name or r.username for r in rows}

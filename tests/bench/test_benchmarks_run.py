@@ -47,3 +47,11 @@ def test_http_benchmark_runs_on_each_database_without_a_5xx(postgres_database: s
 )
 def test_dsl_and_validation_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _run(script, "300")
+
+
+def test_reports_benchmark_runs_on_each_database(postgres_database: str) -> None:
+    out = _run("bench/reports.py", "--smoke", "--backend", "all")
+    for kind in ("sqlite", "postgresql"):
+        lines = [line for line in out.splitlines() if line.startswith(kind)]
+        for what in ("by_stage", "month_region", "funnel", "kpi", "cohort", "top", "cold", "warm"):
+            assert any(what in line for line in lines), out

@@ -73,7 +73,12 @@ APP_PACKAGE: dict[str, Any] = {
             "fields": [
                 {"name": "title", "type": "text", "label": _label("标题", "Title")},
                 {"name": "amount", "type": "currency", "label": _label("金额", "Amount")},
-                {"name": "probability", "type": "percent", "label": _label("赢率", "Probability"), "scale": 2},
+                {
+                    "name": "probability",
+                    "type": "percent",
+                    "label": _label("赢率", "Probability"),
+                    "scale": 2,
+                },
                 {
                     "name": "stage",
                     "type": "select",
@@ -86,7 +91,12 @@ APP_PACKAGE: dict[str, Any] = {
                 {"name": "notes", "type": "long_text", "label": _label("备注", "Notes")},
                 {"name": "secret", "type": "integer", "label": _label("底价", "Floor price")},
                 {"name": "contact_phone", "type": "text", "label": _label("电话", "Phone")},
-                {"name": "account", "type": "lookup", "label": _label("客户", "Account"), "entity": "account"},
+                {
+                    "name": "account",
+                    "type": "lookup",
+                    "label": _label("客户", "Account"),
+                    "entity": "account",
+                },
             ],
         },
     ],
@@ -194,7 +204,9 @@ def generate(org: Org, count: int = 60, seed: int = 7) -> list[dict[str, Any]]:
     accounts = []
     for i in range(6):
         region = REGIONS[i % len(REGIONS)] if i != 5 else None
-        record = service.create(SYSTEM, APP, "account", {"name": f"客户{i}", "region": region, "credit": 1000 * i})
+        record = service.create(
+            SYSTEM, APP, "account", {"name": f"客户{i}", "region": region, "credit": 1000 * i}
+        )
         accounts.append(record)
     deals = []
     for i in range(count):
@@ -207,7 +219,11 @@ def generate(org: Org, count: int = 60, seed: int = 7) -> list[dict[str, Any]]:
             "probability": f"0.{rng.randrange(0, 100):02d}",
             "stage": STAGES[rng.randrange(len(STAGES))] if i % 13 else None,
             "close_date": close.isoformat(),
-            "signed_at": (datetime(2024, 1, 1, 15, 30) + timedelta(days=rng.randrange(0, 400), hours=rng.randrange(0, 24))).isoformat() + "Z",
+            "signed_at": (
+                datetime(2024, 1, 1, 15, 30)
+                + timedelta(days=rng.randrange(0, 400), hours=rng.randrange(0, 24))
+            ).isoformat()
+            + "Z",
             "quantity": rng.randrange(1, 20),
             "secret": rng.randrange(100, 900),
             "contact_phone": "13812341234",
@@ -222,7 +238,9 @@ def generate(org: Org, count: int = 60, seed: int = 7) -> list[dict[str, Any]]:
     return deals
 
 
-def put_reports(org: Org, reports: list[dict[str, Any]], dashboards: list[dict[str, Any]] | None = None) -> None:
+def put_reports(
+    org: Org, reports: list[dict[str, Any]], dashboards: list[dict[str, Any]] | None = None
+) -> None:
     from engine import put_section
 
     with org.platform.db.begin() as conn:

@@ -3,11 +3,13 @@ repeated loads come from the cache, and a change the caller just made shows at o
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine import SYSTEM
 
 from .conftest import APP, Org, generate, put_reports
 
-REPORTS = [
+REPORTS: list[dict[str, Any]] = [
     {
         "name": "count",
         "entity": "deal",
@@ -24,8 +26,12 @@ REPORTS = [
         "measures": [{"name": "n", "agg": "count"}],
     },
 ]
-DASHBOARDS = [
-    {"name": "main", "items": [{"report": "count", "x": 0, "y": 0, "w": 6, "h": 2}], "default_for": ["director"]},
+DASHBOARDS: list[dict[str, Any]] = [
+    {
+        "name": "main",
+        "items": [{"report": "count", "x": 0, "y": 0, "w": 6, "h": 2}],
+        "default_for": ["director"],
+    },
     {
         "name": "managers",
         "filters": {"period": {"from": "2024-01-01", "to": "2024-12-31"}},

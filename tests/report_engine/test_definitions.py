@@ -18,16 +18,42 @@ BASE = {"name": "r", "entity": "deal", "shape": "summary"}
 @pytest.mark.parametrize(
     ("extra", "pointer", "code"),
     [
-        ({"rows": [{"field": "stagee"}], "measures": [{"name": "n", "agg": "count"}]}, "/reports/0/rows/0/field", "report_unknown_field"),
-        ({"rows": [{"field": "notes"}], "measures": [{"name": "n", "agg": "count"}]}, "/reports/0/rows/0/field", "report_not_groupable"),
-        ({"rows": [{"field": "stage"}], "measures": [{"name": "s", "agg": "sum", "field": "title"}]}, "/reports/0/measures/0/field", "report_not_numeric"),
-        ({"rows": [{"field": "title.name"}], "measures": [{"name": "n", "agg": "count"}]}, "/reports/0/rows/0/field", "report_not_lookup"),
-        ({"rows": [{"field": "stage"}], "measures": [{"name": "n", "agg": "count"}], "filter": "amount >"}, "/reports/0/filter", "report_dsl"),
-        ({"rows": [{"field": "stage", "bucket": "month"}], "measures": [{"name": "n", "agg": "count"}]}, "/reports/0/rows/0/bucket", "report_bucket_needs_date"),
+        (
+            {"rows": [{"field": "stagee"}], "measures": [{"name": "n", "agg": "count"}]},
+            "/reports/0/rows/0/field",
+            "report_unknown_field",
+        ),
+        (
+            {"rows": [{"field": "notes"}], "measures": [{"name": "n", "agg": "count"}]},
+            "/reports/0/rows/0/field",
+            "report_not_groupable",
+        ),
+        (
+            {"rows": [{"field": "stage"}], "measures": [{"name": "s", "agg": "sum", "field": "title"}]},
+            "/reports/0/measures/0/field",
+            "report_not_numeric",
+        ),
+        (
+            {"rows": [{"field": "title.name"}], "measures": [{"name": "n", "agg": "count"}]},
+            "/reports/0/rows/0/field",
+            "report_not_lookup",
+        ),
+        (
+            {"rows": [{"field": "stage"}], "measures": [{"name": "n", "agg": "count"}], "filter": "amount >"},
+            "/reports/0/filter",
+            "report_dsl",
+        ),
+        (
+            {"rows": [{"field": "stage", "bucket": "month"}], "measures": [{"name": "n", "agg": "count"}]},
+            "/reports/0/rows/0/bucket",
+            "report_bucket_needs_date",
+        ),
         ({"rows": [{"field": "stage"}]}, "/reports/0/measures", "report_shape_needs"),
     ],
 )
-def test_bad_reports_are_refused_at_save_with_a_pointer(org: Org, extra: dict[str, Any], pointer: str, code: str) -> None:
+def test_bad_reports_are_refused_at_save_with_a_pointer(
+    org: Org, extra: dict[str, Any], pointer: str, code: str
+) -> None:
     client = org.client("admin", "zh-CN")
     r = client.put(f"/api/apps/{APP}/reports/r", json={**BASE, **extra})
     assert r.status_code == 422, r.text
@@ -53,7 +79,13 @@ def test_only_admins_save_reports_and_saved_reports_come_back(org: Org) -> None:
 
 def test_dashboard_refers_to_saved_reports(org: Org) -> None:
     with pytest.raises(InvalidPackage) as caught, org.platform.db.begin() as conn:
-        put_section(conn, APP, "dashboards", [{"name": "d", "items": [{"report": "nope", "x": 0, "y": 0, "w": 1, "h": 1}]}], SYSTEM)
+        put_section(
+            conn,
+            APP,
+            "dashboards",
+            [{"name": "d", "items": [{"report": "nope", "x": 0, "y": 0, "w": 1, "h": 1}]}],
+            SYSTEM,
+        )
     assert [p.pointer for p in caught.value.problems] == ["/dashboards/0/items/0/report"]
 
 
@@ -94,7 +126,14 @@ def test_preview_runs_an_unsaved_definition_and_reports_problems(org: Org) -> No
 def test_bad_parameters_are_422(org: Org) -> None:
     put_reports(
         org,
-        [{**BASE, "shape": "kpi", "parameters": {"period": {"field": "close_date"}}, "measures": [{"name": "n", "agg": "count"}]}],
+        [
+            {
+                **BASE,
+                "shape": "kpi",
+                "parameters": {"period": {"field": "close_date"}},
+                "measures": [{"name": "n", "agg": "count"}],
+            }
+        ],
     )
     client = org.client("admin")
     for params in ({"period": "someday"}, {"period": {"from": "2024-13-01"}}, {"nope": 1}):

@@ -40,7 +40,9 @@ def test_report_counts_only_rows_in_the_callers_scope(who: str, org: Org) -> Non
     visible = [d for d in deals if d["_owner"] in SCOPES[who]]
     body = r.json()
     assert body["totals"]["n"] == len(visible)
-    assert dec(body["totals"]["total"]) == sum((d["amount"] for d in visible if d["amount"] is not None), Decimal(0))
+    assert dec(body["totals"]["total"]) == sum(
+        (d["amount"] for d in visible if d["amount"] is not None), Decimal(0)
+    )
     by_region = {row["account.region"]: row["n"] for row in body["rows"]}
     expected: dict[Any, int] = {}
     for d in visible:
@@ -58,12 +60,27 @@ def test_a_caller_without_read_is_refused(org: Org) -> None:
     ("report", "pointer"),
     [
         ({"rows": [{"field": "secret"}], "measures": [{"name": "n", "agg": "count"}]}, "/rows/0/field"),
-        ({"rows": [{"field": "stage"}], "measures": [{"name": "s", "agg": "sum", "field": "secret"}]}, "/measures/0/field"),
-        ({"rows": [{"field": "stage"}], "measures": [{"name": "n", "agg": "count"}], "filter": "secret > 1"}, "/filter"),
-        ({"rows": [{"field": "contact_phone"}], "measures": [{"name": "n", "agg": "count"}]}, "/rows/0/field"),
+        (
+            {"rows": [{"field": "stage"}], "measures": [{"name": "s", "agg": "sum", "field": "secret"}]},
+            "/measures/0/field",
+        ),
+        (
+            {
+                "rows": [{"field": "stage"}],
+                "measures": [{"name": "n", "agg": "count"}],
+                "filter": "secret > 1",
+            },
+            "/filter",
+        ),
+        (
+            {"rows": [{"field": "contact_phone"}], "measures": [{"name": "n", "agg": "count"}]},
+            "/rows/0/field",
+        ),
     ],
 )
-def test_hidden_and_masked_fields_are_refused_with_their_pointer(org: Org, report: dict[str, Any], pointer: str) -> None:
+def test_hidden_and_masked_fields_are_refused_with_their_pointer(
+    org: Org, report: dict[str, Any], pointer: str
+) -> None:
     put_reports(org, [{"name": "probe", "entity": "deal", "shape": "summary", **report}])
     r = org.client("rep_e").get(f"/api/apps/{APP}/reports/probe/run")
     assert r.status_code == 403, r.text

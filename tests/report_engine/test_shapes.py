@@ -34,7 +34,10 @@ def test_matrix_month_by_region_has_totals_both_ways(org: Org) -> None:
                 "shape": "matrix",
                 "rows": [{"field": "close_date", "bucket": "month"}],
                 "columns": [{"field": "account.region"}],
-                "measures": [{"name": "total", "agg": "sum", "field": "amount"}, {"name": "n", "agg": "count"}],
+                "measures": [
+                    {"name": "total", "agg": "sum", "field": "amount"},
+                    {"name": "n", "agg": "count"},
+                ],
             }
         ],
     )
@@ -90,7 +93,9 @@ def test_funnel_counts_reached_and_conversion(org: Org) -> None:
     assert rows[-1]["stage@label"] == "赢单"
     for i, row in enumerate(rows):
         assert row["count"] == counts[i]
-        assert dec(row["amount"]) == (_sum([d["amount"] for d in deals if d["stage"] == order[i]]) or Decimal(0))
+        assert dec(row["amount"]) == (
+            _sum([d["amount"] for d in deals if d["stage"] == order[i]]) or Decimal(0)
+        )
         assert row["reached"] == reached[i]
         overall = (Decimal(reached[i]) / reached[0]).quantize(Decimal("0.0001"), ROUND_HALF_UP)
         assert dec(row["conversion_overall"]) == overall
@@ -110,7 +115,10 @@ def test_kpi_compares_with_previous_period_and_a_year_ago(org: Org) -> None:
                 "entity": "deal",
                 "shape": "kpi",
                 "parameters": {"period": {"field": "close_date"}},
-                "measures": [{"name": "total", "agg": "sum", "field": "amount"}, {"name": "n", "agg": "count"}],
+                "measures": [
+                    {"name": "total", "agg": "sum", "field": "amount"},
+                    {"name": "n", "agg": "count"},
+                ],
                 "compare": ["previous", "year_ago"],
             }
         ],
@@ -228,9 +236,13 @@ def test_table_lists_chosen_columns_sorted_and_limited(org: Org) -> None:
         ],
     )
     rows = org.client("admin").get(f"/api/apps/{APP}/reports/biggest/run").json()["rows"]
-    expected = sorted((d for d in deals if d["amount"] is not None), key=lambda d: (-d["amount"], d["id"]))[:5]
+    expected = sorted((d for d in deals if d["amount"] is not None), key=lambda d: (-d["amount"], d["id"]))[
+        :5
+    ]
     assert [row["_id"] for row in rows] == [d["id"] for d in expected]
-    assert [row["account.name"] for row in rows] == [d["_account"]["name"] if d["_account"] else None for d in expected]
+    assert [row["account.name"] for row in rows] == [
+        d["_account"]["name"] if d["_account"] else None for d in expected
+    ]
 
 
 def test_relative_period_this_year_counts_this_years_rows(org: Org) -> None:
