@@ -58,7 +58,7 @@ def _decimal_scale(column: Any) -> int | None:
     return kind.scale if isinstance(kind, ExactDecimal) else None
 
 
-def _scaled_sum(value: Any, scale: int, dialect: str) -> Any:
+def scaled_sum(value: Any, scale: int, dialect: str) -> Any:
     """SUM of ``value`` exact to ``scale`` digits: the raw result ``finish`` turns into Decimal."""
     if dialect == "sqlite":
         units: Any = sa.literal_column(str(10**scale))
@@ -66,7 +66,7 @@ def _scaled_sum(value: Any, scale: int, dialect: str) -> Any:
     return func.sum(sa.type_coerce(value, sa.Numeric(38, scale, asdecimal=True)))
 
 
-def _from_sum(raw: Any, scale: int, dialect: str) -> Decimal | None:
+def from_sum(raw: Any, scale: int, dialect: str) -> Decimal | None:
     if raw is None:
         return None
     if dialect == "sqlite":
@@ -115,7 +115,7 @@ def compile_measure(
     if is_decimal:
         assert scale is not None
         s = scale
-        total = Part(name + "__sum", _scaled_sum(only(value), s, dialect), "sum")
+        total = Part(name + "__sum", scaled_sum(only(value), s, dialect), "sum")
     else:
         s = 0
         total = Part(name + "__sum", func.sum(only(value)), "sum")
@@ -125,7 +125,7 @@ def compile_measure(
             raw = r[total.label]
             if not is_decimal:
                 return None if raw is None else int(raw)
-            return _from_sum(raw, s, dialect)
+            return from_sum(raw, s, dialect)
 
         return CompiledMeasure(m, (total,), finish_sum, fmt, s if is_decimal else None, currency)
     count = Part(name + "__n", func.count(only(value)), "sum")
@@ -136,7 +136,7 @@ def compile_measure(
         raw = r[total.label]
         if not n or raw is None:
             return None
-        exact_sum = _from_sum(raw, s, dialect) if is_decimal else Decimal(int(raw))
+        exact_sum = from_sum(raw, s, dialect) if is_decimal else Decimal(int(raw))
         assert exact_sum is not None
         return exact(exact_sum / Decimal(int(n)), avg_scale)
 

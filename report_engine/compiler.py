@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 import rule_engine
 from engine import AppRuntime, EntityRuntime, column_resolver, entity_dsl_fields, filter_clause
 from report_engine import buckets
-from report_engine.aggregates import CompiledMeasure, combine, compile_measure
+from report_engine.aggregates import CompiledMeasure, combine, compile_measure, exact
 from report_engine.definitions import Dimension, Measure, Report
 from report_engine.params import Bound, period_clause, value_clause
 from report_engine.periods import DateRange
@@ -184,10 +185,6 @@ def finish(plan: Plan, group: Group) -> dict[str, Any]:
 
 
 def _formula_value(value: Any, scale: int | None) -> Any:
-    from decimal import Decimal
-
-    from report_engine.aggregates import exact
-
     if value is None or isinstance(value, bool):
         return value
     return exact(Decimal(value), 4 if scale is None else scale)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -187,7 +188,5 @@ def records_sheet(columns: Sequence[dict[str, Any]], records: Iterable[dict[str,
 
 def _plain(value: Any) -> Any:
     if isinstance(value, list | dict):
-        import json
-
         return json.dumps(value, ensure_ascii=False)
     return value

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from engine import user_labels
 from report_engine import buckets, periods
 from report_engine.aggregates import combine, exact
 from report_engine.compiler import Group, Plan, fetch, finish
@@ -22,6 +23,7 @@ from report_engine.presentation import (
     dimension_column,
     measure_column,
     sort_key,
+    to_json,
 )
 from report_engine.run_context import RunContext
 
@@ -178,8 +180,6 @@ def _with_comparisons(
 def _json_row(
     dims: Sequence[Dimension], row: Group, values: dict[str, Any], rc: RunContext
 ) -> dict[str, Any]:
-    from report_engine.presentation import to_json
-
     out: dict[str, Any] = {}
     for d in dims:
         out[d.key] = dim_value(d, row.get(d.key))
@@ -281,8 +281,6 @@ def summary(rc: RunContext) -> dict[str, Any]:
                 shown[d.key + "@label"] = ""
             out_rows.append({"_type": "subtotal", "_level": depth, **shown})
     _ratios(rc, total_values, total_values)
-    from report_engine.presentation import to_json
-
     return rc.result(
         columns=_columns(rc, plan, dims),
         rows=out_rows,
@@ -295,8 +293,6 @@ def _empty(plan: Plan) -> Group:
 
 
 def _user_labels(rc: RunContext, dims: Sequence[Dimension], rows: Sequence[Group]) -> dict[int, str]:
-    from engine import user_labels
-
     ids = {r[d.key] for d in dims if d.path.kind == "user" for r in rows if isinstance(r[d.key], int)}
     return user_labels(rc.conn, ids) if ids else {}
 
@@ -307,8 +303,6 @@ def kpi(rc: RunContext) -> dict[str, Any]:
     values = finish(plan, rows[0] if rows else _empty(plan))
     compared = _compare(rc, [], [()], {})
     _with_comparisons(values, (), 0, compared, [m.name for m in rc.report.measures])
-    from report_engine.presentation import to_json
-
     row = {k: to_json(v) for k, v in values.items()}
     return rc.result(columns=_columns(rc, plan, []), rows=[row], totals=row)
 
@@ -324,7 +318,6 @@ def matrix(rc: RunContext) -> dict[str, Any]:
     tops = top_sets(plan, sets[0])
     cells, row_totals, col_totals, grand = (fold(plan, rows, tops) for rows in sets)
     rc.labeller.users.update(_user_labels(rc, dims, cells))
-    from report_engine.presentation import to_json
 
     def finished(row: Group) -> dict[str, Any]:
         return {k: to_json(v) for k, v in finish(plan, row).items()}

@@ -7,6 +7,7 @@ engine, which renders every problem.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,6 +66,10 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "en": "{name!r} must be a date or datetime field, not {kind}",
     },
     "report_dsl": {"zh": "表达式有误：{detail}", "en": "the expression is not valid: {detail}"},
+    "report_schema": {
+        "zh": "定义不符合格式：{detail}",
+        "en": "the definition does not fit its schema: {detail}",
+    },
     "report_measure_missing": {
         "zh": "没有名为 {name} 的度量{hint}",
         "en": "no measure named {name!r}{hint}",
@@ -118,8 +123,6 @@ def report_problem(code: str, pointer: str, **params: Any) -> Problem:
 
 def did_you_mean(name: str, choices: list[str]) -> dict[str, str]:
     """The "did you mean" hint in both languages (empty when nothing is close)."""
-    import difflib
-
     close = difflib.get_close_matches(name, choices, n=1)
     if not close:
         return {"zh": "", "en": ""}

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import jsonschema
 import sqlalchemy as sa
 
-from engine import AppRuntime, Context, EntityRuntime, Platform, put_section
+from engine import AppRuntime, Context, EntityRuntime, Forbidden, Platform, TangramError, put_section
 from form_engine import Problem
 from report_engine import grouped, permissions, special
 from report_engine.cache import ResultCache
@@ -42,7 +42,7 @@ def schema_problems(schema: dict[str, Any], data: Any) -> list[Problem]:
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         pointer = "".join(f"/{p}" for p in error.absolute_path)
         detail = {"zh": error.message, "en": error.message}
-        out.append(Problem("report_dsl", pointer=pointer, params={"detail": detail}))
+        out.append(Problem("report_schema", pointer=pointer, params={"detail": detail}))
     return out
 
 
@@ -68,8 +68,6 @@ class ReportService:
     def save(self, ctx: Context, app: str, name: str, data: dict[str, Any]) -> dict[str, Any]:
         """Create or replace one report (a new app version; the whole package is checked)."""
         if ctx.user is None or not ctx.user.is_admin:
-            from engine import Forbidden
-
             raise Forbidden("admin_only")
         data = {**data, "name": name}
         with self.platform.db.begin() as conn:
@@ -195,8 +193,6 @@ class ReportService:
     ) -> dict[str, Any]:
         """Every report of the dashboard with the shared filters (the dashboard's, overridden
         by ``params``); a report the caller may not run answers its error in its cell."""
-        from engine import TangramError
-
         with self.platform.db.connect() as conn:
             runtime = self.platform.runtime(conn, app)
             board = next((d for d in self._items(runtime, "dashboards") if d["name"] == name), None)

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from engine import AccessPolicy, Context
 from report_engine import buckets
-from report_engine.aggregates import _from_sum, _scaled_sum, exact
+from report_engine.aggregates import exact, from_sum, scaled_sum
+from report_engine.compiler import table_statement
 from report_engine.definitions import Dimension
 from report_engine.presentation import dimension_column, lang, to_json
 from report_engine.run_context import RunContext
@@ -47,7 +48,7 @@ def table(rc: RunContext, access: AccessPolicy, ctx: Context) -> dict[str, Any]:
             column = plan.source.column(path)
             order.append(column.desc() if key.strip().startswith("-") else column.asc())
     limit = report.limit or DEFAULT_TABLE_LIMIT
-    statement = _table_statement(plan, paths, order, limit)
+    statement = table_statement(plan, paths, order, limit)
     rows = []
     for raw in rc.conn.execute(statement).mappings():
         row: dict[str, Any] = {"_id": raw["_id"]}
@@ -61,12 +62,6 @@ def table(rc: RunContext, access: AccessPolicy, ctx: Context) -> dict[str, Any]:
         label = path.field.label.text(rc.locale) if path.field is not None else path.name
         columns.append({"name": path.path, "label": label, "role": "value", "type": _format(path)})
     return rc.result(columns=columns, rows=rows, totals=None)
-
-
-def _table_statement(plan: Any, paths: list[Any], order: list[Any], limit: int) -> Any:
-    from report_engine.compiler import table_statement
-
-    return table_statement(plan, paths, order, limit)
 
 
 def _format(path: Any) -> str:
@@ -92,7 +87,7 @@ def funnel(rc: RunContext) -> dict[str, Any]:
         scale = getattr(amount.type, "scale", 0) or 0
         selected.append(
             (
-                _scaled_sum(amount, scale, dialect)
+                scaled_sum(amount, scale, dialect)
                 if amount_path.dsl_type == "number"
                 else sa.func.sum(amount)
             ).label("amount")
@@ -109,7 +104,7 @@ def funnel(rc: RunContext) -> dict[str, Any]:
     for v in values:
         raw = found[v].amount if v in found and amount_path is not None else None
         amounts.append(
-            _from_sum(raw, scale, dialect)
+            from_sum(raw, scale, dialect)
             if amount_path is not None and amount_path.dsl_type == "number"
             else raw
         )
@@ -188,7 +183,7 @@ def cohort(rc: RunContext) -> dict[str, Any]:
         scale = getattr(value.type, "scale", 0) or 0
         selected.append(
             (
-                _scaled_sum(value, scale, dialect) if value_path.dsl_type == "number" else sa.func.sum(value)
+                scaled_sum(value, scale, dialect) if value_path.dsl_type == "number" else sa.func.sum(value)
             ).label("value")
         )
     statement = (
@@ -201,7 +196,7 @@ def cohort(rc: RunContext) -> dict[str, Any]:
     for r in rc.conn.execute(statement):
         raw_value = getattr(r, "value", None)
         amount = (
-            _from_sum(raw_value, scale, dialect)
+            from_sum(raw_value, scale, dialect)
             if value_path is not None and value_path.dsl_type == "number"
             else raw_value
         )
