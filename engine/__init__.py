@@ -28,6 +28,10 @@ from engine.errors import (
 from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
 from engine.host.platform import Platform
+from engine.http.deps import ContextDep, PlatformDep
+from engine.identity.departments import members as department_members
+from engine.identity.departments import subtree as department_subtree
+from engine.identity.users import user_labels
 from engine.messages import MESSAGES, PROBLEMS
 from engine.records import (
     Batch,
@@ -59,6 +63,7 @@ __all__ = [
     "Batch",
     "Conflict",
     "Context",
+    "ContextDep",
     "DuplicateValue",
     "EntityRuntime",
     "EventBus",
@@ -73,6 +78,7 @@ __all__ = [
     "PackageSection",
     "Page",
     "Platform",
+    "PlatformDep",
     "Principal",
     "RecordCreated",
     "RecordDeleted",
@@ -93,6 +99,8 @@ __all__ = [
     "WriteStep",
     "WriteUnit",
     "column_resolver",
+    "department_members",
+    "department_subtree",
     "entity_dsl_fields",
     "filter_clause",
     "hookimpl",
@@ -100,4 +108,5 @@ __all__ = [
     "package_json_schema",
     "parse_package",
     "put_section",
+    "user_labels",
 ]

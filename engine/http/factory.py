@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(calendar_router)
     app.include_router(directory_router)
     app.include_router(openapi_router)
+    # After the kernel's: a plugin adds routes, it never shadows one of the kernel's.
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:
             app.include_router(_protected(router))

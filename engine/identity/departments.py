@@ -100,3 +100,11 @@ def led_by(conn: sa.Connection, user_id: int) -> set[int]:
     return set(
         conn.execute(sa.select(st.departments.c.id).where(st.departments.c.head_id == user_id)).scalars()
     )
+
+
+def members(department_ids: Iterable[int], *, conn: sa.Connection | None = None) -> sa.Select[Any]:
+    """The ids of users in ``department_ids`` as a subquery (``owner IN members(...)``); with
+    ``conn`` the departments below them count too. For filters that narrow records to a
+    department's people, such as a report's department parameter."""
+    ids = subtree(conn, department_ids) if conn is not None else set(department_ids)
+    return sa.select(st.users.c.id).where(st.users.c.department_id.in_(sorted(ids)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -302,3 +302,14 @@ def update_user(
     if values.get("is_active") is False or "password_hash" in values:
         revoke_all_tokens(conn, user_id)
     return get_user(conn, user_id)
+
+
+def user_labels(conn: sa.Connection, ids: Iterable[int]) -> dict[int, str]:
+    """How people are named where a user id is shown (a report's group, an export's cell):
+    the display name, else the username."""
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    u = st.users.c
+    rows = conn.execute(sa.select(u.id, u.display_name, u.username).where(u.id.in_(wanted)))
+    return {r.id: r.display_name or r.username for r in rows}

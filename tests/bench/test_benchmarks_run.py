@@ -53,3 +53,11 @@ def test_import_benchmark_runs_on_each_database(postgres_database: str) -> None:
     out = _run("bench/import.py", "--smoke", "--backend", "all")
     for kind in ("sqlite", "postgresql"):
         assert any(line.startswith(kind) and "ratio" in line for line in out.splitlines()), out
+
+
+def test_reports_benchmark_runs_on_each_database(postgres_database: str) -> None:
+    out = _run("bench/reports.py", "--smoke", "--backend", "all")
+    for kind in ("sqlite", "postgresql"):
+        lines = [line for line in out.splitlines() if line.startswith(kind)]
+        for what in ("by_stage", "month_region", "funnel", "kpi", "cohort", "top", "cold", "warm"):
+            assert any(what in line for line in lines), out
