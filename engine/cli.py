@@ -23,7 +23,7 @@ from engine.errors import TangramError
 from engine.host.platform import Platform
 from engine.host.plugins import create_plugin_manager
 from engine.identity import audit, departments, roles, users
-from engine.schema.migrations import refresh_duplicate_keys
+from engine.schema.migrations import ensure_search_columns, refresh_duplicate_keys
 from engine.settings import Settings
 
 
@@ -106,7 +106,8 @@ def init() -> None:
 @click.command()
 def migrate() -> None:
     """Bring stored data up to this version of Tangram: create the platform tables it adds, and
-    recompute duplicate keys made by an older normalisation. Columns of existing platform
+    recompute duplicate keys made by an older normalisation, and build the keyword-search index of
+    tables made before it existed. Columns of existing platform
     tables are not altered yet: there is no released schema to upgrade from."""
     with _platform() as platform:
         click.echo(f"platform tables are up to date on {platform.db.dialect.name}")
@@ -118,6 +119,8 @@ def migrate() -> None:
                 for entity in package.entities:
                     if refresh_duplicate_keys(conn, name, entity):
                         click.echo(f"recomputed the duplicate keys of {name}.{entity.name}")
+                    if ensure_search_columns(conn, name, entity):
+                        click.echo(f"built the keyword-search index of {name}.{entity.name}")
 
 
 @click.command("import")

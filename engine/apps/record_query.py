@@ -78,8 +78,11 @@ def filter_clause(
         raise InvalidInput("filter_invalid", detail=exc, problems=[found]) from None
 
 
-def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
-    """``-amount,name`` -> ORDER BY amount DESC, name ASC, id (a stable page order)."""
+def order_by(er: EntityRuntime, sort: str | None, *, collation: str | None = None) -> list[Any]:
+    """``-amount,name`` -> ORDER BY amount DESC, name ASC, id (a stable page order).
+
+    Text fields sort under ``collation`` when given (pinyin order for Chinese,
+    ``engine.schema.pinyin_order``)."""
     table = er.table
     clauses: list[Any] = []
     problems: list[Problem] = []
@@ -100,6 +103,8 @@ def order_by(er: EntityRuntime, sort: str | None) -> list[Any]:
             column = table.c[er.system_aliases[name]]
         elif name in SYSTEM_SORTABLE or (name in names and er.entity.field(name).field_type.sortable):
             column = table.c[name]
+            if collation is not None and name in names and isinstance(column.type, sa.String):
+                column = column.collate(collation)
         elif name in er.entity.field_names:
             kind = er.entity.field(name).type
             problems.append(problem("unsortable_field", field=name, pointer="/sort", name=name, kind=kind))

@@ -50,9 +50,19 @@ def list_records(
     limit: Annotated[int, Query()] = 50,
     offset: Annotated[int, Query()] = 0,
     trash: bool = False,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description="Keyword search over the title and text fields you may see; Chinese "
+            "substrings (华为) and the title's pinyin (hw, huawei) match",
+        ),
+    ] = None,
 ) -> JSONResponse:
+    """A page of records: ``filter`` and ``q`` together narrow it, ``sort`` orders it
+    (text in pinyin order, then by id)."""
     page = platform.records.list_records(
-        ctx, app, entity, filter=filter, sort=sort, limit=limit, offset=offset, trash=trash
+        ctx, app, entity, filter=filter, sort=sort, limit=limit, offset=offset, trash=trash, q=q
     )
     return JSONResponse(
         {
