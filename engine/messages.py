@@ -340,7 +340,8 @@ _PROBLEMS: dict[str, Mapping[str, str]] = {
     "invalid_sort": _m("不能按 {name} 排序{hint}", "cannot sort by {name!r}{hint}"),
     "too_many_sort_keys": _m("最多按 {max} 个字段排序", "sort by at most {max} fields"),
     "search_too_long": _m(
-        "搜索词最多 {max} 个字符（收到 {length} 个）", "search text allows at most {max} characters (got {length})"
+        "搜索词最多 {max} 个字符（收到 {length} 个）",
+        "search text allows at most {max} characters (got {length})",
     ),
     "invalid_limit": _m("limit 应在 1 到 {max} 之间", "limit must be 1 to {max}"),
     "invalid_offset": _m("offset 应在 0 到 {max} 之间", "offset must be 0 to {max}"),

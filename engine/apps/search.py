@@ -52,7 +52,9 @@ def search_clause(er: EntityRuntime, q: str, secret: Collection[str], dialect: s
         if field.name in secret:
             continue
         tag = field_tag(field)
-        branches.append(([tag + g for g in bigrams(text)], table.c[field.name].icontains(text, autoescape=True)))
+        branches.append(
+            ([tag + g for g in bigrams(text)], table.c[field.name].icontains(text, autoescape=True))
+        )
     title = title_field(er.entity)
     spelled = pinyin_query(text)
     if spelled and title is not None and title.name not in secret:
@@ -73,10 +75,14 @@ def _indexed(er: EntityRuntime, alternatives: list[list[str]], dialect: str) -> 
         held = sa.func.string_to_array(table.c[SEARCH_COLUMN], " ", type_=postgresql.ARRAY(sa.Text))
         return sa.or_(*[held.contains(sa.cast(tokens, postgresql.ARRAY(sa.Text))) for tokens in alternatives])
     if dialect == "sqlite":
-        expression = " OR ".join("(" + " AND ".join(f'"{t}"' for t in tokens) + ")" for tokens in alternatives)
+        expression = " OR ".join(
+            "(" + " AND ".join(f'"{t}"' for t in tokens) + ")" for tokens in alternatives
+        )
         fts = sa.table(fts_table_name(table.name))
-        rows = sa.select(sa.literal_column("rowid")).select_from(fts).where(
-            sa.literal_column(f'"{fts_table_name(table.name)}"').op("MATCH")(expression)
+        rows: sa.Select[Any] = (
+            sa.select(sa.literal_column("rowid"))
+            .select_from(fts)
+            .where(sa.literal_column(f'"{fts_table_name(table.name)}"').op("MATCH")(expression))
         )
         return table.c.id.in_(rows)
     return sa.true()

@@ -54,8 +54,8 @@ def list_records(
         str | None,
         Query(
             max_length=1000,
-            description="Keyword search over the title and text fields you may see; Chinese "
-            "substrings (华为) and the title's pinyin (hw, huawei) match",
+            description="Keyword search over the title and text fields you may see: any "
+            "substring (Chinese too), and the title's pinyin initials or syllables",
         ),
     ] = None,
 ) -> JSONResponse:

@@ -24,11 +24,18 @@ POSTGRES_COLLATION = "zh-x-icu"
 _CACHE_KEY = "tangram_pinyin_collation"
 
 CharKey = tuple[int, str, int, int]
+#: Code point ranges of Chinese characters (CJK unified ideographs, extensions, compatibility).
+_HAN_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF))
+
+
+def is_han(ch: str) -> bool:
+    point = ord(ch)
+    return any(low <= point <= high for low, high in _HAN_RANGES)
 
 
 @functools.lru_cache(maxsize=65536)
 def _char_key(ch: str) -> CharKey:
-    if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or ch >= "\U00020000":
+    if is_han(ch):
         reading = pypinyin.pinyin(ch, style=pypinyin.Style.TONE3, neutral_tone_with_five=True)[0][0]
         if reading[-1:].isdigit():
             return (2, reading[:-1], int(reading[-1]), ord(ch))

@@ -27,7 +27,10 @@ _CHUNK = 2000
 
 def search_columns() -> list[sa.Column[Any]]:
     """The hidden columns every record table has."""
-    return [sa.Column(SEARCH_COLUMN, sa.Text, nullable=True), sa.Column(PINYIN_COLUMN, sa.Text, nullable=True)]
+    return [
+        sa.Column(SEARCH_COLUMN, sa.Text, nullable=True),
+        sa.Column(PINYIN_COLUMN, sa.Text, nullable=True),
+    ]
 
 
 def fts_table_name(table: str) -> str:
@@ -106,7 +109,7 @@ def add_search_columns(conn: sa.Connection, table: str) -> None:
 def refill_search_values(conn: sa.Connection, table: sa.Table, entity: EntityDef) -> int:
     """Recompute every row's search columns (the definition of what is searched changed).
     The index follows through its triggers (SQLite) or by itself (PostgreSQL)."""
-    names = [c for c in table.c.keys() if c not in (SEARCH_COLUMN, PINYIN_COLUMN)]
+    names = [c for c in table.c if c not in (SEARCH_COLUMN, PINYIN_COLUMN)]
     statement = (
         table.update()
         .where(table.c.id == sa.bindparam("_id"))
@@ -114,14 +117,16 @@ def refill_search_values(conn: sa.Connection, table: sa.Table, entity: EntityDef
     )
     done, last = 0, 0
     while True:
-        rows = conn.execute(
-            sa.select(*[table.c[n] for n in names]).where(table.c.id > last).order_by(table.c.id).limit(_CHUNK)
-        ).mappings().all()
+        rows = (
+            conn.execute(sa.select(*columns).where(table.c.id > last).order_by(table.c.id).limit(_CHUNK))
+            .mappings()
+            .all()
+        )
         if not rows:
             return done
         updates = []
         for row in rows:
-            values = search_values(entity, row)
+            values = search_values(entity, dict(row))
             updates.append({"_id": row["id"], "_s": values[SEARCH_COLUMN], "_p": values[PINYIN_COLUMN]})
         conn.execute(statement, updates)
         done, last = done + len(rows), rows[-1]["id"]

@@ -16,11 +16,13 @@ hidden column and indexed the same way: ``hw`` and ``huawei`` find 华为.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pypinyin
 
+from engine.schema.pinyin_order import is_han
 from form_engine import EntityDef, FieldDef
 
 #: Hidden column holding the space-separated search tokens of a record.
@@ -70,7 +72,7 @@ def title_field(entity: EntityDef) -> FieldDef | None:
 def search_signature(entity: EntityDef) -> tuple[tuple[str, str], ...]:
     """What the stored tokens depend on; a change of it means recomputing every row's tokens."""
     title = title_field(entity)
-    return tuple((f.id, f.type) for f in searchable_fields(entity)) + (("title", title.id if title else ""),)
+    return (*tuple((f.id, f.type) for f in searchable_fields(entity)), ("title", title.id if title else ""))
 
 
 def bigrams(text: str) -> list[str]:
@@ -78,7 +80,7 @@ def bigrams(text: str) -> list[str]:
     space or punctuation is not a gram (a query holding one still matches through its others)."""
     text = fold(text[:MAX_INDEXED_CHARS])
     seen: dict[str, None] = {}
-    for a, b in zip(text, text[1:], strict=False):
+    for a, b in itertools.pairwise(text):
         if a.isalnum() and b.isalnum():
             seen.setdefault(a + b, None)
     return list(seen)
@@ -94,7 +96,7 @@ def pinyin_keys(text: str) -> str:
     syllables = pypinyin.lazy_pinyin(text, style=pypinyin.Style.NORMAL, errors="default")
     first_readings = pypinyin.pinyin(text[0], heteronym=True, style=pypinyin.Style.NORMAL)[0]
     variants = [syllables]
-    if len(first_readings) > 1 and _is_han(text[0]):
+    if len(first_readings) > 1 and is_han(text[0]):
         variants += [[reading, *syllables[1:]] for reading in first_readings if reading != syllables[0]]
     keys: dict[str, None] = {}
     for parts in variants:
@@ -103,10 +105,6 @@ def pinyin_keys(text: str) -> str:
             if key:
                 keys.setdefault(key, None)
     return " ".join(keys)
-
-
-def _is_han(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0002ffff"
 
 
 def _is_syllable(part: str) -> bool:
