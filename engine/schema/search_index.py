@@ -109,7 +109,7 @@ def add_search_columns(conn: sa.Connection, table: str) -> None:
 def refill_search_values(conn: sa.Connection, table: sa.Table, entity: EntityDef) -> int:
     """Recompute every row's search columns (the definition of what is searched changed).
     The index follows through its triggers (SQLite) or by itself (PostgreSQL)."""
-    names = [c for c in table.c if c not in (SEARCH_COLUMN, PINYIN_COLUMN)]
+    columns = [c for c in table.c if c.name not in (SEARCH_COLUMN, PINYIN_COLUMN)]
     statement = (
         table.update()
         .where(table.c.id == sa.bindparam("_id"))
