@@ -47,3 +47,10 @@ def test_http_benchmark_runs_on_each_database_without_a_5xx(postgres_database: s
 )
 def test_dsl_and_validation_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _run(script, "300")
+
+
+def test_search_benchmark_runs_on_each_database(postgres_database: str) -> None:
+    out = _run("bench/search.py", "--smoke", "--backend", "all")
+    for kind in ("sqlite", "postgresql"):
+        lines = [line for line in out.splitlines() if line.startswith(kind)]
+        assert all(any(f"q={q!r}" in line and "LIKE" in line for line in lines) for q in ("华为", "hw")), out
