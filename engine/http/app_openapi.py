@@ -10,6 +10,7 @@ from engine.apps.runtime import AppRuntime
 from form_engine import record_schema
 
 from .deps import ContextDep, PlatformDep
+from .record_openapi import SEARCH_PARAM, TRASH_PARAM, entity_paths, file_paths
 
 router = APIRouter(tags=["apps"])
 
@@ -73,6 +74,8 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
                     {"name": "sort", "in": "query", "schema": {"type": "string"}},
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50}},
                     {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
+                    SEARCH_PARAM,
+                    TRASH_PARAM,
                 ],
                 "responses": {
                     "200": {
@@ -114,6 +117,9 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
             "parameters": [id_param],
             "post": {"operationId": f"restore_{entity.name}", "responses": {**one, **errors}},
         }
+        for path, item in entity_paths(package.name, entity.name, name).items():
+            paths[path] = {**item, **paths.get(path, {})}
+    paths.update(file_paths(package.name))
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{package.label.en} / {package.label.zh}", "version": str(runtime.version)},
