@@ -98,6 +98,10 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     ),
     # departments
     "department_not_found": _m("没有编号为 {department_id} 的部门", "no department with id {department_id}"),
+    "department_not_found.name": _m(
+        "名为 {name} 的部门有 {count} 个：请用部门编号（tangram department list）",
+        "{count} departments are named {name!r}: give the department id (tangram department list)",
+    ),
     "department_name_missing": _m("部门需要名称", "a department needs a name"),
     "department_cycle": _m(
         "部门不能移动到自身或其下级部门之下",
