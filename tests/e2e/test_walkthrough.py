@@ -3,6 +3,7 @@ admin who follows it gets exactly the answers it describes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -66,10 +67,8 @@ def test_the_walkthrough_works_as_written(workdir: Path) -> None:
     finally:
         pid_file = workdir / "crm-server.pid"
         if pid_file.exists():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     log = workdir / "crm-server.log"
     assert result.returncode == 0, result.stdout + result.stderr + (log.read_text() if log.exists() else "")
     out = result.stdout
