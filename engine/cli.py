@@ -228,7 +228,7 @@ def app_list() -> None:
     help="At least 8 characters; asked for (not echoed) when not given, which keeps it out of "
     "the shell history.",
 )
-@click.option("--display-name", help="The name people see, e.g. 王伟.")
+@click.option("--display-name", help="The name people see (any language).")
 @click.option("--department", help="Department id or exact name (see tangram department list).")
 @click.option("--admin", is_flag=True, help="Make the user a platform administrator.")
 def user_create(

@@ -25,7 +25,7 @@ BEARER_SCHEME = {
     "type": "http",
     "scheme": "bearer",
     "description": "A token from POST /api/auth/token (or an API token from POST /api/tokens); "
-    "press Authorize and paste it / 令牌：先调用 POST /api/auth/token 获取，再点 Authorize 填入",
+    "press Authorize and paste it",
 }
 
 

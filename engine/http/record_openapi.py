@@ -13,7 +13,7 @@ SEARCH_PARAM = {
     "name": "q",
     "in": "query",
     "description": "Keyword search over the title and text fields the caller may see: any substring "
-    "(Chinese too, 华为 finds 深圳华为技术有限公司) and the title's pinyin (hw, huawei)",
+    "(Chinese too) and the title's pinyin initials or syllables (hw, huawei)",
     "schema": {"type": "string", "maxLength": 200},
 }
 TRASH_PARAM = {"name": "trash", "in": "query", "schema": {"type": "boolean", "default": False}}
