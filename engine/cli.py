@@ -27,13 +27,31 @@ from engine.host.plugins import create_plugin_manager
 from engine.identity import audit, departments, roles, users
 from engine.records import import_jobs
 from engine.records.exporter import export_records
-from engine.schema.migrations import refresh_duplicate_keys
+from engine.schema.migrations import ensure_search_columns, refresh_duplicate_keys
 from engine.settings import Settings
+
+
+def _sqlite_file(settings: Settings) -> Path | None:
+    url = settings.resolved_database_url()
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def _announce_new_database(settings: Settings) -> None:
+    """Say where a database is being created, so a second one never appears unnoticed."""
+    path = _sqlite_file(settings)
+    if path is not None and not path.exists():
+        click.echo(
+            f"creating a new database at {path} "
+            "(set TANGRAM_DATA_DIR or TANGRAM_DATABASE_URL to use another)",
+            err=True,
+        )
 
 
 @contextmanager
 def _platform() -> Iterator[Platform]:
-    platform = Platform(Settings())
+    settings = Settings()
+    _announce_new_database(settings)
+    platform = Platform(settings)
     try:
         platform.init_database()
         yield platform
@@ -54,7 +72,8 @@ HELP = """Tangram: a metadata-driven low-code platform.
 
 Configuration comes from TANGRAM_* environment variables (TANGRAM_DATABASE_URL,
 TANGRAM_DATA_DIR, TANGRAM_SECRET_KEY, TANGRAM_LOG_LEVEL); with none set, data lives in a
-SQLite file under ./data.
+SQLite file in ~/.local/share/tangram (or $XDG_DATA_HOME/tangram), whichever folder a command
+runs in.
 """
 
 
@@ -75,6 +94,8 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
+    _announce_new_database(settings)
+    _first_run_hints(settings)
     workers = workers or settings.workers
     options: dict[str, Any] = {
         "host": host or settings.host,
@@ -178,6 +199,24 @@ def demo(
 
         click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
         uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+def _first_run_hints(settings: Settings) -> None:
+    """Where the data is, and what to do first when nobody can sign in yet."""
+    platform = Platform(settings)
+    try:
+        platform.init_database()
+        with platform.db.connect() as conn:
+            nobody = not users.list_users(conn)
+    finally:
+        platform.close()
+    click.echo(f"database: {platform.db.url.render_as_string(hide_password=True)}")
+    if settings.database_url == "":
+        click.echo(f"data folder: {settings.data_dir.resolve()}")
+    if nobody:
+        click.echo(
+            "no user exists yet: create an administrator with\n"
+            "  tangram user create --username admin --admin\n"
+            "(it asks for the password), then sign in with POST /api/auth/token or at /docs"
+        )
 
 
 #: What each ``serve --workers N`` process imports to build its app.
@@ -194,7 +233,8 @@ def init() -> None:
 @click.command()
 def migrate() -> None:
     """Bring stored data up to this version of Tangram: create the platform tables it adds, and
-    recompute duplicate keys made by an older normalisation. Columns of existing platform
+    recompute duplicate keys made by an older normalisation, and build the keyword-search index of
+    tables made before it existed. Columns of existing platform
     tables are not altered yet: there is no released schema to upgrade from."""
     with _platform() as platform:
         click.echo(f"platform tables are up to date on {platform.db.dialect.name}")
@@ -206,6 +246,8 @@ def migrate() -> None:
                 for entity in package.entities:
                     if refresh_duplicate_keys(conn, name, entity):
                         click.echo(f"recomputed the duplicate keys of {name}.{entity.name}")
+                    if ensure_search_columns(conn, name, entity):
+                        click.echo(f"built the keyword-search index of {name}.{entity.name}")
 
 
 def _read_package(file: Path) -> Any:
@@ -415,14 +457,33 @@ def app_list() -> None:
 
 @click.command("create")
 @click.option("--username", required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="At least 8 characters; asked for (not echoed) when not given, which keeps it out of "
+    "the shell history.",
+)
+@click.option("--display-name", help="The name people see (any language).")
+@click.option("--department", help="Department id or exact name (see tangram department list).")
 @click.option("--admin", is_flag=True, help="Make the user a platform administrator.")
-def user_create(username: str, password: str, admin: bool) -> None:
+def user_create(
+    username: str, password: str, display_name: str | None, department: str | None, admin: bool
+) -> None:
     """Create a user who can sign in with POST /api/auth/token."""
     try:
         with _platform() as platform, platform.db.begin() as conn:
+            department_id = departments.find_department(conn, department) if department else None
             user_id = users.create_user(
-                conn, username, password, is_admin=admin, hash_cost=platform.settings.password_hash_cost
+                conn,
+                username,
+                password,
+                is_admin=admin,
+                display_name=display_name,
+                department_id=department_id,
+                min_length=platform.settings.password_min_length,
+                hash_cost=platform.settings.password_hash_cost,
             )
             audit.record(
                 conn,
@@ -451,12 +512,18 @@ def user_list() -> None:
 
 @click.command("set")
 @click.argument("username")
-@click.option("--department", type=int, help="Department id.")
+@click.option("--department", help="Department id or exact name.")
+@click.option("--display-name", help="The name people see.")
 @click.option("--manager", help="The manager's username or id.")
 @click.option("--password", help="A new password (ends every session of the user).")
 @click.option("--disable/--enable", default=None, help="Disable (ends every session at once) or enable.")
 def user_set(
-    username: str, department: int | None, manager: str | None, password: str | None, disable: bool | None
+    username: str,
+    department: str | None,
+    display_name: str | None,
+    manager: str | None,
+    password: str | None,
+    disable: bool | None,
 ) -> None:
     """Change a user's department, manager, password or active flag."""
     changes: dict[str, Any] = {}
@@ -464,7 +531,9 @@ def user_set(
         with _platform() as platform, platform.db.begin() as conn:
             row = users.find_user(conn, username)
             if department is not None:
-                changes["department_id"] = department
+                changes["department_id"] = departments.find_department(conn, department)
+            if display_name is not None:
+                changes["display_name"] = display_name
             if manager is not None:
                 changes["manager_id"] = users.find_user(conn, manager).id
             if password is not None:
@@ -492,13 +561,15 @@ def user_set(
 
 @click.command("create")
 @click.argument("name")
-@click.option("--parent", type=int, help="Parent department id.")
+@click.option("--parent", help="Parent department id or exact name.")
 @click.option("--head", help="The head's username or id.")
-def department_create(name: str, parent: int | None, head: str | None) -> None:
+def department_create(name: str, parent: str | None, head: str | None) -> None:
+    """Add a department (under --parent); record scopes follow this tree."""
     try:
         with _platform() as platform, platform.db.begin() as conn:
             head_id = users.find_user(conn, head).id if head else None
-            dept_id = departments.create_department(conn, name, parent_id=parent, head_id=head_id)
+            parent_id = departments.find_department(conn, parent) if parent else None
+            dept_id = departments.create_department(conn, name, parent_id=parent_id, head_id=head_id)
     except TangramError as exc:
         _fail(exc)
     click.echo(f"created department {name} (id {dept_id})")
@@ -506,6 +577,7 @@ def department_create(name: str, parent: int | None, head: str | None) -> None:
 
 @click.command("list")
 def department_list() -> None:
+    """The departments: id, name, parent and head."""
     with _platform() as platform, platform.db.connect() as conn:
         for d in departments.list_departments(conn):
             click.echo(f"{d['id']}\t{d['name']}\tparent {d['parent_id'] or '-'}\thead {d['head_id'] or '-'}")

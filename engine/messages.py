@@ -98,6 +98,10 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     ),
     # departments
     "department_not_found": _m("没有编号为 {department_id} 的部门", "no department with id {department_id}"),
+    "department_not_found.name": _m(
+        "名为 {name} 的部门有 {count} 个：请用部门编号（tangram department list）",
+        "{count} departments are named {name!r}: give the department id (tangram department list)",
+    ),
     "department_name_missing": _m("部门需要名称", "a department needs a name"),
     "department_cycle": _m(
         "部门不能移动到自身或其下级部门之下",
@@ -174,6 +178,7 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "filter_invalid": _m("筛选条件无效：{detail}", "the filter is not valid: {detail}"),
     "sort_invalid": _m("排序参数无效", "the sort parameter is not valid"),
     "page_invalid": _m("分页参数无效", "the page parameters are not valid"),
+    "search_invalid": _m("搜索词无效", "the search text is not valid"),
     "version_invalid": _m("version 应为整数，收到 {value}", "version must be a whole number, got {value!r}"),
     "form_state_body_invalid": _m(
         '请求体应为 {{"record": {{...}}, "id": 记录编号（可选）}}',
@@ -430,6 +435,10 @@ _PROBLEMS: dict[str, Mapping[str, str]] = {
     ),
     "invalid_sort": _m("不能按 {name} 排序{hint}", "cannot sort by {name!r}{hint}"),
     "too_many_sort_keys": _m("最多按 {max} 个字段排序", "sort by at most {max} fields"),
+    "search_too_long": _m(
+        "搜索词最多 {max} 个字符（收到 {length} 个）",
+        "search text allows at most {max} characters (got {length})",
+    ),
     "invalid_limit": _m("limit 应在 1 到 {max} 之间", "limit must be 1 to {max}"),
     "invalid_offset": _m("offset 应在 0 到 {max} 之间", "offset must be 0 to {max}"),
     # files and actions

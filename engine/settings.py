@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,14 @@ DEFAULT_COST = 14
 MIN_COST, MAX_COST = 1, 20
 
 
+def default_data_dir() -> Path:
+    """One place per user, whichever folder a command runs in: ``$XDG_DATA_HOME/tangram``,
+    else ``~/.local/share/tangram`` (a ``data`` folder in the working directory used to appear
+    wherever a command happened to run, each with its own empty database)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tangram"
+
+
 class Settings(BaseSettings):
     """Every knob of the platform; the defaults run with no configuration at all."""
 
@@ -24,7 +33,7 @@ class Settings(BaseSettings):
     #: SQLAlchemy URL. Default: a SQLite file in the data folder (WAL mode).
     database_url: str = ""
     #: Folder for the SQLite file, attachments and the generated secret key.
-    data_dir: Path = Path("data")
+    data_dir: Path = Field(default_factory=default_data_dir)
     #: Signs sessions and tokens. Default: generated once and kept in ``data_dir/secret_key``.
     secret_key: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -42,6 +42,7 @@ from engine.schema.diff import (
     diff_entity,
 )
 from engine.schema.migrations import Migrator, removed_fields
+from engine.schema.search_index import drop_search_index
 from form_engine import EntityDef, FileConfig, SignatureConfig
 
 
@@ -266,6 +267,7 @@ def drop_entity(conn: sa.Connection, app: str, entity: EntityDef) -> list[str]:
         for fdef, column in removed_fields(conn, app, entity.name).values()
         if fdef.type == "many_to_many"
     ]
+    drop_search_index(conn, table_name(app, entity.name))  # SQLite keeps an FTS5 table beside it
     for name in [*link_names, table_name(app, entity.name)]:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {quote(name)}")
     for table in (st.removed_fields, st.history, st.shares):

@@ -83,9 +83,12 @@ def filter_error(exc: rule_engine.RuleError) -> InvalidInput:
     return InvalidInput("filter_invalid", detail=exc, problems=[found])
 
 
-def order_by(er: EntityRuntime, sort: str | None, unseen: Collection[str] = ()) -> list[Any]:
+def order_by(
+    er: EntityRuntime, sort: str | None, unseen: Collection[str] = (), *, collation: str | None = None
+) -> list[Any]:
     """``-amount,name`` -> ORDER BY amount DESC, name ASC, id (a stable page order). A "did
-    you mean" hint never names a field in ``unseen`` (hidden from the caller)."""
+    you mean" hint never names a field in ``unseen`` (hidden from the caller). Text fields sort
+    under ``collation`` when given (pinyin order for Chinese, ``engine.schema.pinyin_order``)."""
     table = er.table
     clauses: list[Any] = []
     problems: list[Problem] = []
@@ -107,6 +110,9 @@ def order_by(er: EntityRuntime, sort: str | None, unseen: Collection[str] = ()) 
             column = table.c[er.system_aliases[name]]
         elif name in SYSTEM_SORTABLE or (name in names and er.entity.field(name).field_type.sortable):
             column = table.c[name]
+            if collation is not None and name in names and isinstance(column.type, sa.String):
+                clauses.append(_directed(column.collate(collation), descending))
+                continue
         elif name in er.entity.field_names:
             kind = er.entity.field(name).type
             problems.append(problem("unsortable_field", field=name, pointer="/sort", name=name, kind=kind))
@@ -116,13 +122,17 @@ def order_by(er: EntityRuntime, sort: str | None, unseen: Collection[str] = ()) 
             hint = did_you_mean(close[0] if close else None)
             problems.append(problem("invalid_sort", pointer="/sort", name=name, hint=hint))
             continue
-        clauses.append(column.desc() if descending else column.asc())
+        clauses.append(_directed(column, descending))
     if problems:
         raise InvalidInput("sort_invalid", problems=problems)
     # The id tie-break follows the last key's direction, so an index on that key (which
     # orders equal keys by row id) yields the page without sorting the matches.
     clauses.append(table.c.id.desc() if descending else table.c.id.asc())
     return clauses
+
+
+def _directed(column: Any, descending: bool) -> Any:
+    return column.desc() if descending else column.asc()
 
 
 def page_bounds(limit: int | None, offset: int | None) -> tuple[int, int]:

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from engine.apps.package import AppPackage, entity_of
 from engine.clock import iso
 from engine.schema.compiler import build_table, dupkey_columns, link_fields, link_table
+from engine.schema.search_text import PINYIN_COLUMN, SEARCH_COLUMN
 from form_engine import EntityDef, FieldDef, FieldType, LookupConfig, compile_entity
 from form_engine import EntityRuntime as FormRuntime
 
@@ -123,7 +124,7 @@ class AppRuntime:
                 system_aliases={
                     f.name: f.field_type.system_column for f in entity.fields if f.field_type.system_column
                 },
-                hidden_columns=frozenset(dupkey_columns(entity)),
+                hidden_columns=frozenset([*dupkey_columns(entity), SEARCH_COLUMN, PINYIN_COLUMN]),
                 app_runtime=self,
             )
 

@@ -16,6 +16,7 @@ from engine.errors import Forbidden
 from form_engine import record_schema
 
 from .deps import ContextDep, PlatformDep
+from .record_openapi import SEARCH_PARAM, TRASH_PARAM, entity_paths, file_paths
 
 router = APIRouter(tags=["apps"])
 
@@ -137,6 +138,8 @@ def app_openapi(runtime: AppRuntime, unseen_of: Unseen | None = None) -> dict[st
                     {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 50}},
                     {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
                     _EXPAND,
+                    SEARCH_PARAM,
+                    TRASH_PARAM,
                 ],
                 "responses": {
                     "200": {
@@ -185,6 +188,9 @@ def app_openapi(runtime: AppRuntime, unseen_of: Unseen | None = None) -> dict[st
             "parameters": [id_param],
             "post": {"operationId": f"restore_{entity.name}", "responses": {**one, **errors}},
         }
+        for path, item in entity_paths(package.name, entity.name, name).items():
+            paths[path] = {**item, **paths.get(path, {})}
+    paths.update(file_paths(package.name))
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{package.label.en} / {package.label.zh}", "version": str(runtime.version)},

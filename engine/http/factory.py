@@ -12,6 +12,7 @@ from engine.settings import Settings
 
 from . import problems
 from .admin_routes import router as admin_router
+from .api_docs import ASSETS_PATH, install_api_docs
 from .app_openapi import router as openapi_router
 from .app_routes import public_router
 from .app_routes import router as apps_router
@@ -42,7 +43,7 @@ PUBLIC_PATHS = frozenset(
         "/openapi.json",
         "/docs",
         "/docs/oauth2-redirect",
-        "/redoc",
+        ASSETS_PATH,
     }
 )
 
@@ -62,6 +63,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         description="Metadata-driven low-code platform / 元数据驱动的低代码平台",
         lifespan=lifespan,
         dependencies=[Depends(refuse_unstorable_text)],
+        # ours, with assets from the package (api_docs); ReDoc would load from a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.platform = platform
     platform.init_database()
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(directory_router)
     app.include_router(openapi_router)
     # After the kernel's: a plugin adds routes, it never shadows one of the kernel's.
+    install_api_docs(app, PUBLIC_PATHS)
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:
             app.include_router(_protected(router))

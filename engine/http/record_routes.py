@@ -70,9 +70,19 @@ def list_records(
     offset: Annotated[int, Query()] = 0,
     trash: bool = False,
     expand: ExpandQuery = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=1000,
+            description="Keyword search over the title and text fields you may see: any "
+            "substring (Chinese too), and the title's pinyin initials or syllables",
+        ),
+    ] = None,
 ) -> JSONResponse:
+    """A page of records: ``filter`` and ``q`` together narrow it, ``sort`` orders it
+    (text in pinyin order, then by id)."""
     page = platform.records.list_records(
-        ctx, app, entity, filter=filter, sort=sort, limit=limit, offset=offset, trash=trash
+        ctx, app, entity, filter=filter, sort=sort, limit=limit, offset=offset, trash=trash, q=q
     )
     items = platform.records.to_json(ctx, app, entity, page.items)
     return JSONResponse(

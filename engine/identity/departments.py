@@ -22,6 +22,17 @@ def _row(conn: sa.Connection, department_id: int) -> Any:
     return row
 
 
+def find_department(conn: sa.Connection, ref: str | int) -> int:
+    """A department's id from its id or its exact name (for the CLI); a name two departments
+    share is refused, since either could be meant."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        return int(_row(conn, int(ref)).id)
+    ids = conn.execute(sa.select(st.departments.c.id).where(st.departments.c.name == ref)).scalars().all()
+    if len(ids) != 1:
+        raise NotFound("department_not_found.name", name=ref, count=len(ids))
+    return int(ids[0])
+
+
 def check_exists(conn: sa.Connection, department_id: int) -> None:
     """422 when a department id given in a request names no department."""
     if not existing_ids(conn, department_target(), [department_id]):

@@ -17,12 +17,14 @@ import sqlalchemy as sa
 from engine.access import AccessPolicy
 from engine.apps.record_query import filter_clause, order_by, page_bounds
 from engine.apps.runtime import AppRuntime, EntityRuntime
+from engine.apps.search import search_clause
 from engine.context import Context
 from engine.errors import Forbidden, NotFound
 from engine.identity import directory
 from engine.records import history, idempotency, relation_reads, titles
 from engine.records.loader import not_found, scoped_rows, visible_row
 from engine.records.writer import WriteOptions, Writer, WriteUnit
+from engine.schema.pinyin_order import text_collation
 
 Record = dict[str, Any]
 T = TypeVar("T")
@@ -236,7 +238,10 @@ class RecordService:
         limit: int | None = None,
         offset: int | None = None,
         trash: bool = False,
+        q: str | None = None,
     ) -> Page:
+        """A page of the records ``ctx`` may read; ``q`` is keyword search
+        (``engine.apps.search``) over the fields they may see, combined with ``filter``."""
         limit, offset = page_bounds(limit, offset)
         with self.db.connect() as conn:
             runtime, er = self._runtime(conn, app, entity)
@@ -251,10 +256,16 @@ class RecordService:
                         runtime, er, filter, target_scope=lambda t: access.row_filter(ctx, conn, t, "read")
                     )
                 )
+            if q:
+                plan = self.access.field_plan(ctx, er)
+                found = search_clause(er, q, plan.hidden | set(plan.masked), conn.dialect.name)
+                if found is not None:
+                    where.append(found)
             scope = self.access.row_filter(ctx, conn, er, "read")
             if scope is not None:
                 where.append(scope)
-            order = order_by(er, sort, self.access.field_plan(ctx, er).hidden)
+            unseen = self.access.field_plan(ctx, er).hidden
+            order = order_by(er, sort, unseen, collation=text_collation(conn))
             total = conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
             rows = conn.execute(
                 sa.select(table).where(*where).order_by(*order).limit(limit).offset(offset)

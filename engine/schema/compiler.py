@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from engine.schema.search_index import attach_search_index, search_columns
 from form_engine import EntityDef, FieldDef, UTCDateTime, id_column_type, link_table_name
 
 #: Prefix of a removed field's column, kept (with its data) until an explicit purge.
@@ -120,9 +121,11 @@ def build_table(metadata: sa.MetaData, app: str, entity: EntityDef) -> sa.Table:
     """The table of ``entity`` (system columns first), with the indexes it declares."""
     columns = system_columns() + [field_column(f) for f in entity.stored_fields()]
     columns += [sa.Column(name, sa.String(100), nullable=True) for name in dupkey_columns(entity)]
+    columns += search_columns()
     # AUTOINCREMENT on SQLite: an id is never reused, so an old lookup to a purged record
     # cannot come to point at a new one.
     table = sa.Table(table_name(app, entity.name), metadata, *columns, sqlite_autoincrement=True)
     for spec in index_specs(app, entity):
         build_index(table, entity, spec)
+    attach_search_index(table)
     return table

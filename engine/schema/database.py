@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 import rule_engine
 from engine.schema import calendar_days, system_tables
+from engine.schema.pinyin_order import install_sqlite_collation
 
 
 def create_database_engine(url: str, *, echo: bool = False) -> sa.Engine:
@@ -49,6 +50,7 @@ def _tune_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
         _install_rule_functions(dbapi_connection)
+        install_sqlite_collation(dbapi_connection)
 
     @sa.event.listens_for(engine, "before_execute")
     def _reads_begin_deferred(conn: sa.Connection, *_statement: Any) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.schema.compiler import dupkey_column_name
+from engine.schema.search_text import search_signature, searchable_fields
 from form_engine import EntityDef, FieldDef
 
 
@@ -91,6 +92,11 @@ class SyncDuplicateKeys:
 
 
 @dataclass(frozen=True)
+class SyncSearch:
+    """Recompute every row's hidden search columns: the fields searched (or their values) changed."""
+
+
+@dataclass(frozen=True)
 class RecomputeDerived:
     """Derived values (formulas, roll-ups) the change made stale, computed for every stored row.
 
@@ -114,6 +120,7 @@ Operation = (
     | CreateLinkTable
     | RemoveLinkTable
     | SyncDuplicateKeys
+    | SyncSearch
     | RecomputeDerived
 )
 
@@ -190,6 +197,9 @@ def diff_entity(
     ops += [RemoveLinkTable(f) for fid, f in old_links.items() if fid not in new_links]
     ops += [CreateLinkTable(f) for fid, f in new_links.items() if fid not in old_links]
     ops.extend(_duplicate_key_ops(old, new))
+    searched = {f.name for f in searchable_fields(new)}
+    if search_signature(old) != search_signature(new) or searched & set(converted):
+        ops.append(SyncSearch())
     ops.append(SyncIndexes())
     if stale or converted:
         ops.append(RecomputeDerived(tuple(stale), tuple(converted)))

@@ -40,7 +40,9 @@ from engine.schema.diff import (
     RestoreColumn,
     SyncDuplicateKeys,
     SyncIndexes,
+    SyncSearch,
 )
+from engine.schema.search_index import add_search_columns, has_search_columns, refill_search_values
 from form_engine import EntityDef, FieldDef, FieldValueError, duplicate_keys, key_prefix
 
 #: How many offending rows a refusal lists (the total is always given).
@@ -104,6 +106,8 @@ class Migrator:
                 self._remember_removed(op.field, link_table_full_name(self.app, self.new.name, op.field))
             elif isinstance(op, SyncDuplicateKeys):
                 self._sync_duplicate_keys(op)
+            elif isinstance(op, SyncSearch):
+                refill_search_values(self.conn, build_table(sa.MetaData(), self.app, self.new), self.new)
             elif isinstance(op, RecomputeDerived):
                 self._recompute(op)
 
@@ -360,4 +364,15 @@ def refresh_duplicate_keys(conn: sa.Connection, app: str, entity: EntityDef) -> 
     if conn.execute(sa.select(table.c.id).where(sa.or_(*stale)).limit(1)).first() is None:
         return False
     Migrator(conn, app, entity, entity)._sync_duplicate_keys(SyncDuplicateKeys((), (), True))
+    return True
+
+
+def ensure_search_columns(conn: sa.Connection, app: str, entity: EntityDef) -> bool:
+    """Give a table made before keyword search its hidden columns, index and values.
+    Returns whether it changed the table."""
+    name = table_name(app, entity.name)
+    if has_search_columns(conn, name):
+        return False
+    add_search_columns(conn, name)
+    refill_search_values(conn, build_table(sa.MetaData(), app, entity), entity)
     return True

@@ -61,3 +61,10 @@ def test_reports_benchmark_runs_on_each_database(postgres_database: str) -> None
         lines = [line for line in out.splitlines() if line.startswith(kind)]
         for what in ("by_stage", "month_region", "funnel", "kpi", "cohort", "top", "cold", "warm"):
             assert any(what in line for line in lines), out
+
+
+def test_search_benchmark_runs_on_each_database(postgres_database: str) -> None:
+    out = _run("bench/search.py", "--smoke", "--backend", "all")
+    for kind in ("sqlite", "postgresql"):
+        lines = [line for line in out.splitlines() if line.startswith(kind)]
+        assert all(any(f"q={q!r}" in line and "LIKE" in line for line in lines) for q in ("华为", "hw")), out

@@ -52,3 +52,36 @@ def test_document_follows_changes_to_the_entity(sales: TestClient) -> None:
 
 def test_unknown_app_document_is_404(client: TestClient) -> None:
     assert client.get("/api/apps/nope/openapi.json").status_code == 404
+
+
+def _record_routes(client: TestClient) -> set[tuple[str, str]]:
+    """(method, path) of every route the server has for one app's records, forms and files."""
+    from tests.engine.access.test_routes_need_auth import walk
+
+    prefixes = ("/api/apps/{app}/records/{entity}", "/api/apps/{app}/forms/{entity}", "/api/apps/{app}/files")
+    found = set()
+    for path, methods in walk(client.app.routes):  # type: ignore[attr-defined]
+        if path.startswith(prefixes):
+            for method in methods - {"HEAD"}:
+                found.add((method.lower(), path))
+    return found
+
+
+def test_every_record_route_is_in_the_app_document(sales: TestClient) -> None:
+    """A client generated from the per-app document can call every record route there is."""
+    import re
+
+    document = sales.get("/api/apps/sales/openapi.json").json()
+    routes = _record_routes(sales)
+    assert len(routes) >= 15
+    for method, path in routes:
+        concrete = path.replace("{app}", "sales").replace("{entity}", "account")
+        concrete = re.sub(r"\{record_id\}", "{id}", concrete)
+        assert concrete in document["paths"], (method, path)
+        assert method in document["paths"][concrete], (method, path)
+
+
+def test_list_operation_documents_search_and_trash(sales: TestClient) -> None:
+    document = sales.get("/api/apps/sales/openapi.json").json()
+    names = {p["name"] for p in document["paths"]["/api/apps/sales/records/account"]["get"]["parameters"]}
+    assert {"filter", "sort", "limit", "offset", "q", "trash"} <= names

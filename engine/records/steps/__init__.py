@@ -6,6 +6,7 @@ from engine.records.steps.duplicates import DuplicateRecord, Duplicates, Duplica
 from engine.records.steps.files import Files
 from engine.records.steps.links import Links
 from engine.records.steps.rollups import Rollups
+from engine.records.steps.search_keys import SearchKeys
 from engine.records.steps.sub_tables import SubTables
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "Files",
     "Links",
     "Rollups",
+    "SearchKeys",
     "SubTables",
     "WriteStep",
     "default_steps",
@@ -23,6 +25,6 @@ __all__ = [
 
 
 def default_steps() -> list[WriteStep]:
-    """Auto-numbers first (duplicate rules may read them), then duplicates, links, children,
-    and roll-ups last so they see every child row of the write."""
-    return [AutoNumbers(), Files(), Duplicates(), Links(), SubTables(), Rollups()]
+    """Auto-numbers first (duplicate rules and search tokens may read them), then duplicates,
+    search tokens, links, children, and roll-ups last so they see every child row of the write."""
+    return [AutoNumbers(), Files(), Duplicates(), SearchKeys(), Links(), SubTables(), Rollups()]

@@ -24,6 +24,7 @@ from engine.schema.diff import (
     RestoreColumn,
     SyncDuplicateKeys,
     SyncIndexes,
+    SyncSearch,
     diff_entity,
 )
 from form_engine import EntityDef, FieldDef
@@ -95,7 +96,8 @@ def test_label_help_required_and_default_changes_touch_no_column() -> None:
 def test_a_new_field_is_one_added_column() -> None:
     old = entity(field("name", "name"))
     new = entity(field("name", "name"), field("email", "email", "email"))
-    assert diff_entity(old, new) == [AddColumn(new.fields[1]), SyncIndexes()]
+    # a new text-like field is searched: every row's search tokens are recomputed
+    assert diff_entity(old, new) == [AddColumn(new.fields[1]), SyncSearch(), SyncIndexes()]
 
 
 def test_rename_keeps_the_field_id_and_is_not_drop_plus_add() -> None:
@@ -110,14 +112,15 @@ def test_a_new_id_under_an_old_name_is_a_new_field_and_the_old_one_goes_first() 
     old = entity(field("phone", "phone"))
     new = entity(field("phone_2", "phone"))
     ops = diff_entity(old, new)
-    assert ops == [RemoveColumn(old.fields[0]), AddColumn(new.fields[0]), SyncIndexes()]
+    assert ops == [RemoveColumn(old.fields[0]), AddColumn(new.fields[0]), SyncSearch(), SyncIndexes()]
     assert columns_after({"phone"}, ops) == {"_del_phone", "phone"}
 
 
 def test_retype_is_one_step_with_old_and_new_type() -> None:
     old = entity(field("qty", "qty", "text"))
     new = entity(field("qty", "qty", "integer"))
-    [convert, sync, recompute] = diff_entity(old, new)
+    [convert, search, sync, recompute] = diff_entity(old, new)
+    assert search == SyncSearch()  # qty is no longer searched text
     assert convert == ConvertColumn(old.fields[0], new.fields[0], column_changes=True, source="qty")
     assert (convert.old.type, convert.new.type) == ("text", "integer")
     assert sync == SyncIndexes()
@@ -130,6 +133,7 @@ def test_rename_and_retype_together_convert_from_the_column_as_it_was() -> None:
     assert diff_entity(old, new) == [
         RenameColumn(old.fields[0], new.fields[0]),
         ConvertColumn(old.fields[0], new.fields[0], column_changes=True, source="quantity"),
+        SyncSearch(),
         SyncIndexes(),
         RecomputeDerived(fields=(), converted=("amount",)),
     ]
@@ -140,6 +144,7 @@ def test_a_longer_text_limit_changes_the_column_type() -> None:
     new = entity(field("code", "code", max_length=50))
     assert diff_entity(old, new) == [
         ConvertColumn(old.fields[0], new.fields[0], column_changes=True, source="code"),
+        SyncSearch(),
         SyncIndexes(),
         RecomputeDerived(fields=(), converted=("code",)),
     ]
@@ -159,7 +164,7 @@ def test_removing_a_field_sets_its_column_aside() -> None:
     old = entity(field("name", "name"), field("fax", "fax"))
     new = entity(field("name", "name"))
     ops = diff_entity(old, new)
-    assert ops == [RemoveColumn(old.fields[1]), SyncIndexes()]
+    assert ops == [RemoveColumn(old.fields[1]), SyncSearch(), SyncIndexes()]
     assert columns_after({"name", "fax"}, ops) == {"name", "_del_fax"}
 
 
@@ -168,7 +173,7 @@ def test_re_adding_a_removed_field_by_its_id_restores_its_column() -> None:
     gone = FieldDef.model_validate(field("fax", "fax"))
     new = entity(field("name", "name"), field("fax", "fax_number"))
     ops = diff_entity(old, new, removed={"fax": (gone, "_del_fax")})
-    assert ops == [RestoreColumn(new.fields[1], gone, "_del_fax"), SyncIndexes()]
+    assert ops == [RestoreColumn(new.fields[1], gone, "_del_fax"), SyncSearch(), SyncIndexes()]
     assert columns_after({"name", "_del_fax"}, ops) == {"name", "fax_number"}
 
 

@@ -1,0 +1,148 @@
+"""What keyword search indexes: each record's search tokens and pinyin keys, and a query's tokens.
+
+Chinese has no spaces, and the words people search for are often two characters long (华为,
+小米), which trigram indexes (FTS5 ``trigram``, ``pg_trgm``) cannot answer without a full scan.
+So the index holds character *bigrams*: each searchable field's text gives the pairs of
+neighbouring letters or digits, prefixed by a tag naming the field (so a search can be limited
+to the fields the caller may see). A query of two or more characters needs all its bigrams in
+one field; the page query then checks the real substring on the candidate rows, so the
+answer is exact. One-character queries are not indexed (they match too much to be useful).
+
+The title field also gets pinyin keys (initials and full syllables, every reading of the first
+character so a polyphonic surname such as 单 / 曾 is found by each of its readings), kept in a
+hidden column and indexed the same way: ``hw`` and ``huawei`` find 华为.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pypinyin
+
+from engine.schema.pinyin_order import is_han
+from form_engine import EntityDef, FieldDef
+
+#: Hidden column holding the space-separated search tokens of a record.
+SEARCH_COLUMN = "_search"
+#: Hidden column holding the pinyin keys of a record's title.
+PINYIN_COLUMN = "_pinyin"
+#: Field types whose values are words a person might type into a search box.
+SEARCHABLE_TYPES = frozenset({"text", "long_text", "email", "phone", "url", "auto_number"})
+#: Only the start of a long text is indexed: enough for notes, bounded for the index.
+MAX_INDEXED_CHARS = 2000
+#: The tag of pinyin tokens; field tags start with "f", so the two never meet.
+PINYIN_TAG = "p00"
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold(text: str) -> str:
+    """ASCII letters lower-cased, nothing else: what SQLite's LIKE ignores, so the index and
+    the substring check agree on both databases."""
+    return text.translate(_ASCII_LOWER)
+
+
+def field_tag(field: FieldDef) -> str:
+    """Three letters naming a field in tokens, from its stable id (a rename keeps the tokens).
+    Two fields sharing a tag only widen the candidates; the substring check keeps answers exact."""
+    digest = int.from_bytes(hashlib.sha1(field.id.encode()).digest()[:4], "big")
+    return "f" + _DIGITS[digest % 36] + _DIGITS[(digest // 36) % 36]
+
+
+def searchable_fields(entity: EntityDef) -> list[FieldDef]:
+    """The stored text-like fields (the title first when it is one), in a stable order."""
+    found = [f for f in entity.stored_fields() if f.type in SEARCHABLE_TYPES]
+    title = title_field(entity)
+    if title is not None:
+        found.sort(key=lambda f: f.name != title.name)
+    return found
+
+
+def title_field(entity: EntityDef) -> FieldDef | None:
+    """The searchable field whose pinyin is kept: the declared title, else the first text field."""
+    if entity.title_field is not None:
+        field = next((f for f in entity.fields if f.name == entity.title_field), None)
+        return field if field is not None and field.type in SEARCHABLE_TYPES else None
+    return next((f for f in entity.stored_fields() if f.type == "text"), None)
+
+
+def search_signature(entity: EntityDef) -> tuple[tuple[str, str], ...]:
+    """What the stored tokens depend on; a change of it means recomputing every row's tokens."""
+    title = title_field(entity)
+    return (*tuple((f.id, f.type) for f in searchable_fields(entity)), ("title", title.id if title else ""))
+
+
+def bigrams(text: str) -> list[str]:
+    """Neighbouring pairs of letters or digits, in order, without repeats; a pair across a
+    space or punctuation is not a gram (a query holding one still matches through its others)."""
+    text = fold(text[:MAX_INDEXED_CHARS])
+    seen: dict[str, None] = {}
+    for a, b in itertools.pairwise(text):
+        if a.isalnum() and b.isalnum():
+            seen.setdefault(a + b, None)
+    return list(seen)
+
+
+def pinyin_keys(text: str) -> str:
+    """Space-separated initials and full pinyin of ``text`` (``hw huawei``), once per reading of
+    the first character (a surname: 曾 gives ``zeng`` as well as ``ceng``). Letters and digits
+    that are not Chinese are kept as they are, lower-cased."""
+    text = text.strip()
+    if not text:
+        return ""
+    syllables = pypinyin.lazy_pinyin(text, style=pypinyin.Style.NORMAL, errors="default")
+    first_readings = pypinyin.pinyin(text[0], heteronym=True, style=pypinyin.Style.NORMAL)[0]
+    variants = [syllables]
+    if len(first_readings) > 1 and is_han(text[0]):
+        variants += [[reading, *syllables[1:]] for reading in first_readings if reading != syllables[0]]
+    keys: dict[str, None] = {}
+    for parts in variants:
+        initials = "".join(p[:1] if _is_syllable(p) else p for p in parts)
+        for key in (_alnum(initials), _alnum("".join(parts))):
+            if key:
+                keys.setdefault(key, None)
+    return " ".join(keys)
+
+
+def _is_syllable(part: str) -> bool:
+    """pypinyin returns Chinese as one syllable per character and other text as one chunk."""
+    return part.isascii() and part.isalpha() and part.islower() and " " not in part
+
+
+def _alnum(text: str) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def search_values(entity: EntityDef, row: Mapping[str, Any]) -> dict[str, str | None]:
+    """The hidden columns of one record from its field values (all of them, not a change)."""
+    tokens: list[str] = []
+    for field in searchable_fields(entity):
+        value = row.get(field.name)
+        if value is not None:
+            tag = field_tag(field)
+            tokens += [tag + gram for gram in bigrams(str(value))]
+    title = title_field(entity)
+    value = row.get(title.name) if title is not None else None
+    pinyin = pinyin_keys(str(value)) if value is not None else ""
+    tokens += [PINYIN_TAG + gram for gram in bigrams(pinyin)]
+    return {SEARCH_COLUMN: " ".join(tokens) or None, PINYIN_COLUMN: pinyin or None}
+
+
+def reads_search_fields(entity: EntityDef, names: Iterable[str]) -> bool:
+    """Whether a change of ``names`` moves the search columns."""
+    searched = {f.name for f in searchable_fields(entity)}
+    return any(name in searched for name in names)
+
+
+def query_text(q: str) -> str:
+    """The query as matched: surrounding space removed, inner runs of space kept as typed."""
+    return q.strip()
+
+
+def pinyin_query(q: str) -> str | None:
+    """The query as pinyin (``Hua Wei`` -> ``huawei``), when it is made of ASCII letters and digits."""
+    text = fold(q).replace(" ", "")
+    return text if text and text.isascii() and text.isalnum() else None
