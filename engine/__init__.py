@@ -27,6 +27,7 @@ from engine.errors import (
 )
 from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
+from engine.host.jobs import JobCall, JobHandler, JobRunner
 from engine.host.platform import Platform
 from engine.messages import MESSAGES, PROBLEMS
 from engine.records import (
@@ -40,10 +41,12 @@ from engine.records import (
     RecordRestored,
     RecordService,
     RecordUpdated,
+    RetryPolicy,
     WriteOp,
     WriteOptions,
     WriteStep,
     WriteUnit,
+    enqueue_job,
 )
 from engine.settings import Settings
 
@@ -66,6 +69,9 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "InvalidPackage",
+    "JobCall",
+    "JobHandler",
+    "JobRunner",
     "MigrationRefused",
     "NotFound",
     "OpenAccess",
@@ -81,6 +87,7 @@ __all__ = [
     "RecordRestored",
     "RecordService",
     "RecordUpdated",
+    "RetryPolicy",
     "RoleAccess",
     "SectionCheck",
     "Settings",
@@ -93,6 +100,7 @@ __all__ = [
     "WriteStep",
     "WriteUnit",
     "column_resolver",
+    "enqueue_job",
     "entity_dsl_fields",
     "filter_clause",
     "hookimpl",

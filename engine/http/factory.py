@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from engine.host.jobs import JobRunner, JobScheduler
 from engine.host.platform import Platform
 from engine.settings import Settings
 
@@ -20,6 +21,7 @@ from .body_limit import BodyLimitMiddleware
 from .deps import current_context
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
+from .job_routes import router as jobs_router
 from .merge_routes import router as merge_router
 from .record_routes import router as records_router
 from .request_ids import RequestIdMiddleware
@@ -42,14 +44,26 @@ PUBLIC_PATHS = frozenset(
 )
 
 
-def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
-    """The HTTP application. Pass ``platform`` to share one (tests, embedding)."""
+def create_app(
+    settings: Settings | None = None, *, platform: Platform | None = None, run_jobs: bool = False
+) -> FastAPI:
+    """The HTTP application. Pass ``platform`` to share one (tests, embedding). With
+    ``run_jobs`` (``tangram serve``) and ``TANGRAM_JOB_SCHEDULER`` on, the process also runs
+    due jobs while it serves."""
     platform = platform or Platform(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        platform.close()
+        scheduler = None
+        if run_jobs and platform.settings.job_scheduler:
+            scheduler = JobScheduler(JobRunner(platform), platform.settings.job_poll_seconds)
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            platform.close()
 
     app = FastAPI(
         title="Tangram",
@@ -80,6 +94,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(sharing_router)
     app.include_router(token_router)
     app.include_router(admin_router)
+    app.include_router(jobs_router)
     app.include_router(openapi_router)
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:
@@ -90,7 +105,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 def app_from_environment() -> FastAPI:
     """The app with settings read from ``TANGRAM_*`` variables: the factory each process of
     ``tangram serve --workers N`` calls, since an app object cannot be handed to another process."""
-    return create_app(Settings())
+    return create_app(Settings(), run_jobs=True)
 
 
 def _protected(router: APIRouter) -> APIRouter:

@@ -36,6 +36,8 @@ EVENTS = (
     "entity_changed",
     "fields_purged",
     "records_purged",
+    "job_retried",
+    "secret_changed",
 )
 
 
