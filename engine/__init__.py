@@ -29,6 +29,7 @@ from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
 from engine.host.jobs import JobCall, JobHandler, JobRunner
 from engine.host.platform import Platform
+from engine.http.deps import AdminDep, ContextDep, PlatformDep
 from engine.messages import MESSAGES, PROBLEMS
 from engine.records import (
     Batch,
@@ -57,11 +58,13 @@ __all__ = [
     "AccessPolicy",
     "ActionCall",
     "ActionRegistry",
+    "AdminDep",
     "AppPackage",
     "AppRuntime",
     "Batch",
     "Conflict",
     "Context",
+    "ContextDep",
     "DuplicateValue",
     "EntityRuntime",
     "EventBus",
@@ -79,6 +82,7 @@ __all__ = [
     "PackageSection",
     "Page",
     "Platform",
+    "PlatformDep",
     "Principal",
     "RecordCreated",
     "RecordDeleted",
