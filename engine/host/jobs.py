@@ -156,6 +156,7 @@ class JobRunner:
         with after_commit.transaction(self.db) as conn:
             claimed = job_queue.claim_locked(conn, self.handlers, now, size)
             queued = after_commit.callbacks(conn)
+            done: list[int] = []
             for job in claimed:
                 mark = len(queued)
                 call = JobCall(self.platform, job, lambda: conn, now)
@@ -166,7 +167,8 @@ class JobRunner:
                     del queued[mark:]  # the events of writes its savepoint undid
                     self._failed(conn, job, exc, None)
                 else:
-                    job_queue.finish(conn, job, self.clock())
+                    done.append(job.id)
+            job_queue.finish_locked(conn, done, self.clock())
         return len(claimed)
 
     # -- SQLite: a leased claim, then the job's own transaction --------------------------------

@@ -145,6 +145,16 @@ def finish(conn: sa.Connection, job: ClaimedJob, now: datetime, *, worker: str |
     return result.rowcount == 1
 
 
+def finish_locked(conn: sa.Connection, ids: Sequence[int], now: datetime) -> None:
+    """Mark jobs claimed with :func:`claim_locked` done, in one statement for the batch."""
+    if ids:
+        conn.execute(
+            jobs.update()
+            .where(jobs.c.id.in_(ids))
+            .values(status="done", attempts=jobs.c.attempts + 1, finished_at=now)
+        )
+
+
 def fail(
     conn: sa.Connection,
     job: ClaimedJob,
@@ -232,11 +242,3 @@ def retry(conn: sa.Connection, job_id: int, now: datetime) -> dict[str, Any]:
     if result.rowcount != 1:
         raise Conflict("job_not_dead", id=job_id, status=job["status"])
     return get_job(conn, job_id)
-
-
-def counts(conn: sa.Connection, ids: Sequence[int] | None = None) -> dict[str, int]:
-    """Jobs per status (of ``ids`` when given)."""
-    query = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status)
-    if ids is not None:
-        query = query.where(jobs.c.id.in_(ids))
-    return {status: n for status, n in conn.execute(query)}
