@@ -106,3 +106,18 @@ def test_the_action_spec_is_checked(platform: Platform) -> None:
     problems = platform.actions.check({"type": "webhook.call", "url": "ftp://example.cn"})
     assert [p.pointer for p in problems] == ["/url"]
     assert platform.actions.check({"type": "webhook.call", "url": "https://example.cn/hook"}) == []
+
+
+def test_the_receivers_check_in_the_docs_accepts_what_we_send() -> None:
+    """docs/notifications.md shows receivers how to check a signature; that code must work."""
+    from pathlib import Path
+
+    from flow_engine.webhooks import json_bytes, signature
+
+    text = (Path(__file__).parents[3] / "docs/notifications.md").read_text("utf-8")
+    [snippet] = [block for block in text.split("```python\n")[1:] if "def verified" in block]
+    scope: dict[str, Any] = {}
+    exec(snippet.split("```")[0], scope)
+    body = json_bytes({"app": "sales", "record": {"name": "华为"}})
+    assert scope["verified"]("s3cret", body, signature("s3cret", body))
+    assert not scope["verified"]("other", body, signature("s3cret", body))
