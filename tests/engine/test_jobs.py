@@ -19,11 +19,10 @@ from fastapi.testclient import TestClient
 
 from engine import JobRunner, Platform, Settings, enqueue_job
 from engine.http import create_app
-from engine.identity.users import create_user
 from engine.schema.system_tables import jobs
 
 from . import job_kinds
-from .conftest import ADMIN, USER, sign_in
+from .conftest import ADMIN, USER, running_platform, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
@@ -48,15 +47,8 @@ def job_settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def platform(job_settings: Settings) -> Iterator[Platform]:
-    platform = Platform(job_settings, load_entry_points=False, plugins=[job_kinds])
-    platform.init_database()
-    with platform.db.begin() as conn:
-        create_user(conn, *ADMIN, is_admin=True, hash_cost=job_settings.password_hash_cost)
-        create_user(conn, *USER, hash_cost=job_settings.password_hash_cost)
-    try:
+    with running_platform(job_settings, [job_kinds]) as platform:
         yield platform
-    finally:
-        platform.close()
 
 
 def enqueue(platform: Platform, kind: str, n: int = 1, **options: object) -> list[int]:

@@ -20,13 +20,13 @@ from fastapi.testclient import TestClient
 from engine import SYSTEM, JobRunner, Platform, Settings
 from engine.apps.metadata_store import import_app
 from engine.http import create_app
-from engine.identity.users import create_user
 from flow_engine.notify import NotifyPlugin, SmtpSettings
 from flow_engine.webhooks import WebhookPlugin
 from tests.engine.conftest import (  # noqa: F401 - the kernel's database fixtures, shared
     ADMIN,
     USER,
     postgres_system_ddl,
+    running_platform,
     sales_app,
     settings,
     sign_in,
@@ -135,16 +135,10 @@ def smtp(mailbox: tuple[Mailbox, int]) -> SmtpSettings:
 @pytest.fixture
 def platform(settings: Settings, smtp: SmtpSettings) -> Iterator[Platform]:  # noqa: F811
     quick = settings.model_copy(update={"job_max_attempts": 3, "job_backoff_seconds": 60.0})
-    platform = Platform(quick, load_entry_points=False, plugins=[NotifyPlugin(smtp), WebhookPlugin()])
-    platform.init_database()
-    with platform.db.begin() as conn:
-        create_user(conn, *ADMIN, is_admin=True, hash_cost=quick.password_hash_cost)
-        create_user(conn, *USER, hash_cost=quick.password_hash_cost)
-        import_app(conn, app_with_channels(), SYSTEM)
-    try:
+    with running_platform(quick, [NotifyPlugin(smtp), WebhookPlugin()]) as platform:
+        with platform.db.begin() as conn:
+            import_app(conn, app_with_channels(), SYSTEM)
         yield platform
-    finally:
-        platform.close()
 
 
 def app_with_channels() -> dict[str, Any]:
