@@ -144,8 +144,8 @@ class JobRunner:
                 due = self.next_due()
                 if due is not None:
                     wait = max(0.0, min(wait, (due - self.clock()).total_seconds()))
-            except sa.exc.OperationalError:
-                log.exception("job runner %s: database unavailable; trying again", self.worker)
+            except sa.exc.SQLAlchemyError:
+                log.exception("job runner %s: database error; trying again", self.worker)
                 wait = poll_seconds
             stop.wait(wait)
         return ran
@@ -182,28 +182,31 @@ class JobRunner:
 
     def _run_one_leased(self, job: ClaimedJob, now: datetime) -> None:
         with self.db.connect() as conn:
-
-            def open_conn() -> sa.Connection:
-                if not conn.in_transaction():
-                    after_commit.begin(conn)
-                return conn
-
             try:
-                self.handlers[job.kind](JobCall(self.platform, job, open_conn, now))
-            except Exception as exc:
-                if conn.in_transaction():
-                    after_commit.rollback(conn)
-                with conn.begin():
-                    self._failed(conn, job, exc, self.worker)
-                return
-            open_conn()
-            if job_queue.finish(conn, job, self.clock(), worker=self.worker):
-                after_commit.commit(conn)
-            else:
-                log.warning(
-                    "job %s: lease of %s expired and was taken over; rolled back", job.id, self.worker
-                )
+                self._lease_run(conn, job, now)
+            finally:
+                after_commit.discard(conn)
+
+    def _lease_run(self, conn: sa.Connection, job: ClaimedJob, now: datetime) -> None:
+        def open_conn() -> sa.Connection:
+            if not conn.in_transaction():
+                after_commit.begin(conn)
+            return conn
+
+        try:
+            self.handlers[job.kind](JobCall(self.platform, job, open_conn, now))
+        except Exception as exc:
+            if conn.in_transaction():
                 after_commit.rollback(conn)
+            with conn.begin():
+                self._failed(conn, job, exc, self.worker)
+            return
+        open_conn()
+        if job_queue.finish(conn, job, self.clock(), worker=self.worker):
+            after_commit.commit(conn)
+        else:
+            log.warning("job %s: lease of %s expired and was taken over; rolled back", job.id, self.worker)
+            after_commit.rollback(conn)
 
     def _failed(self, conn: sa.Connection, job: ClaimedJob, exc: Exception, worker: str | None) -> None:
         status = job_queue.fail(conn, job, self.clock(), _error_text(exc), self.policy, worker=worker)

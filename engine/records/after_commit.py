@@ -51,8 +51,13 @@ def commit(conn: sa.Connection) -> None:
 
 def rollback(conn: sa.Connection) -> None:
     """ROLLBACK and forget what was queued."""
-    conn.info.pop(_KEY, None)
+    discard(conn)
     conn.rollback()
+
+
+def discard(conn: sa.Connection) -> None:
+    """Forget what was queued (the queue lives on the pooled connection, which outlives us)."""
+    conn.info.pop(_KEY, None)
 
 
 @contextmanager

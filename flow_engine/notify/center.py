@@ -42,6 +42,7 @@ def notify(
     title, body = _both(title), _both(body)
     app, entity, record_id = record if record is not None else (None, None, None)
     now = datetime.now(UTC)
+    asked = [c for c in dict.fromkeys(channels or ()) if c != "in_app"]
     if people:
         conn.execute(
             notifications.insert(),
@@ -53,15 +54,14 @@ def notify(
                     "app": app,
                     "entity": entity,
                     "record_id": record_id,
+                    "channels": asked or None,
                     "created_at": now,
                 }
                 for user in people
             ],
         )
     message = {"title": title, "body": body, "record": list(record) if record is not None else None}
-    for channel in dict.fromkeys(channels or ()):
-        if channel == "in_app":
-            continue
+    for channel in asked:
         if channel == "email":
             for user in people:
                 enqueue_job(conn, EMAIL_JOB, {**message, "user_id": user})

@@ -18,6 +18,8 @@ notifications = sa.Table(
     sa.Column("app", sa.String(30)),
     sa.Column("entity", sa.String(30)),
     sa.Column("record_id", sa.BigInteger),
+    #: the channels asked for besides in-app (the deliveries themselves are jobs)
+    sa.Column("channels", json_column()),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("read_at", UTCDateTime),
     sa.Index("ix_flow_notifications_user", "user_id", "read_at"),

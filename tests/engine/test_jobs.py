@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from engine import JobRunner, Platform, Settings, enqueue_job
+from engine import JobCall, JobRunner, Platform, Settings, enqueue_job
 from engine.http import create_app
 from engine.schema.system_tables import jobs
 
@@ -271,3 +271,24 @@ def test_serve_runs_due_jobs_in_process_with_its_scheduler(platform: Platform) -
             assert time.monotonic() < deadline, statuses(platform)
             time.sleep(0.02)
     assert set(statuses(platform).values()) == {("done", 1)}
+
+
+def test_a_runner_whose_claim_was_taken_over_keeps_nothing_of_its_run(platform: Platform) -> None:
+    """A runner so slow that its claim looks abandoned: on SQLite its lease expires and another
+    runner runs the job, so the slow one rolls back at the end; on PostgreSQL its row lock makes
+    the other skip the job. Either way the job's writes happen once."""
+    [job_id] = enqueue(platform, "test.slow")
+    later = Clock(datetime.now(UTC) + timedelta(seconds=platform.settings.job_lease_seconds + 1))
+    other_ran: list[int] = []
+
+    def slow(call: JobCall) -> None:
+        if not other_ran:  # meanwhile, another runner looks at the job
+            other = JobRunner(platform, clock=later, worker="other", handlers={"test.slow": job_kinds.record})
+            other_ran.append(other.run_pending())
+        job_kinds.record(call)
+
+    JobRunner(platform, worker="slow", handlers={"test.slow": slow}).run_pending()
+    leased = platform.db.dialect.name == "sqlite"
+    assert other_ran == [1 if leased else 0]
+    assert job_kinds.run_counts(platform.db) == {job_id: 1}
+    assert statuses(platform)[job_id] == ("done", 2 if leased else 1)  # two claims on SQLite
