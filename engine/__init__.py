@@ -27,8 +27,9 @@ from engine.errors import (
 )
 from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
+from engine.host.jobs import JobCall, JobHandler, JobRunner
 from engine.host.platform import Platform
-from engine.http.deps import ContextDep, PlatformDep
+from engine.http.deps import AdminDep, ContextDep, PlatformDep
 from engine.identity.departments import members as department_members
 from engine.identity.departments import subtree as department_subtree
 from engine.identity.users import user_labels
@@ -44,10 +45,12 @@ from engine.records import (
     RecordRestored,
     RecordService,
     RecordUpdated,
+    RetryPolicy,
     WriteOp,
     WriteOptions,
     WriteStep,
     WriteUnit,
+    enqueue_job,
 )
 from engine.settings import Settings
 
@@ -58,6 +61,7 @@ __all__ = [
     "AccessPolicy",
     "ActionCall",
     "ActionRegistry",
+    "AdminDep",
     "AppPackage",
     "AppRuntime",
     "Batch",
@@ -71,6 +75,9 @@ __all__ = [
     "Forbidden",
     "InvalidInput",
     "InvalidPackage",
+    "JobCall",
+    "JobHandler",
+    "JobRunner",
     "MigrationRefused",
     "NotFound",
     "OpenAccess",
@@ -87,6 +94,7 @@ __all__ = [
     "RecordRestored",
     "RecordService",
     "RecordUpdated",
+    "RetryPolicy",
     "RoleAccess",
     "SectionCheck",
     "Settings",
@@ -101,6 +109,7 @@ __all__ = [
     "column_resolver",
     "department_members",
     "department_subtree",
+    "enqueue_job",
     "entity_dsl_fields",
     "filter_clause",
     "hookimpl",

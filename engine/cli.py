@@ -103,7 +103,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         "log_level": settings.log_level.lower(),
     }
     if workers == 1:
-        uvicorn.run(create_app(settings), **options)
+        uvicorn.run(create_app(settings, run_jobs=True), **options)
         return
     # Each worker process builds its own app from the same TANGRAM_* environment. What they
     # share is made here first, so that they do not race to create the platform tables or
@@ -752,19 +752,29 @@ def data_export(app: str, entity: str, output: Path, filter_: str | None, sort: 
 
 
 @click.command()
-def worker() -> None:
-    """Run due background jobs. PLACEHOLDER: no job kinds exist yet; timers and SLA
-    escalations arrive with the flow engine. It starts, reports that, and exits."""
-    kinds: dict[str, Any] = {}
+@click.option("--once", is_flag=True, help="Run the jobs due now, then exit.")
+def worker(once: bool) -> None:
+    """Run due background jobs (timers, deliveries, retries) until stopped (SIGTERM, Ctrl-C).
+
+    Any number of workers may run on PostgreSQL: each job runs once. Jobs that came due while
+    nothing ran are run at start."""
+    import signal
+    import threading
+
+    from engine.host.jobs import JobRunner
+
     with _platform() as platform:
-        for provided in platform.plugins.hook.tangram_jobs(platform=platform):
-            kinds.update(provided or {})
-    if not kinds:
-        click.echo(
-            "no job kinds are registered yet (the flow engine adds timers and SLA jobs); nothing to run"
-        )
-        return
-    click.echo(f"job kinds: {', '.join(sorted(kinds))}; the durable job runner lands with the flow engine")
+        runner = JobRunner(platform)
+        kinds = ", ".join(sorted(runner.handlers)) or "none (no plugin provides job kinds)"
+        click.echo(f"worker {runner.worker}: job kinds {kinds}")
+        if once:
+            click.echo(f"ran {runner.run_pending()} job(s)")
+            return
+        stop = threading.Event()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, lambda *_args: stop.set())
+        ran = runner.run_forever(stop, platform.settings.job_poll_seconds)
+        click.echo(f"stopped after {ran} job(s)")
 
 
 def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
@@ -798,7 +808,9 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
     }
     for name, (text, commands) in groups.items():
         cli.add_command(click.Group(name, commands=commands, help=text))
-    (plugins if plugins is not None else create_plugin_manager()).hook.tangram_commands(cli=cli)
+    if plugins is None:
+        plugins = create_plugin_manager(modules=Settings().plugin_modules())
+    plugins.hook.tangram_commands(cli=cli)
     return cli
 
 

@@ -347,6 +347,15 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "too many conflicts with records you cannot see; "
         "try saving records that are checked for duplicates again in {minutes} minute(s)",
     ),
+    # durable jobs
+    "job_kind_invalid": _m("任务类型须为 1-{max} 个字符", "a job kind is 1-{max} characters"),
+    "job_key_invalid": _m("任务幂等键须为 1-{max} 个字符", "a job key is 1-{max} characters"),
+    "job_payload_invalid": _m("任务数据须可存为 JSON：{detail}", "a job payload must be JSON: {detail}"),
+    "job_not_found": _m("没有编号为 {id} 的后台任务", "no job with id {id}"),
+    "job_not_dead": _m(
+        "后台任务 {id} 的状态为 {status}，只有失败终止（dead）的任务可以重试",
+        "job {id} is {status}; only a dead job can be retried",
+    ),
 }
 
 # -- spreadsheet imports and exports ---------------------------------------------------------------

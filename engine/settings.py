@@ -60,11 +60,29 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     #: Processes ``tangram serve`` runs; each has its own connection pool.
     workers: int = Field(default=1, ge=1)
+    #: Extra plugin modules (comma-separated dotted names) loaded beside the entry points.
+    plugins: str = ""
+    #: ``tangram serve`` runs due jobs in-process (an APScheduler wake-up); off: only workers do.
+    job_scheduler: bool = True
+    #: How often a waiting runner (serve's scheduler, ``tangram worker``) looks for due jobs.
+    job_poll_seconds: float = Field(default=5.0, gt=0)
+    #: Tries of a failing job before it is dead (listed for an admin to retry).
+    job_max_attempts: int = Field(default=8, ge=1)
+    #: Wait after a job's first failure; it doubles with each further one, up to the maximum.
+    job_backoff_seconds: float = Field(default=30.0, ge=0)
+    job_backoff_max_seconds: float = Field(default=3600.0, ge=0)
+    #: Jobs one runner claims at a time (they commit together, each in a savepoint of its own).
+    job_batch_size: int = Field(default=20, ge=1, le=1000)
+    #: SQLite: a claimed job whose worker died is claimed again after this long.
+    job_lease_seconds: float = Field(default=300.0, gt=0)
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    def plugin_modules(self) -> list[str]:
+        return [name.strip() for name in self.plugins.split(",") if name.strip()]
 
     def resolved_database_url(self) -> str:
         if self.database_url:

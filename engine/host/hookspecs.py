@@ -59,7 +59,8 @@ def tangram_record_event(event: RecordEvent, platform: Platform) -> None:
 
 @hookspec
 def tangram_jobs(platform: Platform) -> dict[str, Any] | None:
-    """Return ``{job_kind: handler(platform, payload)}`` for the durable job runner."""
+    """Return ``{job_kind: handler(call)}`` for the durable job runner; ``call`` is an
+    ``engine.JobCall`` whose ``conn`` is the job's own transaction (see ``engine.host.jobs``)."""
 
 
 @hookspec

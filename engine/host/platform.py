@@ -7,7 +7,8 @@ it needs the platform itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pluggy
@@ -18,7 +19,16 @@ from engine.apps import metadata_store
 from engine.apps.runtime import AppRuntime, RuntimeCache
 from engine.host.actions import ActionRegistry
 from engine.host.plugins import create_plugin_manager
-from engine.records import EventBus, FileStore, RecordEvent, RecordService, Writer, WriteStep, WriteUnit
+from engine.records import (
+    EventBus,
+    FileStore,
+    RecordEvent,
+    RecordService,
+    Writer,
+    WriteStep,
+    WriteUnit,
+    after_commit,
+)
 from engine.schema import calendar_days
 from engine.schema.database import create_database_engine, create_system_tables
 from engine.settings import Settings
@@ -42,7 +52,7 @@ class Platform:
         self._runtimes = RuntimeCache()
         self.access: AccessPolicy = access or RoleAccess()
         self.plugins: pluggy.PluginManager = create_plugin_manager(
-            plugins, load_entry_points=load_entry_points
+            plugins, load_entry_points=load_entry_points, modules=self.settings.plugin_modules()
         )
         self.files = FileStore(self.settings.data_dir)
         writer = Writer(
@@ -63,6 +73,14 @@ class Platform:
         create_system_tables(self.db)
         calendar_days.install(self.db)
         self.plugins.hook.tangram_startup(platform=self)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One transaction for several things that must commit together (record writes with
+        ``records.write(..., conn=conn)``, ``engine.enqueue_job``, a plugin's own rows); the
+        record events of the writes in it are published after it commits."""
+        with after_commit.transaction(self.db) as conn:
+            yield conn
 
     def runtime(self, conn: sa.Connection, app: str) -> AppRuntime:
         """The compiled app, current as of this transaction."""

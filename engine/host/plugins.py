@@ -6,7 +6,8 @@ datasette registers its ``DEFAULT_PLUGINS``: nothing the kernel does is out of a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from collections.abc import Iterable, Sequence
 
 import pluggy
 
@@ -31,15 +32,23 @@ class KernelSteps:
 
 
 def create_plugin_manager(
-    extra_plugins: Iterable[object] = (), *, load_entry_points: bool = True
+    extra_plugins: Iterable[object] = (),
+    *,
+    load_entry_points: bool = True,
+    modules: Sequence[str] = (),
 ) -> pluggy.PluginManager:
-    """A manager with the kernel's plugins, every installed plugin and ``extra_plugins``
-    (tests, embedding apps)."""
+    """A manager with the kernel's plugins, every installed plugin, the plugin ``modules``
+    named by dotted path (``TANGRAM_PLUGINS``: a deployment's or a test's plugins, in every
+    process the command line starts) and ``extra_plugins`` (tests, embedding apps)."""
     pm = pluggy.PluginManager("tangram")
     pm.add_hookspecs(hookspecs)
     pm.register(KernelSteps(), name="tangram.kernel_steps")
     if load_entry_points:
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    for name in modules:
+        module = importlib.import_module(name)
+        if not pm.is_registered(module):
+            pm.register(module, name=name)
     for plugin in extra_plugins:
         pm.register(plugin)
     for provided in pm.hook.tangram_package_sections():

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 
+from engine.host.jobs import JobRunner, JobScheduler
 from engine.host.platform import Platform
 from engine.settings import Settings
 
@@ -25,6 +26,7 @@ from .directory_routes import router as directory_router
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
 from .import_routes import router as imports_router
+from .job_routes import router as jobs_router
 from .merge_routes import router as merge_router
 from .record_routes import router as records_router
 from .request_ids import RequestIdMiddleware
@@ -48,14 +50,26 @@ PUBLIC_PATHS = frozenset(
 )
 
 
-def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
-    """The HTTP application. Pass ``platform`` to share one (tests, embedding)."""
+def create_app(
+    settings: Settings | None = None, *, platform: Platform | None = None, run_jobs: bool = False
+) -> FastAPI:
+    """The HTTP application. Pass ``platform`` to share one (tests, embedding). With
+    ``run_jobs`` (``tangram serve``) and ``TANGRAM_JOB_SCHEDULER`` on, the process also runs
+    due jobs while it serves."""
     platform = platform or Platform(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        platform.close()
+        scheduler = None
+        if run_jobs and platform.settings.job_scheduler:
+            scheduler = JobScheduler(JobRunner(platform), platform.settings.job_poll_seconds)
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+            platform.close()
 
     app = FastAPI(
         title="Tangram",
@@ -94,6 +108,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(admin_router)
     app.include_router(calendar_router)
     app.include_router(directory_router)
+    app.include_router(jobs_router)
     app.include_router(openapi_router)
     # After the kernel's: a plugin adds routes, it never shadows one of the kernel's.
     install_api_docs(app, PUBLIC_PATHS)
@@ -106,7 +121,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 def app_from_environment() -> FastAPI:
     """The app with settings read from ``TANGRAM_*`` variables: the factory each process of
     ``tangram serve --workers N`` calls, since an app object cannot be handed to another process."""
-    return create_app(Settings())
+    return create_app(Settings(), run_jobs=True)
 
 
 def _protected(router: APIRouter) -> APIRouter:

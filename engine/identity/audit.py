@@ -41,6 +41,8 @@ EVENTS = (
     "records_purged",
     "calendar_changed",
     "blind_conflict",
+    "job_retried",
+    "secret_changed",
 )
 
 

@@ -4,6 +4,7 @@
 single change or a read; ``WriteStep`` is what a plugin implements to act inside every write.
 """
 
+from engine.records import after_commit
 from engine.records.events import (
     EventBus,
     RecordCreated,
@@ -14,6 +15,7 @@ from engine.records.events import (
     RecordUpdated,
 )
 from engine.records.file_store import FileStore
+from engine.records.job_queue import RetryPolicy, enqueue_job
 from engine.records.service import Page, RecordService
 from engine.records.steps import default_steps
 from engine.records.steps.base import Batch, WriteOp, WriteStep
@@ -31,10 +33,13 @@ __all__ = [
     "RecordRestored",
     "RecordService",
     "RecordUpdated",
+    "RetryPolicy",
     "WriteOp",
     "WriteOptions",
     "WriteStep",
     "WriteUnit",
     "Writer",
+    "after_commit",
     "default_steps",
+    "enqueue_job",
 ]

@@ -73,10 +73,13 @@ class RecordService:
         work: Callable[[WriteUnit], T],
         *,
         options: WriteOptions | None = None,
+        conn: sa.Connection | None = None,
     ) -> T:
         """Run ``work`` on a write unit of ``app``: one transaction, events after the commit.
-        The door for anything that changes several records at once (merge, transfer, import)."""
-        return self.writer.run(ctx, app, work, options=options or WriteOptions())
+        The door for anything that changes several records at once (merge, transfer, import).
+        With ``conn`` (from ``platform.transaction()``, or a job's ``call.conn``) the unit joins
+        that transaction and its events wait for its commit (see ``Writer.run``)."""
+        return self.writer.run(ctx, app, work, options=options or WriteOptions(), conn=conn)
 
     def _shown(
         self, unit: WriteUnit, er: EntityRuntime, records: list[Record], *, children: bool = True

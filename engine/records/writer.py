@@ -32,7 +32,7 @@ from engine.context import Context
 from engine.errors import Conflict, Forbidden, InvalidInput, StaleVersion
 from engine.identity import audit
 from engine.messages import did_you_mean, problem
-from engine.records import blind_conflicts, history, purge, references
+from engine.records import after_commit, blind_conflicts, history, purge, references
 from engine.records.blind_conflicts import BlindConflict
 from engine.records.events import (
     RecordCreated,
@@ -592,31 +592,75 @@ class Writer:
         work: Callable[[WriteUnit], T],
         *,
         options: WriteOptions = WriteOptions(),
+        conn: sa.Connection | None = None,
     ) -> T:
-        """``work(unit)`` inside one transaction; its events are published once it committed."""
+        """``work(unit)`` inside one transaction; its events are published once it committed.
+
+        With ``conn``, the unit joins that open transaction instead of beginning one (inside a
+        savepoint, so a refused write leaves the outer transaction usable and changes nothing),
+        and its events wait for the outer transaction: they are published after it commits and
+        dropped if it rolls back. ``conn`` must come from ``platform.transaction()`` or be a
+        job's ``call.conn``, whose owners run that publishing."""
+        if conn is not None:
+            return self._joined(ctx, app, work, options, conn)
         unit: WriteUnit | None = None
         try:
             with self.db.begin() as conn:
-                runtime = self.runtime_of(conn, app)
-                unit = WriteUnit(
-                    conn, ctx, runtime, self.access, self.steps(), self.files, options or WriteOptions()
-                )
+                unit = self._unit(conn, ctx, app, options)
                 result = work(unit)
                 self.before_commit(unit)
         except BlindConflict as refused:
             blind_conflicts.charge(self.db, ctx, refused)
             raise
-        except sa.exc.IntegrityError:
-            if unit is None or unit.last_rows is None:
-                raise
-            er, rows = unit.last_rows
-            with self.db.connect() as conn:
-                error = duplicate_value_error(conn, er, rows, self.access, ctx)
-            if error is None:
-                raise
-            if isinstance(error, BlindConflict):
-                blind_conflicts.charge(self.db, ctx, error)
-            raise error from None
+        except sa.exc.IntegrityError as exc:
+            raise self._explained(ctx, unit, exc) from None
         for event in unit.pending:
             self.publish(event)
         return result
+
+    def _unit(self, conn: sa.Connection, ctx: Context, app: str, options: WriteOptions) -> WriteUnit:
+        runtime = self.runtime_of(conn, app)
+        return WriteUnit(conn, ctx, runtime, self.access, self.steps(), self.files, options or WriteOptions())
+
+    def _joined(
+        self,
+        ctx: Context,
+        app: str,
+        work: Callable[[WriteUnit], T],
+        options: WriteOptions,
+        conn: sa.Connection,
+    ) -> T:
+        after_commit.callbacks(conn)  # refuse a transaction nobody would publish the events of
+        unit: WriteUnit | None = None
+        try:
+            with conn.begin_nested():
+                unit = self._unit(conn, ctx, app, options)
+                result = work(unit)
+                self.before_commit(unit)
+        except BlindConflict as refused:
+            blind_conflicts.charge(self.db, ctx, refused)
+            raise
+        except sa.exc.IntegrityError as exc:
+            raise self._explained(ctx, unit, exc) from None
+        events, publish = list(unit.pending), self.publish
+
+        def publish_all() -> None:
+            for event in events:
+                publish(event)
+
+        after_commit.on_commit(conn, publish_all)
+        return result
+
+    def _explained(self, ctx: Context, unit: WriteUnit | None, exc: sa.exc.IntegrityError) -> Exception:
+        """A unique violation as the duplicate it is (read after the rollback), else itself; one
+        the caller may not see is refused blindly and charged to them."""
+        if unit is None or unit.last_rows is None:
+            return exc
+        er, rows = unit.last_rows
+        with self.db.connect() as conn:
+            error = duplicate_value_error(conn, er, rows, self.access, ctx)
+        if error is None:
+            return exc
+        if isinstance(error, BlindConflict):
+            blind_conflicts.charge(self.db, ctx, error)
+        return error

@@ -101,12 +101,19 @@ jobs = sa.Table(
     _id(),
     sa.Column("kind", sa.String(100), nullable=False),
     sa.Column("payload", json_column(), nullable=False),
-    sa.Column("run_at", UTCDateTime, nullable=False, index=True),
+    #: at most one job per key, ever (done and dead jobs keep theirs): an idempotent enqueue
+    sa.Column("key", sa.String(200), unique=True),
+    sa.Column("run_at", UTCDateTime, nullable=False),
+    #: pending -> done, or back to pending with a later run_at after a failure, or dead after the
+    #: last attempt; running only on SQLite, between a leased claim and its end
     sa.Column("status", sa.String(20), nullable=False, default="pending"),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("locked_by", sa.String(100)),
     sa.Column("locked_at", UTCDateTime),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Index("ix_tg_jobs_due", "status", "run_at"),
 )
 
 departments = sa.Table(

@@ -68,3 +68,14 @@ def test_search_benchmark_runs_on_each_database(postgres_database: str) -> None:
     for kind in ("sqlite", "postgresql"):
         lines = [line for line in out.splitlines() if line.startswith(kind)]
         assert all(any(f"q={q!r}" in line and "LIKE" in line for line in lines) for q in ("华为", "hw")), out
+
+
+def test_jobs_benchmark_fires_each_timer_exactly_once_on_each_database(postgres_database: str) -> None:
+    """Real ``tangram worker`` processes, one and four; the script itself fails unless every
+    timer fired exactly once."""
+    out = _run("bench/jobs.py", "--smoke", "--backend", "all")
+    for kind in ("sqlite", "postgresql"):
+        lines = [line for line in out.splitlines() if line.startswith(kind)]
+        fired = [line for line in lines if "exactly once" in line]
+        assert len(fired) == 2 and "1 worker(s)" in fired[0] and "4 worker(s)" in fired[1], out
+        assert any("raw SQL baseline" in line for line in lines), out

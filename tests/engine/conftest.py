@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +90,10 @@ def settings(system_database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-@pytest.fixture
-def platform(settings: Settings) -> Iterator[Platform]:
-    platform = Platform(settings, load_entry_points=False)
+@contextmanager
+def running_platform(settings: Settings, plugins: Sequence[object] = ()) -> Iterator[Platform]:
+    """A platform with ``plugins`` (no installed ones) and the admin and the user signed up."""
+    platform = Platform(settings, load_entry_points=False, plugins=plugins)
     platform.init_database()  # finds the copied tables; runs the startup hooks as ``serve`` does
     with platform.db.begin() as conn:
         create_user(conn, *ADMIN, is_admin=True, hash_cost=settings.password_hash_cost)
@@ -100,6 +102,12 @@ def platform(settings: Settings) -> Iterator[Platform]:
         yield platform
     finally:
         platform.close()
+
+
+@pytest.fixture
+def platform(settings: Settings) -> Iterator[Platform]:
+    with running_platform(settings) as platform:
+        yield platform
 
 
 @pytest.fixture

@@ -60,9 +60,14 @@ def test_cli_errors_are_readable_and_exit_nonzero(runner: CliRunner, tmp_path: P
     assert result.exit_code == 1 and "missing" in result.output
 
 
-def test_worker_says_it_is_a_placeholder(runner: CliRunner) -> None:
-    result = runner.invoke(cli, ["worker"])
-    assert result.exit_code == 0 and "no job kinds" in result.output
+def test_worker_once_runs_the_due_jobs_and_exits(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(cli, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "job kinds none" in result.output and "ran 0 job(s)" in result.output
+    monkeypatch.setenv("TANGRAM_PLUGINS", "tests.engine.job_kinds")
+    result = runner.invoke(cli, ["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "test.record" in result.output and "ran 0 job(s)" in result.output
 
 
 @pytest.fixture

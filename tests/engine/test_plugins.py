@@ -74,7 +74,7 @@ class SamplePlugin:
 
     @hookimpl
     def tangram_jobs(self, platform: Platform) -> dict[str, Any]:
-        return {"sample.cleanup": lambda platform, payload: None}
+        return {"sample.cleanup": lambda call: None}
 
     @hookimpl
     def tangram_commands(self, cli: click.Group) -> None:

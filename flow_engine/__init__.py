@@ -1,0 +1,1 @@
+"""The flow engine: approvals, automations, timers and notifications, as a kernel plugin."""

@@ -1,0 +1,35 @@
+"""Webhooks as a kernel plugin: the ``webhook.call`` action, its delivery job, the secret routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from engine import ActionRegistry, Platform, hookimpl
+from flow_engine.webhooks import delivery, routes, secrets
+
+
+class WebhookPlugin:
+    """Register with ``Platform(settings, plugins=[WebhookPlugin()])`` or from another plugin."""
+
+    @hookimpl
+    def tangram_startup(self, platform: Platform) -> None:
+        secrets.create_tables(platform.db)
+
+    @hookimpl
+    def tangram_actions(self, registry: ActionRegistry) -> None:
+        registry.register(
+            "webhook.call",
+            delivery.call_webhook,
+            schema=delivery.ACTION_SCHEMA,
+            label={"zh": "调用 Webhook", "en": "Call a webhook"},
+        )
+
+    @hookimpl
+    def tangram_jobs(self, platform: Platform) -> dict[str, Any]:
+        return {delivery.DELIVER_JOB: delivery.deliver}
+
+    @hookimpl
+    def tangram_routes(self, platform: Platform) -> APIRouter:
+        return routes.router
