@@ -28,6 +28,8 @@ from engine.errors import (
 from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
 from engine.host.platform import Platform
+from engine.http.deps import AdminDep, ContextDep, PlatformDep
+from engine.identity import directory
 from engine.messages import MESSAGES, PROBLEMS
 from engine.records import (
     Batch,
@@ -54,11 +56,13 @@ __all__ = [
     "AccessPolicy",
     "ActionCall",
     "ActionRegistry",
+    "AdminDep",
     "AppPackage",
     "AppRuntime",
     "Batch",
     "Conflict",
     "Context",
+    "ContextDep",
     "DuplicateValue",
     "EntityRuntime",
     "EventBus",
@@ -73,6 +77,7 @@ __all__ = [
     "PackageSection",
     "Page",
     "Platform",
+    "PlatformDep",
     "Principal",
     "RecordCreated",
     "RecordDeleted",
@@ -93,6 +98,7 @@ __all__ = [
     "WriteStep",
     "WriteUnit",
     "column_resolver",
+    "directory",
     "entity_dsl_fields",
     "filter_clause",
     "hookimpl",
