@@ -279,7 +279,7 @@ class Approvals:
         )
         run.notify(
             [starter],
-            {"zh": "审批被退回：{id}", "en": "Returned to you: {id}"},
+            {"zh": "审批被退回：{_title}", "en": "Returned to you: {_title}"},
             {"zh": comment or "请修改后重新提交", "en": comment or "Please revise and resubmit"},
         )
 

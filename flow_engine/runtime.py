@@ -195,6 +195,7 @@ class Run:
         channels: list[str] | None = None,
     ) -> None:
         record = self.record()
+        record["_title"] = record_title(self.er, record)
         delivery.notify(
             self.conn, users, fill(title, record), fill(body or title, record), self.record_ref(), channels
         )
@@ -311,6 +312,13 @@ class Run:
         self.leave({**state, "data": {"branch": outer}}, "joined")
 
 
+def record_title(er: EntityRuntime, record: Mapping[str, Any]) -> str:
+    """How a notification names a record: its title field, else its first text field, else #id."""
+    name = er.entity.title_field or next((f.name for f in er.entity.fields if f.type == "text"), None)
+    value = record.get(name) if name else None
+    return str(value) if value not in (None, "") else f"#{record.get('id')}"
+
+
 def fill(text: Mapping[str, str], record: Mapping[str, Any]) -> dict[str, str]:
     """``{field}`` placeholders of a zh/en text filled from the record (nothing else is read)."""
     out = {}
@@ -424,6 +432,7 @@ class Runner:
 
         def step(run: Run) -> None:
             self.begin(run)
+            self.timers.recheck(run)
             run.advance()
 
         try:

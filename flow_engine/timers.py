@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from flow_engine.runtime import Run
 
 TIMER_JOB = "flow.timer"
-REMIND = {"zh": "待办即将超时：{id}", "en": "Due soon: {id}"}
-OVERDUE = {"zh": "待办已超时：{id}", "en": "Overdue: {id}"}
-ESCALATED = {"zh": "已升级给你：{id}", "en": "Escalated to you: {id}"}
+REMIND = {"zh": "待办即将超时：{_title}", "en": "Due soon: {_title}"}
+OVERDUE = {"zh": "待办已超时：{_title}", "en": "Overdue: {_title}"}
+ESCALATED = {"zh": "已升级给你：{_title}", "en": "Escalated to you: {_title}"}
 
 
 class Timers:
@@ -72,6 +72,18 @@ class Timers:
             return
         run.set_state(state["id"], due_at=at)
         self.schedule(run, state["id"], "wait", at)
+
+    def recheck(self, run: Run) -> None:
+        """Nodes waiting until a rule holds move on if it holds now (the record changed)."""
+        ns = t.node_states
+        waiting = run.conn.execute(
+            sa.select(ns).where(ns.c.instance_id == run.id, ns.c.status == "waiting").order_by(ns.c.id)
+        ).mappings()
+        for state in [dict(s) for s in waiting if s["data"].get("until")]:
+            node = run.flow.nodes.get(state["node"])
+            if node is not None and node.get("until") and run.matches(node["until"]):
+                run.log(node["id"], "condition_met")
+                run.leave(state, "met")
 
     def wait_until(self, run: Run, node: dict[str, Any]) -> datetime | None:
         if node.get("for"):
