@@ -237,8 +237,10 @@ PEOPLE = [
 
 
 @pytest.fixture
-def flow_platform(settings: Settings) -> Iterator[Platform]:
-    platform = Platform(settings, plugins=[plugin], load_entry_points=False)
+def flow_platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
+    """A platform on the per-test database (both backends) with the flow plugin installed."""
+    configured: Settings = request.getfixturevalue("settings")
+    platform = Platform(configured, plugins=[plugin], load_entry_points=False)
     platform.init_database()
     try:
         yield platform
@@ -247,15 +249,16 @@ def flow_platform(settings: Settings) -> Iterator[Platform]:
 
 
 @pytest.fixture
-def world(flow_platform: Platform, settings: Settings) -> World:
+def world(flow_platform: Platform) -> World:
     platform = flow_platform
+    cost = platform.settings.password_hash_cost
     clock = Clock()
     flow_engine.runner_of(platform, clock)
     users: dict[str, int] = {}
     with platform.db.begin() as conn:
         for name in PEOPLE:
             users[name] = create_user(
-                conn, name, PASSWORD, is_admin=name == "admin", hash_cost=settings.password_hash_cost
+                conn, name, PASSWORD, is_admin=name == "admin", hash_cost=cost
             )
         sales = departments.create_department(conn, "销售部", head_id=users["director"])
         shanghai = departments.create_department(conn, "上海团队", parent_id=sales, head_id=users["sh1"])

@@ -19,12 +19,6 @@ CN_CALENDAR = {
 }
 
 
-def shanghai(*args: int) -> datetime:
-    """A Beijing-time wall clock moment as UTC (UTC+8, no daylight saving)."""
-    moment = datetime(*args, tzinfo=UTC)  # type: ignore[misc]
-    return moment.replace(hour=moment.hour - 8) if moment.hour >= 8 else moment
-
-
 # -- 1. contract countersign --------------------------------------------------------------------
 CONTRACT_APPROVAL = {
     "name": "big_contract",
