@@ -115,10 +115,10 @@ class Approvals:
             raise FlowForbidden("task_not_yours", id=task_id)
         if task["status"] not in ("open",):
             raise FlowConflict("task_done", id=task_id, status=task["status"])
-        if run.instance["status"] != "running":
-            raise FlowConflict("instance_not_running", id=run.id, status=run.instance["status"])
         kind = "resubmit" if task["node"] == STARTER_NODE else task["kind"]
         kind = "task" if kind == "fill" else kind
+        if run.instance["status"] != "running" and kind != "cc":
+            raise FlowConflict("instance_not_running", id=run.id, status=run.instance["status"])
         if action not in ACTIONS[kind]:
             raise FlowInputError("task_action_unsupported", kind=kind, action=action)
         comment = body.get("comment")

@@ -50,7 +50,9 @@ class FlowService:
     ) -> list[dict[str, Any]]:
         """The caller's open tasks (carbon copies included until read), oldest first."""
         tk, i = t.tasks, t.instances
-        where = [tk.c.assignee == _user_id(ctx), tk.c.status == "open", i.c.status == "running"]
+        # a carbon copy stays until it is read, however the instance ended
+        live = sa.or_(i.c.status == "running", tk.c.kind == "cc")
+        where = [tk.c.assignee == _user_id(ctx), tk.c.status == "open", live]
         if app:
             where.append(i.c.app == app)
         if flow:

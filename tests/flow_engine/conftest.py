@@ -237,8 +237,9 @@ PEOPLE = [
 
 
 @pytest.fixture
-def flow_platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
-    """A platform on the per-test database (both backends) with the flow plugin installed."""
+def flow_platform(database_url: str, request: pytest.FixtureRequest) -> Iterator[Platform]:
+    """A platform on the per-test database (both backends, hence ``database_url``) with the
+    flow plugin installed."""
     configured: Settings = request.getfixturevalue("settings")
     platform = Platform(configured, plugins=[plugin], load_entry_points=False)
     platform.init_database()
@@ -257,9 +258,7 @@ def world(flow_platform: Platform) -> World:
     users: dict[str, int] = {}
     with platform.db.begin() as conn:
         for name in PEOPLE:
-            users[name] = create_user(
-                conn, name, PASSWORD, is_admin=name == "admin", hash_cost=cost
-            )
+            users[name] = create_user(conn, name, PASSWORD, is_admin=name == "admin", hash_cost=cost)
         sales = departments.create_department(conn, "销售部", head_id=users["director"])
         shanghai = departments.create_department(conn, "上海团队", parent_id=sales, head_id=users["sh1"])
         support = departments.create_department(conn, "技术支持", head_id=users["lead_sup"])
