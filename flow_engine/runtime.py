@@ -416,7 +416,9 @@ class Runner:
                 .returning(t.instances.c.id)
             ).scalar_one()
         )
-        delivery.enqueue(conn, ADVANCE_JOB, {"instance": instance_id}, key=f"flow-start:{instance_id}")
+        delivery.enqueue(
+            conn, ADVANCE_JOB, {"instance": instance_id}, run_at=self.clock(), key=f"flow-start:{instance_id}"
+        )
         return instance_id
 
     def begin(self, run: Run) -> None:

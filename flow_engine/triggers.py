@@ -74,7 +74,7 @@ class Triggers:
             if isinstance(event, RecordUpdated) and flows:
                 waking.update(self._waiting_on(conn, app, event.entity, event.record_id))
         for instance_id in waking:
-            delivery.enqueue(conn, ADVANCE_JOB, {"instance": instance_id})
+            delivery.enqueue(conn, ADVANCE_JOB, {"instance": instance_id}, run_at=self.runner.clock())
             self._remember(instance_id)
 
     def _record_trigger(self, unit: WriteUnit, flow: Flow, event: RecordEvent, name: str) -> None:

@@ -30,7 +30,13 @@ def good() -> dict[str, Any]:
             {"id": "start", "type": "start", "next": "fork"},
             {"id": "fork", "type": "split", "next": ["a", "b"]},
             {"id": "a", "type": "approval", "approvers": [{"user": "gm"}], "next": "meet"},
-            {"id": "b", "type": "approval", "approvers": [{"role": "finance_head"}], "if_nobody": "admin", "next": "meet"},
+            {
+                "id": "b",
+                "type": "approval",
+                "approvers": [{"role": "finance_head"}],
+                "if_nobody": "admin",
+                "next": "meet",
+            },
             {"id": "meet", "type": "join", "split": "fork", "mode": "all", "next": "big"},
             {
                 "id": "big",
@@ -38,7 +44,12 @@ def good() -> dict[str, Any]:
                 "branches": [{"when": "amount > 500000", "next": "mark"}],
                 "default": "end",
             },
-            {"id": "mark", "type": "action", "actions": [{"type": "set_fields", "values": {"status": "已审批"}}], "next": "end"},
+            {
+                "id": "mark",
+                "type": "action",
+                "actions": [{"type": "set_fields", "values": {"status": "已审批"}}],
+                "next": "end",
+            },
             {"id": "end", "type": "end"},
         ],
     }
@@ -59,12 +70,28 @@ CASES = [
     ("flow_unreachable", "/flows/0/nodes/8", lambda f: f["nodes"].append({"id": "lost", "type": "end"})),
     ("flow_no_default", "/flows/0/nodes/5", lambda f: _node(f, "big").pop("default")),
     ("flow_join_without_split", "/flows/0/nodes/4/split", lambda f: _node(f, "meet").update(split="big")),
-    ("flow_dsl", "/flows/0/nodes/5/branches/0/when", lambda f: _node(f, "big")["branches"][0].update(when="amont > 5")),
+    (
+        "flow_dsl",
+        "/flows/0/nodes/5/branches/0/when",
+        lambda f: _node(f, "big")["branches"][0].update(when="amont > 5"),
+    ),
     ("flow_dsl", "/flows/0/trigger/when", lambda f: f["trigger"].update(when="status ==")),
-    ("flow_unknown_action", "/flows/0/nodes/6/actions/0/type", lambda f: _node(f, "mark")["actions"][0].update(type="launch")),
-    ("flow_unknown_field", "/flows/0/nodes/6/actions/0/values/colour", lambda f: _node(f, "mark")["actions"][0].update(values={"colour": 1})),
+    (
+        "flow_unknown_action",
+        "/flows/0/nodes/6/actions/0/type",
+        lambda f: _node(f, "mark")["actions"][0].update(type="launch"),
+    ),
+    (
+        "flow_unknown_field",
+        "/flows/0/nodes/6/actions/0/values/colour",
+        lambda f: _node(f, "mark")["actions"][0].update(values={"colour": 1}),
+    ),
     ("flow_nobody_policy", "/flows/0/nodes/3/approvers", lambda f: _node(f, "b").pop("if_nobody")),
-    ("flow_unknown_field", "/flows/0/nodes/3/approvers/0/field", lambda f: _node(f, "b").update(approvers=[{"field": "boss"}])),
+    (
+        "flow_unknown_field",
+        "/flows/0/nodes/3/approvers/0/field",
+        lambda f: _node(f, "b").update(approvers=[{"field": "boss"}]),
+    ),
 ]
 
 
