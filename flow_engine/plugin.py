@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from engine import (
     ActionRegistry,
     AppPackage,
+    AppRuntime,
     PackageSection,
     Platform,
     RecordEvent,
@@ -21,6 +22,7 @@ from engine import (
 from flow_engine import actions, delivery, jobs
 from flow_engine.checks import check_calendars, check_flows
 from flow_engine.commands import flow_group
+from flow_engine.openapi import flow_paths
 from flow_engine.registry import runner_for, runner_of
 from flow_engine.routes import router
 from flow_engine.schema import CALENDAR, FLOW
@@ -50,6 +52,11 @@ def tangram_startup(platform: Platform) -> None:
     create_tables(platform.db)
     delivery.create_fallback_tables(platform.db)
     runner_of(platform)
+
+
+@hookimpl
+def tangram_app_openapi(runtime: AppRuntime) -> dict[str, Any]:
+    return flow_paths(runtime)
 
 
 @hookimpl

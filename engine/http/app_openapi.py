@@ -20,7 +20,8 @@ def _schema_name(entity: str) -> str:
     return "".join(part.capitalize() for part in entity.split("_"))
 
 
-def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
+def app_openapi(runtime: AppRuntime, extra_paths: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The app's document; ``extra_paths`` are the paths plugins serve for it."""
     package = runtime.package
     schemas: dict[str, Any] = {
         "Error": {
@@ -114,6 +115,8 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
             "parameters": [id_param],
             "post": {"operationId": f"restore_{entity.name}", "responses": {**one, **errors}},
         }
+    for more in extra_paths or ():
+        paths.update(more)
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{package.label.en} / {package.label.zh}", "version": str(runtime.version)},
@@ -134,4 +137,5 @@ def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
 
 @router.get("/api/apps/{app}/openapi.json")
 def app_openapi_document(app: str, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
-    return app_openapi(platform.cached_runtime(app))
+    runtime = platform.cached_runtime(app)
+    return app_openapi(runtime, [p for p in platform.plugins.hook.tangram_app_openapi(runtime=runtime) if p])

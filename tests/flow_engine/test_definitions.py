@@ -125,9 +125,8 @@ def test_a_flow_travels_with_the_app_package(world: World) -> None:
 
         import_app(conn, {**crm_app(flows=[good()]), "name": "crm2"}, world.ctx("admin"))
     assert world.service.get_flow("crm2", "check")["nodes"][1]["type"] == "split"
-    with pytest.raises(InvalidPackage):
-        with world.platform.db.begin() as conn:
-            import_app(conn, {**crm_app(flows=[broken(CASES[0][2])]), "name": "crm3"}, world.ctx("admin"))
+    with pytest.raises(InvalidPackage), world.platform.db.begin() as conn:
+        import_app(conn, {**crm_app(flows=[broken(CASES[0][2])]), "name": "crm3"}, world.ctx("admin"))
 
 
 def _manual(version_note: str, second: str = "review") -> dict[str, Any]:
@@ -195,3 +194,18 @@ def test_cli_validates_a_flow_file(tmp_path: Path) -> None:
     package = tmp_path / "package.json"
     package.write_text(json.dumps(crm_app(flows=[copy.deepcopy(good())])), "utf-8")
     assert runner.invoke(create_cli(), ["flow", "validate", str(package)]).exit_code == 0
+
+
+def test_the_app_openapi_document_covers_the_flow_routes(world: World, http: TestClient) -> None:
+    world.put_flows(_manual("v1"))
+    doc = http.get("/api/apps/crm/openapi.json", headers=signed_in(http, "owner")).json()
+    for path in (
+        "/api/tasks",
+        "/api/tasks/{id}/{action}",
+        "/api/flow-instances/{id}/withdraw",
+        "/api/apps/crm/records/contract/{id}/flows/versioned",
+        "/api/apps/crm/records/lead/{id}/flow-instances",
+        "/api/apps/crm/flows/versioned/publish",
+    ):
+        assert path in doc["paths"], path
+    assert "/api/apps/crm/records/lead/{id}/flows/versioned" not in doc["paths"]

@@ -59,7 +59,8 @@ KILLED_WRITER = textwrap.dedent(
             os.kill(os.getpid(), signal.SIGKILL)
 
     options = json.loads(sys.argv[1])
-    platform = Platform(Settings(**options["settings"]), plugins=[plugin, DieAfterCommit()], load_entry_points=False)
+    settings = Settings(**options["settings"])
+    platform = Platform(settings, plugins=[plugin, DieAfterCommit()], load_entry_points=False)
     platform.init_database()
     owner = Context(user=Principal(options["user"], "owner"))
     platform.records.create(owner, "crm", "lead", {"name": "杀不死的线索"})
