@@ -56,7 +56,8 @@ class SamplePlugin:
 
     @hookimpl
     def tangram_app_openapi(self, runtime: Any) -> dict[str, Any]:
-        return {f"/api/sample/{runtime.package.name}/ping": {"get": {"responses": {"200": {"description": "pong"}}}}}
+        ping = {"get": {"responses": {"200": {"description": "pong"}}}}
+        return {f"/api/sample/{runtime.package.name}/ping": ping}
 
     @hookimpl
     def tangram_actions(self, registry: ActionRegistry) -> None:
