@@ -149,6 +149,7 @@ class Approvals:
                 raise FlowInputError("record_locked", flow=run.flow.name, fields=", ".join(wrong))
             if values:
                 run.unit.update(run.er, [(run.instance["record_id"], dict(values))])
+                run.changed()
             status = "done"
         else:
             status = "approved" if action == "approve" else "rejected"

@@ -80,10 +80,14 @@ def enqueue(
     kernel = getattr(engine, "enqueue_job", None)
     if kernel is not None:
         return int(kernel(conn, kind, payload, run_at=run_at, key=key) or 0) or None
-    if key is not None:
+    run_at = run_at or datetime.now(UTC)
+    if key is not None:  # a keyed job (a date, a schedule) is due at the time its key names
         payload = {**payload, "_key": key}
-        pending = conn.execute(sa.select(kernel_jobs.c.payload).where(kernel_jobs.c.kind == kind)).scalars()
-        if any(p.get("_key") == key for p in pending):
+        j = kernel_jobs
+        same_time = conn.execute(
+            sa.select(j.c.payload).where(j.c.run_at == run_at, j.c.kind == kind)
+        ).scalars()
+        if any(p.get("_key") == key for p in same_time):
             return None
     return int(
         conn.execute(

@@ -9,6 +9,7 @@ row is locked first, so two workers never advance one instance at once.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -60,6 +61,13 @@ class Run:
         self.now = runner.clock()
         self.runtime: AppRuntime = unit.runtime
         self.er: EntityRuntime = unit.runtime.entity(flow.entity)
+        self._record: dict[str, Any] | None = None
+        #: step-log rows, written in one statement when the step ends (``flush``)
+        self._log: list[dict[str, Any]] = []
+        #: states made ready in this step, entered in order by ``advance``
+        self._ready: deque[dict[str, Any]] = deque()
+        self._loaded_ready = False
+        self._gone: set[int] = set()
 
     # -- reading ------------------------------------------------------------------------------
     @property
@@ -75,15 +83,20 @@ class Run:
         return self.instance["started_by"]
 
     def record(self) -> dict[str, Any]:
-        """The record as it is now in this transaction (empty when purged)."""
-        row = (
-            self.conn.execute(
-                sa.select(self.er.table).where(self.er.table.c.id == self.instance["record_id"])
-            )
-            .mappings()
-            .first()
-        )
-        return dict(row) if row is not None else {}
+        """The record as it is now in this transaction (empty when purged); read once per step
+        until something writes it (``changed``)."""
+        if self._record is None:
+            table = self.er.table
+            row = self.conn.execute(
+                sa.select(table).where(table.c.id == self.instance["record_id"])
+            ).mappings()
+            found = row.first()
+            self._record = dict(found) if found is not None else {}
+        return dict(self._record)
+
+    def changed(self) -> None:
+        """The record was written: read it again when next asked."""
+        self._record = None
 
     def matches(self, text: str, record: Mapping[str, Any] | None = None) -> bool:
         rule = self.flow.rule(self.runtime, text)
@@ -111,33 +124,37 @@ class Run:
         comment: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        self.conn.execute(
-            t.steps.insert().values(
-                instance_id=self.id,
-                node=node,
-                at=self.now,
-                actor=actor,
-                action=action,
-                comment=comment,
-                details=dict(details) if details else None,
-            )
+        self._log.append(
+            {
+                "instance_id": self.id,
+                "node": node,
+                "at": self.now,
+                "actor": actor,
+                "action": action,
+                "comment": comment,
+                "details": dict(details) if details else None,
+            }
         )
+
+    def flush(self) -> None:
+        """Write this step's log (one statement)."""
+        if self._log:
+            self.conn.execute(t.steps.insert(), self._log)
+            self._log = []
 
     def activate(self, node_id: str, data: Mapping[str, Any] | None = None) -> int:
         """A new ready state of ``node_id``; ``advance`` enters it."""
-        return int(
-            self.conn.execute(
-                t.node_states.insert()
-                .values(
-                    instance_id=self.id,
-                    node=node_id,
-                    status="ready",
-                    entered_at=self.now,
-                    data=dict(data or {}),
-                )
-                .returning(t.node_states.c.id)
-            ).scalar_one()
-        )
+        values = {
+            "instance_id": self.id,
+            "node": node_id,
+            "status": "ready",
+            "entered_at": self.now,
+            "data": dict(data or {}),
+        }
+        insert = t.node_states.insert().values(values).returning(t.node_states.c.id)
+        state_id = int(self.conn.execute(insert).scalar_one())
+        self._ready.append({**values, "id": state_id, "outcome": None, "left_at": None, "due_at": None})
+        return state_id
 
     def set_state(self, state_id: int, **values: Any) -> None:
         self.conn.execute(t.node_states.update().where(t.node_states.c.id == state_id).values(**values))
@@ -160,6 +177,8 @@ class Run:
             self.activate(target, {"branch": branch})
 
     def set_instance(self, **values: Any) -> None:
+        if all(self.instance.get(k) == v for k, v in values.items()):
+            return
         self.instance.update(values)
         self.conn.execute(t.instances.update().where(t.instances.c.id == self.id).values(**values))
 
@@ -177,6 +196,7 @@ class Run:
         if ids is not None:
             where.append(ns.c.id.in_(ids))
         states = list(self.conn.execute(sa.select(ns.c.id).where(*where)).scalars())
+        self._gone.update(states)
         if not states:
             return
         self.conn.execute(ns.update().where(ns.c.id.in_(states)).values(status="cancelled", left_at=self.now))
@@ -209,33 +229,30 @@ class Run:
                 self.log(node, f"action:{spec['type']}")
         finally:
             CURRENT_RUN.reset(token)
+            self.changed()
 
     # -- moving on ----------------------------------------------------------------------------
     def advance(self) -> None:
         """Enter every ready state, and the ones those make ready, until all wait or end."""
-        ns = t.node_states
+        if not self._loaded_ready:  # states an earlier step left ready (none, normally)
+            self._loaded_ready = True
+            ns = t.node_states
+            known = {r["id"] for r in self._ready}
+            left = self.conn.execute(
+                sa.select(ns).where(ns.c.instance_id == self.id, ns.c.status == "ready").order_by(ns.c.id)
+            ).mappings()
+            self._ready.extendleft(reversed([dict(r) for r in left if r["id"] not in known]))
         for _ in range(MAX_STEPS_PER_RUN):
-            if self.instance["status"] != "running":
+            if self.instance["status"] != "running" or not self._ready:
                 return
-            ready = (
-                self.conn.execute(
-                    sa.select(ns)
-                    .where(ns.c.instance_id == self.id, ns.c.status == "ready")
-                    .order_by(ns.c.id)
-                    .limit(1)
-                )
-                .mappings()
-                .first()
-            )
-            if ready is None:
-                return
-            self.enter(dict(ready))
+            state = self._ready.popleft()
+            if state["id"] not in self._gone:
+                self.enter(state)
         raise FlowConflict("flow_loop", flow=self.flow.name, steps=MAX_STEPS_PER_RUN)
 
     def enter(self, state: dict[str, Any]) -> None:
         node = self.flow.nodes[state["node"]]
         kind = node["type"]
-        self.log(node["id"], "enter")
         if kind in ("start", "action", "cc"):
             if kind == "action":
                 self.run_actions(node["actions"], node["id"])
@@ -250,6 +267,7 @@ class Run:
             chosen = next(
                 (b["next"] for b in node.get("branches", []) if self.matches(b["when"], record)), None
             )
+            self.log(node["id"], "branch", details={"next": chosen or node["default"]})
             self.leave(state, "branch" if chosen else "default", chosen or node["default"])
         elif kind == "split":
             self.leave(state)
@@ -343,6 +361,7 @@ class Runner:
         self.platform = platform
         self.clock = clock
         self.versions = VersionCache()
+        self._where: dict[int, tuple[str, str]] = {}
         self.approvals: Approvals = Approvals()
         self.timers = Timers()
         self.triggers = Triggers(self)
@@ -358,9 +377,15 @@ class Runner:
         return dict(row)
 
     def app_of(self, instance_id: int) -> tuple[str, str]:
-        with self.platform.db.connect() as conn:
-            row = self.instance_row(conn, instance_id)
-        return row["app"], row["flow"]
+        """The app and flow of an instance: facts that never change, so kept in memory."""
+        found = self._where.get(instance_id)
+        if found is None:
+            with self.platform.db.connect() as conn:
+                row = self.instance_row(conn, instance_id)
+            if len(self._where) > 100_000:
+                self._where.clear()
+            found = self._where[instance_id] = (row["app"], row["flow"])
+        return found
 
     def with_instance(self, instance_id: int, work: Callable[[Run], T], depth: int = 0) -> T:
         """``work`` on a locked instance in one write unit (its record changes included)."""
@@ -369,7 +394,10 @@ class Runner:
         def step(unit: WriteUnit) -> T:
             instance = self.instance_row(unit.conn, instance_id, lock=True)
             flow = self.versions.get(unit.conn, app, flow_name, instance["version"])
-            return work(Run(self, unit, instance, flow))
+            run = Run(self, unit, instance, flow)
+            result = work(run)
+            run.flush()
+            return result
 
         return self.platform.records.write(flow_context(flow_name, instance_id, depth), app, step)
 
@@ -490,11 +518,11 @@ class Runner:
                 raise FlowConflict("flow_already_running", flow=flow_name)
             instance_id = self.create_instance(unit, flow, record_id, starter=ctx.user_id, cause="manual")
             assert instance_id is not None
+            # started in the same transaction: a start the node policies refuse leaves nothing
+            run = Run(self, unit, self.instance_row(unit.conn, instance_id), flow)
+            self.begin(run)
+            run.advance()
+            run.flush()
             return instance_id
 
-        instance_id: int = self.platform.records.write(flow_context(flow_name), app, create)
-        try:
-            self.advance(instance_id)
-        except FlowInputError:
-            raise
-        return instance_id
+        return int(self.platform.records.write(flow_context(flow_name), app, create))

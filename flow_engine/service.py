@@ -73,10 +73,11 @@ class FlowService:
     def act(self, ctx: Context, task_id: int, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
         user = _user_id(ctx)
         instance_id = self._instance_of_task(task_id)
-        self.runner.with_instance(
-            instance_id, lambda run: self.runner.approvals.act(run, task_id, user, action, body)
-        )
-        return self.task(task_id)
+        def work(run: Run) -> dict[str, Any]:
+            run.runner.approvals.act(run, task_id, user, action, body)
+            return _json(run.runner.approvals.task(run, task_id))
+
+        return self.runner.with_instance(instance_id, work)
 
     def reassign(self, ctx: Context, task_id: int, to: int | str) -> dict[str, Any]:
         """An administrator hands an open task to someone else (recorded like a transfer)."""
@@ -104,16 +105,16 @@ class FlowService:
     # -- instances ----------------------------------------------------------------------------
     def start(self, ctx: Context, app: str, entity: str, record_id: int, flow: str) -> dict[str, Any]:
         instance_id = self.runner.start_by_hand(ctx, app, entity, record_id, flow)
-        return self.instance(ctx, instance_id)
+        return self.instance(ctx, instance_id, checked=True)
 
     def withdraw(self, ctx: Context, instance_id: int) -> dict[str, Any]:
         user = _user_id(ctx)
         self.runner.with_instance(instance_id, lambda run: run.runner.approvals.withdraw(run, user))
         return self.instance(ctx, instance_id)
 
-    def instance(self, ctx: Context, instance_id: int) -> dict[str, Any]:
+    def instance(self, ctx: Context, instance_id: int, *, checked: bool = False) -> dict[str, Any]:
         """The instance with each node's state, its tasks and its step log. Needs read access
-        to the record (or a task of the instance)."""
+        to the record, or a task of the instance (``checked``: the caller was just checked)."""
         with self.platform.db.connect() as conn:
             row = self.runner.instance_row(conn, instance_id)
             states = [
@@ -137,7 +138,7 @@ class FlowService:
                 ).mappings()
             ]
             flow = self.runner.versions.get(conn, row["app"], row["flow"], row["version"])
-        if not any(x["assignee"] == ctx.user_id for x in tasks):
+        if not checked and not any(x["assignee"] == ctx.user_id for x in tasks):
             self.platform.records.get(ctx, row["app"], row["entity"], row["record_id"], include_deleted=True)
         latest: dict[str, dict[str, Any]] = {}
         for s in states:

@@ -47,3 +47,15 @@ def test_http_benchmark_runs_on_each_database_without_a_5xx(postgres_database: s
 )
 def test_dsl_and_validation_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _run(script, "300")
+
+
+def test_flow_benchmark_runs_against_spiffworkflow() -> None:
+    out = _run("bench/flows.py", "--smoke")
+    for what in (
+        "SpiffWorkflow, in memory",
+        "JSON round trip",
+        "SpiffWorkflow, SQLite",
+        "tangram, SQLite",
+        "goal >= 10",
+    ):
+        assert what in out, out

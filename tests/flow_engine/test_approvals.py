@@ -193,9 +193,10 @@ def test_the_record_is_locked_except_for_the_current_approver_and_the_fields_all
 
 def test_approvers_that_resolve_to_nobody_follow_the_node_policy(world: World) -> None:
     nobody = [{"role": "ceo"}, {"department": "没有这个部门"}]
-    world.platform.db.dispose()
     with pytest.raises(InvalidInput):
         start(world, approval_flow("refuse", approvers=[{"department": "没有这个部门"}], if_nobody="refuse"))
+    [refused] = world.platform.records.list_records(world.ctx("admin"), "crm", "contract").items
+    assert world.instances("contract", refused["id"]) == []  # refused to start: nothing recorded
     _c, auto = start(world, approval_flow("auto", approvers=nobody[1:], if_nobody="approve"))
     assert status(world, auto) == "approved"
     _c, to_admin = start(world, approval_flow("admin", approvers=nobody[1:], if_nobody="admin"))
