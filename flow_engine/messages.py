@@ -14,6 +14,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "请求体中的名称 {body_name} 与地址中的 {url_name} 不一致",
         "en": "the body names {body_name} but the address {url_name}",
     },
+    "flow_not_object": {"zh": "流程定义必须是 JSON 对象", "en": "a flow definition must be a JSON object"},
     "flow_not_manual": {"zh": "流程 {flow} 不能手动发起", "en": "flow {flow} cannot be started by hand"},
     "flow_wrong_entity": {
         "zh": "流程 {flow} 用于实体 {expected}，不能用于 {entity}",

@@ -24,6 +24,15 @@ def _json(row: Any) -> dict[str, Any]:
     return {k: _iso(v) for k, v in row.items()}
 
 
+def _definition(name: str, body: Any) -> dict[str, Any]:
+    """The flow a request body holds, named as its address says."""
+    if not isinstance(body, dict):
+        raise FlowInputError("flow_not_object")
+    if body.get("name", name) != name:
+        raise FlowInputError("flow_name_mismatch", body_name=body.get("name"), url_name=name)
+    return {**body, "name": name}
+
+
 def _user_id(ctx: Context) -> int:
     if ctx.user_id is None:
         raise FlowForbidden("task_not_yours", id=0)
@@ -179,15 +188,13 @@ class FlowService:
             return definitions.draft(conn, app, name)
 
     def put_flow(self, ctx: Context, app: str, name: str, body: Any) -> dict[str, Any]:
-        if isinstance(body, dict) and body.get("name", name) != name:
-            raise FlowInputError("flow_name_mismatch", body_name=body.get("name"), url_name=name)
-        definition = {**body, "name": name} if isinstance(body, dict) else body
+        definition = _definition(name, body)
         with self.platform.db.begin() as conn:
             return definitions.save_draft(conn, app, definition, ctx)
 
     def validate(self, app: str, name: str, body: Any) -> dict[str, Any]:
         """Check a definition against the app as it is, without saving it."""
-        definition = {**body, "name": name} if isinstance(body, dict) else body
+        definition = _definition(name, body)
         with self.platform.db.connect() as conn:
             package = load_app(conn, app).package.export()
         items = [f for f in package.get("flows", []) if f.get("name") != name] + [definition]
