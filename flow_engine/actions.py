@@ -150,9 +150,12 @@ def start_flow(call: ActionCall) -> int | None:
             return None
     flow = runner.versions.latest(call.unit.conn, call.app, call.spec["flow"])
     key = f"flow-action:{run.id}:{call.spec['flow']}:{record_id}"
-    return runner.create_instance(
+    instance = runner.create_instance(
         call.unit, flow, int(record_id), starter=run.starter, cause="flow", start_key=key
     )
+    if instance is not None:
+        runner.triggers.remember(instance)  # started as soon as this step commits
+    return instance
 
 
 def cc(call: ActionCall) -> None:

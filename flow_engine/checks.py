@@ -12,10 +12,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
-
 import rule_engine
 from engine import ActionRegistry, AppPackage
+from flow_engine.cron import cron_trigger
 from form_engine import EntityDef, Problem, dsl_fields
 
 ActionsOf = Callable[[], ActionRegistry]
@@ -154,7 +153,7 @@ def check_flow(
         found += _fields(entity, [trigger["field"]], f"{at}/trigger/field")
     if trigger.get("cron"):
         try:
-            CronTrigger.from_crontab(trigger["cron"], timezone=trigger.get("timezone", "Asia/Shanghai"))
+            cron_trigger(trigger["cron"], trigger.get("timezone", "Asia/Shanghai"))
         except (ValueError, ZoneInfoNotFoundError) as exc:
             found.append(_p("flow_bad_cron", f"{at}/trigger/cron", detail=str(exc)))
     if flow.get("calendar") and flow["calendar"] not in calendars:

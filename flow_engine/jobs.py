@@ -7,14 +7,14 @@ safe to run twice: it acts only if the state it was written for still holds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
 from engine import Platform, WriteUnit
 from flow_engine import delivery
+from flow_engine.cron import cron_trigger
 from flow_engine.definitions import Flow
 from flow_engine.messages import FlowInputError, FlowNotFound
 from flow_engine.registry import runner_of
@@ -74,8 +74,8 @@ def date_reached(call: Any) -> None:
 
 def next_fire(flow: Flow, after: datetime) -> datetime | None:
     trigger = flow.trigger
-    cron = CronTrigger.from_crontab(trigger["cron"], timezone=trigger.get("timezone", "Asia/Shanghai"))
-    found = cron.get_next_fire_time(None, after)
+    cron = cron_trigger(trigger["cron"], trigger.get("timezone", "Asia/Shanghai"))
+    found = cron.get_next_fire_time(None, after + timedelta(seconds=1))  # strictly after
     return found if isinstance(found, datetime) else None
 
 

@@ -399,7 +399,9 @@ class Runner:
             run.flush()
             return result
 
-        return self.platform.records.write(flow_context(flow_name, instance_id, depth), app, step)
+        result = self.platform.records.write(flow_context(flow_name, instance_id, depth), app, step)
+        self.triggers.drain(depth + 1)  # what the step started (a start_flow action)
+        return result
 
     # -- starting -----------------------------------------------------------------------------
     def create_instance(

@@ -82,6 +82,7 @@ class FlowService:
     def act(self, ctx: Context, task_id: int, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
         user = _user_id(ctx)
         instance_id = self._instance_of_task(task_id)
+
         def work(run: Run) -> dict[str, Any]:
             run.runner.approvals.act(run, task_id, user, action, body)
             return _json(run.runner.approvals.task(run, task_id))

@@ -75,7 +75,7 @@ class Triggers:
                 waking.update(self._waiting_on(conn, app, event.entity, event.record_id))
         for instance_id in waking:
             delivery.enqueue(conn, ADVANCE_JOB, {"instance": instance_id}, run_at=self.runner.clock())
-            self._remember(instance_id)
+            self.remember(instance_id)
 
     def _record_trigger(self, unit: WriteUnit, flow: Flow, event: RecordEvent, name: str) -> None:
         trigger = flow.trigger
@@ -93,7 +93,7 @@ class Triggers:
         starter = unit.ctx.user_id
         instance = self.runner.create_instance(unit, flow, event.record_id, starter=starter, cause="event")
         if instance is not None:
-            self._remember(instance)
+            self.remember(instance)
 
     def _date_trigger(self, unit: WriteUnit, flow: Flow, event: RecordEvent, name: str) -> None:
         field = flow.trigger["field"]
@@ -165,7 +165,8 @@ class Triggers:
         return sorted({r.id for r in rows if r.data.get("until")})
 
     # -- after the commit -----------------------------------------------------------------------
-    def _remember(self, instance_id: int) -> None:
+    def remember(self, instance_id: int) -> None:
+        """Start ``instance_id`` in this process once the current write committed."""
         pending = getattr(self._kicks, "ids", None)
         if pending is None:
             pending = self._kicks.ids = []
@@ -174,11 +175,16 @@ class Triggers:
     def kick(self, event: RecordEvent) -> None:
         """Run what the committed write started, in this process, now (best effort: the jobs
         written with it do the same if this process dies first)."""
+        tags = event.context.tags
+        self.drain(int(tags.get("flow_depth", "0")) + (1 if tags.get("flow") else 0))
+
+    def drain(self, depth: int) -> None:
+        """Advance the instances remembered since the last drain; past ``MAX_DEPTH`` nested
+        starts they are left to their jobs."""
         ids = getattr(self._kicks, "ids", None)
-        if not ids:
+        if not ids or depth > MAX_DEPTH:
             return
         self._kicks.ids = []
-        depth = int(event.context.tags.get("flow_depth", "0")) + (1 if event.context.tags.get("flow") else 0)
         for instance_id in dict.fromkeys(ids):
             try:
                 self.runner.advance(instance_id, depth)
