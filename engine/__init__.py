@@ -30,6 +30,7 @@ from engine.host.hookspecs import hookimpl
 from engine.host.jobs import JobCall, JobHandler, JobRunner
 from engine.host.platform import Platform
 from engine.http.deps import AdminDep, ContextDep, PlatformDep
+from engine.identity import directory
 from engine.identity.departments import members as department_members
 from engine.identity.departments import subtree as department_subtree
 from engine.identity.users import user_labels
@@ -109,6 +110,7 @@ __all__ = [
     "column_resolver",
     "department_members",
     "department_subtree",
+    "directory",
     "enqueue_job",
     "entity_dsl_fields",
     "filter_clause",

@@ -12,6 +12,9 @@ python3 -m venv .venv
 # name; it lives apart, in bench/.deps (the benchmarks run in a smoke mode in the suite).
 [ -f bench/.deps/rule_engine/__init__.py ] ||
     .venv/bin/pip install -q --disable-pip-version-check --target bench/.deps rule-engine
+# bench/flows.py compares the flow engine with SpiffWorkflow (BPMN), kept apart the same way.
+[ -d bench/.deps/SpiffWorkflow ] ||
+    .venv/bin/pip install -q --disable-pip-version-check --target bench/.deps spiffworkflow
 export TANGRAM_TEST_DATABASE_URL="${TANGRAM_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
 .venv/bin/ruff check .
 # The whole tree configured in pyproject.toml ([tool.mypy] files); rule_engine and form_engine strict.

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import click
     from fastapi import APIRouter
 
+    from engine.apps.runtime import AppRuntime
     from engine.apps.sections import PackageSection
     from engine.host.actions import ActionRegistry
     from engine.host.platform import Platform
@@ -33,6 +34,12 @@ def tangram_routes(platform: Platform) -> APIRouter | None:
 @hookspec
 def tangram_actions(registry: ActionRegistry) -> None:
     """Register action types (``registry.register(name, handler, schema=...)``)."""
+
+
+@hookspec
+def tangram_app_openapi(runtime: AppRuntime) -> dict[str, Any] | None:
+    """Return OpenAPI ``paths`` this plugin serves for one app; they join the app's document at
+    ``/api/apps/{app}/openapi.json`` (responses may ``$ref`` its ``Error`` response)."""
 
 
 @hookspec

@@ -81,7 +81,13 @@ def _without(schema: dict[str, Any], unseen: Collection[str]) -> dict[str, Any]:
     return out
 
 
-def app_openapi(runtime: AppRuntime, unseen_of: Unseen | None = None) -> dict[str, Any]:
+def app_openapi(
+    runtime: AppRuntime,
+    unseen_of: Unseen | None = None,
+    extra_paths: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The app's document: for a caller whose ``unseen_of`` hides entities or fields, without
+    them; ``extra_paths`` are the paths plugins serve for the app."""
     package = runtime.package
     schemas: dict[str, Any] = {
         "Error": {
@@ -191,6 +197,8 @@ def app_openapi(runtime: AppRuntime, unseen_of: Unseen | None = None) -> dict[st
         for path, item in entity_paths(package.name, entity.name, name).items():
             paths[path] = {**item, **paths.get(path, {})}
     paths.update(file_paths(package.name))
+    for more in extra_paths or ():
+        paths.update(more)
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{package.label.en} / {package.label.zh}", "version": str(runtime.version)},
@@ -213,8 +221,9 @@ def app_openapi(runtime: AppRuntime, unseen_of: Unseen | None = None) -> dict[st
 def app_openapi_document(app: str, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
     """The app's record API; for a non-administrator, only what they may read."""
     runtime = platform.cached_runtime(app)
+    extra = [p for p in platform.plugins.hook.tangram_app_openapi(runtime=runtime) if p]
     if ctx.user is None or ctx.user.is_admin:
-        return app_openapi(runtime)
+        return app_openapi(runtime, None, extra)
     access = platform.access
 
     def unseen(er: EntityRuntime) -> Collection[str] | None:
@@ -224,4 +233,4 @@ def app_openapi_document(app: str, ctx: ContextDep, platform: PlatformDep) -> di
             return None
         return access.field_plan(ctx, er).hidden
 
-    return app_openapi(runtime, unseen)
+    return app_openapi(runtime, unseen, extra)

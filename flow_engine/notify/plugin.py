@@ -38,3 +38,7 @@ class NotifyPlugin:
     @hookimpl
     def tangram_routes(self, platform: Platform) -> APIRouter:
         return routes.router
+
+
+#: The instance the ``tangram.plugins`` entry point registers.
+PLUGIN = NotifyPlugin()

@@ -33,3 +33,7 @@ class WebhookPlugin:
     @hookimpl
     def tangram_routes(self, platform: Platform) -> APIRouter:
         return routes.router
+
+
+#: The instance the ``tangram.plugins`` entry point registers.
+PLUGIN = WebhookPlugin()

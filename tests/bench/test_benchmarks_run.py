@@ -45,6 +45,8 @@ def test_http_benchmark_runs_on_each_database_without_a_5xx(postgres_database: s
 @pytest.mark.parametrize(
     ("script", "expected"), [("bench/validation.py", "fastjsonschema"), ("bench/rules.py", "sql/hand")]
 )
+
+
 def test_dsl_and_validation_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _run(script, "300")
 
@@ -79,3 +81,15 @@ def test_jobs_benchmark_fires_each_timer_exactly_once_on_each_database(postgres_
         fired = [line for line in lines if "exactly once" in line]
         assert len(fired) == 2 and "1 worker(s)" in fired[0] and "4 worker(s)" in fired[1], out
         assert any("raw SQL baseline" in line for line in lines), out
+
+
+def test_flow_benchmark_runs_against_spiffworkflow() -> None:
+    out = _run("bench/flows.py", "--smoke")
+    for what in (
+        "SpiffWorkflow, in memory",
+        "JSON round trip",
+        "SpiffWorkflow, SQLite",
+        "tangram, SQLite",
+        "goal >= 10",
+    ):
+        assert what in out, out

@@ -68,8 +68,6 @@ def test_worker_once_runs_the_due_jobs_and_exits(runner: CliRunner, monkeypatch:
     result = runner.invoke(cli, ["worker", "--once"])
     assert result.exit_code == 0, result.output
     assert "test.record" in result.output and "ran 0 job(s)" in result.output
-
-
 @pytest.fixture
 def uvicorn_runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, dict[str, Any]]]:
     """What ``serve`` hands to uvicorn, instead of serving."""

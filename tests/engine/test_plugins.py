@@ -55,6 +55,11 @@ class SamplePlugin:
         return router
 
     @hookimpl
+    def tangram_app_openapi(self, runtime: Any) -> dict[str, Any]:
+        ping = {"get": {"responses": {"200": {"description": "pong"}}}}
+        return {f"/api/sample/{runtime.package.name}/ping": ping}
+
+    @hookimpl
     def tangram_actions(self, registry: ActionRegistry) -> None:
         def note(call: ActionCall) -> str:
             text = call.spec["text"].format(**call.record)
@@ -143,6 +148,7 @@ def test_startup_routes_and_events_reach_the_plugin(
     assert updated.changes == {"region": (None, "华东")}
     r = client.get("/api/sample/ping")
     assert r.status_code == 200 and r.json() == {"pong": True, "events": 4}
+    assert "/api/sample/sales/ping" in client.get("/api/apps/sales/openapi.json").json()["paths"]
 
 
 def test_plugin_routes_require_sign_in(plugged: tuple[Platform, TestClient]) -> None:

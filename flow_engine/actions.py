@@ -1,0 +1,241 @@
+"""The flow engine's actions, registered in the kernel's action registry (so rules and other
+plugins may use them, and a flow may use actions other plugins register).
+
+Each runs in the write unit of the step that calls it: record changes go through the unit
+(validation, permissions, history, roll-ups), jobs and notifications join its transaction.
+A value in ``values`` is a literal, ``{"field": name}`` (copied from the record),
+``{"expr": rule}`` (a DSL expression over the record) or ``{"due": duration}`` (now plus a
+duration, in business time with ``"business": true``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+import rule_engine
+from engine import ActionCall, ActionRegistry, EntityRuntime, entity_dsl_fields
+from flow_engine import delivery
+from flow_engine.assignment import STRATEGY, choose
+from flow_engine.calendar import DEFAULT, Duration
+from flow_engine.people import resolve
+from flow_engine.runtime import CURRENT_RUN
+from flow_engine.schema import LABEL, PEOPLE
+
+VALUES = {"type": "object", "additionalProperties": True}
+WEBHOOK_JOB = "webhook.deliver"
+
+
+def _row(call: ActionCall, er: EntityRuntime) -> dict[str, Any]:
+    record_id = call.record.get("id")
+    row = call.unit.conn.execute(sa.select(er.table).where(er.table.c.id == record_id)).mappings().first()
+    return dict(row) if row is not None else dict(call.record)
+
+
+def _now() -> datetime:
+    run = CURRENT_RUN.get()
+    return run.now if run is not None else datetime.now(UTC)
+
+
+def values_of(call: ActionCall, target: EntityRuntime, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The values an action writes, computed from the triggering record."""
+    source = call.unit.runtime.entity(call.entity)
+    record = _row(call, source)
+    out: dict[str, Any] = {}
+    for name, value in spec.items():
+        if isinstance(value, Mapping) and "field" in value:
+            value = source.value_json(value["field"], record.get(value["field"]))
+        elif isinstance(value, Mapping) and "expr" in value:
+            expression = rule_engine.compile(value["expr"], entity_dsl_fields(call.unit.runtime, source))
+            value = expression.evaluate(record, now=_now(), loader=call.unit.loader(source))
+        elif isinstance(value, Mapping) and "due" in value:
+            run = CURRENT_RUN.get()
+            calendar = run.calendar() if run is not None else DEFAULT
+            value = calendar.add(_now(), Duration.of(value["due"]))
+        if isinstance(value, datetime):
+            field = next((f for f in target.entity.fields if f.name == name), None)
+            value = (
+                value.date().isoformat() if field is not None and field.type == "date" else value.isoformat()
+            )
+        elif isinstance(value, date):
+            value = value.isoformat()
+        out[name] = value
+    return out
+
+
+def set_fields(call: ActionCall) -> None:
+    er = call.unit.runtime.entity(call.entity)
+    call.unit.update(er, [(call.record["id"], values_of(call, er, call.spec["values"]))])
+
+
+def create_record(call: ActionCall) -> int:
+    target = call.unit.runtime.entity(call.spec["entity"])
+    values = values_of(call, target, call.spec.get("values", {}))
+    if call.spec.get("link"):
+        values[call.spec["link"]] = call.record["id"]
+    return int(call.unit.create(target, [values])[0]["id"])
+
+
+def update_related(call: ActionCall) -> int:
+    """Change the records of ``entity`` whose lookup ``via`` points at this record."""
+    target = call.unit.runtime.entity(call.spec["entity"])
+    table = target.table
+    where = [table.c[call.spec["via"]] == call.record["id"], table.c.deleted_at.is_(None)]
+    ids = list(call.unit.conn.execute(sa.select(table.c.id).where(*where).order_by(table.c.id)).scalars())
+    if ids:
+        values = values_of(call, target, call.spec["values"])
+        call.unit.update(target, [(i, values) for i in ids])
+    return len(ids)
+
+
+def assign_owner(call: ActionCall) -> int | None:
+    er = call.unit.runtime.entity(call.entity)
+    run = CURRENT_RUN.get()
+    strategy = {k: v for k, v in call.spec.items() if k != "type"}
+    owner = choose(call.unit, er, strategy, _row(call, er), run.starter if run else call.unit.ctx.user_id)
+    if owner is not None:
+        call.unit.update(er, [(call.record["id"], {"owner": owner})])
+    return owner
+
+
+def notify(call: ActionCall) -> None:
+    er = call.unit.runtime.entity(call.entity)
+    record = _row(call, er)
+    run = CURRENT_RUN.get()
+    people = resolve(
+        call.unit.conn, call.app, call.spec["to"], record, run.starter if run else call.unit.ctx.user_id
+    )
+    from flow_engine.runtime import fill
+
+    shown = er.to_json(record)
+    title = fill(call.spec["title"], shown)
+    body = fill(call.spec.get("body", call.spec["title"]), shown)
+    delivery.notify(
+        call.unit.conn,
+        people,
+        title,
+        body,
+        (call.app, call.entity, call.record["id"]),
+        call.spec.get("channels"),
+    )
+
+
+def call_webhook(call: ActionCall) -> None:
+    """Deliver the record to a URL later, signed and retried by the webhook sender; the
+    idempotency key is fixed here, so every retry carries the same one."""
+    er = call.unit.runtime.entity(call.entity)
+    body = {"app": call.app, "entity": call.entity, "record": er.to_json(_row(call, er))}
+    if call.spec.get("body"):
+        body["data"] = call.spec["body"]
+    run = CURRENT_RUN.get()
+    key = f"flow:{run.id}:{uuid.uuid4().hex}" if run is not None else uuid.uuid4().hex
+    payload = {"app": call.app, "url": call.spec["url"], "body": body, "idempotency_key": key}
+    delivery.enqueue(call.unit.conn, WEBHOOK_JOB, payload, key=key)
+
+
+def start_flow(call: ActionCall) -> int | None:
+    """Start another flow on this record (or on the record a lookup ``record`` points at)."""
+    run = CURRENT_RUN.get()
+    if run is None:
+        return None
+    runner = run.runner
+    record_id = call.record["id"]
+    if call.spec.get("record"):
+        record_id = call.record.get(call.spec["record"])
+        if record_id is None:
+            return None
+    flow = runner.versions.latest(call.unit.conn, call.app, call.spec["flow"])
+    key = f"flow-action:{run.id}:{call.spec['flow']}:{record_id}"
+    instance = runner.create_instance(
+        call.unit, flow, int(record_id), starter=run.starter, cause="flow", start_key=key
+    )
+    if instance is not None:
+        runner.triggers.remember(instance)  # started as soon as this step commits
+    return instance
+
+
+def cc(call: ActionCall) -> None:
+    run = CURRENT_RUN.get()
+    if run is None:
+        return
+    people = resolve(call.unit.conn, call.app, call.spec["to"], run.record(), run.starter)
+    run.runner.approvals.carbon_copy(run, 0, "cc", people)
+
+
+def _schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def register(registry: ActionRegistry) -> None:
+    registry.register(
+        "set_fields",
+        set_fields,
+        schema=_schema({"values": VALUES}, ["values"]),
+        label={"zh": "设置字段", "en": "Set fields"},
+    )
+    registry.register(
+        "create_record",
+        create_record,
+        schema=_schema(
+            {"entity": {"type": "string"}, "values": VALUES, "link": {"type": "string"}}, ["entity"]
+        ),
+        label={"zh": "新建记录", "en": "Create a record"},
+    )
+    registry.register(
+        "update_related",
+        update_related,
+        schema=_schema(
+            {"entity": {"type": "string"}, "via": {"type": "string"}, "values": VALUES},
+            ["entity", "via", "values"],
+        ),
+        label={"zh": "更新关联记录", "en": "Update related records"},
+    )
+    strategy = {
+        **STRATEGY,
+        "properties": {
+            k: PEOPLE if k in ("to", "round_robin", "least_open") else v
+            for k, v in STRATEGY["properties"].items()
+        },
+        "additionalProperties": False,
+    }
+    registry.register(
+        "assign_owner", assign_owner, schema=strategy, label={"zh": "分配负责人", "en": "Assign owner"}
+    )
+    registry.register(
+        "notify",
+        notify,
+        schema=_schema(
+            {
+                "to": PEOPLE,
+                "title": LABEL,
+                "body": LABEL,
+                "channels": {"type": "array", "items": {"type": "string"}},
+            },
+            ["to", "title"],
+        ),
+        label={"zh": "发送通知", "en": "Notify"},
+    )
+    registry.register(
+        "call_webhook",
+        call_webhook,
+        schema=_schema(
+            {"url": {"type": "string", "pattern": "^https?://"}, "body": {"type": "object"}}, ["url"]
+        ),
+        label={"zh": "调用 Webhook", "en": "Call a webhook"},
+    )
+    registry.register(
+        "start_flow",
+        start_flow,
+        schema=_schema({"flow": {"type": "string"}, "record": {"type": "string"}}, ["flow"]),
+        label={"zh": "发起流程", "en": "Start a flow"},
+    )
+    registry.register(
+        "cc", cc, schema=_schema({"to": PEOPLE}, ["to"]), label={"zh": "抄送", "en": "Carbon copy"}
+    )
+
+
+__all__ = ["register"]

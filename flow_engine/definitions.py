@@ -1,0 +1,169 @@
+"""Flow definitions: drafts in the app package, published versions in ``flow_versions``.
+
+A draft is edited with the app (``flows`` section); publishing copies it into an immutable row
+with the next version number. Running instances read the version they started on, so a
+published version is cached for ever; which version is current is asked per write.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+import rule_engine
+from engine import AppRuntime, Context, entity_dsl_fields, load_app, put_section
+from flow_engine import tables as t
+from flow_engine.messages import FlowNotFound
+
+
+@dataclass
+class Flow:
+    """One published version of a flow, with its nodes by id and its rules compiled on use."""
+
+    app: str
+    name: str
+    version: int
+    definition: dict[str, Any]
+    nodes: dict[str, dict[str, Any]] = field(init=False)
+    _rules: dict[str, rule_engine.Expression] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.nodes = {n["id"]: n for n in self.definition["nodes"]}
+
+    @property
+    def entity(self) -> str:
+        return str(self.definition["entity"])
+
+    @property
+    def trigger(self) -> dict[str, Any]:
+        return dict(self.definition["trigger"])
+
+    @property
+    def start(self) -> str:
+        return next(n["id"] for n in self.definition["nodes"] if n["type"] == "start")
+
+    def rule(self, runtime: AppRuntime, text: str) -> rule_engine.Expression:
+        """``text`` compiled against the flow's entity as it is in ``runtime``."""
+        key = f"{runtime.version}:{text}"
+        found = self._rules.get(key)
+        if found is None:
+            er = runtime.entity(self.entity)
+            found = rule_engine.compile(text, entity_dsl_fields(runtime, er), expect="boolean")
+            self._rules[key] = found
+        return found
+
+
+class VersionCache:
+    """Published versions (immutable) and, per app, the current ones (checked against the
+    newest ``flow_versions`` id on every ask: one indexed query)."""
+
+    def __init__(self) -> None:
+        self._versions: dict[tuple[str, str, int], Flow] = {}
+        self._current: dict[str, tuple[int, list[Flow]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, conn: sa.Connection, app: str, name: str, version: int) -> Flow:
+        key = (app, name, version)
+        flow = self._versions.get(key)
+        if flow is None:
+            v = t.versions
+            row = conn.execute(
+                sa.select(v.c.definition).where(v.c.app == app, v.c.flow == name, v.c.version == version)
+            ).first()
+            if row is None:
+                raise FlowNotFound("flow_not_found", app=app, flow=name)
+            flow = Flow(app, name, version, row.definition)
+            with self._lock:
+                self._versions[key] = flow
+        return flow
+
+    def current(self, conn: sa.Connection, app: str) -> list[Flow]:
+        """The newest published version of each flow of ``app``."""
+        v = t.versions
+        stamp = conn.execute(sa.select(sa.func.max(v.c.id)).where(v.c.app == app)).scalar()
+        if stamp is None:
+            return []
+        cached = self._current.get(app)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        newest = (
+            sa.select(v.c.flow, sa.func.max(v.c.version).label("version"))
+            .where(v.c.app == app)
+            .group_by(v.c.flow)
+        ).subquery()
+        rows = conn.execute(sa.select(newest.c.flow, newest.c.version).order_by(newest.c.flow)).all()
+        flows = [self.get(conn, app, r.flow, r.version) for r in rows]
+        with self._lock:
+            self._current[app] = (stamp, flows)
+        return flows
+
+    def latest(self, conn: sa.Connection, app: str, name: str) -> Flow:
+        for flow in self.current(conn, app):
+            if flow.name == name:
+                return flow
+        raise FlowNotFound("flow_not_published", flow=name)
+
+
+def drafts(conn: sa.Connection, app: str) -> list[dict[str, Any]]:
+    return list(load_app(conn, app).package.section("flows"))
+
+
+def draft(conn: sa.Connection, app: str, name: str) -> dict[str, Any]:
+    for item in drafts(conn, app):
+        if item["name"] == name:
+            return item
+    raise FlowNotFound("flow_not_found", app=app, flow=name)
+
+
+def save_draft(conn: sa.Connection, app: str, definition: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Replace (or add) one flow in the package; the whole package is checked."""
+    items = [f for f in drafts(conn, app) if f.get("name") != definition.get("name")]
+    position = next(
+        (i for i, f in enumerate(drafts(conn, app)) if f.get("name") == definition.get("name")), None
+    )
+    items.insert(len(items) if position is None else position, definition)
+    put_section(conn, app, "flows", items, ctx)
+    return definition
+
+
+def publish(conn: sa.Connection, app: str, name: str, ctx: Context, now: datetime) -> int:
+    """Copy the draft into the next immutable version; returns its number."""
+    definition = draft(conn, app, name)
+    v = t.versions
+    last = (
+        conn.execute(sa.select(sa.func.max(v.c.version)).where(v.c.app == app, v.c.flow == name)).scalar()
+        or 0
+    )
+    conn.execute(
+        v.insert().values(
+            app=app,
+            flow=name,
+            version=last + 1,
+            definition=definition,
+            published_at=now,
+            published_by=ctx.user_id,
+        )
+    )
+    return last + 1
+
+
+def list_versions(conn: sa.Connection, app: str, name: str) -> list[dict[str, Any]]:
+    v = t.versions
+    rows = conn.execute(
+        sa.select(v.c.version, v.c.published_at, v.c.published_by, v.c.definition)
+        .where(v.c.app == app, v.c.flow == name)
+        .order_by(v.c.version)
+    ).all()
+    return [
+        {
+            "version": r.version,
+            "published_at": r.published_at,
+            "published_by": r.published_by,
+            "definition": r.definition,
+        }
+        for r in rows
+    ]

@@ -1,0 +1,126 @@
+"""The flow engine's job kinds: deferred starts, timers, date triggers and schedules.
+
+Each handler is a plain function of a job call (``call.platform``, ``call.payload``) and is
+safe to run twice: it acts only if the state it was written for still holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine import Platform, WriteUnit
+from flow_engine import delivery
+from flow_engine.cron import cron_trigger
+from flow_engine.definitions import Flow
+from flow_engine.messages import FlowInputError, FlowNotFound
+from flow_engine.registry import runner_of
+from flow_engine.runtime import ADVANCE_JOB, Run, flow_context
+from flow_engine.timers import TIMER_JOB, stamp
+from flow_engine.triggers import DATE_JOB
+
+CRON_JOB = "flow.cron"
+Handler = Callable[[Any], None]
+
+
+def advance(call: Any) -> None:
+    try:
+        runner_of(call.platform).advance(int(call.payload["instance"]))
+    except FlowInputError:
+        return  # the instance is marked failed with the reason; a retry would fail the same way
+
+
+def timer(call: Any) -> None:
+    payload = call.payload
+    runner = runner_of(call.platform)
+
+    def fire(run: Run) -> None:
+        runner.timers.fire(run, int(payload["state"]), payload["what"], int(payload.get("n", 0)))
+
+    try:
+        runner.with_instance(int(payload["instance"]), fire)
+    except FlowNotFound:
+        return
+
+
+def date_reached(call: Any) -> None:
+    """A date trigger came due: start the flow if the date is still the one it was set for."""
+    p = call.payload
+    runner = runner_of(call.platform)
+
+    def start(unit: WriteUnit) -> int | None:
+        flow = runner.versions.latest(unit.conn, p["app"], p["flow"])
+        er = unit.runtime.entity(flow.entity)
+        row = unit.conn.execute(sa.select(er.table).where(er.table.c.id == p["record"])).mappings().first()
+        if row is None or row["deleted_at"] is not None:
+            return None
+        if stamp(row[p["field"]]) != p["value"]:
+            return None  # it moved: the job for the new date starts it
+        when = flow.trigger.get("when")
+        if when and not flow.rule(unit.runtime, when).matches(
+            dict(row), now=runner.clock(), loader=unit.loader(er)
+        ):
+            return None
+        key = f"date:{p['app']}:{p['flow']}:{p['record']}:{p['value']}"
+        return runner.create_instance(unit, flow, int(p["record"]), starter=None, cause="date", start_key=key)
+
+    instance = call.platform.records.write(flow_context(p["flow"]), p["app"], start)
+    if instance is not None:
+        runner.advance(instance)
+
+
+def next_fire(flow: Flow, after: datetime) -> datetime | None:
+    trigger = flow.trigger
+    cron = cron_trigger(trigger["cron"], trigger.get("timezone", "Asia/Shanghai"))
+    found = cron.get_next_fire_time(None, after + timedelta(seconds=1))  # strictly after
+    return found if isinstance(found, datetime) else None
+
+
+def schedule_next(conn: sa.Connection, flow: Flow, after: datetime) -> None:
+    at = next_fire(flow, after)
+    if at is not None:
+        payload = {"app": flow.app, "flow": flow.name, "version": flow.version, "at": at.isoformat()}
+        delivery.enqueue(
+            conn, CRON_JOB, payload, run_at=at, key=f"flow-cron:{flow.app}:{flow.name}:{at.isoformat()}"
+        )
+
+
+def cron(call: Any) -> None:
+    """A schedule fired: one instance per record matching the filter, then the next firing.
+    A schedule of an older version stops when a newer one is published (that one schedules)."""
+    p = call.payload
+    runner = runner_of(call.platform)
+    started: list[int] = []
+
+    def fire(unit: WriteUnit) -> None:
+        flow = runner.versions.latest(unit.conn, p["app"], p["flow"])
+        if flow.version != p["version"]:
+            return
+        er = unit.runtime.entity(flow.entity)
+        query = sa.select(er.table.c.id).where(er.table.c.deleted_at.is_(None)).order_by(er.table.c.id)
+        if flow.trigger.get("filter"):
+            from engine import filter_clause
+
+            query = query.where(filter_clause(unit.runtime, er, flow.trigger["filter"], now=runner.clock()))
+        for record_id in unit.conn.execute(query).scalars():
+            key = f"cron:{p['app']}:{p['flow']}:{p['at']}:{record_id}"
+            instance = runner.create_instance(
+                unit, flow, record_id, starter=None, cause="schedule", start_key=key
+            )
+            if instance is not None:
+                started.append(instance)
+        schedule_next(unit.conn, flow, datetime.fromisoformat(p["at"]))
+
+    call.platform.records.write(flow_context(p["flow"]), p["app"], fire)
+    for instance in started:
+        try:
+            runner.advance(instance)
+        except FlowInputError:
+            continue
+
+
+def handlers(platform: Platform) -> dict[str, Handler]:
+    return {ADVANCE_JOB: advance, TIMER_JOB: timer, DATE_JOB: date_reached, CRON_JOB: cron}

@@ -1,0 +1,530 @@
+"""Running instances: node states advance inside one write unit per step.
+
+Every step of an instance — a start, a task action, a timer — runs in one transaction of the
+kernel's write unit: the flow's own rows (node states, tasks, step log, jobs) and the record
+changes its actions make commit together or not at all. A re-run after a crash therefore finds
+either nothing done or everything done, never half (no record is created twice). The instance
+row is locked first, so two workers never advance one instance at once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import sqlalchemy as sa
+
+from engine import ActionCall, AppRuntime, Context, EntityRuntime, Platform, WriteUnit
+from flow_engine import delivery
+from flow_engine import tables as t
+from flow_engine.calendar import Calendar, Duration, calendar_of
+from flow_engine.definitions import Flow, VersionCache
+from flow_engine.messages import FlowConflict, FlowInputError, FlowNotFound
+
+if TYPE_CHECKING:
+    from flow_engine.approvals import Approvals
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+ENDED = ("approved", "rejected", "done", "withdrawn", "cancelled", "failed")
+#: A flow that loops through automatic nodes this often in one step is stopped (a cycle).
+MAX_STEPS_PER_RUN = 500
+ADVANCE_JOB = "flow.advance"
+#: The instance whose action node is running, for actions that need more than the record.
+CURRENT_RUN: ContextVar[Run | None] = ContextVar("flow_current_run", default=None)
+
+
+def real_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def flow_context(flow: str, instance: int | None = None, depth: int = 0) -> Context:
+    """Who a flow's own changes are made as: the system, tagged so triggers know the source."""
+    tags = {"source": "flow", "flow": flow, "flow_depth": str(depth)}
+    if instance is not None:
+        tags["flow_instance"] = str(instance)
+    return Context(locale="zh", tags=tags)
+
+
+class Run:
+    """One instance inside one write unit."""
+
+    def __init__(self, runner: Runner, unit: WriteUnit, instance: dict[str, Any], flow: Flow) -> None:
+        self.runner = runner
+        self.unit = unit
+        self.conn = unit.conn
+        self.instance = instance
+        self.flow = flow
+        self.now = runner.clock()
+        self.runtime: AppRuntime = unit.runtime
+        self.er: EntityRuntime = unit.runtime.entity(flow.entity)
+        self._record: dict[str, Any] | None = None
+        #: step-log rows, written in one statement when the step ends (``flush``)
+        self._log: list[dict[str, Any]] = []
+        #: states made ready in this step, entered in order by ``advance``
+        self._ready: deque[dict[str, Any]] = deque()
+        self._loaded_ready = False
+        self._gone: set[int] = set()
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def id(self) -> int:
+        return int(self.instance["id"])
+
+    @property
+    def app(self) -> str:
+        return str(self.instance["app"])
+
+    @property
+    def starter(self) -> int | None:
+        return self.instance["started_by"]
+
+    def record(self) -> dict[str, Any]:
+        """The record as it is now in this transaction (empty when purged); read once per step
+        until something writes it (``changed``)."""
+        if self._record is None:
+            table = self.er.table
+            row = self.conn.execute(
+                sa.select(table).where(table.c.id == self.instance["record_id"])
+            ).mappings()
+            found = row.first()
+            self._record = dict(found) if found is not None else {}
+        return dict(self._record)
+
+    def changed(self) -> None:
+        """The record was written: read it again when next asked."""
+        self._record = None
+
+    def matches(self, text: str, record: Mapping[str, Any] | None = None) -> bool:
+        rule = self.flow.rule(self.runtime, text)
+        loader = self.unit.loader(self.er)
+        return bool(
+            rule.matches(record if record is not None else self.record(), now=self.now, loader=loader)
+        )
+
+    def calendar(self) -> Calendar:
+        return calendar_of(self.runtime.package.section("calendars"), self.flow.definition.get("calendar"))
+
+    def due(self, start: datetime, spec: Mapping[str, Any]) -> datetime:
+        return self.calendar().add(start, Duration.of(spec))
+
+    def record_ref(self) -> tuple[str, str, int]:
+        return (self.app, self.flow.entity, int(self.instance["record_id"]))
+
+    # -- writing ------------------------------------------------------------------------------
+    def log(
+        self,
+        node: str | None,
+        action: str,
+        *,
+        actor: int | None = None,
+        comment: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._log.append(
+            {
+                "instance_id": self.id,
+                "node": node,
+                "at": self.now,
+                "actor": actor,
+                "action": action,
+                "comment": comment,
+                "details": dict(details) if details else None,
+            }
+        )
+
+    def flush(self) -> None:
+        """Write this step's log (one statement)."""
+        if self._log:
+            self.conn.execute(t.steps.insert(), self._log)
+            self._log = []
+
+    def activate(self, node_id: str, data: Mapping[str, Any] | None = None) -> int:
+        """A new ready state of ``node_id``; ``advance`` enters it."""
+        values = {
+            "instance_id": self.id,
+            "node": node_id,
+            "status": "ready",
+            "entered_at": self.now,
+            "data": dict(data or {}),
+        }
+        insert = t.node_states.insert().values(values).returning(t.node_states.c.id)
+        state_id = int(self.conn.execute(insert).scalar_one())
+        self._ready.append({**values, "id": state_id, "outcome": None, "left_at": None, "due_at": None})
+        return state_id
+
+    def set_state(self, state_id: int, **values: Any) -> None:
+        self.conn.execute(t.node_states.update().where(t.node_states.c.id == state_id).values(**values))
+
+    def state(self, state_id: int) -> dict[str, Any]:
+        row = (
+            self.conn.execute(sa.select(t.node_states).where(t.node_states.c.id == state_id)).mappings().one()
+        )
+        return dict(row)
+
+    def leave(self, state: Mapping[str, Any], outcome: str | None = None, nxt: Any = None) -> None:
+        """Close ``state`` and activate what follows (one node, or each of a split's)."""
+        self.set_state(state["id"], status="done", outcome=outcome, left_at=self.now)
+        target = self.flow.nodes[state["node"]].get("next") if nxt is None else nxt
+        branch = state["data"].get("branch", [])
+        if isinstance(target, list):
+            for i, node_id in enumerate(target):
+                self.activate(node_id, {"branch": [*branch, [state["id"], i]]})
+        elif target is not None:
+            self.activate(target, {"branch": branch})
+
+    def set_instance(self, **values: Any) -> None:
+        if all(self.instance.get(k) == v for k, v in values.items()):
+            return
+        self.instance.update(values)
+        self.conn.execute(t.instances.update().where(t.instances.c.id == self.id).values(**values))
+
+    def finish(self, status: str, state_id: int | None = None) -> None:
+        """End the instance: every open state and task closes, the record unlocks."""
+        self.cancel_states(exclude=state_id)
+        self.set_instance(status=status, ended_at=self.now, locked=False)
+        self.log(None, status)
+
+    def cancel_states(self, *, exclude: int | None = None, ids: list[int] | None = None) -> None:
+        ns = t.node_states
+        where = [ns.c.instance_id == self.id, ns.c.status.in_(("ready", "waiting"))]
+        if exclude is not None:
+            where.append(ns.c.id != exclude)
+        if ids is not None:
+            where.append(ns.c.id.in_(ids))
+        states = list(self.conn.execute(sa.select(ns.c.id).where(*where)).scalars())
+        self._gone.update(states)
+        if not states:
+            return
+        self.conn.execute(ns.update().where(ns.c.id.in_(states)).values(status="cancelled", left_at=self.now))
+        tk = t.tasks
+        self.conn.execute(
+            tk.update()
+            .where(tk.c.state_id.in_(states), tk.c.status.in_(("open", "queued")), tk.c.kind != "cc")
+            .values(status="cancelled", acted_at=self.now)
+        )
+
+    def notify(
+        self,
+        users: list[int],
+        title: Mapping[str, str],
+        body: Mapping[str, str] | None = None,
+        channels: list[str] | None = None,
+    ) -> None:
+        record = self.record()
+        record["_title"] = record_title(self.er, record)
+        delivery.notify(
+            self.conn, users, fill(title, record), fill(body or title, record), self.record_ref(), channels
+        )
+
+    def run_actions(self, actions: list[dict[str, Any]], node: str) -> None:
+        record = self.unit.runtime.entity(self.flow.entity).to_json(self.record())
+        token = CURRENT_RUN.set(self)
+        try:
+            for spec in actions:
+                self.runner.platform.actions.run(ActionCall(self.unit, dict(spec), self.flow.entity, record))
+                self.log(node, f"action:{spec['type']}")
+        finally:
+            CURRENT_RUN.reset(token)
+            self.changed()
+
+    # -- moving on ----------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Enter every ready state, and the ones those make ready, until all wait or end."""
+        if not self._loaded_ready:  # states an earlier step left ready (none, normally)
+            self._loaded_ready = True
+            ns = t.node_states
+            known = {r["id"] for r in self._ready}
+            left = self.conn.execute(
+                sa.select(ns).where(ns.c.instance_id == self.id, ns.c.status == "ready").order_by(ns.c.id)
+            ).mappings()
+            self._ready.extendleft(reversed([dict(r) for r in left if r["id"] not in known]))
+        for _ in range(MAX_STEPS_PER_RUN):
+            if self.instance["status"] != "running" or not self._ready:
+                return
+            state = self._ready.popleft()
+            if state["id"] not in self._gone:
+                self.enter(state)
+        raise FlowConflict("flow_loop", flow=self.flow.name, steps=MAX_STEPS_PER_RUN)
+
+    def enter(self, state: dict[str, Any]) -> None:
+        node = self.flow.nodes[state["node"]]
+        kind = node["type"]
+        if kind in ("start", "action", "cc"):
+            if kind == "action":
+                self.run_actions(node["actions"], node["id"])
+            if kind == "cc":
+                self.runner.approvals.cc(self, state, node)
+            self.leave(state)
+        elif kind == "end":
+            self.set_state(state["id"], status="done", left_at=self.now)
+            self.finish(node.get("result", "done"), state["id"])
+        elif kind == "condition":
+            record = self.record()
+            chosen = next(
+                (b["next"] for b in node.get("branches", []) if self.matches(b["when"], record)), None
+            )
+            self.log(node["id"], "branch", details={"next": chosen or node["default"]})
+            self.leave(state, "branch" if chosen else "default", chosen or node["default"])
+        elif kind == "split":
+            self.leave(state)
+        elif kind == "join":
+            self.join(state, node)
+        elif kind in ("approval", "task"):
+            self.set_state(state["id"], status="waiting")
+            self.runner.approvals.enter(self, {**state, "status": "waiting"}, node)
+        elif kind == "wait":
+            self.set_state(state["id"], status="waiting")
+            self.runner.timers.enter_wait(self, state, node)
+
+    def join(self, state: dict[str, Any], node: dict[str, Any]) -> None:
+        branch = list(state["data"].get("branch", []))
+        split_nodes = {node["split"]}
+        # the innermost branch opened by this join's split
+        depth = max(
+            (i for i, (sid, _n) in enumerate(branch) if self.state(sid)["node"] in split_nodes), default=None
+        )
+        if depth is None:
+            self.leave(state)
+            return
+        split_state, _index = branch[depth]
+        outer = branch[:depth]
+        ns = t.node_states
+        arrived = [
+            s
+            for s in self.conn.execute(
+                sa.select(ns.c.id, ns.c.data).where(
+                    ns.c.instance_id == self.id, ns.c.node == node["id"], ns.c.status.in_(("done", "waiting"))
+                )
+            )
+            if any(b[0] == split_state for b in s.data.get("branch", []))
+        ]
+        width = len(self.flow.nodes[node["split"]]["next"])
+        if node.get("mode", "all") == "any":
+            if arrived:  # a branch already went through
+                self.set_state(state["id"], status="done", outcome="late", left_at=self.now)
+                return
+            siblings = [
+                s.id
+                for s in self.conn.execute(
+                    sa.select(ns.c.id, ns.c.data).where(
+                        ns.c.instance_id == self.id,
+                        ns.c.status.in_(("ready", "waiting")),
+                        ns.c.id != state["id"],
+                    )
+                )
+                if any(b[0] == split_state for b in s.data.get("branch", []))
+            ]
+            self.cancel_states(ids=siblings)
+            self.set_state(state["id"], data={"branch": outer})
+            self.leave({**state, "data": {"branch": outer}}, "joined")
+            return
+        if len(arrived) + 1 < width:
+            self.set_state(state["id"], status="waiting", data={"branch": branch})
+            return
+        ns_ids = [s.id for s in arrived]
+        self.conn.execute(ns.update().where(ns.c.id.in_(ns_ids)).values(status="done", left_at=self.now))
+        self.leave({**state, "data": {"branch": outer}}, "joined")
+
+
+def record_title(er: EntityRuntime, record: Mapping[str, Any]) -> str:
+    """How a notification names a record: its title field, else its first text field, else #id."""
+    name = er.entity.title_field or next((f.name for f in er.entity.fields if f.type == "text"), None)
+    value = record.get(name) if name else None
+    return str(value) if value not in (None, "") else f"#{record.get('id')}"
+
+
+def fill(text: Mapping[str, str], record: Mapping[str, Any]) -> dict[str, str]:
+    """``{field}`` placeholders of a zh/en text filled from the record (nothing else is read)."""
+    out = {}
+    for lang, template in text.items():
+        value = str(template)
+        for name, field_value in record.items():
+            token = "{" + name + "}"
+            if token in value:
+                value = value.replace(token, "" if field_value is None else str(field_value))
+        out[lang] = value
+    return out
+
+
+class Runner:
+    """Starts and advances instances of one platform; ``clock`` is injectable for tests."""
+
+    def __init__(self, platform: Platform, clock: Clock = real_clock) -> None:
+        from flow_engine.approvals import Approvals
+        from flow_engine.timers import Timers
+        from flow_engine.triggers import Triggers
+
+        self.platform = platform
+        self.clock = clock
+        self.versions = VersionCache()
+        self._where: dict[int, tuple[str, str]] = {}
+        self.approvals: Approvals = Approvals()
+        self.timers = Timers()
+        self.triggers = Triggers(self)
+
+    # -- transactions -------------------------------------------------------------------------
+    def instance_row(self, conn: sa.Connection, instance_id: int, *, lock: bool = False) -> dict[str, Any]:
+        query = sa.select(t.instances).where(t.instances.c.id == instance_id)
+        if lock and conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            raise FlowNotFound("instance_not_found", id=instance_id)
+        return dict(row)
+
+    def app_of(self, instance_id: int) -> tuple[str, str]:
+        """The app and flow of an instance: facts that never change, so kept in memory."""
+        found = self._where.get(instance_id)
+        if found is None:
+            with self.platform.db.connect() as conn:
+                row = self.instance_row(conn, instance_id)
+            if len(self._where) > 100_000:
+                self._where.clear()
+            found = self._where[instance_id] = (row["app"], row["flow"])
+        return found
+
+    def with_instance(self, instance_id: int, work: Callable[[Run], T], depth: int = 0) -> T:
+        """``work`` on a locked instance in one write unit (its record changes included)."""
+        app, flow_name = self.app_of(instance_id)
+
+        def step(unit: WriteUnit) -> T:
+            instance = self.instance_row(unit.conn, instance_id, lock=True)
+            flow = self.versions.get(unit.conn, app, flow_name, instance["version"])
+            run = Run(self, unit, instance, flow)
+            result = work(run)
+            run.flush()
+            return result
+
+        result = self.platform.records.write(flow_context(flow_name, instance_id, depth), app, step)
+        self.triggers.drain(depth + 1)  # what the step started (a start_flow action)
+        return result
+
+    # -- starting -----------------------------------------------------------------------------
+    def create_instance(
+        self,
+        unit: WriteUnit,
+        flow: Flow,
+        record_id: int,
+        *,
+        starter: int | None,
+        cause: str,
+        start_key: str | None = None,
+    ) -> int | None:
+        """A new instance, not yet started (``starting``), plus the job that starts it; both in
+        ``unit``'s transaction, so the start survives a crash right after the commit."""
+        conn = unit.conn
+        if start_key is not None:
+            exists = conn.execute(
+                sa.select(t.instances.c.id).where(t.instances.c.start_key == start_key)
+            ).scalar()
+            if exists is not None:
+                return None
+        er = unit.runtime.entity(flow.entity)
+        row = conn.execute(sa.select(er.table).where(er.table.c.id == record_id)).mappings().first()
+        snapshot = er.to_json(dict(row)) if row is not None else None
+        instance_id = int(
+            conn.execute(
+                t.instances.insert()
+                .values(
+                    app=flow.app,
+                    flow=flow.name,
+                    version=flow.version,
+                    entity=flow.entity,
+                    record_id=record_id,
+                    status="starting",
+                    started_by=starter,
+                    started_at=self.clock(),
+                    snapshot=snapshot,
+                    cause=cause,
+                    start_key=start_key,
+                    locked=False,
+                )
+                .returning(t.instances.c.id)
+            ).scalar_one()
+        )
+        delivery.enqueue(
+            conn, ADVANCE_JOB, {"instance": instance_id}, run_at=self.clock(), key=f"flow-start:{instance_id}"
+        )
+        return instance_id
+
+    def begin(self, run: Run) -> None:
+        """``starting`` -> ``running``: the start node becomes ready; done exactly once."""
+        if run.instance["status"] != "starting":
+            return
+        run.set_instance(status="running")
+        run.log(None, "started", actor=run.starter)
+        run.activate(run.flow.start)
+
+    def advance(self, instance_id: int, depth: int = 0) -> None:
+        """Start the instance if it is new, then enter whatever is ready."""
+
+        def step(run: Run) -> None:
+            self.begin(run)
+            self.timers.recheck(run)
+            run.advance()
+
+        try:
+            self.with_instance(instance_id, step, depth)
+        except FlowNotFound:
+            return
+        except (FlowInputError, FlowConflict) as exc:
+            self.fail(instance_id, exc.message("en"))
+            raise
+
+    def fail(self, instance_id: int, reason: str) -> None:
+        """Mark an instance failed in a transaction of its own (its step rolled back)."""
+        now = self.clock()
+        with self.platform.db.begin() as conn:
+            conn.execute(
+                t.instances.update()
+                .where(t.instances.c.id == instance_id, t.instances.c.status.in_(("starting", "running")))
+                .values(status="failed", error=reason, ended_at=now, locked=False)
+            )
+            conn.execute(
+                t.steps.insert().values(
+                    instance_id=instance_id, at=now, action="failed", details={"error": reason}
+                )
+            )
+
+    def running_on(
+        self, conn: sa.Connection, app: str, entity: str, record_id: int, flow: str | None = None
+    ) -> list[int]:
+        i = t.instances
+        where = [
+            i.c.app == app,
+            i.c.entity == entity,
+            i.c.record_id == record_id,
+            i.c.status.in_(("starting", "running")),
+        ]
+        if flow is not None:
+            where.append(i.c.flow == flow)
+        return list(conn.execute(sa.select(i.c.id).where(*where).order_by(i.c.id)).scalars())
+
+    def start_by_hand(self, ctx: Context, app: str, entity: str, record_id: int, flow_name: str) -> int:
+        """A manual start ("submit for approval"): the caller must be able to read the record;
+        the instance runs its first steps before this returns."""
+        self.platform.records.get(ctx, app, entity, record_id)
+        with self.platform.db.connect() as conn:
+            flow = self.versions.latest(conn, app, flow_name)
+        if flow.trigger.get("type") != "manual":
+            raise FlowInputError("flow_not_manual", flow=flow_name)
+        if flow.entity != entity:
+            raise FlowInputError("flow_wrong_entity", flow=flow_name, expected=flow.entity, entity=entity)
+
+        def create(unit: WriteUnit) -> int:
+            if self.running_on(unit.conn, app, entity, record_id, flow_name):
+                raise FlowConflict("flow_already_running", flow=flow_name)
+            instance_id = self.create_instance(unit, flow, record_id, starter=ctx.user_id, cause="manual")
+            assert instance_id is not None
+            # started in the same transaction: a start the node policies refuse leaves nothing
+            run = Run(self, unit, self.instance_row(unit.conn, instance_id), flow)
+            self.begin(run)
+            run.advance()
+            run.flush()
+            return instance_id
+
+        return int(self.platform.records.write(flow_context(flow_name), app, create))
