@@ -125,7 +125,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     show_default=True,
     help="Where the demo's SQLite database and files live.",
 )
-@click.option("--template", default="crm", show_default=True, help="A bundled template with a demo plan.")
+@click.option("--template", default=None, help="A bundled template with a demo plan (default: the first).")
 @click.option("--scale", type=click.FloatRange(0.001, 10), default=1.0, show_default=True,
               help="Share of the plan's record counts (0.05 for a quick look).")  # fmt: skip
 @click.option("--fresh", is_flag=True, help="Delete the folder's earlier demo and start over.")
@@ -133,7 +133,7 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
 def demo(
-    folder: Path, template: str, scale: float, fresh: bool, then_serve: bool, host: str, port: int
+    folder: Path, template: str | None, scale: float, fresh: bool, then_serve: bool, host: str, port: int
 ) -> None:
     """A fresh database in FOLDER with TEMPLATE installed, a year of sample data, a user per
     role (their sign-in names and passwords are printed), then the server."""
@@ -141,6 +141,9 @@ def demo(
 
     from engine.records.sample_data import SampleData
 
+    if template is None:
+        with_plans = [t["name"] for t in templates_library.available() if templates_library.demo_plan(t["name"])]
+        template = with_plans[0] if with_plans else ""
     try:
         plan = templates_library.demo_plan(template)
     except templates_library.TemplateNotFound as exc:

@@ -55,6 +55,29 @@ def entity_paths(app: str, entity: str, schema: str) -> dict[str, dict[str, Any]
     forms = f"/api/apps/{app}/forms/{entity}"
     form_param = {"name": "form", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
+        base + "/export": {
+            "get": {
+                "operationId": f"export_{entity}",
+                "summary": "The list as a CSV or XLSX file (field rules applied)",
+                "parameters": [
+                    {"name": "format", "in": "query", "schema": {"enum": ["csv", "xlsx"], "default": "csv"}},
+                    {"name": "filter", "in": "query", "schema": {"type": "string"}},
+                    {"name": "sort", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The file, as an attachment",
+                        "content": {
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                                "schema": {"type": "string", "format": "binary"}
+                            },
+                        },
+                    },
+                    **ERRORS,
+                },
+            }
+        },
         base + "/bulk": {
             "post": {
                 "operationId": f"bulk_create_{entity}",
