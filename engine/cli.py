@@ -22,7 +22,7 @@ from engine.context import SYSTEM
 from engine.errors import TangramError
 from engine.host.platform import Platform
 from engine.host.plugins import create_plugin_manager
-from engine.identity import audit, departments, roles, users
+from engine.identity import audit, departments, roles, throttle, users
 from engine.schema.migrations import refresh_duplicate_keys
 from engine.settings import Settings
 
@@ -76,6 +76,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         "host": host or settings.host,
         "port": port or settings.port,
         "log_level": settings.log_level.lower(),
+        # Forwarding headers are read by the app, from TANGRAM_TRUSTED_PROXIES only; uvicorn's
+        # own reading would believe any client on 127.0.0.1.
+        "proxy_headers": False,
     }
     if workers == 1:
         uvicorn.run(create_app(settings), **options)
@@ -251,6 +254,26 @@ def user_set(
     click.echo(f"updated user {username}: {', '.join(sorted(changes)) or 'nothing to change'}")
 
 
+@click.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """End a sign-in lock: forget the user's failed sign-ins from every address."""
+    try:
+        with _platform() as platform, platform.db.begin() as conn:
+            row = users.find_user(conn, username)
+            cleared = throttle.unlock(conn, row.username)
+            audit.record(
+                conn,
+                "user_unlocked",
+                ctx=SYSTEM,
+                target=f"user:{row.id}",
+                details={"addresses": cleared, "door": "cli"},
+            )
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"unlocked user {row.username} ({cleared} address(es) cleared)")
+
+
 @click.command("create")
 @click.argument("name")
 @click.option("--parent", type=int, help="Parent department id.")
@@ -327,7 +350,7 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
         cli.add_command(command)
     groups = {
         "app": ("Import, export and list apps.", [app_import, app_export, app_list]),
-        "user": ("Manage platform users.", [user_create, user_list, user_set]),
+        "user": ("Manage platform users.", [user_create, user_list, user_set, user_unlock]),
         "department": ("Manage the department tree.", [department_create, department_list]),
         "role": (
             "Roles are defined in the app package; assign them to users here.",

@@ -21,6 +21,7 @@ from .deps import current_context
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
 from .merge_routes import router as merge_router
+from .proxies import ProxyHeadersMiddleware
 from .record_routes import router as records_router
 from .request_ids import RequestIdMiddleware
 from .request_text import refuse_unstorable_text
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         upload_limit=settings.max_upload_bytes,
         public=PUBLIC_PATHS,
     )
+    app.add_middleware(ProxyHeadersMiddleware, networks=settings.trusted_proxies)
     app.add_middleware(RequestIdMiddleware)  # outermost: error answers carry the id too
     app.include_router(public_router)
     app.include_router(auth_router)
