@@ -175,6 +175,11 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "http.error": _m("{detail}", "{detail}"),
     "request_invalid": _m("请求参数无效", "the request is not valid"),
     "input_invalid": _m("输入无效", "the input is not valid"),
+    "value_out_of_range": _m(
+        "请求算出的值超出了数据库能表示的范围（例如筛选里过大的乘积或 add_days 的天数）",
+        "a value the request computes is out of the range the database can hold"
+        " (for example a huge product or number of days in a filter)",
+    ),
     "internal_error": _m(
         "内部错误；请把请求编号 {request_id} 告知管理员",
         "internal error; give the administrator the request id {request_id}",

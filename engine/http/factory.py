@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from engine.host.platform import Platform
 from engine.settings import Settings
 
-from . import problems
+from . import problems, server_errors
 from .admin_routes import router as admin_router
 from .app_openapi import router as openapi_router
 from .app_routes import public_router
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.state.platform = platform
     platform.init_database()
     problems.install(app)
+    server_errors.install(app)  # innermost middleware: a 500 keeps the connection
 
     settings = platform.settings
     app.add_middleware(
