@@ -10,6 +10,7 @@ from engine.apps.runtime import AppRuntime
 from form_engine import record_schema
 
 from .deps import ContextDep, PlatformDep
+from .error_docs import ERROR_SCHEMA
 
 router = APIRouter(tags=["apps"])
 
@@ -22,24 +23,7 @@ def _schema_name(entity: str) -> str:
 
 def app_openapi(runtime: AppRuntime) -> dict[str, Any]:
     package = runtime.package
-    schemas: dict[str, Any] = {
-        "Error": {
-            "type": "object",
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "request_id": {"type": "string"},
-                        "problems": {"type": "array", "items": {"type": "object"}},
-                        "details": {"type": "object"},
-                    },
-                    "required": ["code", "message", "request_id", "problems"],
-                }
-            },
-        }
-    }
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {}
     for er in runtime.entities.values():
         entity = er.entity

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -18,9 +19,11 @@ from .app_routes import router as apps_router
 from .auth_routes import router as auth_router
 from .body_limit import BodyLimitMiddleware
 from .deps import current_context
+from .error_docs import document_errors
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
 from .merge_routes import router as merge_router
+from .methods import HeadAsGet
 from .proxies import ProxyHeadersMiddleware
 from .record_routes import router as records_router
 from .request_ids import RequestIdMiddleware
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         upload_limit=settings.max_upload_bytes,
         public=PUBLIC_PATHS,
     )
+    app.add_middleware(HeadAsGet)
     app.add_middleware(ProxyHeadersMiddleware, networks=settings.trusted_proxies)
     app.add_middleware(RequestIdMiddleware)  # outermost: error answers carry the id too
     app.include_router(public_router)
@@ -87,7 +91,20 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:
             app.include_router(_protected(router))
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """The OpenAPI document lists every route's error answers too (engine.http.error_docs)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(build(), PUBLIC_PATHS)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:

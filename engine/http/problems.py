@@ -22,6 +22,8 @@ from engine.identity import audit
 from engine.messages import MESSAGES, render
 from form_engine import FormError, normalise_locale
 
+from .methods import allowed_methods
+
 #: Status -> the code the body names; the message is ``http.<code>`` (else ``http.error``).
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
@@ -125,4 +127,7 @@ def install(app: FastAPI) -> None:
         key = f"http.{code}" if exc.status_code in _HTTP_CODES else "http.error"
         params = {"path": request.url.path, "method": request.method, "detail": str(exc.detail)}
         text = render(key, locale_of(request), params)
-        return error_response(request, exc.status_code, code, text, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(request, exc.status_code, code, text, headers=headers)
