@@ -20,6 +20,7 @@ from engine.host.actions import ActionRegistry
 from engine.host.plugins import create_plugin_manager
 from engine.records import EventBus, FileStore, RecordEvent, RecordService, Writer, WriteStep, WriteUnit
 from engine.schema.database import create_database_engine, create_system_tables
+from engine.schema.migrations import hold_app_schema
 from engine.settings import Settings
 
 
@@ -63,7 +64,9 @@ class Platform:
         self.plugins.hook.tangram_startup(platform=self)
 
     def runtime(self, conn: sa.Connection, app: str) -> AppRuntime:
-        """The compiled app, current as of this transaction."""
+        """The compiled app, current as of this transaction, whose tables stay as it knows
+        them until the transaction ends (a migration of another process waits for it)."""
+        hold_app_schema(conn, app, exclusive=False)
         version = metadata_store.app_version(conn, app)
         if version is None:
             raise metadata_store.app_not_found(app)
@@ -80,8 +83,9 @@ class Platform:
             return self.runtime(conn, app)
 
     def known_runtime(self, app: str) -> AppRuntime:
-        """The compiled app this process last saw, without asking the database; for turning
-        the records a service call just returned into JSON."""
+        """The compiled app this thread last resolved (else the process), without asking the
+        database; for turning the records a service call just returned into JSON with the
+        version they were read with, even if another request meanwhile met a newer one."""
         return self._runtimes.peek(app) or self.cached_runtime(app)
 
     def write_steps(self) -> Sequence[WriteStep]:
