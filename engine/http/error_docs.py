@@ -3,7 +3,8 @@
 A route's own code documents its success; the answers it shares with every other route come
 from the layers around it, so they are documented here, by the same rules those layers follow:
 
-- every route: 422 (the request or its values are not valid) and 500 (the server failed);
+- every route: 422 (the request or its values are not valid), 500 (the server failed) and 503
+  (the database was too busy: retry after ``Retry-After``);
 - a route that needs a signed-in caller: 401, and 403 (a permission, or a cookie without its
   CSRF token);
 - a route that needs a signed-in caller, or has a path parameter: 404 (nothing of that name or
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from typing import Any
+
+from engine.messages import render
 
 #: The platform's one error shape (engine.http.problems), as JSON Schema.
 ERROR_SCHEMA: dict[str, Any] = {
@@ -52,24 +55,13 @@ ERROR_SCHEMA: dict[str, Any] = {
     "required": ["error"],
 }
 
-_DESCRIPTIONS = {
-    400: "The body cannot be read / 请求体无法读取",
-    401: "Sign in first, or the credentials are wrong / 未登录或凭据错误",
-    403: "Not permitted / 无权操作",
-    404: "Not found, or not visible to the caller / 不存在或无权查看",
-    409: "Conflict: a stale version, a duplicate, a name taken / 冲突",
-    413: "The body is larger than the limit / 请求体过大",
-    422: "The request is not valid; every problem is listed / 请求无效",
-    429: "Too many attempts; see Retry-After / 尝试次数过多",
-    500: "The server failed; quote the request id / 服务器内部错误",
-}
 _WITH_BODY = frozenset({"post", "put", "patch", "delete"})
 _SIGN_IN = frozenset({"/api/auth/token", "/api/auth/session"})
 
 
 def error_codes(path: str, method: str, *, public: bool) -> list[int]:
     """The error statuses the layers around a route may answer for ``method`` on ``path``."""
-    codes = {422, 500}
+    codes = {422, 500, 503}
     if not public:
         codes |= {401, 403}
     if not public or "{" in path:
@@ -79,6 +71,11 @@ def error_codes(path: str, method: str, *, public: bool) -> list[int]:
     if path in _SIGN_IN:
         codes |= {401, 429}
     return sorted(codes)
+
+
+def _description(code: int) -> str:
+    key = f"openapi.status.{code}"
+    return f"{render(key, 'en', {})} / {render(key, 'zh', {})}"
 
 
 def document_errors(document: dict[str, Any], public: Collection[str]) -> dict[str, Any]:
@@ -92,7 +89,7 @@ def document_errors(document: dict[str, Any], public: Collection[str]) -> dict[s
                 continue
             responses = operation["responses"]
             for code in error_codes(path, method, public=path in public):
-                responses[str(code)] = {"description": _DESCRIPTIONS[code], "content": content}
+                responses[str(code)] = {"description": _description(code), "content": content}
     schemas = components["schemas"]
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)

@@ -6,7 +6,9 @@ request on it fails too. :class:`AnswerServerErrors` sits inside it, answers the
 platform's error shape, logs it, and does not raise, so the connection stays usable.
 
 A database error whose cause is the request's own arithmetic (a product past BIGINT, a date
-past the calendar) is the caller's: a 422, not a 500.
+past the calendar) is the caller's: a 422, not a 500. A database too busy to answer in time
+(SQLite's write lock held past the busy timeout, a PostgreSQL deadlock or lock timeout) is a
+503 with ``Retry-After``: the request changed nothing and may be sent again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,11 @@ log = logging.getLogger("tangram.http")
 
 #: PostgreSQL SQLSTATEs of values out of range: numeric, datetime and interval overflow.
 _OUT_OF_RANGE_STATES = frozenset({"22003", "22008", "22015"})
+#: PostgreSQL SQLSTATEs of a transaction that lost a race for locks: serialization failure,
+#: deadlock, lock not available (lock_timeout), query canceled (statement_timeout).
+_BUSY_STATES = frozenset({"40001", "40P01", "55P03", "57014"})
+#: Seconds a client is asked to wait before sending a request the database was too busy for.
+RETRY_AFTER = 5
 
 
 def out_of_range(exc: sa.exc.DBAPIError) -> bool:
@@ -36,6 +43,14 @@ def out_of_range(exc: sa.exc.DBAPIError) -> bool:
     if state is not None:
         return state in _OUT_OF_RANGE_STATES
     return isinstance(exc, sa.exc.OperationalError) and "integer overflow" in str(exc.orig)
+
+
+def busy(exc: sa.exc.DBAPIError) -> bool:
+    """Whether the database gave up waiting for a lock (the request may be retried)."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state is not None:
+        return state in _BUSY_STATES
+    return isinstance(exc, sa.exc.OperationalError) and "database is locked" in str(exc.orig)
 
 
 def server_error(request: Request, exc: BaseException) -> JSONResponse:
@@ -85,6 +100,12 @@ def install(app: FastAPI) -> None:
     async def _database(request: Request, exc: sa.exc.DBAPIError) -> JSONResponse:
         if out_of_range(exc):
             return tangram_error_response(request, InvalidInput("value_out_of_range"))
+        if busy(exc):
+            log.warning("database busy in request %s: %s", request_id_of(request), exc.orig)
+            text = render("database_busy", locale_of(request), {"seconds": RETRY_AFTER})
+            return error_response(
+                request, 503, "database_busy", text, headers={"Retry-After": str(RETRY_AFTER)}
+            )
         return server_error(request, exc)
 
     @app.exception_handler(Exception)

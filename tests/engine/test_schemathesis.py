@@ -188,3 +188,18 @@ def test_405_names_every_method_the_path_serves_and_head_follows_get(fuzzed: Fuz
             if got.status_code == 200 and "content-length" in got.headers:
                 assert head.headers["content-length"] == got.headers["content-length"], url
     assert checked > 40  # every path of the platform, not a few
+
+
+def test_each_route_documents_the_error_answers_it_can_give(anon: TestClient) -> None:
+    paths = anon.get("/openapi.json").json()["paths"]
+
+    def codes(path: str, method: str) -> set[str]:
+        return {c for c in paths[path][method]["responses"] if c >= "400"}
+
+    assert codes("/api/health", "get") == {"422", "500", "503"}  # public: no 401
+    assert {"401", "429", "413"} <= codes("/api/auth/token", "post")
+    assert {"401", "403", "404", "409", "413"} <= codes(
+        "/api/apps/{app}/records/{entity}/{record_id}", "patch"
+    )
+    error = paths["/api/users/{user_id}/unlock"]["post"]["responses"]["403"]["content"]["application/json"]
+    assert error["schema"] == {"$ref": "#/components/schemas/Error"}

@@ -82,6 +82,24 @@ class Exploding:
                 conn.exec_driver_sql("SELECT no_such_column FROM tg_apps")
             return {}
 
+        @router.get("/api/test/busy")
+        def busy() -> dict[str, Any]:
+            """Waits for a lock another transaction holds, giving up at once."""
+            url = platform.db.url
+            sqlite = url.get_backend_name() == "sqlite"
+            impatient = sa.create_engine(url, connect_args={"timeout": 0} if sqlite else {})
+            try:
+                with platform.db.begin() as holder, impatient.connect() as waiter:
+                    if sqlite:  # the platform's transactions take the write lock up front
+                        waiter.exec_driver_sql("BEGIN IMMEDIATE")
+                    else:
+                        holder.exec_driver_sql("SELECT pg_advisory_xact_lock(4242)")
+                        waiter.exec_driver_sql("SET lock_timeout = '20ms'")
+                        waiter.exec_driver_sql("SELECT pg_advisory_xact_lock(4242)")
+            finally:
+                impatient.dispose()
+            return {}
+
         return router
 
 
@@ -107,6 +125,18 @@ def test_a_500_answers_in_the_error_shape(exploding: tuple[FastAPI, str]) -> Non
         assert r.headers["x-request-id"] == "req-1"
         assert r.json()["error"]["code"] == "internal_error" and "req-1" in r.json()["error"]["message"]
         assert "a bug" not in r.text and "no_such_column" not in r.text
+
+
+def test_a_database_too_busy_to_answer_is_a_503_to_retry(exploding: tuple[FastAPI, str]) -> None:
+    app, token = exploding
+    client = TestClient(app, headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+    r = client.get("/api/test/busy")
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "5"
+    assert (
+        r.json()["error"]["code"] == "database_busy" and "nothing was changed" in r.json()["error"]["message"]
+    )
+    assert client.get("/api/health").status_code == 200
 
 
 @pytest.fixture
