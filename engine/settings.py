@@ -26,6 +26,9 @@ class Settings(BaseSettings):
 
     #: SQLAlchemy URL. Default: a SQLite file in the data folder (WAL mode).
     database_url: str = ""
+    #: SQLite: how long a write waits for the file's one write lock (held by another write, or
+    #: by a schema migration for its whole length) before it answers 503 with Retry-After.
+    sqlite_busy_timeout_seconds: float = Field(default=30, gt=0, le=3600)
     #: Folder for the SQLite file, attachments and the generated secret key.
     data_dir: Path = Path("data")
     #: Signs sessions and tokens. Default: generated once and kept in ``data_dir/secret_key``.

@@ -36,7 +36,9 @@ class Platform:
         access: AccessPolicy | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.db: sa.Engine = create_database_engine(self.settings.resolved_database_url())
+        self.db: sa.Engine = create_database_engine(
+            self.settings.resolved_database_url(), busy_timeout=self.settings.sqlite_busy_timeout_seconds
+        )
         self.events = EventBus()
         self.actions = ActionRegistry()
         self._runtimes = RuntimeCache()

@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from engine import Platform, Settings
+from engine import SYSTEM, Platform, Settings
+from engine.apps import metadata_store
 from engine.http import create_app
 
 from .conftest import ADMIN, sales_app, sign_in
@@ -144,3 +145,50 @@ def _wait_until_migrated_or_waiting(platform: Platform, migration: threading.Thr
             if waiting:
                 return
     raise AssertionError("the migration neither finished nor waited")
+
+
+NOTES_APP = {
+    "name": "notes",
+    "label": {"zh": "笔记", "en": "Notes"},
+    "entities": [
+        {
+            "name": "note",
+            "label": {"zh": "笔记", "en": "Note"},
+            "fields": [{"name": "text", "type": "text", "label": {"zh": "内容", "en": "Text"}}],
+        }
+    ],
+}
+NOTES = "/api/apps/notes/records/note"
+
+
+def test_a_migration_holds_up_other_apps_writes_only_as_long_as_the_database_allows(
+    sales: TestClient, settings: Settings, platform: Platform, database_url: str
+) -> None:
+    """PostgreSQL: a migration holds its own app's tables, other apps write on. SQLite: the
+    file has one write lock, held by the migration for its whole length; a write of another
+    app waits up to the busy timeout, then answers 503 with Retry-After and changes nothing."""
+    assert sales.post("/api/apps", json=NOTES_APP).status_code == 201
+    impatient = Platform(
+        settings.model_copy(update={"sqlite_busy_timeout_seconds": 0.2}), load_entry_points=False
+    )
+    try:
+        with TestClient(create_app(platform=impatient)) as client:
+            client.headers.update(sign_in(client, *ADMIN))
+            assert client.get(NOTES).status_code == 200  # the token's first use is noted now
+            with platform.db.begin() as conn:  # a migration of the sales app, not yet committed
+                metadata_store.put_entity(conn, "sales", _changes()[0], "deal", SYSTEM)
+                r = client.post(NOTES, json={"text": "during"})
+                if sa.make_url(database_url).get_backend_name() == "sqlite":
+                    assert r.status_code == 503, r.text
+                    assert r.headers["retry-after"] == "5" and r.json()["error"]["code"] == "database_busy"
+                else:
+                    assert r.status_code == 201, r.text
+                assert client.get(NOTES).status_code == 200  # reads never wait
+            assert client.post(NOTES, json={"text": "after"}).status_code == 201
+            texts = sorted(n["text"] for n in client.get(NOTES).json()["items"])
+            expected = (
+                ["after"] if sa.make_url(database_url).get_backend_name() == "sqlite" else ["after", "during"]
+            )
+            assert texts == expected
+    finally:
+        impatient.close()
