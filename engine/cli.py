@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 import pluggy
+import sqlalchemy as sa
 
 from engine.apps import metadata_store
 from engine.context import SYSTEM
@@ -44,6 +45,13 @@ def _fail(exc: TangramError) -> None:
     if exc.details:
         click.echo(json.dumps(exc.details, ensure_ascii=False, indent=2, default=str), err=True)
     sys.exit(1)
+
+
+def _audit(
+    conn: sa.Connection, event: str, *, target: str | None = None, app: str | None = None, **details: Any
+) -> None:
+    """An administrator's action from the command line: by the system, through the CLI door."""
+    audit.record(conn, event, ctx=SYSTEM, app=app, target=target, details={**details, "door": "cli"})
 
 
 HELP = """Tangram: a metadata-driven low-code platform.
@@ -137,7 +145,7 @@ def app_import(file: Path) -> None:
     try:
         with _platform() as platform, platform.db.begin() as conn:
             package = metadata_store.import_app(conn, data, SYSTEM)
-            audit.record(conn, "app_imported", ctx=SYSTEM, app=package.name, details={"door": "cli"})
+            _audit(conn, "app_imported", app=package.name)
     except TangramError as exc:
         _fail(exc)
     click.echo(f"imported app {package.name} with {len(package.entities)} entities")
@@ -188,13 +196,7 @@ def user_create(username: str, password: str, admin: bool) -> None:
             user_id = users.create_user(
                 conn, username, password, is_admin=admin, hash_cost=platform.settings.password_hash_cost
             )
-            audit.record(
-                conn,
-                "user_created",
-                ctx=SYSTEM,
-                target=f"user:{user_id}",
-                details={"is_admin": admin, "door": "cli"},
-            )
+            _audit(conn, "user_created", target=f"user:{user_id}", is_admin=admin)
     except TangramError as exc:
         _fail(exc)
     click.echo(f"created user {username} (id {user_id}{', admin' if admin else ''})")
@@ -262,13 +264,7 @@ def user_unlock(username: str) -> None:
         with _platform() as platform, platform.db.begin() as conn:
             row = users.find_user(conn, username)
             cleared = throttle.unlock(conn, row.username)
-            audit.record(
-                conn,
-                "user_unlocked",
-                ctx=SYSTEM,
-                target=f"user:{row.id}",
-                details={"addresses": cleared, "door": "cli"},
-            )
+            _audit(conn, "user_unlocked", target=f"user:{row.id}", addresses=cleared)
     except TangramError as exc:
         _fail(exc)
     click.echo(f"unlocked user {row.username} ({cleared} address(es) cleared)")
