@@ -6,9 +6,11 @@ points; this module is the door they come back in through.
 """
 
 from engine.access import AccessPolicy, FieldPlan, OpenAccess, Operation, RoleAccess
+from engine.apps.metadata_store import load_app, put_section
 from engine.apps.package import AppPackage, package_json_schema, parse_package
 from engine.apps.record_query import column_resolver, entity_dsl_fields, filter_clause
 from engine.apps.runtime import AppRuntime, EntityRuntime
+from engine.apps.sections import PackageSection, SectionCheck
 from engine.context import SYSTEM, Context, Principal
 from engine.errors import (
     Conflict,
@@ -68,6 +70,7 @@ __all__ = [
     "NotFound",
     "OpenAccess",
     "Operation",
+    "PackageSection",
     "Page",
     "Platform",
     "Principal",
@@ -79,6 +82,7 @@ __all__ = [
     "RecordService",
     "RecordUpdated",
     "RoleAccess",
+    "SectionCheck",
     "Settings",
     "StaleVersion",
     "TangramError",
@@ -92,6 +96,8 @@ __all__ = [
     "entity_dsl_fields",
     "filter_clause",
     "hookimpl",
+    "load_app",
     "package_json_schema",
     "parse_package",
+    "put_section",
 ]

@@ -6,6 +6,7 @@ run's group and nothing shared.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -18,12 +19,15 @@ import click
 import pluggy
 import sqlalchemy as sa
 
+import templates_library
 from engine.apps import metadata_store
 from engine.context import SYSTEM
 from engine.errors import TangramError
 from engine.host.platform import Platform
 from engine.host.plugins import create_plugin_manager
 from engine.identity import audit, departments, roles, throttle, users
+from engine.records import import_jobs
+from engine.records.exporter import export_records
 from engine.schema.migrations import refresh_duplicate_keys
 from engine.settings import Settings
 
@@ -103,6 +107,96 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
     uvicorn.run(APP_FACTORY, factory=True, workers=workers, **options)
 
 
+@click.command()
+@click.option(
+    "--folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tangram-demo"),
+    show_default=True,
+    help="Where the demo's SQLite database and files live.",
+)
+@click.option("--template", default="crm", show_default=True, help="A bundled template with a demo plan.")
+@click.option("--scale", type=click.FloatRange(0.001, 10), default=1.0, show_default=True,
+              help="Share of the plan's record counts (0.05 for a quick look).")  # fmt: skip
+@click.option("--fresh", is_flag=True, help="Delete the folder's earlier demo and start over.")
+@click.option("--serve/--no-serve", "then_serve", default=True, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=int, show_default=True)
+def demo(
+    folder: Path, template: str, scale: float, fresh: bool, then_serve: bool, host: str, port: int
+) -> None:
+    """A fresh database in FOLDER with TEMPLATE installed, a year of sample data, a user per
+    role (their sign-in names and passwords are printed), then the server."""
+    import shutil
+
+    from engine.records.sample_data import SampleData
+
+    try:
+        plan = templates_library.demo_plan(template)
+    except templates_library.TemplateNotFound as exc:
+        click.echo(f"error: no template {template}; bundled: {', '.join(exc.known)}", err=True)
+        sys.exit(1)
+    if plan is None:
+        click.echo(f"error: template {template} has no demo plan", err=True)
+        sys.exit(1)
+    database = folder / "tangram.db"
+    if database.exists() and not fresh:
+        click.echo(
+            f"error: {folder} holds a demo already; add --fresh to start over, or serve it with\n"
+            f"  TANGRAM_DATA_DIR={folder} TANGRAM_DATABASE_URL=sqlite:///{database} tangram serve",
+            err=True,
+        )
+        sys.exit(1)
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    settings = Settings(database_url=f"sqlite:///{database.resolve()}", data_dir=folder.resolve())
+    click.echo(f"demo database: {database.resolve()}")
+    platform = Platform(settings)
+    try:
+        platform.init_database()
+        with platform.db.begin() as conn:
+            package = metadata_store.import_app(conn, templates_library.load(template), SYSTEM)
+        click.echo(f"installed {template} ({len(package.entities)} entities)")
+        sample = SampleData(platform.records, package.name, plan, scale=scale)
+        people = sample.create_people(hash_cost=settings.password_hash_cost)
+        with click.progressbar(length=sample.total(), label="sample records") as bar:
+            done: dict[str, int] = {}
+
+            def progress(entity: str, made: int, total: int) -> None:
+                bar.update(made - done.get(entity, 0))
+                done[entity] = made
+
+            counts = sample.create_records(progress)
+    except TangramError as exc:
+        _fail(exc)
+    finally:
+        platform.close()
+    made = ", ".join(f"{entity} {n:,}" for entity, n in counts.items())
+    click.echo(f"created {sum(counts.values()):,} records: {made}")
+    click.echo("sign in as (username / password / roles):")
+    for person in people:
+        held = ", ".join(person.roles)
+        click.echo(f"  {person.username:14} {person.password:24} {held}  {person.display_name}")
+    click.echo(
+        f"serve this demo again later with:\n"
+        f"  TANGRAM_DATA_DIR={folder} TANGRAM_DATABASE_URL=sqlite:///{database} tangram serve"
+    )
+    if then_serve:
+        import uvicorn
+
+        from engine.http import create_app
+
+        click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=False,  # TANGRAM_TRUSTED_PROXIES decides, in the app
+        )
+
+
 #: What each ``serve --workers N`` process imports to build its app.
 APP_FACTORY = "engine.http:app_from_environment"
 
@@ -149,6 +243,32 @@ def app_import(file: Path) -> None:
     except TangramError as exc:
         _fail(exc)
     click.echo(f"imported app {package.name} with {len(package.entities)} entities")
+
+
+@click.command("install")
+@click.argument("template")
+def app_install(template: str) -> None:
+    """Install a bundled template (see ``tangram app templates``) as a new app."""
+    try:
+        data = templates_library.load(template)
+    except templates_library.TemplateNotFound as exc:
+        click.echo(f"error: no template {template}; bundled: {', '.join(exc.known)}", err=True)
+        sys.exit(1)
+    try:
+        with _platform() as platform, platform.db.begin() as conn:
+            package = metadata_store.import_app(conn, data, SYSTEM)
+            _audit(conn, "app_imported", app=package.name, template=template)
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"installed {template} as app {package.name} with {len(package.entities)} entities")
+
+
+@click.command("templates")
+def app_templates() -> None:
+    """List the templates bundled with Tangram."""
+    for item in templates_library.available():
+        label = f"{item['label']['en']} / {item['label']['zh']}"
+        click.echo(f"{item['name']}\t{label}\t{item['entities']} entities")
 
 
 @click.command("export")
@@ -322,6 +442,143 @@ def role_assign(app_name: str, username: str, role_names: tuple[str, ...]) -> No
     click.echo(f"{username} in {app_name}: {', '.join(held) or 'no roles'}")
 
 
+def _column_map(pairs: tuple[str, ...]) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    mapping = {}
+    for pair in pairs:
+        column, sep, field = pair.rpartition("=")
+        if not sep or not column or not field:
+            click.echo(f"error: --map takes COLUMN=FIELD, got {pair!r}", err=True)
+            sys.exit(2)
+        mapping[column] = field
+    return mapping
+
+
+@click.command("import")
+@click.argument("app")
+@click.argument("entity")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "pairs", multiple=True, help="COLUMN=FIELD, repeatable; unmapped columns are guessed.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option(
+    "--on-duplicate",
+    type=click.Choice(["skip", "update", "create"]),
+    default="skip",
+    show_default=True,
+    help="What a row matching a record by the entity's duplicate rules does.",
+)
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+def data_import(
+    app: str,
+    entity: str,
+    file: Path,
+    pairs: tuple[str, ...],
+    dry_run: bool,
+    on_duplicate: str,
+    batch_size: int,
+) -> None:
+    """Import a CSV (UTF-8, GB18030) or XLSX file into ENTITY of APP, batch by batch.
+
+    Rows that fail are listed with their problems and kept in the import's error file
+    (tangram import-errors ID); a stopped import continues with tangram import-resume ID."""
+    content = file.read_bytes()
+    try:
+        with _platform() as platform:
+            records = platform.records
+            guessed = import_jobs.preview(records, app, entity, content, file.name).mapping
+            mapping = {**guessed, **(_column_map(pairs) or {})}
+            for column, field in mapping.items():
+                click.echo(f"  {column} -> {field}")
+            with click.progressbar(length=1, label="checking" if dry_run else "importing") as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = total or 1
+                    bar.update(done - bar.pos)
+
+                if dry_run:
+                    tally, errors = import_jobs.dry_run(
+                        records, SYSTEM, app, entity, content, file.name,
+                        mapping=mapping, on_duplicate=on_duplicate, progress=progress,
+                    )  # fmt: skip
+                    result = {**dataclasses.asdict(tally), "failed": len(errors)}
+                else:
+                    import_id = import_jobs.create_import(
+                        records, SYSTEM, app, entity, content, file.name,
+                        mapping=mapping, on_duplicate=on_duplicate, batch_size=batch_size,
+                    )  # fmt: skip
+                    click.echo(f"import {import_id}")
+                    result = import_jobs.run_import(records, SYSTEM, import_id, progress)["tally"]
+                    with platform.db.connect() as conn:
+                        errors = import_jobs.row_errors(conn, import_id)
+    except TangramError as exc:
+        _fail(exc)
+    _report(result, errors)
+
+
+def _report(tally: dict[str, int], errors: list[Any]) -> None:
+    counts = (f"{name} {tally.get(name, 0)}" for name in ("created", "updated", "skipped", "failed"))
+    click.echo(", ".join(counts))
+    for error in errors[:50]:
+        for found in error.problems:
+            found = found if isinstance(found, dict) else found.to_dict()
+            click.echo(f"  row {error.row} {found['pointer']}: {found['message']}", err=True)
+    if len(errors) > 50:
+        click.echo(f"  ... and {len(errors) - 50} more rows", err=True)
+
+
+@click.command("import-resume")
+@click.argument("import_id", type=int)
+def data_import_resume(import_id: int) -> None:
+    """Continue a stopped import from its last committed batch."""
+    try:
+        with _platform() as platform:
+            with click.progressbar(length=1, label="importing") as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = total or 1
+                    bar.update(done - bar.pos)
+
+                result = import_jobs.run_import(platform.records, SYSTEM, import_id, progress)["tally"]
+            with platform.db.connect() as conn:
+                errors = import_jobs.row_errors(conn, import_id)
+    except TangramError as exc:
+        _fail(exc)
+    _report(result, errors)
+
+
+@click.command("import-errors")
+@click.argument("import_id", type=int)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def data_import_errors(import_id: int, output: Path) -> None:
+    """Write the rows an import refused, with an errors column, to fix and import again."""
+    try:
+        with _platform() as platform, platform.db.connect() as conn:
+            output.write_bytes(import_jobs.error_file(conn, SYSTEM, import_id))
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"wrote {output}")
+
+
+@click.command("export")
+@click.argument("app")
+@click.argument("entity")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="FILE.csv or FILE.xlsx")  # fmt: skip
+@click.option("--filter", "filter_", help="A rule-DSL filter, as in the list API.")
+@click.option("--sort", help="Sort keys, as in the list API (-amount,name).")
+def data_export(app: str, entity: str, output: Path, filter_: str | None, sort: str | None) -> None:
+    """Export ENTITY's records to CSV or XLSX (by the output's extension)."""
+    fmt = "xlsx" if output.suffix.lower() == ".xlsx" else "csv"
+    try:
+        with _platform() as platform:
+            content, _ = export_records(platform.records, SYSTEM, app, entity, fmt, filter=filter_, sort=sort)
+    except TangramError as exc:
+        _fail(exc)
+    output.write_bytes(content)
+    click.echo(f"wrote {output}")
+
+
 @click.command()
 def worker() -> None:
     """Run due background jobs. PLACEHOLDER: no job kinds exist yet; timers and SLA
@@ -342,10 +599,14 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
     """A new ``tangram`` group: the built-in commands, then those of ``plugins`` (by default
     every plugin installed under the ``tangram.plugins`` entry points)."""
     cli = click.Group("tangram", help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
-    for command in (serve, init, migrate, worker):
+    data = (data_import, data_import_resume, data_import_errors, data_export)
+    for command in (serve, init, migrate, worker, demo, *data):
         cli.add_command(command)
     groups = {
-        "app": ("Import, export and list apps.", [app_import, app_export, app_list]),
+        "app": (
+            "Install, import, export and list apps.",
+            [app_install, app_templates, app_import, app_export, app_list],
+        ),
         "user": ("Manage platform users.", [user_create, user_list, user_set, user_unlock]),
         "department": ("Manage the department tree.", [department_create, department_list]),
         "role": (

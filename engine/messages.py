@@ -319,6 +319,47 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     ),
 }
 
+# -- spreadsheet imports and exports ---------------------------------------------------------------
+_MESSAGES.update(
+    {
+        "import_encoding": _m(
+            "无法识别文件编码（已尝试 {tried}）；请另存为 UTF-8 或 GB18030 编码的 CSV，或 XLSX",
+            "cannot tell the file's encoding (tried {tried}); save it as CSV in UTF-8 or GB18030, or as XLSX",
+        ),
+        "import_not_a_workbook": _m(
+            "文件不是可读取的 XLSX 工作簿：{reason}", "the file is not a readable XLSX workbook: {reason}"
+        ),
+        "import_too_many_rows": _m(
+            "文件超过 {limit} 行，请拆分后分别导入",
+            "the file has more than {limit} rows; split it and import each part",
+        ),
+        "import_empty_file": _m("文件中没有表头和数据", "the file holds no header and no rows"),
+        "import_bad_policy": _m(
+            "重复处理方式 {policy} 无效，应为 {policies} 之一",
+            "{policy} is not a duplicate policy; use one of {policies}",
+        ),
+        "import_batch_failed": _m(
+            "第 {first}–{last} 行反复写入失败，已停止导入；请检查这些行后重试",
+            "rows {first}-{last} failed again and again; the import stopped, check those rows and resume",
+        ),
+        "import_mapping_invalid": _m(
+            "列与字段的对应关系有 {count} 处问题", "the column-to-field mapping has {count} problem(s)"
+        ),
+        "import_not_found": _m("没有编号为 {import_id} 的导入", "no import with id {import_id}"),
+        "import_finished": _m("导入 {import_id} 已完成，无需继续", "import {import_id} has finished already"),
+        "demo_no_owner": _m(
+            "演示数据计划中没有用户担任 {roles}，无法为 {entity} 分配负责人",
+            "no user of the demo plan holds {roles} to own the {entity} records",
+        ),
+        "demo_bad_rule": _m(
+            "演示数据计划中的取值规则无法识别：{rule}", "unknown value rule in the demo plan: {rule}"
+        ),
+        "export_format": _m(
+            "导出格式 {format} 无效，应为 csv 或 xlsx", "{format} is not an export format; use csv or xlsx"
+        ),
+    }
+)
+
 MESSAGES: Mapping[str, Mapping[str, str]] = MappingProxyType(_MESSAGES)
 """Key -> ``{"zh": template, "en": template}`` for errors and the HTTP layer's answers."""
 
@@ -387,6 +428,35 @@ _PROBLEMS: dict[str, Mapping[str, str]] = {
     ),
 }
 
+_PROBLEMS.update(
+    {
+        "import_mapping_shape": _m(
+            'mapping 应为 JSON 对象 {{"列名": "字段名"}}',
+            'mapping must be a JSON object {{"column": "field"}}',
+        ),
+        "import_unknown_column": _m("文件中没有列 {column}", "the file has no column {column}"),
+        "import_unknown_field": _m(
+            "列 {column} 对应的字段 {name} 不存在或不能导入",
+            "column {column}: {name} is not a field that can be imported",
+        ),
+        "import_field_twice": _m(
+            "字段 {name} 已由列 {first} 填写，不能再对应一列",
+            "{name} is filled from column {first} already",
+        ),
+        "import_required_column": _m(
+            "必填字段{title}（{name}）没有对应的列", "required field {title} ({name}) has no column"
+        ),
+        "import_lookup_missing": _m(
+            "找不到名称或编号为 {value} 的记录（或无权查看）",
+            "no record named {value} (or you may not see it)",
+        ),
+        "import_lookup_ambiguous": _m(
+            "名称 {value} 对应 {count} 条记录，请改用编号",
+            "{count} records are named {value}; use the id",
+        ),
+    }
+)
+
 PROBLEMS: Mapping[str, Mapping[str, str]] = MappingProxyType(_PROBLEMS)
 """``code`` or ``code.reason`` -> ``{"zh": template, "en": template}`` for :func:`problem`."""
 
@@ -398,6 +468,11 @@ _PHRASES: dict[str, Mapping[str, str]] = {
     "none": _m("", ""),
     "access.hidden": _m("隐藏", "hidden"),
     "access.readonly": _m("只读", "readonly"),
+    "yes": _m("是", "Yes"),
+    "no": _m("否", "No"),
+    "import.errors_column": _m("错误", "Errors"),
+    "import.owner_column": _m("负责人", "Owner"),
+    "import.required_mark": _m("（必填）", "(required)"),
 }
 
 PHRASES: Mapping[str, Mapping[str, str]] = MappingProxyType(_PHRASES)

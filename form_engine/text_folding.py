@@ -12,6 +12,9 @@ Changing what folds together changes stored duplicate keys: bump
 
 from __future__ import annotations
 
+import functools
+import itertools
+import re
 import unicodedata
 
 _VARIANTS = {
@@ -36,4 +39,14 @@ def fold_text(text: str) -> str:
     ``腾讯科技``: Chinese has no word spaces, and Latin names rarely differ only by one)."""
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
     folded = folded.translate(_PUNCTUATION)
-    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch) != "Cf")
+    return _dropped().sub("", folded)
+
+
+@functools.cache
+def _dropped() -> re.Pattern[str]:
+    """Whitespace (as ``str.isspace``) and invisible format characters (category Cf), built
+    once: one regular-expression pass instead of a Python call per character."""
+    # Format characters live in the first two planes and the tags block of plane 14 only.
+    planes = itertools.chain(range(0x20000), range(0xE0000, 0xE1000))
+    invisible = "".join(re.escape(chr(c)) for c in planes if unicodedata.category(chr(c)) == "Cf")
+    return re.compile(f"[\\s{invisible}]")

@@ -14,6 +14,7 @@ from pathlib import Path
 import hypothesis
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 PG_URL_ENV = "TANGRAM_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", "postgresql"]
@@ -108,3 +109,13 @@ def sql_engine(database_url: str) -> Iterator[sa.Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def runner(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """Runs ``tangram`` commands as a user would: configured by the environment, on an empty
+    database and a fresh data folder."""
+    monkeypatch.setenv("TANGRAM_DATABASE_URL", database_url)
+    monkeypatch.setenv("TANGRAM_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("TANGRAM_PASSWORD_HASH_COST", str(TEST_HASH_COST))
+    return CliRunner()

@@ -147,6 +147,20 @@ def put_entity(
     return package, "created" if old is None else "changed"
 
 
+def put_section(
+    conn: sa.Connection, app: str, name: str, items: list[dict[str, Any]], ctx: Context
+) -> AppPackage:
+    """Replace the items of a plugin's package section (``flows``, ``reports``...) as a new
+    app version; the whole package is checked, so the section may refer to entities and fields."""
+    stored = load_app(conn, app)
+    document = {**stored.package.export(), name: items}
+    if not items:
+        document.pop(name)
+    package = parse_package(document)
+    save_version(conn, package, ctx, f"{name} changed", stored.version + 1)
+    return package
+
+
 def _follow_renames(exported: dict[str, Any], entity_name: str, old: EntityDef, new: EntityDef) -> None:
     """Role field rules name fields; a field renamed in this change (same stable id) keeps its
     rules under the new name, in the same version, so a masked field is never shown plainly

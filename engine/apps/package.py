@@ -16,6 +16,7 @@ import jsonschema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.apps.role_definitions import RoleDef, role_problems, roles_json_schema
+from engine.apps.sections import RESERVED, SectionRegistry, section_problems, sections
 from engine.errors import InvalidPackage, NotFound
 from engine.messages import did_you_mean, name_list, problem
 from form_engine import (
@@ -41,7 +42,7 @@ class AppPackage(BaseModel):
     label: Label
     description: Label | None = None
     entities: list[EntityDef] = Field(default_factory=list)
-    #: Who may do what; an app without roles is open to every signed-in user.
+    #: Who may do what; without a role granting access an app is closed to all but admins.
     roles: list[RoleDef] = Field(default_factory=list)
 
     def role(self, name: str) -> RoleDef | None:
@@ -62,6 +63,11 @@ class AppPackage(BaseModel):
         position = next((i for i, e in enumerate(self.entities) if e.name == entity.name), None)
         entities.insert(position if position is not None else len(entities), entity)
         return self.model_copy(update={"entities": entities})
+
+    def section(self, name: str) -> list[dict[str, Any]]:
+        """The items of a plugin's package section (``flows``, ``reports``), empty if none."""
+        value = (self.model_extra or {}).get(name)
+        return list(value) if isinstance(value, list) else []
 
     def export(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_defaults=True)
@@ -101,14 +107,29 @@ def _model_properties(model: type[BaseModel], names: tuple[str, ...], defs: dict
 def package_json_schema(field_types: FieldTypeRegistry = registry) -> dict[str, Any]:
     """The JSON Schema (Draft 2020-12) of an app package, for the types in ``field_types``.
 
-    Cached per registry and registry version, so a type registered after the first call is in
-    the next answer.
+    Cached per registry and registry version, so a type or a plugin's package section
+    registered after the first call is in the next answer.
     """
-    return _package_json_schema(field_types, field_types.version)
+    return _package_json_schema(field_types, field_types.version, sections, sections.version)
+
+
+def _section_properties(registry: SectionRegistry, defs: dict[str, Any]) -> dict[str, Any]:
+    """The reserved sections as opaque lists, then each registered section's item schema."""
+    properties: dict[str, Any] = {name: {"type": "array", "items": {"type": "object"}} for name in RESERVED}
+    for section in registry:
+        item = copy.deepcopy(section.item_schema)
+        for name, definition in item.pop("$defs", {}).items():
+            defs.setdefault(name, definition)
+        properties[section.name] = {"type": "array", "items": item}
+        if section.description:
+            properties[section.name]["description"] = section.description
+    return properties
 
 
 @functools.lru_cache(maxsize=4)
-def _package_json_schema(field_types: FieldTypeRegistry, _version: int) -> dict[str, Any]:
+def _package_json_schema(
+    field_types: FieldTypeRegistry, _version: int, registry: SectionRegistry, _sections_version: int
+) -> dict[str, Any]:
     defs: dict[str, Any] = {
         "Label": {
             "type": "object",
@@ -168,7 +189,6 @@ def _package_json_schema(field_types: FieldTypeRegistry, _version: int) -> dict[
         "additionalProperties": False,
     }
     defs.update(roles_json_schema())
-    opaque_list = {"type": "array", "items": {"type": "object"}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -180,10 +200,7 @@ def _package_json_schema(field_types: FieldTypeRegistry, _version: int) -> dict[
             "description": _label_schema(),
             "entities": {"type": "array", "items": {"$ref": "#/$defs/Entity"}},
             "roles": {"type": "array", "items": {"$ref": "#/$defs/Role"}},
-            "rules": opaque_list,
-            "flows": opaque_list,
-            "reports": opaque_list,
-            "dashboards": opaque_list,
+            **_section_properties(registry, defs),
         },
         "required": ["name", "label"],
         "additionalProperties": False,
@@ -192,11 +209,13 @@ def _package_json_schema(field_types: FieldTypeRegistry, _version: int) -> dict[
 
 
 def _validator() -> jsonschema.protocols.Validator:
-    return _package_validator(registry, registry.version)
+    return _package_validator(registry, registry.version, sections.version)
 
 
 @functools.lru_cache(maxsize=4)
-def _package_validator(field_types: FieldTypeRegistry, _version: int) -> jsonschema.protocols.Validator:
+def _package_validator(
+    field_types: FieldTypeRegistry, _version: int, _sections_version: int
+) -> jsonschema.protocols.Validator:
     schema = package_json_schema(field_types)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
@@ -269,6 +288,9 @@ def parse_package(data: Any) -> AppPackage:
         problems = pydantic_problems(exc)
     else:
         problems = _reference_problems(package) + role_problems(package.roles, package.entities)
+        if not problems:
+            # A plugin's checks may read entities and fields, so they run on a sound package.
+            problems = section_problems(package)
     if problems:
         raise InvalidPackage("package_invalid", count=len(problems), problems=problems)
     return package

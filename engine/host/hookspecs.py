@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import click
     from fastapi import APIRouter
 
+    from engine.apps.sections import PackageSection
     from engine.host.actions import ActionRegistry
     from engine.host.platform import Platform
     from engine.records import RecordEvent, WriteStep, WriteUnit
@@ -32,6 +33,12 @@ def tangram_routes(platform: Platform) -> APIRouter | None:
 @hookspec
 def tangram_actions(registry: ActionRegistry) -> None:
     """Register action types (``registry.register(name, handler, schema=...)``)."""
+
+
+@hookspec
+def tangram_package_sections() -> list[PackageSection] | None:
+    """Return the app-package sections this plugin owns (``flows``, ``reports``): their JSON
+    Schema and cross-checks, so they are validated, exported, imported and versioned with the app."""
 
 
 @hookspec

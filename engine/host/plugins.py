@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import pluggy
 
+from engine.apps.sections import sections
 from engine.host import hookspecs
 from engine.host.hookspecs import hookimpl
 from engine.records import WriteStep, default_steps
@@ -41,4 +42,7 @@ def create_plugin_manager(
         pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     for plugin in extra_plugins:
         pm.register(plugin)
+    for provided in pm.hook.tangram_package_sections():
+        for section in provided or ():
+            sections.register(section)
     return pm

@@ -4,7 +4,7 @@ anything they sent is read.
 Without this, four 50 MB bodies without a token pushed a server from 76 MB to over 1 GB: the
 JSON was parsed in the event loop before authentication ran. A body announced larger than the
 cap answers 413 at once; one that grows past it while streaming (chunked) stops there. Uploads
-(``POST .../files``) have a cap of their own, and each file field its own size limit.
+(``POST .../files``, spreadsheet imports) have a cap of their own, and each file field its own size limit.
 """
 
 from __future__ import annotations
@@ -19,6 +19,10 @@ from engine.identity.sessions import SESSION_COOKIE
 from .problems import error_response, locale_of
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+#: Routes that take a file: the upload cap applies to them instead of the body cap.
+UPLOAD_PATHS = ("/files", "/imports", "/imports/preview")
 
 
 class BodyTooLarge(TangramError):
@@ -38,7 +42,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = self.upload_limit if path.endswith("/files") else self.limit
+        limit = self.upload_limit if path.endswith(UPLOAD_PATHS) else self.limit
         headers = dict(scope["headers"])
         refusal: TangramError | None = None
         if path not in self.public and b"authorization" not in headers and not _has_session(headers):

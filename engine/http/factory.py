@@ -22,6 +22,7 @@ from .deps import current_context
 from .error_docs import document_errors
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
+from .import_routes import router as imports_router
 from .merge_routes import router as merge_router
 from .methods import HeadAsGet
 from .proxies import ProxyHeadersMiddleware
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     app.include_router(public_router)
     app.include_router(auth_router)
     app.include_router(apps_router)
+    app.include_router(imports_router)  # before the records': .../records/{entity}/export
     app.include_router(records_router)
     app.include_router(forms_router)
     app.include_router(files_router)

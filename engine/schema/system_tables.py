@@ -181,3 +181,45 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("user_id", "key", name="uq_tg_idempotency_keys_user_key"),
 )
+
+#: A spreadsheet import: the file itself (so a crashed import resumes from it), what to do with
+#: it, and how far it got; ``next_row`` moves in the same transaction as each batch's records.
+imports = sa.Table(
+    "tg_imports",
+    metadata,
+    _id(),
+    sa.Column("app", sa.String(30), nullable=False),
+    sa.Column("entity", sa.String(30), nullable=False),
+    sa.Column("created_by", sa.BigInteger),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("options", json_column(), nullable=False),
+    sa.Column("total_rows", sa.Integer, nullable=False),
+    sa.Column("next_row", sa.Integer, nullable=False),
+    sa.Column("tally", json_column(), nullable=False),
+    sa.Column("error", json_column()),
+)
+
+import_errors = sa.Table(
+    "tg_import_errors",
+    metadata,
+    sa.Column("import_id", sa.BigInteger, primary_key=True),
+    #: the row's number in the file, the header being row 1
+    sa.Column("row", sa.Integer, primary_key=True),
+    sa.Column("cells", json_column(), nullable=False),
+    sa.Column("problems", json_column(), nullable=False),
+)
+
+#: The column -> field mapping last used for an entity, offered first next time.
+import_mappings = sa.Table(
+    "tg_import_mappings",
+    metadata,
+    sa.Column("app", sa.String(30), primary_key=True),
+    sa.Column("entity", sa.String(30), primary_key=True),
+    sa.Column("mapping", json_column(), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("updated_by", sa.BigInteger),
+)

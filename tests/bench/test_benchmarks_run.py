@@ -47,3 +47,9 @@ def test_http_benchmark_runs_on_each_database_without_a_5xx(postgres_database: s
 )
 def test_dsl_and_validation_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _run(script, "300")
+
+
+def test_import_benchmark_runs_on_each_database(postgres_database: str) -> None:
+    out = _run("bench/import.py", "--smoke", "--backend", "all")
+    for kind in ("sqlite", "postgresql"):
+        assert any(line.startswith(kind) and "ratio" in line for line in out.splitlines()), out

@@ -14,19 +14,10 @@ from fastapi import FastAPI
 
 from engine.cli import create_cli
 from engine.http import app_from_environment
-from tests.conftest import TEST_HASH_COST
 
 from .conftest import sales_app
 
 cli = create_cli()
-
-
-@pytest.fixture
-def runner(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("TANGRAM_DATABASE_URL", database_url)
-    monkeypatch.setenv("TANGRAM_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TANGRAM_PASSWORD_HASH_COST", str(TEST_HASH_COST))
-    return CliRunner()
 
 
 def test_help_documents_every_command() -> None:

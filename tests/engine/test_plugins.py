@@ -15,17 +15,21 @@ from engine import (
     SYSTEM,
     ActionCall,
     ActionRegistry,
+    AppPackage,
     InvalidInput,
+    PackageSection,
     Platform,
     RecordEvent,
     RecordUpdated,
     Settings,
     hookimpl,
 )
+from engine.apps.metadata_store import load_app, put_section
 from engine.cli import create_cli
 from engine.host.plugins import create_plugin_manager
 from engine.http import create_app
 from engine.identity.users import create_user
+from form_engine import Problem, add_messages
 
 from .conftest import ADMIN, sales_app, sign_in
 
@@ -78,6 +82,24 @@ class SamplePlugin:
         def hello() -> None:
             """Say hello from the sample plugin."""
             click.echo("hello from a plugin")
+
+    @hookimpl
+    def tangram_package_sections(self) -> list[PackageSection]:
+        def check(package: AppPackage, items: Any) -> list[Problem]:
+            return [
+                Problem("sample_unknown_entity", pointer=f"/{i}/entity", params={"name": item["entity"]})
+                for i, item in enumerate(items)
+                if not package.has_entity(item["entity"])
+            ]
+
+        add_messages({"sample_unknown_entity": {"zh": "没有实体 {name}", "en": "no entity {name}"}})
+        schema = {
+            "type": "object",
+            "properties": {"entity": {"type": "string"}, "text": {"type": "string"}},
+            "required": ["entity", "text"],
+            "additionalProperties": False,
+        }
+        return [PackageSection("sample_notes", schema, check, "Notes pinned to entities.")]
 
     @hookimpl
     def tangram_ui_pages(self, platform: Platform) -> list[dict[str, Any]]:
@@ -169,3 +191,33 @@ def test_each_cli_is_built_afresh(plugin: SamplePlugin) -> None:
     plain = create_cli(create_plugin_manager(load_entry_points=False))
     assert "sample-hello" not in plain.commands
     assert "sample-hello" not in CliRunner().invoke(plain, ["--help"]).output
+
+
+def test_a_plugin_section_travels_with_the_package(plugged: tuple[Platform, TestClient]) -> None:
+    platform, client = plugged
+    schema = client.get("/api/schema/app").json()
+    assert schema["properties"]["sample_notes"]["items"]["required"] == ["entity", "text"]
+
+    notes = [{"entity": "account", "text": "大客户"}, {"entity": "acount", "text": "x"}]
+    package = {**sales_app(), "sample_notes": notes}
+    r = client.post("/api/apps", json=package)
+    assert r.status_code == 422
+    problems = r.json()["error"]["problems"]
+    found = [(p["pointer"], p["message"]) for p in problems]
+    assert found == [("/sample_notes/1/entity", "no entity acount")]
+
+    package["sample_notes"][1] = {"entity": "account"}
+    r = client.post("/api/apps", json=package)
+    assert r.status_code == 422 and r.json()["error"]["problems"][0]["pointer"] == "/sample_notes/1"
+
+    package["sample_notes"] = package["sample_notes"][:1]
+    assert client.post("/api/apps", json=package).status_code == 201
+    exported = client.get("/api/apps/sales").json()
+    assert exported["sample_notes"] == [{"entity": "account", "text": "大客户"}]
+
+    with platform.db.begin() as conn:
+        changed = put_section(conn, "sales", "sample_notes", [{"entity": "account", "text": "重点"}], SYSTEM)
+    assert changed.section("sample_notes") == [{"entity": "account", "text": "重点"}]
+    with platform.db.connect() as conn:
+        stored = load_app(conn, "sales")
+    assert stored.version == 2 and stored.package.section("sample_notes")[0]["text"] == "重点"

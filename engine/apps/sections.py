@@ -1,0 +1,85 @@
+"""Top-level parts of the app package that plugins own: flows, reports, dashboards...
+
+The package is one document, so what a plugin adds to an app travels with it: it is described
+by the package's JSON Schema, checked when the package is saved, exported and imported, and
+versioned with the rest. A plugin contributes a :class:`PackageSection` through the
+``tangram_package_sections`` hook; the kernel never learns what a flow or a report is.
+
+Like the field-type registry, the registry is per process and versioned, so cached schemas and
+validators see a section the moment it is registered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from form_engine import Problem
+
+if TYPE_CHECKING:
+    from engine.apps.package import AppPackage
+
+#: Cross-checks of one section against the parsed package (entities, fields, roles). Each
+#: problem's pointer is relative to the section (``/3/nodes/0``); the kernel prefixes it.
+SectionCheck = Callable[["AppPackage", Sequence[dict[str, Any]]], list[Problem]]
+
+#: Sections the package format reserves; without a plugin they hold opaque objects.
+RESERVED = ("rules", "flows", "reports", "dashboards")
+
+
+@dataclasses.dataclass(frozen=True)
+class PackageSection:
+    """A list-valued top-level key of the app package owned by a plugin.
+
+    ``item_schema`` is the JSON Schema (Draft 2020-12) of one item; its ``$defs`` are merged into
+    the package schema's, so name them after the plugin (``FlowNode``, not ``Node``).
+    """
+
+    name: str
+    item_schema: dict[str, Any]
+    check: SectionCheck | None = None
+    description: str = ""
+
+
+class SectionRegistry:
+    """The sections known to this process, in registration order."""
+
+    def __init__(self) -> None:
+        self._sections: dict[str, PackageSection] = {}
+        self._lock = threading.Lock()
+        self.version = 0
+
+    def register(self, section: PackageSection) -> None:
+        """Add ``section`` or replace the one of the same name (a re-created plugin manager
+        registers its sections again)."""
+        with self._lock:
+            if self._sections.get(section.name) is not section:
+                self._sections[section.name] = section
+                self.version += 1
+
+    def get(self, name: str) -> PackageSection | None:
+        return self._sections.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._sections)
+
+    def __iter__(self) -> Iterator[PackageSection]:
+        return iter(list(self._sections.values()))
+
+
+sections = SectionRegistry()
+
+
+def section_problems(package: AppPackage, registry: SectionRegistry = sections) -> list[Problem]:
+    """Every problem the registered sections' checks find, pointers made absolute."""
+    found: list[Problem] = []
+    for section in registry:
+        items = package.section(section.name)
+        if section.check is None or not items:
+            continue
+        for p in section.check(package, items):
+            pointer = f"/{section.name}{p.pointer or ''}"
+            found.append(dataclasses.replace(p, pointer=pointer))
+    return found
