@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 import pluggy
+import sqlalchemy as sa
 
 import templates_library
 from engine.apps import metadata_store, package_apply, versions
@@ -24,7 +25,7 @@ from engine.context import SYSTEM
 from engine.errors import TangramError
 from engine.host.platform import Platform
 from engine.host.plugins import create_plugin_manager
-from engine.identity import audit, departments, roles, users
+from engine.identity import audit, departments, roles, throttle, users
 from engine.records import import_jobs
 from engine.records.exporter import export_records
 from engine.schema.migrations import ensure_search_columns, refresh_duplicate_keys
@@ -68,6 +69,13 @@ def _fail(exc: TangramError) -> None:
     sys.exit(1)
 
 
+def _audit(
+    conn: sa.Connection, event: str, *, target: str | None = None, app: str | None = None, **details: Any
+) -> None:
+    """An administrator's action from the command line: by the system, through the CLI door."""
+    audit.record(conn, event, ctx=SYSTEM, app=app, target=target, details={**details, "door": "cli"})
+
+
 HELP = """Tangram: a metadata-driven low-code platform.
 
 Configuration comes from TANGRAM_* environment variables (TANGRAM_DATABASE_URL,
@@ -101,6 +109,9 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
         "host": host or settings.host,
         "port": port or settings.port,
         "log_level": settings.log_level.lower(),
+        # Forwarding headers are read by the app, from TANGRAM_TRUSTED_PROXIES only; uvicorn's
+        # own reading would believe any client on 127.0.0.1.
+        "proxy_headers": False,
     }
     if workers == 1:
         uvicorn.run(create_app(settings, run_jobs=True), **options)
@@ -142,7 +153,8 @@ def demo(
     from engine.records.sample_data import SampleData
 
     if template is None:
-        with_plans = [t["name"] for t in templates_library.available() if templates_library.demo_plan(t["name"])]
+        names = [t["name"] for t in templates_library.available()]
+        with_plans = [name for name in names if templates_library.demo_plan(name)]
         template = with_plans[0] if with_plans else ""
     try:
         plan = templates_library.demo_plan(template)
@@ -201,7 +213,15 @@ def demo(
         from engine.http import create_app
 
         click.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+        uvicorn.run(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=settings.log_level.lower(),
+            proxy_headers=False,  # TANGRAM_TRUSTED_PROXIES decides, in the app
+        )
+
+
 def _first_run_hints(settings: Settings) -> None:
     """Where the data is, and what to do first when nobody can sign in yet."""
     platform = Platform(settings)
@@ -271,7 +291,7 @@ def app_import(file: Path) -> None:
     try:
         with _platform() as platform, platform.db.begin() as conn:
             package = metadata_store.import_app(conn, data, SYSTEM)
-            audit.record(conn, "app_imported", ctx=SYSTEM, app=package.name, details={"door": "cli"})
+            _audit(conn, "app_imported", app=package.name)
     except TangramError as exc:
         if exc.key == "app_exists":
             click.echo(
@@ -296,8 +316,7 @@ def app_install(template: str) -> None:
     try:
         with _platform() as platform, platform.db.begin() as conn:
             package = metadata_store.import_app(conn, data, SYSTEM)
-            details = {"door": "cli", "template": template}
-            audit.record(conn, "app_imported", ctx=SYSTEM, app=package.name, details=details)
+            _audit(conn, "app_imported", app=package.name, template=template)
     except TangramError as exc:
         _fail(exc)
     click.echo(f"installed {template} as app {package.name} with {len(package.entities)} entities")
@@ -488,13 +507,7 @@ def user_create(
                 min_length=platform.settings.password_min_length,
                 hash_cost=platform.settings.password_hash_cost,
             )
-            audit.record(
-                conn,
-                "user_created",
-                ctx=SYSTEM,
-                target=f"user:{user_id}",
-                details={"is_admin": admin, "door": "cli"},
-            )
+            _audit(conn, "user_created", target=f"user:{user_id}", is_admin=admin)
     except TangramError as exc:
         _fail(exc)
     click.echo(f"created user {username} (id {user_id}{', admin' if admin else ''})")
@@ -560,6 +573,20 @@ def user_set(
     except TangramError as exc:
         _fail(exc)
     click.echo(f"updated user {username}: {', '.join(sorted(changes)) or 'nothing to change'}")
+
+
+@click.command("unlock")
+@click.argument("username")
+def user_unlock(username: str) -> None:
+    """End a sign-in lock: forget the user's failed sign-ins from every address."""
+    try:
+        with _platform() as platform, platform.db.begin() as conn:
+            row = users.find_user(conn, username)
+            cleared = throttle.unlock(conn, row.username)
+            _audit(conn, "user_unlocked", target=f"user:{row.id}", addresses=cleared)
+    except TangramError as exc:
+        _fail(exc)
+    click.echo(f"unlocked user {row.username} ({cleared} address(es) cleared)")
 
 
 @click.command("create")
@@ -802,7 +829,7 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
                 app_uninstall,
             ],
         ),
-        "user": ("Manage platform users.", [user_create, user_list, user_set]),
+        "user": ("Manage platform users.", [user_create, user_list, user_set, user_unlock]),
         "department": ("Manage the department tree.", [department_create, department_list]),
         "role": (
             "Roles are defined in the app package; assign them to users here.",

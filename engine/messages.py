@@ -201,6 +201,32 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "http.error": _m("{detail}", "{detail}"),
     "request_invalid": _m("请求参数无效", "the request is not valid"),
     "input_invalid": _m("输入无效", "the input is not valid"),
+    "value_out_of_range": _m(
+        "请求算出的值超出了数据库能表示的范围（例如筛选里过大的乘积或 add_days 的天数）",
+        "a value the request computes is out of the range the database can hold"
+        " (for example a huge product or number of days in a filter)",
+    ),
+    # what each error status of the OpenAPI document means (engine.http.error_docs)
+    "openapi.status.400": _m("请求体无法读取", "the body cannot be read"),
+    "openapi.status.401": _m("未登录，或凭据错误", "sign in first, or the credentials are wrong"),
+    "openapi.status.403": _m("无权进行此操作", "not permitted"),
+    "openapi.status.404": _m("不存在，或调用者无权查看", "not found, or not visible to the caller"),
+    "openapi.status.409": _m(
+        "冲突：版本已过期、重复或名称已占用", "conflict: a stale version, a duplicate, a name taken"
+    ),
+    "openapi.status.413": _m("请求体超过上限", "the body is larger than the limit"),
+    "openapi.status.422": _m("请求无效，列出所有问题", "the request is not valid; every problem is listed"),
+    "openapi.status.429": _m("尝试次数过多，见 Retry-After", "too many attempts; see Retry-After"),
+    "openapi.status.500": _m("服务器内部错误，请提供请求编号", "the server failed; quote the request id"),
+    "openapi.status.503": _m(
+        "数据库忙，未做任何改动，请按 Retry-After 重试",
+        "the database is busy; nothing changed, retry after Retry-After",
+    ),
+    "database_busy": _m(
+        "数据库正忙（例如正在迁移表结构），没有改动任何数据；请 {seconds} 秒后重试",
+        "the database is busy (a schema migration, for example) and nothing was changed;"
+        " try again in {seconds} seconds",
+    ),
     "internal_error": _m(
         "内部错误；请把请求编号 {request_id} 告知管理员",
         "internal error; give the administrator the request id {request_id}",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Network = IPv4Network | IPv6Network
 
 #: log2 of scrypt's N for password hashes. 14 -> N=2**14, r=8: 16 MiB per hash, slow for an
 #: attacker, about 50 ms here (engine.identity.passwords uses it).
@@ -32,6 +35,9 @@ class Settings(BaseSettings):
 
     #: SQLAlchemy URL. Default: a SQLite file in the data folder (WAL mode).
     database_url: str = ""
+    #: SQLite: how long a write waits for the file's one write lock (held by another write, or
+    #: by a schema migration for its whole length) before it answers 503 with Retry-After.
+    sqlite_busy_timeout_seconds: float = Field(default=30, gt=0, le=3600)
     #: Folder for the SQLite file, attachments and the generated secret key.
     data_dir: Path = Field(default_factory=default_data_dir)
     #: Signs sessions and tokens. Default: generated once and kept in ``data_dir/secret_key``.
@@ -39,7 +45,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: Lifetime of the bearer tokens handed out by ``POST /api/auth/token``.
     token_ttl_minutes: int = Field(default=12 * 60, ge=1)
-    #: Failed sign-ins for one username (or 4x that from one address) before it is locked.
+    #: Failed sign-ins for one username from one address (or 4x that from one address, for any
+    #: usernames) before that pair (or address) is locked.
     login_max_failures: int = Field(default=5, ge=1)
     #: Failures older than this are forgotten; a lock lasts as long.
     login_lockout_minutes: int = Field(default=15, ge=1)
@@ -75,6 +82,18 @@ class Settings(BaseSettings):
     job_batch_size: int = Field(default=20, ge=1, le=1000)
     #: SQLite: a claimed job whose worker died is claimed again after this long.
     job_lease_seconds: float = Field(default=300.0, gt=0)
+    #: Reverse proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed: addresses
+    #: or networks, comma-separated. Default none: the peer address is the client's.
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(ip_network(v, strict=False) if isinstance(v, str) else v for v in value)
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from engine.context import Context
 from engine.errors import Conflict, InvalidPackage, NotFound
 from engine.schema import system_tables as st
 from engine.schema.diff import RecomputeDerived, diff_entity
-from engine.schema.migrations import Migrator, Recompute, purge_removed, removed_fields
+from engine.schema.migrations import Migrator, Recompute, hold_app_schema, purge_removed, removed_fields
 from form_engine import EntityDef, Problem, pydantic_problems
 
 
@@ -106,6 +106,7 @@ def save_version(
 def import_app(conn: sa.Connection, data: Any, ctx: Context) -> AppPackage:
     """Create a new app and one table per entity. The caller's transaction makes it atomic."""
     package = parse_package(data)
+    hold_app_schema(conn, package.name, exclusive=True)
     if app_version(conn, package.name) is not None:
         raise Conflict("app_exists", app=package.name)
     for entity in package.entities:
@@ -127,7 +128,10 @@ def next_version(conn: sa.Connection, name: str) -> int:
 def put_entity(
     conn: sa.Connection, app: str, data: Any, entity_name: str, ctx: Context
 ) -> tuple[AppPackage, str]:
-    """Create or change one entity; migrates its table. Returns the package and what happened."""
+    """Create or change one entity; migrates its table. Returns the package and what happened.
+
+    Other transactions on the app's records finish first, and later ones wait for this one."""
+    hold_app_schema(conn, app, exclusive=True)
     stored = load_app(conn, app)
     if isinstance(data, dict) and data.get("name", entity_name) != entity_name:
         raise InvalidPackage("entity_name_mismatch", body_name=data.get("name"), url_name=entity_name)
@@ -211,5 +215,6 @@ def _relative(problem: Problem, prefix: str) -> Problem:
 def purge_fields(
     conn: sa.Connection, app: str, entity_name: str, field_id: str | None, ctx: Context
 ) -> list[str]:
+    hold_app_schema(conn, app, exclusive=True)
     stored = load_app(conn, app)
     return purge_removed(conn, app, entity_of(stored.package, entity_name), field_id)

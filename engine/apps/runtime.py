@@ -139,21 +139,34 @@ class AppRuntime:
 
 
 class RuntimeCache:
-    """Compiled runtimes keyed by app name, replaced when the stored version moves on."""
+    """Compiled runtimes keyed by app name, replaced when the stored version moves on.
+
+    Each thread also remembers the runtime it last resolved per app, so that the records a
+    request read are shown with the version they were read with (``peek``), not a newer one
+    another thread met in between (which may have renamed or hidden their fields)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._runtimes: dict[str, AppRuntime] = {}
+        self._resolved = threading.local()
 
     def get(self, name: str, version: int, load: Callable[[], tuple[AppPackage, int]]) -> AppRuntime:
         runtime = self._runtimes.get(name)
-        if runtime is not None and runtime.version == version:
-            return runtime
-        package, stored_version = load()
-        runtime = AppRuntime(package, stored_version)
-        with self._lock:
-            self._runtimes[name] = runtime
+        if runtime is None or runtime.version != version:
+            package, stored_version = load()
+            runtime = AppRuntime(package, stored_version)
+            with self._lock:
+                latest = self._runtimes.get(name)
+                if latest is None or latest.version <= runtime.version:
+                    self._runtimes[name] = runtime
+        self._seen()[name] = runtime
         return runtime
 
     def peek(self, name: str) -> AppRuntime | None:
-        return self._runtimes.get(name)
+        return self._seen().get(name) or self._runtimes.get(name)
+
+    def _seen(self) -> dict[str, AppRuntime]:
+        seen: dict[str, AppRuntime] | None = getattr(self._resolved, "runtimes", None)
+        if seen is None:
+            seen = self._resolved.runtimes = {}
+        return seen

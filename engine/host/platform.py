@@ -31,6 +31,7 @@ from engine.records import (
 )
 from engine.schema import calendar_days
 from engine.schema.database import create_database_engine, create_system_tables
+from engine.schema.migrations import hold_app_schema
 from engine.settings import Settings
 
 
@@ -46,7 +47,9 @@ class Platform:
         access: AccessPolicy | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.db: sa.Engine = create_database_engine(self.settings.resolved_database_url())
+        self.db: sa.Engine = create_database_engine(
+            self.settings.resolved_database_url(), busy_timeout=self.settings.sqlite_busy_timeout_seconds
+        )
         self.events = EventBus()
         self.actions = ActionRegistry()
         self._runtimes = RuntimeCache()
@@ -83,7 +86,9 @@ class Platform:
             yield conn
 
     def runtime(self, conn: sa.Connection, app: str) -> AppRuntime:
-        """The compiled app, current as of this transaction."""
+        """The compiled app, current as of this transaction, whose tables stay as it knows
+        them until the transaction ends (a migration of another process waits for it)."""
+        hold_app_schema(conn, app, exclusive=False)
         version = metadata_store.app_version(conn, app)
         if version is None:
             raise metadata_store.app_not_found(app)
@@ -100,8 +105,9 @@ class Platform:
             return self.runtime(conn, app)
 
     def known_runtime(self, app: str) -> AppRuntime:
-        """The compiled app this process last saw, without asking the database; for turning
-        the records a service call just returned into JSON."""
+        """The compiled app this thread last resolved (else the process), without asking the
+        database; for turning the records a service call just returned into JSON with the
+        version they were read with, even if another request meanwhile met a newer one."""
         return self._runtimes.peek(app) or self.cached_runtime(app)
 
     def write_steps(self) -> Sequence[WriteStep]:

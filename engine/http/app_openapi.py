@@ -16,6 +16,7 @@ from engine.errors import Forbidden
 from form_engine import record_schema
 
 from .deps import ContextDep, PlatformDep
+from .error_docs import ERROR_SCHEMA
 from .record_openapi import SEARCH_PARAM, TRASH_PARAM, entity_paths, file_paths
 
 router = APIRouter(tags=["apps"])
@@ -89,24 +90,7 @@ def app_openapi(
     """The app's document: for a caller whose ``unseen_of`` hides entities or fields, without
     them; ``extra_paths`` are the paths plugins serve for the app."""
     package = runtime.package
-    schemas: dict[str, Any] = {
-        "Error": {
-            "type": "object",
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "properties": {
-                        "code": {"type": "string"},
-                        "message": {"type": "string"},
-                        "request_id": {"type": "string"},
-                        "problems": {"type": "array", "items": {"type": "object"}},
-                        "details": {"type": "object"},
-                    },
-                    "required": ["code", "message", "request_id", "problems"],
-                }
-            },
-        }
-    }
+    schemas: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, Any] = {}
     for er in runtime.entities.values():
         unseen = unseen_of(er) if unseen_of is not None else ()

@@ -1,7 +1,8 @@
 """Sign-in and sign-out: a bearer token for API clients, a cookie session for browsers.
 
-Failed attempts are counted in the database (``engine.throttle``) and every outcome is
-audited; a locked sign-in answers 429 with ``Retry-After``.
+Attempts are counted in the database (``engine.identity.throttle``) before the password is
+checked, and every outcome is audited; a locked sign-in answers 429 with ``Retry-After``. An
+administrator unlocks a user with ``POST /api/users/{id}/unlock`` (or ``tangram user unlock``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from engine.errors import InvalidInput, TooManyAttempts, Unauthenticated
 from engine.host.platform import Platform
 from engine.identity import audit, departments, users
 from engine.identity.sessions import CSRF_COOKIE, SESSION_COOKIE, csrf_token
-from engine.identity.throttle import LoginThrottle
+from engine.identity.throttle import LoginThrottle, locked, unlock
 from engine.identity.users import IssuedToken, check_credentials, issue_token
 
-from .deps import ContextDep, PlatformDep, client_ip, presented_token
+from .deps import AdminDep, ContextDep, IdPath, PlatformDep, client_ip, presented_token
 from .problems import error_response, locale_of
 
 router = APIRouter(tags=["auth"])
@@ -46,34 +47,35 @@ def throttle_of(platform: Platform) -> LoginThrottle:
 def _sign_in(
     platform: Platform, request: Request, body: Credentials, *, kind: str
 ) -> tuple[Principal, IssuedToken]:
-    """Check the throttle and the password, issue a token; count and audit the outcome."""
+    """Count the attempt, then check the password and issue a token; audit the outcome.
+
+    The attempt is counted (and committed) before the password is checked, so requests in
+    parallel cannot all slip past the limit while the first ones are being verified."""
     throttle = throttle_of(platform)
     ip = client_ip(request)
-    try:
-        with platform.db.connect() as conn:
-            throttle.check(conn, body.username, ip)
-    except TooManyAttempts:
+    with platform.db.begin() as conn:
+        attempt = throttle.attempt(conn, body.username, ip)
+    if attempt.refused:
+        assert attempt.until is not None
         audit.record_apart(platform.db, "login_throttled", username=body.username, ip=ip)
-        raise
+        raise locked(attempt.until)
     ttl = timedelta(minutes=platform.settings.token_ttl_minutes)
     try:
         with platform.db.begin() as conn:
             user = check_credentials(
                 conn, body.username, body.password, hash_cost=platform.settings.password_hash_cost
             )
-            throttle.succeeded(conn, body.username)
+            throttle.succeeded(conn, body.username, ip)
             issued = issue_token(conn, user.id, name=kind, kind=kind, ttl=ttl)
             audit.record(conn, "login", actor=user.id, username=user.username, ip=ip, details={"kind": kind})
     except Unauthenticated:
-        with platform.db.begin() as conn:
-            locked_until = throttle.failed(conn, body.username, ip)
-            audit.record(
-                conn,
-                "login_failed",
-                username=body.username,
-                ip=ip,
-                details={"locked": locked_until is not None},
-            )
+        audit.record_apart(
+            platform.db,
+            "login_failed",
+            username=body.username,
+            ip=ip,
+            details={"locked": attempt.until is not None},
+        )
         raise
     return user, issued
 
@@ -179,3 +181,13 @@ def change_password(body: PasswordChange, ctx: ContextDep, platform: PlatformDep
         )
         audit.record(conn, "password_changed", ctx=ctx, target=f"user:{ctx.user.id}")
     return {"changed": True, "signed_out": True}
+
+
+@router.post("/api/users/{user_id}/unlock")
+def unlock_user(user_id: IdPath, ctx: AdminDep, platform: PlatformDep) -> dict[str, Any]:
+    """Forget the user's failed sign-ins from every address, so a lock ends now (admins)."""
+    with platform.db.begin() as conn:
+        row = users.get_user(conn, user_id)
+        cleared = unlock(conn, row.username)
+        audit.record(conn, "user_unlocked", ctx=ctx, target=f"user:{user_id}", details={"addresses": cleared})
+    return {"id": user_id, "username": row.username, "addresses_cleared": cleared}

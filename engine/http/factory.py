@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 
@@ -11,7 +12,7 @@ from engine.host.jobs import JobRunner, JobScheduler
 from engine.host.platform import Platform
 from engine.settings import Settings
 
-from . import problems
+from . import problems, server_errors
 from .admin_routes import router as admin_router
 from .api_docs import ASSETS_PATH, install_api_docs
 from .app_openapi import router as openapi_router
@@ -23,11 +24,14 @@ from .bulk_routes import router as bulk_router
 from .calendar_routes import router as calendar_router
 from .deps import current_context
 from .directory_routes import router as directory_router
+from .error_docs import document_errors
 from .file_routes import router as files_router
 from .form_routes import router as forms_router
 from .import_routes import router as imports_router
 from .job_routes import router as jobs_router
 from .merge_routes import router as merge_router
+from .methods import HeadAsGet
+from .proxies import ProxyHeadersMiddleware
 from .record_routes import router as records_router
 from .request_ids import RequestIdMiddleware
 from .request_text import refuse_unstorable_text
@@ -84,6 +88,7 @@ def create_app(
     app.state.platform = platform
     platform.init_database()
     problems.install(app)
+    server_errors.install(app)  # innermost middleware: a 500 keeps the connection
 
     settings = platform.settings
     app.add_middleware(
@@ -92,6 +97,8 @@ def create_app(
         upload_limit=settings.max_upload_bytes,
         public=PUBLIC_PATHS,
     )
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(ProxyHeadersMiddleware, networks=settings.trusted_proxies)
     app.add_middleware(RequestIdMiddleware)  # outermost: error answers carry the id too
     app.include_router(public_router)
     app.include_router(auth_router)
@@ -115,7 +122,20 @@ def create_app(
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:
             app.include_router(_protected(router))
+    _document_errors(app)
     return app
+
+
+def _document_errors(app: FastAPI) -> None:
+    """The OpenAPI document lists every route's error answers too (engine.http.error_docs)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(build(), PUBLIC_PATHS)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_environment() -> FastAPI:

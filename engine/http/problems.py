@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,7 +22,7 @@ from engine.identity import audit
 from engine.messages import MESSAGES, render
 from form_engine import FormError, normalise_locale
 
-log = logging.getLogger("tangram.http")
+from .methods import allowed_methods
 
 #: Status -> the code the body names; the message is ``http.<code>`` (else ``http.error``).
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
@@ -90,23 +89,28 @@ def _pointer(loc: tuple[Any, ...] | list[Any]) -> str:
     return "/" + "/".join(parts)
 
 
+def tangram_error_response(request: Request, exc: TangramError) -> JSONResponse:
+    """A kernel error as the caller sees it (its audit entry written apart first)."""
+    locale = locale_of(request)
+    if exc.audit is not None:
+        entry = dict(exc.audit)
+        audit.record_apart(request.app.state.platform.db, entry.pop("event"), **entry)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return error_response(
+        request,
+        exc.status,
+        exc.code,
+        exc.message(locale),
+        [p.to_dict(locale) for p in exc.problems],
+        exc.details,
+        headers,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(TangramError)
     async def _tangram(request: Request, exc: TangramError) -> JSONResponse:
-        locale = locale_of(request)
-        if exc.audit is not None:
-            entry = dict(exc.audit)
-            audit.record_apart(request.app.state.platform.db, entry.pop("event"), **entry)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(
-            request,
-            exc.status,
-            exc.code,
-            exc.message(locale),
-            [p.to_dict(locale) for p in exc.problems],
-            exc.details,
-            headers,
-        )
+        return tangram_error_response(request, exc)
 
     @app.exception_handler(FormError)
     async def _form(request: Request, exc: FormError) -> JSONResponse:
@@ -134,12 +138,7 @@ def install(app: FastAPI) -> None:
         key = f"http.{code}" if exc.status_code in _HTTP_CODES else "http.error"
         params = {"path": request.url.path, "method": request.method, "detail": str(exc.detail)}
         text = render(key, locale_of(request), params)
-        return error_response(request, exc.status_code, code, text, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception(
-            "unexpected error in request %s %s %s", request_id_of(request), request.method, request.url.path
-        )
-        text = render("internal_error", locale_of(request), {"request_id": request_id_of(request)})
-        return error_response(request, 500, "internal_error", text)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(request, exc.status_code, code, text, headers=headers)

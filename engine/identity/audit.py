@@ -25,6 +25,7 @@ EVENTS = (
     "password_changed",
     "user_created",
     "user_changed",
+    "user_unlocked",
     "role_changed",
     "permission_denied",
     "ownership_transferred",

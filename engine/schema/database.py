@@ -13,15 +13,16 @@ from engine.schema import calendar_days, system_tables
 from engine.schema.pinyin_order import install_sqlite_collation
 
 
-def create_database_engine(url: str, *, echo: bool = False) -> sa.Engine:
-    """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout."""
+def create_database_engine(url: str, *, echo: bool = False, busy_timeout: float = 30) -> sa.Engine:
+    """An engine for ``url``; SQLite gets WAL, NORMAL sync and a busy timeout (how long a
+    writer waits for the file's one write lock before giving up)."""
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout}
         engine = sa.create_engine(parsed, **kwargs)
         _tune_sqlite(engine)
         return engine

@@ -8,6 +8,7 @@ before any change and are reported with the rows in the way.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,28 @@ MAX_LISTED_ROWS = 50
 #: Computes derived values for stored rows; the apps layer supplies it (it needs the compiled
 #: app: validators, and the child entities roll-ups read), so this layer stays below it.
 Recompute = Callable[[RecomputeDerived], None]
+
+
+def hold_app_schema(conn: sa.Connection, app: str, *, exclusive: bool) -> None:
+    """Hold the app's tables as they are until this transaction ends (PostgreSQL).
+
+    Every record operation takes the shared hold *before* it reads the app's version, and a
+    migration the exclusive one before it reads the package: an operation that read the old
+    version therefore runs all its statements on the old tables (the migration waits for it),
+    and one that comes later waits for the migration and reads the new version. Without it, a
+    request of another process could compile SQL for the old version, wait on the migration's
+    table lock, then run that SQL on the new columns (a 500). On SQLite a transaction already
+    reads one snapshot, schema included, and writers take turns, so nothing is needed.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    conn.execute(sa.text(f"SELECT {lock}(:key)"), {"key": _schema_key(app)})
+
+
+def _schema_key(app: str) -> int:
+    digest = hashlib.blake2b(f"tangram.app-schema:{app}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class Migrator:
@@ -331,6 +354,7 @@ def removed_fields(conn: sa.Connection, app: str, entity: str) -> dict[str, tupl
 
 def purge_removed(conn: sa.Connection, app: str, entity: EntityDef, field_id: str | None = None) -> list[str]:
     """Drop the kept columns of removed fields (all, or one): their data is gone after this."""
+    hold_app_schema(conn, app, exclusive=True)
     kept = removed_fields(conn, app, entity.name)
     targets = [field_id] if field_id is not None else list(kept)
     migrator = Migrator(conn, app, entity, entity)
@@ -356,6 +380,7 @@ def refresh_duplicate_keys(conn: sa.Connection, app: str, entity: EntityDef) -> 
     """
     if not entity.duplicate_rules:
         return False
+    hold_app_schema(conn, app, exclusive=True)
     table = build_table(sa.MetaData(), app, entity)
     stale = []
     for rule in entity.duplicate_rules:
