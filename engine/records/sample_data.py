@@ -26,6 +26,7 @@ from engine.errors import InvalidInput
 from engine.identity import departments, roles, users
 from engine.records.service import RecordService
 from engine.records.writer import WriteOptions
+from form_engine import uscc_check_character
 
 #: Records created per bulk call: one transaction each.
 CHUNK = 500
@@ -174,9 +175,10 @@ class SampleData:
             self._serial += 1
             return f"user{self._serial}@{rng.choice(rule['email'])}"
         if "text" in rule:
-            return str(rule["text"]).format(
-                i=i + 1, n=rng.randint(1, 99), **{k: v for k, v in record.items()}
-            )
+            text = str(rule["text"]).format(i=i + 1, n=rng.randint(1, 99), **dict(record))
+            if rule.get("check_character") == "cn_uscc":
+                text += uscc_check_character(text)  # a code the type's GB 32100 check accepts
+            return text
         if "int" in rule:
             low, high = rule["int"]
             return rng.randint(low, high)
