@@ -20,7 +20,7 @@ import pluggy
 import sqlalchemy as sa
 
 import templates_library
-from engine.apps import metadata_store, package_apply, versions
+from engine.apps import metadata_store, package_apply, template_upgrade, versions
 from engine.context import SYSTEM
 from engine.errors import TangramError
 from engine.host.platform import Platform
@@ -181,7 +181,7 @@ def demo(
     try:
         platform.init_database()
         with platform.db.begin() as conn:
-            package = metadata_store.import_app(conn, templates_library.load(template), SYSTEM)
+            package = template_upgrade.install_template(conn, template, SYSTEM)
         click.echo(f"installed {template} ({len(package.entities)} entities)")
         sample = SampleData(platform.records, package.name, plan, scale=scale)
         people = sample.create_people(hash_cost=settings.password_hash_cost)
@@ -309,13 +309,13 @@ def app_import(file: Path) -> None:
 def app_install(template: str) -> None:
     """Install a bundled template (see ``tangram app templates``) as a new app."""
     try:
-        data = templates_library.load(template)
+        templates_library.load(template)
     except templates_library.TemplateNotFound as exc:
         click.echo(f"error: no template {template}; bundled: {', '.join(exc.known)}", err=True)
         sys.exit(1)
     try:
         with _platform() as platform, platform.db.begin() as conn:
-            package = metadata_store.import_app(conn, data, SYSTEM)
+            package = template_upgrade.install_template(conn, template, SYSTEM)
             _audit(conn, "app_imported", app=package.name, template=template)
     except TangramError as exc:
         _fail(exc)
@@ -327,9 +327,12 @@ def app_templates() -> None:
     """List the templates bundled with Tangram."""
     for item in templates_library.available():
         label = f"{item['label']['en']} / {item['label']['zh']}"
-        click.echo(f"{item['name']}\t{label}\t{item['entities']} entities")
-def _report(applied: package_apply.Applied) -> None:
-    """The plan or outcome of an apply, one line per change."""
+        click.echo(f"{item['name']}\t{item['version']}\t{label}\t{item['entities']} entities")
+
+
+def _report(applied: package_apply.Applied, *, verdict: bool = True) -> None:
+    """The plan or outcome of an apply, one line per change (and, with ``verdict``, whether
+    the dry run would apply)."""
     if not applied.changed:
         click.echo(f"app {applied.package.name} is already at this package (version {applied.version})")
         return
@@ -348,8 +351,9 @@ def _report(applied: package_apply.Applied) -> None:
             click.echo(f"    refused: {refused['total']} row(s) in the way", err=True)
             click.echo(json.dumps(refused["rows"], ensure_ascii=False, default=str), err=True)
     if applied.dry_run:
-        verdict = "would apply" if applied.as_json().get("would_apply") else "would be refused"
-        click.echo(f"dry run: version {applied.version} {verdict}; nothing changed")
+        if verdict:
+            outcome = "would apply" if applied.as_json().get("would_apply") else "would be refused"
+            click.echo(f"dry run: version {applied.version} {outcome}; nothing changed")
     else:
         click.echo(f"applied: app {applied.package.name} is now at version {applied.version}")
 
@@ -423,6 +427,81 @@ def app_rollback(name: str, version: int, dry_run: bool, confirm: tuple[str, ...
         lambda conn: versions.rollback(conn, name, version, SYSTEM, confirm=set(confirm), dry_run=dry_run),
         f"rollback:{version}",
     )
+
+
+def _upgrade_report(answer: dict[str, Any]) -> None:
+    """The template changes taken, the admin's changes kept, and every conflict."""
+    head = f"{answer['template']} {answer['from_template_version']} -> {answer['to_template_version']}"
+    click.echo(f"upgrade of {answer['app']}: {head}")
+    for title, key in (("from the template", "taken"), ("kept from the app", "kept")):
+        for change in answer[key]:
+            click.echo(f"  {title}: {change['change']} {change['pointer']}")
+    for conflict in answer["resolved"]:
+        click.echo(f"  conflict at {conflict['pointer']}: took {conflict['resolution']}")
+    for conflict in answer["conflicts"]:
+        sides = (json.dumps(conflict.get(s, None), ensure_ascii=False) for s in ("ours", "theirs"))
+        click.echo(f"  CONFLICT at {conflict['pointer']}: ours {next(sides)}, theirs {next(sides)}")
+    for found in answer.get("problems", []):
+        click.echo(f"  {found['pointer']}: {found['message']}", err=True)
+
+
+@click.command("upgrade")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Show the merge, its conflicts and the plan; change nothing.")
+@click.option(
+    "--template-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The new template version as a package file (default: the bundled template).",
+)
+@click.option("--template-version", help="The version of --template-file (default: a hash of it).")
+@click.option(
+    "--take",
+    nargs=2,
+    multiple=True,
+    metavar="ours|theirs POINTER",
+    help="Settle the conflict at POINTER (repeatable).",
+)
+@click.option("--confirm", multiple=True, help="An entity the new version drops whose records may go.")
+def app_upgrade(
+    name: str,
+    dry_run: bool,
+    template_file: Path | None,
+    template_version: str | None,
+    take: tuple[tuple[str, str], ...],
+    confirm: tuple[str, ...],
+) -> None:
+    """Upgrade an app installed from a template to a newer template version, keeping the
+    admin's changes (a three-way merge); refused while a conflict has no --take."""
+    document = _read_package(template_file) if template_file is not None else None
+    resolutions = {pointer: side for side, pointer in take}
+    try:
+        with _platform() as platform:
+            with platform.db.begin() as conn:
+                upgraded = template_upgrade.upgrade_app(
+                    conn, name, SYSTEM, document=document, version=template_version,
+                    resolutions=resolutions, confirm=set(confirm), dry_run=dry_run,
+                )  # fmt: skip
+                applied = upgraded.applied
+                details = applied.audit_details("cli") if applied is not None else None
+                if details is not None:
+                    target = f"template:{upgraded.origin['template']}@{upgraded.to_version}"
+                    audit.record(conn, "app_applied", ctx=SYSTEM, app=name, target=target, details=details)
+            if applied is not None and not dry_run:
+                for file_id in applied.files:
+                    platform.files.remove(name, file_id)
+    except TangramError as exc:
+        _fail(exc)
+    answer = upgraded.as_json()
+    _upgrade_report(answer)
+    if applied is not None:
+        _report(applied, verdict=not dry_run)
+    if dry_run:
+        verdict = "would apply" if answer["would_apply"] else "would be refused"
+        unsettled = len(answer["conflicts"])
+        settle = f" ({unsettled} conflict(s) to settle with --take)" if unsettled else ""
+        click.echo(f"dry run: the upgrade {verdict}{settle}; nothing changed")
+    else:
+        click.echo(f"{name} now follows template version {upgraded.to_version}")
 
 
 @click.command("uninstall")
@@ -816,7 +895,7 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
         cli.add_command(command)
     groups = {
         "app": (
-            "Install, import, apply, export, list, version and uninstall apps.",
+            "Install, import, apply, upgrade, export, list, version and uninstall apps.",
             [
                 app_install,
                 app_templates,
@@ -826,6 +905,7 @@ def create_cli(plugins: pluggy.PluginManager | None = None) -> click.Group:
                 app_list,
                 app_versions,
                 app_rollback,
+                app_upgrade,
                 app_uninstall,
             ],
         ),

@@ -160,6 +160,23 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "to uninstall it with its data, resend with ?confirm={app}",
     ),
     "app_version_not_found": _m("应用 {app} 没有版本 {version}", "app {app!r} has no version {version}"),
+    # templates: installing and upgrading
+    "template_not_found": _m(
+        "没有名为 {template} 的模板（内置模板：{known}）", "no template named {template!r} (bundled: {known})"
+    ),
+    "app_not_from_template": _m(
+        "应用 {app} 不是从模板安装的，无从升级；请用 PUT /api/apps/{app} 应用新的应用包",
+        "app {app!r} was not installed from a template, so there is no template to upgrade it to; "
+        "apply a package with PUT /api/apps/{app}",
+    ),
+    "upgrade_conflicts": _m(
+        "模板新版本与本应用的修改有 {count} 处冲突；请为每处选择保留哪一方"
+        "（请求体 resolutions，命令行 --take ours|theirs 指针）后重试",
+        "the new template version and the app's own changes conflict in {count} place(s); choose a "
+        "side for each (resolutions in the body; on the command line --take ours|theirs POINTER) "
+        "and upgrade again",
+    ),
+    "resolutions_invalid": _m("冲突处理有 {count} 处错误", "the resolutions have {count} problem(s)"),
     "form_not_found": _m(
         "{entity}没有表单 {form}，可用：{choices}", "{entity} has no form {form!r}; available: {choices}"
     ),
@@ -438,6 +455,16 @@ _PROBLEMS: dict[str, Mapping[str, str]] = {
         "字段 {name} 引用的实体 {target} 不在此应用中（现有实体：{entities}）",
         "field {name!r} refers to entity {target!r}, which is not in this app (entities: {entities})",
     ),
+    # template upgrades
+    "merge_conflict": _m(
+        "两方都修改了此处：本应用为 {ours}，模板新版本为 {theirs}",
+        "changed on both sides: the app has {ours}, the new template version {theirs}",
+    ),
+    "resolution_pointer": _m(
+        "{value} 不是 JSON 指针（应以 / 开头）", "{value!r} is not a JSON pointer (start it with /)"
+    ),
+    "resolution_side": _m("应为 ours 或 theirs，收到 {value}", "take ours or theirs, got {value!r}"),
+    "resolution_unused": _m("{value} 处没有冲突", "there is no conflict at {value!r}"),
     # roles
     "unknown_role": _m(
         "应用 {app} 的角色 {name} 不存在{hint}", "app {app!r} role {name!r} does not exist{hint}"
@@ -539,6 +566,7 @@ _PHRASES: dict[str, Mapping[str, str]] = {
     "access.readonly": _m("只读", "readonly"),
     "yes": _m("是", "Yes"),
     "no": _m("否", "No"),
+    "merge.removed": _m("（已删除）", "(removed)"),
     "import.errors_column": _m("错误", "Errors"),
     "import.owner_column": _m("负责人", "Owner"),
     "import.required_mark": _m("（必填）", "(required)"),

@@ -1,4 +1,6 @@
-"""App packages shipped with Tangram, as data: one folder per template holding ``package.json``.
+"""App packages shipped with Tangram, as data: one folder per template holding ``package.json``
+and ``template.json`` (its manifest: the template's ``version``, which the package format has no
+place for).
 
 The kernel installs them like any package an admin uploads; nothing here is code the engines
 run, so a template proves the engines hold nothing specific to it.
@@ -10,7 +12,7 @@ import json
 from importlib import resources
 from typing import Any
 
-__all__ = ["TemplateNotFound", "available", "demo_plan", "load"]
+__all__ = ["TemplateNotFound", "available", "demo_plan", "load", "version"]
 
 
 class TemplateNotFound(LookupError):
@@ -23,7 +25,7 @@ class TemplateNotFound(LookupError):
 
 
 def available() -> list[dict[str, Any]]:
-    """Every bundled template: name, label and description (zh/en), entity count."""
+    """Every bundled template: name, version, label and description (zh/en), entity count."""
     found = []
     for folder in sorted(resources.files(__name__).iterdir(), key=lambda p: p.name):
         if folder.is_dir() and folder.joinpath("package.json").is_file():
@@ -31,6 +33,7 @@ def available() -> list[dict[str, Any]]:
             found.append(
                 {
                     "name": folder.name,
+                    "version": _manifest(folder.name)["version"],
                     "label": package["label"],
                     "description": package.get("description"),
                     "entities": len(package.get("entities", [])),
@@ -44,6 +47,20 @@ def load(name: str) -> dict[str, Any]:
     if name not in {t["name"] for t in available()}:
         raise TemplateNotFound(name, [t["name"] for t in available()])
     return _read(name)
+
+
+def version(name: str) -> str:
+    """The version of template ``name`` this release ships; an installed app records it, so an
+    upgrade knows which version the admin's changes were made against."""
+    load(name)  # refuses an unknown template
+    return str(_manifest(name)["version"])
+
+
+def _manifest(name: str) -> dict[str, Any]:
+    path = resources.files(__name__).joinpath(name, "template.json")
+    manifest: dict[str, Any] = json.loads(path.read_text("utf-8")) if path.is_file() else {}
+    manifest.setdefault("version", "0")
+    return manifest
 
 
 def _read(name: str) -> dict[str, Any]:

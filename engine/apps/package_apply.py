@@ -298,7 +298,7 @@ def uninstall_app(conn: sa.Connection, app: str, confirm: str | None) -> tuple[d
     files: list[str] = []
     for entity in stored.package.entities:
         files += drop_entity(conn, app, entity)
-    for table in (st.role_assignments, st.shares, st.history, st.removed_fields):
+    for table in (st.role_assignments, st.shares, st.history, st.removed_fields, st.app_templates):
         conn.execute(table.delete().where(table.c.app == app))
     conn.execute(st.apps.delete().where(st.apps.c.name == app))
     return counts, files

@@ -36,6 +36,7 @@ from .record_routes import router as records_router
 from .request_ids import RequestIdMiddleware
 from .request_text import refuse_unstorable_text
 from .sharing_routes import router as sharing_router
+from .template_routes import router as template_router
 from .token_routes import router as token_router
 from .version_routes import router as version_router
 
@@ -105,6 +106,7 @@ def create_app(
     app.include_router(apps_router)
     app.include_router(imports_router)  # before the records': .../records/{entity}/export
     app.include_router(version_router)
+    app.include_router(template_router)
     app.include_router(records_router)
     app.include_router(bulk_router)
     app.include_router(forms_router)

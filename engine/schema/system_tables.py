@@ -35,6 +35,19 @@ app_versions = sa.Table(
     sa.Column("note", sa.Text),
 )
 
+#: Which bundled template (and which version of it) an app was installed from, with that
+#: version's package: the common ancestor a template upgrade merges against.
+app_templates = sa.Table(
+    "tg_app_templates",
+    metadata,
+    sa.Column("app", sa.String(30), primary_key=True),
+    sa.Column("template", sa.String(100), nullable=False),
+    sa.Column("template_version", sa.String(50), nullable=False),
+    sa.Column("base", json_column(), nullable=False),
+    sa.Column("installed_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
 removed_fields = sa.Table(
     "tg_removed_fields",
     metadata,
