@@ -28,7 +28,7 @@ from engine.errors import (
 from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
 from engine.host.platform import Platform
-from engine.http.deps import ContextDep, PlatformDep
+from engine.http.deps import ContextDep, OptionalContextDep, PlatformDep, public_route
 from engine.identity.departments import members as department_members
 from engine.identity.departments import subtree as department_subtree
 from engine.identity.users import user_labels
@@ -73,6 +73,7 @@ __all__ = [
     "InvalidPackage",
     "MigrationRefused",
     "NotFound",
+    "OptionalContextDep",
     "OpenAccess",
     "Operation",
     "PackageSection",
@@ -107,6 +108,7 @@ __all__ = [
     "load_app",
     "package_json_schema",
     "parse_package",
+    "public_route",
     "put_section",
     "user_labels",
 ]
