@@ -564,20 +564,11 @@ def name_list(names: Iterable[str]) -> Localized:
     return {"zh": "、".join(ordered) or "无", "en": ", ".join(ordered) or "none"}
 
 
-def problem(
-    key: str,
-    *,
-    field: str | None = None,
-    pointer: str | None = None,
-    line: int | None = None,
-    column: int | None = None,
-    **params: Any,
-) -> Problem:
+def problem(key: str, *, field: str | None = None, pointer: str | None = None, **params: Any) -> Problem:
     """A problem worded by ``PROBLEMS[key]``; its code is ``key`` up to the first dot.
 
     Labels and things with ``message(locale)`` among ``params`` are stored as ``{"zh", "en"}``
-    pairs: the form engine renders the problem, and localizes only those. ``line`` and
-    ``column`` locate a problem inside a rule-DSL text (answered beside the message).
+    pairs: the form engine renders the problem, and localizes only those.
     """
     if key not in _PROBLEMS:
         raise KeyError(f"no problem {key!r} in engine.messages.PROBLEMS")
@@ -585,7 +576,7 @@ def problem(
     values = {name: both(v) if _localizable(v) else v for name, v in params.items()}
     if reason:
         values["reason"] = reason
-    return Problem(code, field=field, pointer=pointer, params=values, line=line, column=column)
+    return Problem(code, field=field, pointer=pointer, params=values)
 
 
 # The form engine renders every problem, the kernel's included.

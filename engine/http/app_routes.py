@@ -11,8 +11,8 @@ from engine.apps import metadata_store
 from engine.apps.derived_values import recompute_entity
 from engine.apps.package import package_json_schema
 from engine.errors import Forbidden
-from engine.records.titles import title_field
 from engine.identity import audit
+from engine.records.titles import title_field
 
 from .deps import AdminDep, ContextDep, PlatformDep
 
