@@ -12,7 +12,6 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-import templates_library
 from builder_ui import preferences
 from builder_ui.messages import UI_MESSAGES, ui_text
 from engine import (
@@ -24,6 +23,9 @@ from engine import (
     OptionalContextDep,
     Platform,
     PlatformDep,
+    TemplateNotFound,
+    available_templates,
+    load_template,
     public_route,
 )
 from form_engine import normalise_locale
@@ -103,8 +105,8 @@ def template_package(name: str, ctx: ContextDep) -> dict[str, Any]:
     if ctx.user is None or not ctx.user.is_admin:
         raise Forbidden("admin_only")
     try:
-        return templates_library.load(name)
-    except templates_library.TemplateNotFound:
+        return load_template(name)
+    except TemplateNotFound:
         raise NotFound("not_found") from None
 
 
@@ -112,7 +114,7 @@ def template_package(name: str, ctx: ContextDep) -> dict[str, Any]:
 def template_list(ctx: ContextDep) -> list[dict[str, Any]]:
     if ctx.user is None or not ctx.user.is_admin:
         return []
-    return templates_library.available()
+    return available_templates()
 
 
 @router.put(PREFIX + "/preferences")

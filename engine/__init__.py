@@ -50,6 +50,9 @@ from engine.records import (
     WriteUnit,
 )
 from engine.settings import Settings
+from templates_library import TemplateNotFound
+from templates_library import available as available_templates
+from templates_library import load as load_template
 
 __all__ = [
     "MESSAGES",
@@ -93,12 +96,14 @@ __all__ = [
     "Settings",
     "StaleVersion",
     "TangramError",
+    "TemplateNotFound",
     "TooManyAttempts",
     "Unauthenticated",
     "WriteOp",
     "WriteOptions",
     "WriteStep",
     "WriteUnit",
+    "available_templates",
     "column_resolver",
     "department_members",
     "department_subtree",
@@ -106,6 +111,7 @@ __all__ = [
     "filter_clause",
     "hookimpl",
     "load_app",
+    "load_template",
     "package_json_schema",
     "parse_package",
     "public_route",
