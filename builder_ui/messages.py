@@ -89,3 +89,8 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
 def ui_text(locale: str) -> dict[str, str]:
     """The catalogue in one language, as the page's script receives it."""
     return {key: texts.get(locale, texts["en"]) for key, texts in UI_MESSAGES.items()}
+
+#: The plugin's own error messages (raised through ``UiInputError``).
+ERRORS: dict[str, dict[str, str]] = {
+    "locale_invalid": {"zh": "语言应为 zh 或 en", "en": "the language must be zh or en"},
+}

@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from builder_ui import preferences
-from builder_ui.messages import UI_MESSAGES, ui_text
+from builder_ui.messages import ERRORS, UI_MESSAGES, ui_text
 from engine import (
     Context,
     ContextDep,
     Forbidden,
     InvalidInput,
-    NotFound,
     OptionalContextDep,
     Platform,
     PlatformDep,
@@ -33,6 +32,10 @@ from form_engine import normalise_locale
 HERE = Path(__file__).parent
 STATIC = (HERE / "static").resolve()
 PREFIX = "/ui"
+
+
+class UiInputError(InvalidInput):
+    catalogue = ERRORS
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
@@ -107,7 +110,7 @@ def template_package(name: str, ctx: ContextDep) -> dict[str, Any]:
     try:
         return load_template(name)
     except TemplateNotFound:
-        raise NotFound("not_found") from None
+        raise HTTPException(status_code=404) from None
 
 
 @router.get(PREFIX + "/templates")
@@ -124,7 +127,7 @@ def put_preferences(
     """``{"locale": "zh" | "en"}``: the language of the caller's pages and API answers."""
     locale = body.get("locale")
     if locale not in preferences.LOCALES:
-        raise InvalidInput("invalid_input")
+        raise UiInputError("locale_invalid")
     assert ctx.user is not None
     preferences.set_locale(platform, ctx.user.id, locale)
     return {"locale": locale}
@@ -135,7 +138,7 @@ def put_preferences(
 def static(path: str) -> FileResponse:
     target = (STATIC / path).resolve()
     if not target.is_relative_to(STATIC) or not target.is_file():
-        raise NotFound("not_found")
+        raise HTTPException(status_code=404)
     return FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
 
 
