@@ -29,7 +29,7 @@ from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
 from engine.host.jobs import JobCall, JobHandler, JobRunner
 from engine.host.platform import Platform
-from engine.http.deps import AdminDep, ContextDep, PlatformDep
+from engine.http.deps import AdminDep, ContextDep, OptionalContextDep, PlatformDep, public_route
 from engine.identity import directory
 from engine.identity.departments import members as department_members
 from engine.identity.departments import subtree as department_subtree
@@ -54,6 +54,9 @@ from engine.records import (
     enqueue_job,
 )
 from engine.settings import Settings
+from templates_library import TemplateNotFound
+from templates_library import available as available_templates
+from templates_library import load as load_template
 
 __all__ = [
     "MESSAGES",
@@ -83,6 +86,7 @@ __all__ = [
     "NotFound",
     "OpenAccess",
     "Operation",
+    "OptionalContextDep",
     "PackageSection",
     "Page",
     "Platform",
@@ -101,12 +105,14 @@ __all__ = [
     "Settings",
     "StaleVersion",
     "TangramError",
+    "TemplateNotFound",
     "TooManyAttempts",
     "Unauthenticated",
     "WriteOp",
     "WriteOptions",
     "WriteStep",
     "WriteUnit",
+    "available_templates",
     "column_resolver",
     "department_members",
     "department_subtree",
@@ -116,8 +122,10 @@ __all__ = [
     "filter_clause",
     "hookimpl",
     "load_app",
+    "load_template",
     "package_json_schema",
     "parse_package",
+    "public_route",
     "put_section",
     "user_labels",
 ]

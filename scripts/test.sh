@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
 fi
+# Browser tests (tests/builder_ui) drive Debian's chromium; a CJK font makes Chinese render in
+# their screenshots. Never `playwright install`: it downloads a browser this machine cannot fetch.
+if ! command -v chromium >/dev/null || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-wqy-microhei
+fi
 python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
 # bench/rules.py compares against the PyPI rule-engine package, which shares our package's import

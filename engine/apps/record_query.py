@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable, Collection
 from typing import Any
@@ -79,7 +80,9 @@ def filter_clause(
 def filter_error(exc: rule_engine.RuleError) -> InvalidInput:
     """The 422 for a filter that does not compile; the rule error's text carries its line,
     column and "did you mean"."""
-    found = problem("invalid_filter", pointer="/filter", detail=exc, line=exc.line, column=exc.column)
+    found = dataclasses.replace(
+        problem("invalid_filter", pointer="/filter", detail=exc), line=exc.line, column=exc.column
+    )
     return InvalidInput("filter_invalid", detail=exc, problems=[found])
 
 

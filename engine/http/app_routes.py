@@ -12,6 +12,7 @@ from engine.apps.derived_values import recompute_entity
 from engine.apps.package import package_json_schema
 from engine.errors import Forbidden
 from engine.identity import audit
+from engine.records.titles import title_field
 
 from .deps import AdminDep, ContextDep, PlatformDep
 
@@ -65,7 +66,11 @@ def export_app(app: str, ctx: ContextDep, platform: PlatformDep) -> dict[str, An
         hidden = platform.access.field_plan(ctx, er).hidden
         entity = er.entity
         fields = [f.export() for f in entity.fields if f.name not in hidden]
-        entities.append({"name": entity.name, "label": entity.label.model_dump(), "fields": fields})
+        entry = {"name": entity.name, "label": entity.label.model_dump(), "fields": fields}
+        title = title_field(entity)
+        if title is not None and title not in hidden:
+            entry["title_field"] = title
+        entities.append(entry)
     package = runtime.package
     return {"name": package.name, "label": package.label.model_dump(), "entities": entities}
 

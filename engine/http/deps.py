@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from pydantic import Field
@@ -76,6 +76,28 @@ def current_context(request: Request, platform: PlatformDep) -> Context:
 
 
 ContextDep = Annotated[Context, Depends(current_context)]
+
+
+def optional_context(request: Request, platform: PlatformDep) -> Context | None:
+    """The signed-in caller, or ``None`` for an anonymous request (a public page that offers
+    to sign in). A present but invalid token counts as anonymous."""
+    try:
+        return current_context(request, platform)
+    except Unauthenticated:
+        return None
+
+
+OptionalContextDep = Annotated[Context | None, Depends(optional_context)]
+
+#: Attribute a plugin's endpoint carries (set by ``public_route``) to be served without sign-in.
+PUBLIC_MARK = "__tangram_public__"
+
+
+def public_route(endpoint: Any) -> Any:
+    """Mark a plugin route as public: the kernel will not demand a signed-in caller for it
+    (apply it below the router's decorator). The endpoint checks whatever it needs itself."""
+    setattr(endpoint, PUBLIC_MARK, True)
+    return endpoint
 
 
 def admin_context(ctx: ContextDep) -> Context:

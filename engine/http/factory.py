@@ -22,7 +22,7 @@ from .auth_routes import router as auth_router
 from .body_limit import BodyLimitMiddleware
 from .bulk_routes import router as bulk_router
 from .calendar_routes import router as calendar_router
-from .deps import current_context
+from .deps import PUBLIC_MARK, current_context
 from .directory_routes import router as directory_router
 from .error_docs import document_errors
 from .file_routes import router as files_router
@@ -147,7 +147,12 @@ def app_from_environment() -> FastAPI:
 
 
 def _protected(router: APIRouter) -> APIRouter:
-    """Plugin routes get the same authentication as ours unless they list themselves public."""
-    wrapper = APIRouter(dependencies=[Depends(current_context)])
-    wrapper.include_router(router)
+    """Plugin routes get the same authentication as ours unless their endpoint is marked public
+    (``engine.public_route``)."""
+    wrapper = APIRouter()
+    for route in router.routes:  # one at a time, so the plugin's route order holds
+        single = APIRouter()
+        single.routes.append(route)
+        public = getattr(getattr(route, "endpoint", None), PUBLIC_MARK, False)
+        wrapper.include_router(single, dependencies=[] if public else [Depends(current_context)])
     return wrapper

@@ -1,0 +1,221 @@
+/* Tangram browser app: the page shell (header, navigation, language, sign-in) and the helpers
+   every page script uses. Everything a page shows comes from the kernel's HTTP API. */
+"use strict";
+const TG = JSON.parse(document.getElementById("tg-boot").textContent);
+const CSRF_COOKIE = "tg_csrf"; // set by POST /api/auth/session, sent back as X-CSRF-Token
+
+TG.t = function (key, params) {
+  let text = TG.messages[key] ?? key;
+  for (const [k, v] of Object.entries(params || {})) text = text.replaceAll("{" + k + "}", v);
+  return text;
+};
+TG.label = (l) => (l == null ? "" : typeof l === "string" ? l : l[TG.locale] ?? l.en ?? l.zh ?? "");
+TG.url = (...parts) => TG.prefix + "/" + parts.map(encodeURIComponent).join("/");
+TG.apiPath = (...parts) => "/api/" + parts.map(encodeURIComponent).join("/");
+
+TG.el = function (tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "text") node.textContent = v;
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else node.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c != null && c !== false) node.append(c instanceof Node ? c : String(c));
+  return node;
+};
+
+function csrfToken() {
+  const m = document.cookie.match(new RegExp("(?:^|; )" + CSRF_COOKIE + "=([^;]*)"));
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+/* One call to the kernel's API: JSON in and out, the session cookie, the CSRF header on changes,
+   answers in the user's language. Resolves {ok, status, data, error}. */
+TG.api = async function (method, path, body, params) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
+  const headers = { "Accept": "application/json", "Accept-Language": TG.locale };
+  if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const resp = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  if (resp.status === 401 && TG.user) { location.href = TG.prefix + "/login?next=" + encodeURIComponent(location.pathname + location.search); }
+  let data = null;
+  try { data = await resp.json(); } catch (e) { data = null; }
+  return { ok: resp.ok, status: resp.status, data, error: data && data.error ? data.error : null };
+};
+
+TG.flash = function (text, ok) {
+  const box = document.getElementById("flash");
+  if (!box) return;
+  box.textContent = text || "";
+  box.classList.toggle("ok", !!ok);
+  box.hidden = !text;
+};
+TG.errorText = (error) => (error ? [error.message, ...(error.problems || []).filter(p => p.message !== error.message).map(p => p.message)].join("；") : TG.t("error"));
+
+/* The app's package as the caller may read it (GET /api/apps/{app}), once per page. */
+const metaCache = {};
+TG.appMeta = function (app) {
+  if (!metaCache[app]) metaCache[app] = TG.api("GET", TG.apiPath("apps", app)).then(r => {
+    if (!r.ok) throw r.error;
+    const meta = r.data;
+    meta.byName = {};
+    for (const e of meta.entities || []) {
+      e.byName = Object.fromEntries(e.fields.map(f => [f.name, f]));
+      e.title = e.title_field || (e.fields.find(f => f.type === "text") || {}).name || "id";
+      meta.byName[e.name] = e;
+    }
+    // An entity saved inside its parent (a sub-table's rows) has no menu item of its own.
+    meta.children = new Set();
+    for (const e of meta.entities || []) for (const f of e.fields) if (f.type === "sub_table" && f.entity) meta.children.add(f.entity);
+    return meta;
+  });
+  return metaCache[app];
+};
+
+const NUMERIC = new Set(["integer", "number", "currency", "percent", "rating", "rollup"]);
+TG.isNumeric = (f) => NUMERIC.has(f.type) || (f.type === "formula" && ["number", "integer"].includes(f.result_type));
+
+TG.money = function (value) {
+  if (value == null || value === "") return "";
+  const n = Number(value);
+  if (Number.isNaN(n)) return String(value);
+  return "¥" + n.toLocaleString(TG.locale === "zh" ? "zh-CN" : "en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+};
+
+/* A field's value as text for reading: option labels in the user's language, titles of what ids
+   point at (?expand=titles), money with ¥. Masked values arrive masked and are shown as they are. */
+TG.display = function (field, value, titles) {
+  if (field && titles && Object.prototype.hasOwnProperty.call(titles, field.name)) {
+    const title = titles[field.name];
+    return Array.isArray(title) ? title.join("、") : title ?? "";
+  }
+  if (value == null || value === "") return "";
+  const type = field ? field.type : "text";
+  if ((type === "select" || type === "multi_select") && field.options) {
+    const label = (v) => { const o = field.options.find(o => o.value === v); return o ? TG.label(o.label) : v; };
+    return Array.isArray(value) ? value.map(label).join("、") : label(value);
+  }
+  if (type === "boolean") return value ? TG.t("yes") : TG.t("no");
+  if (type === "currency") return TG.money(value);
+  if (type === "percent") return (Number(value) * 100).toFixed(field.scale ? Math.max(0, field.scale - 2) : 0) + "%";
+  if (type === "datetime" || type === "created_at" || type === "updated_at") return new Date(value).toLocaleString(TG.locale === "zh" ? "zh-CN" : "en-GB");
+  if (Array.isArray(value)) return value.map(v => (typeof v === "object" ? v.name ?? JSON.stringify(v) : v)).join("、");
+  if (typeof value === "object") return value.name ?? value.full ?? JSON.stringify(value);
+  return String(value);
+};
+
+/* Navigation: the app's home, then one item per entity the caller may read. */
+TG.renderNav = async function (app, current) {
+  const nav = document.getElementById("nav");
+  if (!nav) return;
+  nav.replaceChildren(TG.el("a", { href: TG.prefix + "/", text: TG.t("apps") }));
+  if (!app) return;
+  let meta;
+  try { meta = await TG.appMeta(app); } catch (e) { TG.flash(TG.errorText(e)); return; }
+  document.getElementById("app-name").textContent = TG.label(meta.label);
+  document.title = TG.label(meta.label) + " · " + TG.t("brand");
+  nav.append(TG.el("div", { class: "group", text: TG.label(meta.label) }));
+  nav.append(TG.el("a", { href: TG.url(app), "aria-current": current === "" ? "page" : null, text: TG.t("home") }));
+  for (const e of meta.entities) {
+    if (meta.children.has(e.name)) continue;
+    nav.append(TG.el("a", { href: TG.url(app, e.name), "aria-current": current === e.name ? "page" : null, text: TG.label(e.label) }));
+  }
+};
+
+function initShell() {
+  for (const b of document.querySelectorAll(".lang button")) {
+    b.addEventListener("click", async () => {
+      const lang = b.dataset.lang;
+      if (TG.user) {
+        const r = await TG.api("PUT", TG.prefix + "/preferences", { locale: lang });
+        if (!r.ok) { TG.flash(TG.errorText(r.error)); return; }
+        location.reload();
+      } else {
+        const u = new URL(location.href); u.searchParams.set("lang", lang); location.href = u;
+      }
+    });
+  }
+  const out = document.getElementById("sign-out");
+  if (out) out.addEventListener("click", async () => {
+    await TG.api("POST", "/api/auth/logout");
+    location.href = TG.prefix + "/login";
+  });
+  const toggle = document.querySelector(".nav-toggle");
+  if (toggle) toggle.addEventListener("click", () => {
+    const open = document.getElementById("nav").classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+}
+
+async function loginPage() {
+  const form = document.getElementById("login-form");
+  const error = document.getElementById("login-error");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    error.hidden = true;
+    const r = await TG.api("POST", "/api/auth/session", { username: form.username.value, password: form.password.value });
+    if (!r.ok) { error.textContent = TG.errorText(r.error); error.hidden = false; return; }
+    const lang = new URLSearchParams(location.search).get("lang");
+    if (lang) await TG.api("PUT", TG.prefix + "/preferences", { locale: lang }); // chosen before signing in
+    const next = new URLSearchParams(location.search).get("next");
+    location.href = next && next.startsWith(TG.prefix + "/") ? next : TG.prefix + "/";
+  });
+}
+
+async function appsPage() {
+  TG.renderNav(null);
+  const box = document.getElementById("apps");
+  const r = await TG.api("GET", "/api/apps");
+  if (!r.ok) { TG.flash(TG.errorText(r.error)); return; }
+  box.replaceChildren(...r.data.map(a => TG.el("a", { class: "card app-card", href: TG.url(a.name) },
+    TG.el("h2", { text: TG.label(a.label) }), TG.el("div", { class: "muted", text: TG.t("entities_count", { n: a.entities.length }) }))));
+  if (!r.data.length) box.append(TG.el("p", { class: "muted", text: TG.t("no_apps") }));
+  if (!TG.user.is_admin) return;
+  const tr = await TG.api("GET", TG.prefix + "/templates");
+  if (!tr.ok || !tr.data.length) return;
+  const installed = new Set(r.data.map(a => a.name));
+  document.getElementById("templates-section").hidden = false;
+  document.getElementById("templates").replaceChildren(...tr.data.map(tpl => {
+    const button = TG.el("button", { type: "button", class: "primary", text: TG.t("install"), disabled: installed.has(tpl.name) });
+    button.addEventListener("click", async () => {
+      button.disabled = true; button.textContent = TG.t("installing");
+      const pkg = await TG.api("GET", TG.url("templates", tpl.name));
+      const done = pkg.ok ? await TG.api("POST", "/api/apps", pkg.data) : pkg;
+      if (!done.ok) { TG.flash(TG.errorText(done.error)); button.disabled = false; button.textContent = TG.t("install"); return; }
+      location.href = TG.url(done.data.name);
+    });
+    return TG.el("div", { class: "card" }, TG.el("h2", { text: TG.label(tpl.label) }),
+      TG.el("p", { class: "muted", text: TG.label(tpl.description) }), button);
+  }));
+}
+
+async function accountPage() {
+  TG.renderNav(null);
+  const r = await TG.api("GET", "/api/auth/me");
+  if (!r.ok) { TG.flash(TG.errorText(r.error)); return; }
+  const me = r.data;
+  const row = (k, v) => TG.el("div", {}, TG.el("dt", { text: k }), TG.el("dd", { text: v }));
+  const roles = Object.entries(me.roles || {}).map(([app, rs]) => app + ": " + rs.join(", ")).join("；");
+  document.getElementById("me").replaceChildren(
+    row(TG.t("username"), me.username), row(TG.t("display_name"), me.display_name || ""),
+    row(TG.t("roles"), (me.is_admin ? TG.t("administrator") + " " : "") + roles));
+  const form = document.getElementById("password-form");
+  const error = document.getElementById("password-error");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const p = await TG.api("POST", "/api/auth/password", { current_password: form.current_password.value, new_password: form.new_password.value });
+    if (!p.ok) { error.textContent = TG.errorText(p.error); error.hidden = false; return; }
+    location.href = TG.prefix + "/login";
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  initShell();
+  const kind = TG.page.kind;
+  if (kind === "login") loginPage();
+  else if (kind === "apps") appsPage();
+  else if (kind === "account") accountPage();
+});
