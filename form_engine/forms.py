@@ -78,8 +78,11 @@ class Tabs(Conditions):
 
 
 def _node_kind(value: Any) -> str:
+    """A node's kind: its ``kind``, or, when an export left the default out, its telling key."""
     if isinstance(value, dict):
-        return str(value.get("kind", "field" if "field" in value else "section"))
+        if "kind" in value:
+            return str(value["kind"])
+        return next((kind for kind in ("field", "columns", "tabs") if kind in value), "section")
     return str(getattr(value, "kind", "field"))
 
 

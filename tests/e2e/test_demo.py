@@ -90,6 +90,12 @@ def test_demo_serves_a_crm_with_data_and_a_user_per_role(tmp_path: Path) -> None
             process.stdout.close()
 
 
+def test_the_readme_runs_the_demo_first() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    first = readme.split("## Two commands", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    assert first.strip().endswith(".venv/bin/tangram demo")
+
+
 def test_demo_refuses_to_overwrite_an_earlier_one(tmp_path: Path) -> None:
     env = {**os.environ, "TANGRAM_PASSWORD_HASH_COST": str(TEST_HASH_COST)}
     (tmp_path / "crm-demo").mkdir()

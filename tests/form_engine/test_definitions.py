@@ -14,6 +14,7 @@ from form_engine import (
     EntityDef,
     FieldItem,
     Problem,
+    Section,
     dsl_fields,
     duplicate_keys,
     field_types_markdown,
@@ -337,3 +338,34 @@ def test_definitions_round_trip_through_export() -> None:
 def test_committed_field_type_doc_is_generated_from_the_registry() -> None:
     committed = Path(__file__).resolve().parents[2] / "docs" / "field_types.md"
     assert committed.read_text("utf-8") == field_types_markdown(), "run: python -m form_engine.docs"
+
+
+def test_a_layout_of_columns_and_tabs_survives_its_own_export() -> None:
+    """An export leaves default ``kind`` values out; reading it back must find the same nodes
+    (a section holding columns and tabs once came back as a refused section)."""
+    layout = [
+        {
+            "kind": "section",
+            "label": label("Basics", "基本"),
+            "children": [
+                {
+                    "kind": "columns",
+                    "columns": [{"children": [{"field": "f_name"}]}, {"children": [{"field": "f_phone"}]}],
+                },
+                {
+                    "kind": "tabs",
+                    "tabs": [{"label": label("More", "更多"), "children": [{"field": "f_email"}]}],
+                },
+            ],
+        }
+    ]
+    fields = [f for f in base_fields() if f["type"] != "sub_table"]
+    forms = [{"name": "main", "label": label("Main"), "layout": layout}]
+    entity = parse_entity({"name": "thing", "label": label("Thing"), "fields": fields, "forms": forms})
+    exported = entity.export()
+    assert "kind" not in exported["forms"][0]["layout"][0]["children"][0]  # the export drops defaults
+    again = parse_entity(exported)
+    assert again.export() == exported
+    section = again.forms[0].layout[0]
+    assert isinstance(section, Section)
+    assert [node.kind for node in section.children] == ["columns", "tabs"]
