@@ -43,7 +43,8 @@ def make_csv(n: int, seed: int = 7) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["客户名称", "统一社会信用代码", "行业", "客户等级", "电话", "备注"])
     for i in range(n):
-        first17 = "91" + f"{i:06d}" + "".join(rng.choice(ALPHABET) for _ in range(9))
+        # 91: a company; 310101-310199: a district code of Shanghai; then the organisation code
+        first17 = f"913101{i % 100:02d}" + "".join(rng.choice(ALPHABET) for _ in range(9))
         uscc = first17 + uscc_check_character(first17)
         writer.writerow(
             [

@@ -97,7 +97,7 @@ def home(request: Request, platform: PlatformDep, ctx: OptionalContextDep) -> Re
 
 @router.get(PREFIX + "/account")
 @public_route
-def account(request: Request, platform: PlatformDep, ctx: OptionalContextDep) -> Response:
+def my_account(request: Request, platform: PlatformDep, ctx: OptionalContextDep) -> Response:
     return _page(request, platform, ctx, "account.html")
 
 

@@ -34,6 +34,9 @@ from engine.schema.database import create_database_engine, create_system_tables
 from engine.schema.migrations import hold_app_schema
 from engine.settings import Settings
 
+#: The PostgreSQL advisory lock that serialises creating the platform's tables across processes.
+SETUP_LOCK = 0x74616E6772616D  # "tangram"
+
 
 class Platform:
     """One per process. Holds no per-request state: callers pass a ``Context``."""
@@ -72,10 +75,28 @@ class Platform:
         self.events.subscribe(self._to_plugins)
 
     def init_database(self) -> None:
-        """Create the platform's own tables (idempotent); run by ``tangram init`` and ``serve``."""
-        create_system_tables(self.db)
-        calendar_days.install(self.db)
-        self.plugins.hook.tangram_startup(platform=self)
+        """Create the platform's own tables (idempotent); run by ``tangram init`` and ``serve``.
+
+        On PostgreSQL one process at a time: workers starting together would otherwise race to
+        create the same tables (``CREATE TABLE`` checked first is not atomic), the plugins' too."""
+        with self._setup_lock():
+            create_system_tables(self.db)
+            calendar_days.install(self.db)
+            self.plugins.hook.tangram_startup(platform=self)
+
+    @contextmanager
+    def _setup_lock(self) -> Iterator[None]:
+        if self.db.dialect.name != "postgresql":
+            yield
+            return
+        with self.db.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": SETUP_LOCK})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": SETUP_LOCK})
+                conn.commit()
 
     @contextmanager
     def transaction(self) -> Iterator[sa.Connection]:

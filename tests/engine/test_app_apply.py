@@ -158,7 +158,8 @@ def test_diff_between_versions_names_each_change(sales: TestClient) -> None:
     package = sales_app()
     _field(package, "account", "region").update(name="area", id="region")
     package["roles"] = [REP_ROLE]
-    package["flows"] = [{"name": "welcome", "when": "record.created"}]
+    # ``rules`` is a reserved section no plugin owns: opaque items, versioned with the rest
+    package["rules"] = [{"name": "welcome", "when": "record.created"}]
     _apply(sales, package)
 
     diff = sales.get(f"{APP}/versions/diff", params={"from": 1, "to": 2}).json()
@@ -167,9 +168,9 @@ def test_diff_between_versions_names_each_change(sales: TestClient) -> None:
     account = next(c for c in diff["changes"] if c.get("name") == "account")
     assert account["fields_renamed"] == [{"from": "region", "to": "area"}]
     assert {"section": "roles", "name": "rep", "change": "added"} in diff["changes"]
-    assert {"section": "flows", "name": "welcome", "change": "added"} in diff["changes"]
+    assert {"section": "rules", "name": "welcome", "change": "added"} in diff["changes"]
     assert sales.get(f"{APP}/versions/diff", params={"from": 2}).json()["changes"] == []
-    assert sales.get(f"{APP}/versions/2").json()["package"]["flows"] == package["flows"]
+    assert sales.get(f"{APP}/versions/2").json()["package"]["rules"] == package["rules"]
     assert sales.get(f"{APP}/versions/9").status_code == 404
 
 
