@@ -10,7 +10,6 @@ duration, in business time with ``"business": true``).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 
 import rule_engine
 from engine import ActionCall, ActionRegistry, EntityRuntime, entity_dsl_fields
-from flow_engine import delivery
+from flow_engine import delivery, webhooks
 from flow_engine.assignment import STRATEGY, choose
 from flow_engine.calendar import DEFAULT, Duration
 from flow_engine.people import resolve
@@ -27,7 +26,6 @@ from flow_engine.runtime import CURRENT_RUN
 from flow_engine.schema import LABEL, PEOPLE
 
 VALUES = {"type": "object", "additionalProperties": True}
-WEBHOOK_JOB = "webhook.deliver"
 
 
 def _row(call: ActionCall, er: EntityRuntime) -> dict[str, Any]:
@@ -124,19 +122,6 @@ def notify(call: ActionCall) -> None:
     )
 
 
-def call_webhook(call: ActionCall) -> None:
-    """Deliver the record to a URL later, signed and retried by the webhook sender; the
-    idempotency key is fixed here, so every retry carries the same one."""
-    er = call.unit.runtime.entity(call.entity)
-    body = {"app": call.app, "entity": call.entity, "record": er.to_json(_row(call, er))}
-    if call.spec.get("body"):
-        body["data"] = call.spec["body"]
-    run = CURRENT_RUN.get()
-    key = f"flow:{run.id}:{uuid.uuid4().hex}" if run is not None else uuid.uuid4().hex
-    payload = {"app": call.app, "url": call.spec["url"], "body": body, "idempotency_key": key}
-    delivery.enqueue(call.unit.conn, WEBHOOK_JOB, payload, key=key)
-
-
 def start_flow(call: ActionCall) -> int | None:
     """Start another flow on this record (or on the record a lookup ``record`` points at)."""
     run = CURRENT_RUN.get()
@@ -219,12 +204,12 @@ def register(registry: ActionRegistry) -> None:
         ),
         label={"zh": "发送通知", "en": "Notify"},
     )
+    # One webhook action: the sender's, whose idempotency key is a digest of what is sent, so
+    # a step run again on the same record state enqueues no second delivery.
     registry.register(
         "call_webhook",
-        call_webhook,
-        schema=_schema(
-            {"url": {"type": "string", "pattern": "^https?://"}, "body": {"type": "object"}}, ["url"]
-        ),
+        webhooks.call_webhook,
+        schema=webhooks.ACTION_SCHEMA,
         label={"zh": "调用 Webhook", "en": "Call a webhook"},
     )
     registry.register(

@@ -22,6 +22,7 @@ from engine.errors import InvalidInput, TangramError
 from engine.messages import both, problem
 from engine.records.tabular import Table
 from engine.records.writer import WriteOptions, WriteUnit
+from engine.schema import system_tables as st
 from engine.schema.compiler import dupkey_column_name
 from form_engine import FieldDef, FieldValueError, LookupConfig, Problem, duplicate_keys
 
@@ -235,8 +236,6 @@ class Importer:
 
     @staticmethod
     def _owner_ids(unit: WriteUnit, texts: set[str]) -> dict[str, list[int]]:
-        from engine.schema import system_tables as st
-
         users = st.users
         found: dict[str, list[int]] = {}
         query = sa.select(users.c.id, users.c.username, users.c.display_name).where(

@@ -1,4 +1,4 @@
-"""The ``webhook.call`` action and the job that delivers it.
+"""The ``call_webhook`` action and the job that delivers it.
 
 The action only enqueues, in the transaction of the step that runs it: the call happens if and
 only if the step commits. The job signs the body with the app's secret, carries an idempotency

@@ -1,4 +1,4 @@
-"""Webhooks as a kernel plugin: the ``webhook.call`` action, its delivery job, the secret routes."""
+"""Webhooks as a kernel plugin: the delivery job of the ``call_webhook`` action, the secret routes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from engine import ActionRegistry, Platform, hookimpl
+from engine import Platform, hookimpl
 from flow_engine.webhooks import delivery, routes, secrets
 
 
@@ -16,15 +16,6 @@ class WebhookPlugin:
     @hookimpl
     def tangram_startup(self, platform: Platform) -> None:
         secrets.create_tables(platform.db)
-
-    @hookimpl
-    def tangram_actions(self, registry: ActionRegistry) -> None:
-        registry.register(
-            "webhook.call",
-            delivery.call_webhook,
-            schema=delivery.ACTION_SCHEMA,
-            label={"zh": "调用 Webhook", "en": "Call a webhook"},
-        )
 
     @hookimpl
     def tangram_jobs(self, platform: Platform) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from engine import SYSTEM, JobRunner, Platform, Settings
 from engine.apps.metadata_store import import_app
 from engine.http import create_app
+from flow_engine import plugin as flow_plugin
 from flow_engine.notify import NotifyPlugin, SmtpSettings
 from flow_engine.webhooks import WebhookPlugin
 from tests.engine.conftest import (  # noqa: F401 - the kernel's database fixtures, shared
@@ -135,7 +136,7 @@ def smtp(mailbox: tuple[Mailbox, int]) -> SmtpSettings:
 @pytest.fixture
 def platform(settings: Settings, smtp: SmtpSettings) -> Iterator[Platform]:  # noqa: F811
     quick = settings.model_copy(update={"job_max_attempts": 3, "job_backoff_seconds": 60.0})
-    with running_platform(quick, [NotifyPlugin(smtp), WebhookPlugin()]) as platform:
+    with running_platform(quick, [flow_plugin, NotifyPlugin(smtp), WebhookPlugin()]) as platform:
         with platform.db.begin() as conn:
             import_app(conn, app_with_channels(), SYSTEM)
         yield platform

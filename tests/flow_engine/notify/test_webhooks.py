@@ -1,4 +1,4 @@
-"""The ``webhook.call`` action: enqueued with the step that runs it, POSTed signed with the app's
+"""The ``call_webhook`` action: enqueued with the step that runs it, POSTed signed with the app's
 secret and an idempotency key that stays the same across retries, backed off, dead-lettered and
 retried by an admin."""
 
@@ -19,12 +19,12 @@ from .conftest import Receiver, run_jobs
 
 
 def call_webhook(platform: Platform, url: str, *, fail_after: bool = False, body: Any = None) -> Any:
-    """Create an account and run ``webhook.call`` on it in the same write unit, as a flow step does."""
+    """Create an account and run ``call_webhook`` on it in the same write unit, as a flow step does."""
 
     def step(unit: WriteUnit) -> Any:
         account = unit.runtime.entity("account")
         [record] = unit.create(account, [{"name": "华为技术有限公司", "grade": "A"}])
-        spec: dict[str, Any] = {"type": "webhook.call", "url": url}
+        spec: dict[str, Any] = {"type": "call_webhook", "url": url}
         if body is not None:
             spec["body"] = body
         job = platform.actions.run(ActionCall(unit, spec, "account", record))
@@ -103,9 +103,9 @@ def test_without_a_secret_nothing_is_sent_unsigned(
 
 
 def test_the_action_spec_is_checked(platform: Platform) -> None:
-    problems = platform.actions.check({"type": "webhook.call", "url": "ftp://example.cn"})
+    problems = platform.actions.check({"type": "call_webhook", "url": "ftp://example.cn"})
     assert [p.pointer for p in problems] == ["/url"]
-    assert platform.actions.check({"type": "webhook.call", "url": "https://example.cn/hook"}) == []
+    assert platform.actions.check({"type": "call_webhook", "url": "https://example.cn/hook"}) == []
 
 
 def test_the_receivers_check_in_the_docs_accepts_what_we_send() -> None:
