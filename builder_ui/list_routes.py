@@ -44,12 +44,12 @@ class DefaultBody(BaseModel):
 
 
 def readable_fields(platform: Platform, ctx: Context, app: str, entity: str) -> list[str]:
-    """The entity's stored fields the caller may read (hidden ones left out)."""
+    """The entity's fields the caller may read (hidden ones left out)."""
     records = platform.records
     with platform.db.connect() as conn:
         er = records.runtime(conn, app).entity(entity)
     hidden = records.access.field_plan(ctx, er).hidden
-    return [f.name for f in er.entity.stored_fields() if f.name not in hidden]
+    return [f.name for f in er.entity.fields if f.name not in hidden]
 
 
 def checked(platform: Platform, ctx: Context, app: str, entity: str, body: ViewBody) -> saved_views.ViewSpec:

@@ -19,6 +19,7 @@ def tangram_startup(platform: Platform) -> None:
 @hookimpl
 def tangram_routes(platform: Platform) -> APIRouter:
     routes = APIRouter()
-    routes.include_router(list_router)  # before the pages' /ui/{app}/{entity}/... routes
-    routes.include_router(router)
+    # The list page's routes first: the pages' /ui/{app}/{entity}/... would claim their paths.
+    # The route objects themselves, so the kernel still sees which endpoints are public.
+    routes.routes.extend([*list_router.routes, *router.routes])
     return routes

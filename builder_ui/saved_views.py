@@ -106,11 +106,15 @@ def list_views(platform: Platform, ctx: Context, app: str, entity: str) -> dict[
 
 
 def _load(conn: sa.Connection, ctx: Context, app: str, entity: str, view_id: int) -> sa.RowMapping:
-    row = conn.execute(
-        sa.select(views).where(
-            views.c.id == view_id, views.c.app == app, views.c.entity == entity, _visible(ctx)
+    row = (
+        conn.execute(
+            sa.select(views).where(
+                views.c.id == view_id, views.c.app == app, views.c.entity == entity, _visible(ctx)
+            )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     if row is None:
         raise UiNotFound("view_not_found", view_id=view_id)
     return row

@@ -80,6 +80,7 @@
       onclick: () => { state.offset = String(offset + PAGE); load(); } });
     pager.replaceChildren(TG.el("span", { class: "total", text: TG.t("total", { n: total }) }),
       items.length ? TG.el("span", { class: "muted", text: TG.t("range", { from: offset + 1, to: offset + items.length }) }) : "", prev, next);
+    document.dispatchEvent(new CustomEvent("tg:list-rendered", { detail: { items, total } }));
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
@@ -109,6 +110,12 @@
     document.getElementById("filter-clear").addEventListener("click", () => {
       document.getElementById("filter").value = ""; state.filter = ""; state.offset = ""; load();
     });
+
+    // Saved views, the filter builder and bulk actions (views.js, filters.js, bulk.js) hook in here.
+    TG.list = { app, entity, er, state, load, showFilterError,
+      defaultColumns: columns.map(f => f.name), columns: () => columns,
+      setColumns: (names) => { columns = names.map(n => er.byName[n]).filter(Boolean); } };
+    for (const hook of TG.listHooks || []) await hook(TG.list);
     load();
   });
 })();

@@ -40,7 +40,9 @@ def call(database_url: str, tmp_path: Path) -> Iterator[Call]:
     ids = {}
     with platform.db.begin() as conn:
         for name, admin in USERS.items():
-            ids[name] = create_user(conn, name, f"{name}-password-1", is_admin=admin, hash_cost=TEST_HASH_COST)
+            ids[name] = create_user(
+                conn, name, f"{name}-password-1", is_admin=admin, hash_cost=TEST_HASH_COST
+            )
     package = copy.deepcopy(PACKAGE)
     package["roles"][0]["permissions"]["deal"]["fields"] = {"notes": {"access": "hidden"}}
     try:
@@ -63,16 +65,30 @@ def call(database_url: str, tmp_path: Path) -> Iterator[Call]:
 
 
 def _view(**values: Any) -> dict[str, Any]:
-    return {"name": "赢单", "filter": "stage == 'won'", "sort": "-amount", "columns": ["title", "amount"], **values}
+    return {
+        "name": "赢单",
+        "filter": "stage == 'won'",
+        "sort": "-amount",
+        "columns": ["title", "amount"],
+        **values,
+    }
 
 
 def test_personal_view_round_trip_is_seen_and_changed_only_by_its_owner(call: Call) -> None:
     r = call("rep", "POST", VIEWS, json=_view(q="华为"))
     assert r.status_code == 201, r.text
     created = r.json()
-    assert {k: created[k] for k in ("name", "filter", "sort", "q", "columns", "shared", "mine", "editable")} == {
-        "name": "赢单", "filter": "stage == 'won'", "sort": "-amount", "q": "华为",
-        "columns": ["title", "amount"], "shared": False, "mine": True, "editable": True,
+    assert {
+        k: created[k] for k in ("name", "filter", "sort", "q", "columns", "shared", "mine", "editable")
+    } == {
+        "name": "赢单",
+        "filter": "stage == 'won'",
+        "sort": "-amount",
+        "q": "华为",
+        "columns": ["title", "amount"],
+        "shared": False,
+        "mine": True,
+        "editable": True,
     }
     path = f"{VIEWS}/{created['id']}"
     r = call("rep", "PUT", path, json=_view(name="大单", filter="amount > 1000", columns=["amount", "title"]))
