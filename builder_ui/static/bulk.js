@@ -75,7 +75,6 @@
       } }),
       TG.el("div", { id: "bulk-error", class: "error", role: "alert", hidden: true }));
     document.querySelector(".table-wrap").before(bar);
-    ownerOptions().then(opts => owner.replaceChildren(...opts));
   }
 
   /* Checkboxes, the select-all box and the bar follow the selection. */
@@ -89,19 +88,22 @@
     }
     document.getElementById("bulk-count").textContent = TG.t("selected", { n: selected.size });
     document.getElementById("bulk-bar").hidden = selected.size === 0;
+    const owner = document.getElementById("bulk-owner");
+    if (selected.size && !owner.options.length) ownerOptions().then(opts => owner.replaceChildren(...opts)); // once, when first needed
   }
 
   function addCheckboxes(ev) {
     items = ev.detail.items;
     for (const id of [...selected]) if (!items.some(r => r.id === id)) selected.delete(id);
-    const head = document.querySelector("#records thead tr");
-    head.prepend(TG.el("th", { class: "select", scope: "col" }, TG.el("input", { type: "checkbox", id: "select-all",
-      "aria-label": TG.t("select_all"), onchange: (e) => { for (const r of items) e.target.checked ? selected.add(r.id) : selected.delete(r.id); sync(); } })));
-    for (const tr of document.querySelectorAll("#records tbody tr")) {
-      if (!tr.dataset.id) { const td = tr.querySelector("td[colspan]"); if (td) td.colSpan += 1; continue; }
+    // Inside the first cell (the title), so a row's first cell still reads as its title and a
+    // phone's card shows the box beside it.
+    const head = document.querySelector("#records thead th");
+    if (head) head.prepend(TG.el("input", { type: "checkbox", id: "select-all", class: "select",
+      "aria-label": TG.t("select_all"), onchange: (e) => { for (const r of items) e.target.checked ? selected.add(r.id) : selected.delete(r.id); sync(); } }));
+    for (const tr of document.querySelectorAll("#records tbody tr[data-id]")) {
       const id = Number(tr.dataset.id);
-      tr.prepend(TG.el("td", { class: "select" }, TG.el("input", { type: "checkbox", class: "row-select", dataset: { id },
-        "aria-label": TG.t("select_row"), onchange: (e) => { e.target.checked ? selected.add(id) : selected.delete(id); sync(); } })));
+      tr.firstElementChild.prepend(TG.el("input", { type: "checkbox", class: "row-select select", dataset: { id },
+        "aria-label": TG.t("select_row"), onchange: (e) => { e.target.checked ? selected.add(id) : selected.delete(id); sync(); } }));
     }
     sync();
   }

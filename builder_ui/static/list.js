@@ -88,16 +88,15 @@
     try { meta = await TG.appMeta(app); } catch (e) { TG.flash(TG.errorText(e)); return; }
     er = meta.byName[entity];
     if (!er) { TG.flash(TG.t("not_found")); return; }
-    document.getElementById("title").textContent = TG.label(er.label);
-    document.title = TG.label(er.label) + " · " + TG.label(meta.label);
     const title = er.byName[er.title];
     columns = [title, ...er.fields.filter(f => f !== title && !WIDE.has(f.type))].filter(Boolean).slice(0, 6);
     const actions = document.getElementById("actions");
     actions.append(TG.el("a", { class: "button primary", href: TG.url(app, entity, "new"), text: TG.t("new") }));
     for (const f of er.fields.filter(f => f.type === "select"))
       actions.append(TG.el("a", { class: "button", href: TG.url(app, entity, "kanban", f.name), text: TG.t("kanban_by", { field: TG.label(f.label) }) }));
-    document.getElementById("q").value = state.q;
-    document.getElementById("filter").value = state.filter;
+    // What the user typed while the page was loading stays.
+    if (state.q) document.getElementById("q").value = state.q;
+    if (state.filter) document.getElementById("filter").value = state.filter;
     document.getElementById("search-form").addEventListener("submit", (ev) => {
       ev.preventDefault(); state.q = document.getElementById("q").value.trim(); state.offset = ""; load();
     });
@@ -116,6 +115,9 @@
       defaultColumns: columns.map(f => f.name), columns: () => columns,
       setColumns: (names) => { columns = names.map(n => er.byName[n]).filter(Boolean); } };
     for (const hook of TG.listHooks || []) await hook(TG.list);
+    // The title last: a page that shows it is ready for its user.
+    document.getElementById("title").textContent = TG.label(er.label);
+    document.title = TG.label(er.label) + " · " + TG.label(meta.label);
     load();
   });
 })();
