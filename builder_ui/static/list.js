@@ -115,9 +115,9 @@
       defaultColumns: columns.map(f => f.name), columns: () => columns,
       setColumns: (names) => { columns = names.map(n => er.byName[n]).filter(Boolean); } };
     for (const hook of TG.listHooks || []) await hook(TG.list);
-    // The title last: a page that shows it is ready for its user.
+    await load();
+    // The title last: a page that shows it has loaded its first page of records.
     document.getElementById("title").textContent = TG.label(er.label);
     document.title = TG.label(er.label) + " · " + TG.label(meta.label);
-    load();
   });
 })();

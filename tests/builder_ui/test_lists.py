@@ -44,6 +44,12 @@ def _expected_4xx(problems: list[str], status: str) -> list[str]:
     return [p for p in problems if not p.startswith(status) and "Failed to load resource" not in p]
 
 
+def _open_list(page: Page, user: tuple[str, str], path: str) -> None:
+    """Sign in onto a list and wait until its first page is shown (its title appears then)."""
+    sign_in(page, user, path)
+    expect(page.locator("#title")).to_have_text("商机")
+
+
 def _apply_filter(page: Page, text: str) -> None:
     page.fill("#filter", text)
     page.click("#filter-form button[type=submit]")
@@ -55,7 +61,7 @@ def test_saved_view_keeps_filter_sort_and_columns_and_opens_as_the_default(
     for title, amount in [("视图-甲", "100"), ("视图-乙", "300"), ("视图-丙", "200")]:
         _deal(api, user=REP, title=title, amount=amount)
     shared = api("POST", f"/ui/views/{APP}/deal", json={"name": "全员看板", "shared": True})
-    sign_in(page, REP, f"/ui/{APP}/deal")
+    _open_list(page, REP, f"/ui/{APP}/deal")
     rows = page.locator("#records tbody tr")
     _apply_filter(page, "starts_with(title, '视图-') and amount > 150")
     expect(rows).to_have_count(2)
@@ -113,7 +119,7 @@ def test_filter_builder_writes_the_dsl_that_filters_the_list(
         ("筛选-丁", "600", "proposal"),
     ]:
         _deal(api, title=title, amount=amount, stage=stage)
-    sign_in(page, ADMIN, f"/ui/{APP}/deal")
+    _open_list(page, ADMIN, f"/ui/{APP}/deal")
     page.click("#filter-builder summary")
     root = page.locator("#fb-root > .fb-group")
     root.locator("> .fb-actions .fb-add").click()
@@ -165,7 +171,7 @@ def test_bulk_edit_refusal_transfer_and_delete(page: Page, problems: list[str], 
     ]
     ids = sorted(d["id"] for d in made)
     rep_id = next(p["id"] for p in api("GET", "/api/directory/users") if p["name"] == "李娜")
-    sign_in(page, ADMIN, f"/ui/{APP}/deal?q=批量-&sort=title")
+    _open_list(page, ADMIN, f"/ui/{APP}/deal?q=批量-&sort=title")
     rows = page.locator("#records tbody tr")
     expect(rows).to_have_count(3)
     expect(page.locator("#bulk-bar")).to_be_hidden()
@@ -208,7 +214,7 @@ def test_bulk_edit_refusal_transfer_and_delete(page: Page, problems: list[str], 
 def test_export_downloads_the_current_view(page: Page, problems: list[str], api: Api) -> None:
     for title, amount in [("导出-甲", "100"), ("导出-乙", "300"), ("导出-丙", "200"), ("不导出", "50")]:
         _deal(api, title=title, amount=amount)
-    sign_in(page, ADMIN, f"/ui/{APP}/deal")
+    _open_list(page, ADMIN, f"/ui/{APP}/deal")
     _apply_filter(page, "starts_with(title, '导出-')")
     expect(page.locator("#records tbody tr")).to_have_count(3)
     page.click("#records th[data-field=amount] button")
@@ -238,7 +244,7 @@ def test_import_wizard_maps_dry_runs_imports_and_offers_the_error_file(
         ("导入-丙", "300", ""),
     ]
     source.write_text("\n".join(",".join(line) for line in lines) + "\n", "utf-8")
-    sign_in(page, ADMIN, f"/ui/{APP}/deal")
+    _open_list(page, ADMIN, f"/ui/{APP}/deal")
     page.click("#import-link")
     expect(page.locator("#title")).to_have_text("导入商机")
     page.set_input_files("#import-file", str(source))
@@ -283,7 +289,7 @@ def test_import_wizard_maps_dry_runs_imports_and_offers_the_error_file(
 
 def test_list_tools_in_english(page: Page, problems: list[str], api: Api) -> None:
     _deal(api, title="English-1", amount="1")
-    sign_in(page, ADMIN, f"/ui/{APP}/deal?q=English-1")
+    _open_list(page, ADMIN, f"/ui/{APP}/deal?q=English-1")
     expect(page.locator("#records tbody tr")).to_have_count(1)
     page.click(".lang button[data-lang=en]")
     expect(page.locator("#view-select option").first).to_have_text("All records")
