@@ -302,3 +302,19 @@ def test_list_tools_in_english(page: Page, problems: list[str], api: Api) -> Non
     expect(page.locator("#view-select option").first).to_have_text("全部记录")
     expect(page.locator("#records tbody tr")).to_have_count(1)
     assert problems == []
+
+
+def test_an_administrator_shares_a_view_that_reps_then_see(page: Page, problems: list[str], api: Api) -> None:
+    _open_list(page, ADMIN, f"/ui/{APP}/deal")
+    _apply_filter(page, "stage == 'won'")
+    page.click("#view-save-as")
+    page.fill("#view-name", "赢单（共享）")
+    page.check("#view-shared")
+    page.click("#view-dialog-save")
+    expect(page.locator("#view-select optgroup[label=共享视图] option:checked")).to_have_text("赢单（共享）")
+    seen = {v["name"]: v for v in api("GET", f"/ui/views/{APP}/deal", user=REP)["views"]}
+    assert (seen["赢单（共享）"]["filter"], seen["赢单（共享）"]["shared"]) == ("stage == 'won'", True)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#view-delete")
+    expect(page.locator("#view-select option", has_text="赢单（共享）")).to_have_count(0)
+    assert problems == []

@@ -52,8 +52,10 @@ def call(database_url: str, tmp_path: Path) -> Iterator[Call]:
                 r = client.post("/api/auth/token", json={"username": name, "password": f"{name}-password-1"})
                 tokens[name] = {"Authorization": "Bearer " + r.json()["access_token"]}
 
-            def do(user: str, method: str, path: str, **kw: Any) -> Response:
-                return client.request(method, path, headers=tokens[user], **kw)
+            def do(user: str | None, method: str, path: str, **kw: Any) -> Response:
+                """As ``user`` with a bearer token, or (``None``) with the client's cookies only."""
+                headers = {**(tokens[user] if user else {}), **kw.pop("headers", {})}
+                return client.request(method, path, headers=headers, **kw)
 
             assert do("admin", "POST", "/api/apps", json=package).status_code == 201
             for name in ("rep", "rep2"):
@@ -162,3 +164,14 @@ def test_default_view_per_user_and_cleared_with_its_view(call: Call) -> None:
 def test_unknown_entity_or_app_answers_404(call: Call) -> None:
     assert call("rep", "GET", "/ui/views/biz/nope").status_code == 404
     assert call("rep", "POST", "/ui/views/nope/deal", json=_view()).status_code == 404
+
+
+def test_a_browser_session_must_send_the_csrf_token_to_save_a_view(call: Call) -> None:
+    credentials = {"username": "rep", "password": "rep-password-1"}
+    signed_in = call(None, "POST", "/api/auth/session", json=credentials)  # sets the cookies
+    assert signed_in.status_code == 200, signed_in.text
+    refused = call(None, "POST", VIEWS, json=_view())
+    assert refused.status_code == 403, refused.text
+    token = {"X-CSRF-Token": signed_in.json()["csrf_token"]}
+    assert call(None, "POST", VIEWS, json=_view(), headers=token).status_code == 201
+    assert [v["name"] for v in call("rep", "GET", VIEWS).json()["views"]] == ["赢单"]
