@@ -5,7 +5,10 @@
 (function () {
   const EDITABLE = new Set(["text", "long_text", "phone", "email", "url", "integer", "number", "currency",
     "percent", "rating", "date", "datetime", "select", "boolean"]);
-  let list, items = [], people = null;
+  let list, items = [], total = 0, people = null;
+  // Every record the filter matches, across pages (the bulk API takes the filter itself); not
+  // offered with a search text, which the bulk API cannot take.
+  let allMatching = false;
   const selected = new Set();
 
   const recordsPath = (...more) => TG.apiPath("apps", list.app, "records", list.entity, ...more);
@@ -41,9 +44,10 @@
 
   async function run(method, path, body) {
     document.getElementById("bulk-error").hidden = true;
-    const r = await TG.api(method, path, { ids: [...selected], ...body });
+    const picked = allMatching ? { filter: list.state.filter || "" } : { ids: [...selected] };
+    const r = await TG.api(method, path, { ...picked, ...body });
     if (!r.ok) { showRefusal(r.error || {}); return; }
-    selected.clear();
+    selected.clear(); allMatching = false;
     TG.flash(TG.t("bulk_done", { n: r.data.count }), true);
     await list.load();
   }
@@ -63,7 +67,8 @@
     const owner = TG.el("select", { id: "bulk-owner", "aria-label": TG.t("bulk_new_owner") });
     const bar = TG.el("div", { id: "bulk-bar", class: "bulk-bar toolbar", hidden: true, role: "region", "aria-label": TG.t("bulk_edit") },
       TG.el("strong", { id: "bulk-count" }),
-      TG.el("button", { type: "button", class: "link", text: TG.t("clear_selection"), onclick: () => { selected.clear(); sync(); } }),
+      TG.el("button", { type: "button", class: "link", text: TG.t("clear_selection"), onclick: () => { selected.clear(); allMatching = false; sync(); } }),
+      TG.el("button", { type: "button", class: "link", id: "select-matching", hidden: true, onclick: () => { allMatching = true; sync(); } }),
       TG.el("span", { class: "group" }, fieldSelect, editable().length ? valueInput(editable()[0]) : TG.el("input", { id: "bulk-value", hidden: true }),
         TG.el("button", { type: "button", id: "bulk-apply", text: TG.t("bulk_edit"), disabled: !editable().length,
           onclick: () => { const f = list.er.byName[fieldSelect.value]; run("PATCH", recordsPath(), { values: { [f.name]: valueOf(f) } }); } })),
@@ -71,7 +76,7 @@
         TG.el("button", { type: "button", id: "bulk-transfer", text: TG.t("bulk_transfer"),
           onclick: () => run("POST", recordsPath("transfer"), { owner: Number(owner.value) }) })),
       TG.el("button", { type: "button", id: "bulk-delete", class: "danger", text: TG.t("bulk_delete"), onclick: () => {
-        if (confirm(TG.t("bulk_delete_confirm", { n: selected.size }))) run("POST", recordsPath("bulk-delete"), {});
+        if (confirm(TG.t("bulk_delete_confirm", { n: count() }))) run("POST", recordsPath("bulk-delete"), {});
       } }),
       TG.el("div", { id: "bulk-error", class: "error", role: "alert", hidden: true }));
     document.querySelector(".table-wrap").before(bar);
@@ -86,14 +91,21 @@
       all.checked = boxes.length > 0 && boxes.every(b => b.checked);
       all.indeterminate = !all.checked && boxes.some(b => b.checked);
     }
-    document.getElementById("bulk-count").textContent = TG.t("selected", { n: selected.size });
+    const pageAll = boxes.length > 0 && boxes.every(b => b.checked);
+    if (!pageAll) allMatching = false;
+    const more = document.getElementById("select-matching");
+    more.hidden = allMatching || !pageAll || total <= items.length || !!list.state.q;
+    more.textContent = TG.t("select_matching", { n: total });
+    document.getElementById("bulk-count").textContent = TG.t("selected", { n: count() });
     document.getElementById("bulk-bar").hidden = selected.size === 0;
     const owner = document.getElementById("bulk-owner");
     if (selected.size && !owner.options.length) ownerOptions().then(opts => owner.replaceChildren(...opts)); // once, when first needed
   }
 
+  const count = () => (allMatching ? total : selected.size);
+
   function addCheckboxes(ev) {
-    items = ev.detail.items;
+    items = ev.detail.items; total = ev.detail.total; allMatching = false;
     for (const id of [...selected]) if (!items.some(r => r.id === id)) selected.delete(id);
     // Inside the first cell (the title), so a row's first cell still reads as its title and a
     // phone's card shows the box beside it.

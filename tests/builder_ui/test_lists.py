@@ -318,3 +318,25 @@ def test_an_administrator_shares_a_view_that_reps_then_see(page: Page, problems:
     page.click("#view-delete")
     expect(page.locator("#view-select option", has_text="赢单（共享）")).to_have_count(0)
     assert problems == []
+
+
+def test_bulk_edit_of_every_record_the_filter_matches_across_pages(
+    page: Page, problems: list[str], api: Api
+) -> None:
+    made = [_deal(api, title=f"全选-{n:02}", amount="5", stage="lead") for n in range(23)]
+    _deal(api, title="不在筛选里", amount="5", stage="lead")
+    _open_list(page, ADMIN, f"/ui/{APP}/deal")
+    _apply_filter(page, "starts_with(title, '全选-')")
+    expect(page.locator("#pager .total")).to_have_text(f"共 {len(made)} 条")
+    page.check("#select-all")
+    expect(page.locator("#bulk-count")).to_have_text("已选 20 条")  # one page
+    page.click("#select-matching")
+    expect(page.locator("#bulk-count")).to_have_text(f"已选 {len(made)} 条")
+    page.select_option("#bulk-field", "stage")
+    page.select_option("#bulk-value", "proposal")
+    page.click("#bulk-apply")
+    expect(page.locator("#flash")).to_have_text(f"已处理 {len(made)} 条记录")
+    stages = {d["title"]: d["stage"] for d in _find(api, "全选-")}
+    assert stages == {d["title"]: "proposal" for d in made}
+    assert _find(api, "不在筛选里")[0]["stage"] == "lead"
+    assert problems == []
