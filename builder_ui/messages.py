@@ -145,6 +145,7 @@ UI_MESSAGES.update({
     "select_row": {"zh": "选择此行", "en": "Select this row"},
     "selected": {"zh": "已选 {n} 条", "en": "{n} selected"},
     "clear_selection": {"zh": "取消选择", "en": "Clear selection"},
+    "colon": {"zh": "{text}：", "en": "{text}: "},
     "select_matching": {"zh": "选择全部 {n} 条符合条件的记录", "en": "Select all {n} matching records"},
     "bulk_edit": {"zh": "批量修改", "en": "Change a field"},
     "bulk_field": {"zh": "要修改的字段", "en": "Field to change"},

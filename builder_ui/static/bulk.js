@@ -36,7 +36,7 @@
     const titles = Object.fromEntries(items.map(r => [r.id, TG.display(list.er.byName[list.er.title], r[list.er.title], r._titles) || "#" + r.id]));
     const lines = (error.problems || []).map(p => {
       const id = (p.pointer || "").match(/^\/records\/(\d+)/);
-      return TG.el("li", {}, id ? TG.el("strong", { text: (titles[id[1]] || "#" + id[1]) + "：" }) : "", p.message);
+      return TG.el("li", {}, id ? TG.el("strong", { text: TG.t("colon", { text: titles[id[1]] || "#" + id[1] }) }) : "", p.message);
     });
     box.replaceChildren(TG.el("div", { text: TG.t("bulk_refused") + " " + (error.message || "") }), TG.el("ul", {}, lines));
     box.hidden = false;

@@ -49,7 +49,7 @@
 
   function showRowErrors(errors) {
     document.getElementById("row-errors").replaceChildren(...errors.map(e => TG.el("li", { dataset: { row: e.row } },
-      TG.el("strong", { text: TG.t("import_row", { n: e.row }) + "：" }), e.problems.map(p => p.message).join("；"))));
+      TG.el("strong", { text: TG.t("colon", { text: TG.t("import_row", { n: e.row }) }) }), e.problems.map(p => p.message).join(" · "))));
   }
 
   function options() {
