@@ -164,12 +164,22 @@ def set_default(platform: Platform, ctx: Context, app: str, entity: str, view_id
     """Make a view the caller's default for this list (``None``: no default, the plain list)."""
     user_id, _ = _user(ctx)
     mine = (defaults.c.user_id == user_id, defaults.c.app == app, defaults.c.entity == entity)
-    with platform.db.begin() as conn:
-        if view_id is not None:
-            _load(conn, ctx, app, entity, view_id)
-        conn.execute(defaults.delete().where(*mine))
-        if view_id is not None:
-            conn.execute(defaults.insert().values(user_id=user_id, app=app, entity=entity, view_id=view_id))
+    # Two clicks at once (two tabs) both find no row and both insert: the loser tries again,
+    # and its delete then sees the winner's row.
+    for attempt in (1, 2):
+        try:
+            with platform.db.begin() as conn:
+                if view_id is not None:
+                    _load(conn, ctx, app, entity, view_id)
+                conn.execute(defaults.delete().where(*mine))
+                if view_id is not None:
+                    conn.execute(
+                        defaults.insert().values(user_id=user_id, app=app, entity=entity, view_id=view_id)
+                    )
+            return
+        except sa.exc.IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def check_columns(columns: list[str], readable: list[str]) -> None:
