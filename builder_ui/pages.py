@@ -13,12 +13,12 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from builder_ui import preferences
-from builder_ui.messages import ERRORS, UI_MESSAGES, ui_text
+from builder_ui.errors import UiInputError
+from builder_ui.messages import UI_MESSAGES, ui_text
 from engine import (
     Context,
     ContextDep,
     Forbidden,
-    InvalidInput,
     OptionalContextDep,
     Platform,
     PlatformDep,
@@ -32,10 +32,6 @@ from form_engine import normalise_locale
 HERE = Path(__file__).parent
 STATIC = (HERE / "static").resolve()
 PREFIX = "/ui"
-
-
-class UiInputError(InvalidInput):
-    catalogue = ERRORS
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
