@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from builder_ui import preferences
+from builder_ui import preferences, region_data
 from builder_ui.pages import router
 from engine import Platform, hookimpl
 
@@ -16,4 +16,8 @@ def tangram_startup(platform: Platform) -> None:
 
 @hookimpl
 def tangram_routes(platform: Platform) -> APIRouter:
-    return router
+    routes = APIRouter()
+    # The route objects themselves (the kernel reads each endpoint's public mark), fixed paths
+    # first: the pages' /ui/{app}/{entity} would otherwise take /ui/data/regions.
+    routes.routes.extend([*region_data.router.routes, *router.routes])
+    return routes
