@@ -111,8 +111,21 @@
     };
   }
 
+  /* A lookup's title from the record read with ?expand=titles, else (a link filled from the URL
+     by a related list's "new") from the target record itself. */
+  function recordTitle(renderer, f) {
+    const known = titleFrom(renderer, f);
+    const meta = renderer.opts.meta; const target = meta && meta.byName[f.settings.entity];
+    return async (value) => {
+      const title = known(value);
+      if (title != null || !target) return title;
+      const r = await TG.api("GET", TG.apiPath("apps", renderer.opts.app, "records", f.settings.entity, String(value)));
+      return r.ok ? r.data[target.title] ?? null : null;
+    };
+  }
+
   function withOriginal(renderer, f, id, multiple) {
-    const w = combobox(id, { multiple, search: recordSearch(renderer, f), titleOf: titleFrom(renderer, f) });
+    const w = combobox(id, { multiple, search: recordSearch(renderer, f), titleOf: recordTitle(renderer, f) });
     w.same = (v) => JSON.stringify(v ?? (multiple ? [] : null)) === JSON.stringify(renderer.original[f.name] ?? (multiple ? [] : null));
     return w;
   }

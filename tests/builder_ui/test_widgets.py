@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
-from tests.builder_ui.conftest import ADMIN, REP, shot, sign_in
+from tests.builder_ui.conftest import ADMIN, shot, sign_in
 
 Api = Callable[..., Any]
 APP = "wid"
@@ -177,13 +177,15 @@ def test_image_upload_shows_progress_then_a_preview_and_can_be_removed(
     picture = _png(3, 2)
     sign_in(page, ADMIN, f"/ui/{APP}/company/new")
     page.fill("#f-name", "图片测试公司")
-    page.set_input_files("#f-logo", files=[{"name": "logo.png", "mimeType": "image/png", "buffer": picture}])
+    page.set_input_files(
+        "#f-logo", files=[FilePayload(name="logo.png", mimeType="image/png", buffer=picture)]
+    )
     preview = page.locator("[data-field=logo] .files img")
     expect(preview).to_have_count(1)
     expect(preview).to_have_attribute("alt", "logo.png")
     page.wait_for_function("document.querySelector('[data-field=logo] .files img').naturalWidth === 3")
     page.set_input_files(
-        "#f-papers", files=[{"name": "说明.txt", "mimeType": "text/plain", "buffer": "你好".encode()}]
+        "#f-papers", files=[FilePayload(name="说明.txt", mimeType="text/plain", buffer="你好".encode())]
     )
     expect(page.locator("[data-field=papers] .files .file-name")).to_have_text("说明.txt")
     shot(page, "widgets-files-zh")
