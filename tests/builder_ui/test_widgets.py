@@ -88,6 +88,8 @@ def test_lookup_type_ahead_searches_titles_and_picks_with_the_keyboard(
     second = _company(wid, name="星河科技-后")
     _company(wid, name="别的公司")
     by_title = {first["name"]: first["id"], second["name"]: second["id"]}
+    team = wid("POST", "/api/departments", json={"name": "华东销售部"})
+    wid("POST", "/api/departments", json={"name": "华南销售部"})
     rep_id = next(u["id"] for u in wid("GET", "/api/directory/users") if u["name"] == "李娜")
     sign_in(page, ADMIN, f"/ui/{APP}/contact/new")
     page.fill("#f-name", "张三")
@@ -103,6 +105,7 @@ def test_lookup_type_ahead_searches_titles_and_picks_with_the_keyboard(
     expect(second_option).to_have_attribute("aria-selected", "true")
     expect(box).to_have_attribute("aria-activedescendant", second_option.get_attribute("id") or "")
     picked_title = second_option.inner_text()
+    shot(page, "widgets-typeahead-zh")
     box.press("Enter")
     expect(box).to_have_value(picked_title)
     expect(box).to_have_attribute("aria-expanded", "false")
@@ -111,11 +114,16 @@ def test_lookup_type_ahead_searches_titles_and_picks_with_the_keyboard(
     user_box.type("李")
     page.locator("#f-owner_user-list [role=option]", has_text="李娜").click()
     expect(user_box).to_have_value("李娜")
-    shot(page, "widgets-typeahead-zh")
+    team_box = page.locator("#f-team")
+    team_box.click()
+    team_box.type("华东")
+    team_box.press("Enter")  # the first (only) match is active
+    expect(team_box).to_have_value("华东销售部")
     page.click("#save")
     saved = _get(wid, "contact", _saved_id(page, "contact"))
     assert saved["company"] == by_title[picked_title]
     assert saved["owner_user"] == rep_id
+    assert saved["team"] == team["id"]
     # editing shows the picked record's title, not its id
     page.goto(f"/ui/{APP}/contact/{saved['id']}/edit")
     expect(page.locator("#f-company")).to_have_value(picked_title)
