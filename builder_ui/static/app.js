@@ -104,6 +104,12 @@ TG.display = function (field, value, titles) {
   if (type === "currency") return TG.money(value);
   if (type === "percent") return (Number(value) * 100).toFixed(field.scale ? Math.max(0, field.scale - 2) : 0) + "%";
   if (type === "datetime" || type === "created_at" || type === "updated_at") return new Date(value).toLocaleString(TG.locale === "zh" ? "zh-CN" : "en-GB");
+  if (type === "address" || type === "region") { // as the kernel's display: 上海市浦东新区世纪大道100号
+    const parts = [value.province, value.city, value.district];
+    if (parts[0] && parts[0] === parts[1]) parts[1] = null;
+    return parts.filter(Boolean).join("") + (value.detail || "");
+  }
+  if (type === "geolocation") return `${value.lat}, ${value.lng}`;
   if (Array.isArray(value)) return value.map(v => (typeof v === "object" ? v.name ?? JSON.stringify(v) : v)).join("、");
   if (typeof value === "object") return value.name ?? value.full ?? JSON.stringify(value);
   return String(value);

@@ -153,15 +153,26 @@ def test_address_and_region_cascade_and_save_province_city_district(
     shot(page, "widgets-address-zh")
     page.click("#save")
     saved = _get(wid, "company", _saved_id(page, "company"))
+    expect(page.locator("[data-field=address] dd")).to_have_text("浙江省杭州市西湖区文三路 90 号")
+    expect(page.locator("[data-field=area] dd")).to_have_text("广东省深圳市南山区")
     address = saved["address"]
     assert (address["province"], address["city"], address["district"]) == ("浙江省", "杭州市", "西湖区")
     assert address["district_code"] == "330106"
     assert address["detail"] == "文三路 90 号"
     assert saved["area"]["code"] == "440305"
+    # edit in place opens the same selects on the stored place; a municipality shows once
+    _editable(page, "area").click()
+    expect(page.locator("#ip-area-city")).to_have_value("440300")
+    page.select_option("#ip-area", label="北京市")
+    page.select_option("#ip-area-city", label="北京市")
+    page.select_option("#ip-area-district", label="海淀区")
+    page.click("[data-field=area] .in-place button[type=submit]")
+    expect(page.locator("[data-field=area] dd")).to_have_text("北京市海淀区")
+    assert _get(wid, "company", saved["id"])["area"]["code"] == "110108"
     # the edit form opens on the stored places
     page.goto(f"/ui/{APP}/company/{saved['id']}/edit")
     expect(page.locator("#f-address-district")).to_have_value("330106")
-    expect(page.locator("#f-area-city")).to_have_value("440300")
+    expect(page.locator("#f-area-city")).to_have_value("110100")
     assert problems == []
 
 
