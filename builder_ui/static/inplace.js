@@ -27,6 +27,9 @@
   TG.inPlace = async function (root, { app, entity, id, meta, record, onSaved }) {
     const desc = await formOf(app, entity);
     if (!desc) return;
+    // readonly_if as it holds for the stored record (the form-state API), as on the edit page
+    const state = await TG.api("POST", TG.apiPath("apps", app, "forms", entity, desc.form, "state"), { record: {}, id });
+    const fixed = (name) => !!(state.ok && state.data.fields[name] && state.data.fields[name].readonly);
     const er = meta.byName[entity];
     let current = record;
     let tag = `W/"${record.version}"`;
@@ -95,7 +98,7 @@
       const name = row.dataset.field;
       if (er.byName[name] && FILES.has(er.byName[name].type)) show(row.querySelector("dd"), name);
       const f = desc.fields[name];
-      if (!f || f.readonly || FIXED.has(f.type) || !er.byName[name]) continue;
+      if (!f || f.readonly || fixed(name) || FIXED.has(f.type) || !er.byName[name]) continue;
       const dd = row.querySelector("dd");
       editable(dd, name);
       dd.addEventListener("click", (e) => { if (dd.classList.contains("editable") && !e.target.closest("a")) open(dd, name); });

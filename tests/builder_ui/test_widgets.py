@@ -335,6 +335,11 @@ def test_edit_in_place_with_a_type_ahead_picker(page: Page, problems: list[str],
     page.click("[data-field=company] .in-place button[type=submit]")
     expect(page.locator("[data-field=company] dd")).to_have_text("就地关联目标")
     assert _get(wid, "contact", contact["id"])["company"] == target["id"]
+    # a field the form makes read-only for this record is not offered
+    locked = wid("POST", f"/api/apps/{APP}/records/contact", json={"name": "locked"})
+    page.goto(f"/ui/{APP}/contact/{locked['id']}")
+    _editable(page, "company")
+    expect(page.locator("[data-field=owner_user] dd")).not_to_have_attribute("role", "button")
     assert problems == []
 
 
