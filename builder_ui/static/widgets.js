@@ -78,7 +78,8 @@
     });
     input.addEventListener("blur", () => {
       close();
-      if (!multiple && !input.value.trim() && picked.length) { picked = []; fire(input); }
+      if (multiple) { input.value = ""; return; } // repainting the chips now would eat a click on one
+      if (!input.value.trim() && picked.length) { picked = []; fire(input); }
       paint();
     });
     clear.addEventListener("click", () => { picked = []; paint(); fire(input); input.focus(); });
