@@ -16,6 +16,14 @@
       : TG.el("a", { href: url, target: "_blank", rel: "noopener", text: d.name });
   }
 
+  const coloured = (f) => (f.type === "select" || f.type === "multi_select") && (f.options || []).some(o => o.color);
+
+  /* An option in read mode: its label on a tint of its colour. */
+  function optionTag(f, value) {
+    const o = f.options.find(x => x.value === value);
+    return TG.el("span", { class: "option-tag", style: o && o.color ? `--choice:${o.color}` : null, text: o ? TG.label(o.label) : value });
+  }
+
   async function formOf(app, entity) {
     const forms = await TG.api("GET", TG.apiPath("apps", app, "forms", entity));
     const name = forms.ok ? (forms.data.find(f => f.name !== "default") || { name: "default" }).name : "default";
@@ -38,6 +46,7 @@
     const show = (dd, name) => {
       const f = er.byName[name]; const v = current[name];
       if (FILES.has(f.type) && v) dd.replaceChildren(TG.el("span", { class: "file-thumbs" }, (Array.isArray(v) ? v : [v]).map(d => thumb(app, d))));
+      else if (coloured(f) && v != null) dd.replaceChildren(...(Array.isArray(v) ? v : [v]).map(x => optionTag(f, x)));
       else dd.replaceChildren(TG.display(f, v, current._titles));
     };
 
@@ -96,7 +105,7 @@
 
     for (const row of root.querySelectorAll(".props > [data-field]")) {
       const name = row.dataset.field;
-      if (er.byName[name] && FILES.has(er.byName[name].type)) show(row.querySelector("dd"), name);
+      if (er.byName[name] && (FILES.has(er.byName[name].type) || coloured(er.byName[name]))) show(row.querySelector("dd"), name);
       const f = desc.fields[name];
       if (!f || f.readonly || fixed(name) || FIXED.has(f.type) || !er.byName[name]) continue;
       const dd = row.querySelector("dd");

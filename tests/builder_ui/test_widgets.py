@@ -278,6 +278,8 @@ def test_money_percent_rating_time_and_coloured_choices(page: Page, problems: li
     shot(page, "widgets-numbers-zh")
     page.click("#save")
     saved = _get(wid, "company", _saved_id(page, "company"))
+    expect(page.locator("[data-field=labels] dd .option-tag")).to_have_text(["大客户", "政府"])
+    expect(page.locator("[data-field=amount] dd")).to_have_text("¥1,234,567.50")
     assert float(saved["amount"]) == 1234567.5
     assert float(saved["share"]) == 0.125  # 12.5 points are the fraction 0.125
     assert saved["stars"] == 4
@@ -389,6 +391,9 @@ def test_widgets_in_english(page: Page, problems: list[str], wid: Api) -> None:
     expect(page.locator("#f-address option").first).to_have_text("Province")
     expect(page.locator("#f-share")).to_have_value("50")
     shot(page, "widgets-form-en")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#f-address-city")).to_be_visible()
+    shot(page, "widgets-form-phone-en")
     page.click(".lang button[data-lang=zh]")
     expect(page.locator("#f-address option").first).to_have_text("省")
     assert problems == []
