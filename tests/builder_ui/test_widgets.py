@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import FilePayload, Page, expect
 
-from tests.builder_ui.conftest import ADMIN, shot, sign_in
+from tests.builder_ui.conftest import ADMIN, REP, shot, sign_in
 
 Api = Callable[..., Any]
 APP = "wid"
@@ -426,3 +426,24 @@ def test_many_to_many_picker_adds_chips_and_removes_them(page: Page, problems: l
     saved = _get(wid, "company", _saved_id(page, "company"))
     assert sorted(saved["people"]) == sorted([ids["多选-钱"], ids["多选-孙"]])
     assert problems == []
+
+
+def test_edit_in_place_refused_by_permission_keeps_the_typed_value(
+    page: Page, problems: list[str], api: Api
+) -> None:
+    """A rep may read every account but update only their own: the refusal is shown beside the
+    field, opened from the keyboard."""
+    account = api("POST", "/api/apps/biz/records/account", json={"name": "别人的客户"})
+    sign_in(page, REP, f"/ui/biz/account/{account['id']}")
+    value = page.locator("[data-field=name] dd")
+    expect(value).to_have_attribute("role", "button")
+    value.focus()
+    page.keyboard.press("Enter")
+    editor = page.locator("#ip-name")
+    expect(editor).to_be_focused()
+    editor.fill("我改的名字")
+    editor.press("Enter")
+    expect(page.locator("#ip-name-error")).to_be_visible()
+    expect(editor).to_have_value("我改的名字")
+    assert api("GET", f"/api/apps/biz/records/account/{account['id']}")["name"] == "别人的客户"
+    assert _expected(problems, "403", "404") == []
