@@ -31,7 +31,8 @@
     let items = []; let active = -1; let timer = null; let asked = 0;
 
     const label = () => (!multiple && picked.length ? picked[0][1] : "");
-    const close = () => { list.hidden = true; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); active = -1; };
+    // closing also drops a search still waiting for its debounce or answer (it would reopen the list)
+    const close = () => { clearTimeout(timer); asked++; list.hidden = true; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant"); active = -1; };
     const paint = () => {
       chips.replaceChildren(...(multiple ? picked.map(([v, l]) => TG.el("span", { class: "chip" }, l,
         TG.el("button", { type: "button", class: "link", "aria-label": TG.t("remove_item", { name: l }), text: "✕",

@@ -117,6 +117,7 @@ def test_lookup_type_ahead_searches_titles_and_picks_with_the_keyboard(
     team_box = page.locator("#f-team")
     team_box.click()
     team_box.type("华东")
+    expect(page.locator("#f-team-list [role=option]")).to_have_count(1)
     team_box.press("Enter")  # the first (only) match is active
     expect(team_box).to_have_value("华东销售部")
     page.click("#save")
