@@ -83,6 +83,23 @@ UI_MESSAGES: dict[str, dict[str, str]] = {
     "language": {"zh": "语言", "en": "Language"},
     "no_dashboard": {"zh": "还没有仪表盘", "en": "No dashboard yet"},
     "recent": {"zh": "最近记录", "en": "Recent records"},
+    # form widgets (widgets.js, files.js) and edit in place (inplace.js)
+    "type_to_search": {"zh": "输入名称搜索…", "en": "Type to search…"},
+    "no_matches": {"zh": "没有匹配的结果", "en": "No matches"},
+    "remove_item": {"zh": "移除 {name}", "en": "Remove {name}"},
+    "province": {"zh": "省", "en": "Province"},
+    "city": {"zh": "市", "en": "City"},
+    "district": {"zh": "区/县", "en": "District"},
+    "detail_address": {"zh": "详细地址（街道、门牌号）", "en": "Street address"},
+    "stars": {"zh": "{n} 星", "en": "{n} stars"},
+    "latitude": {"zh": "纬度", "en": "Latitude"},
+    "longitude": {"zh": "经度", "en": "Longitude"},
+    "upload": {"zh": "上传文件", "en": "Upload files"},
+    "upload_image": {"zh": "上传图片", "en": "Upload images"},
+    "uploading": {"zh": "正在上传…", "en": "Uploading…"},
+    "signature_use": {"zh": "使用此签名", "en": "Use this signature"},
+    "signature_saved": {"zh": "签名已上传，保存后生效", "en": "Signature uploaded; save to keep it"},
+    "edit_field": {"zh": "编辑{name}", "en": "Edit {name}"},
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from builder_ui import preferences, saved_views
+from builder_ui import preferences, region_data, saved_views
 from builder_ui.list_routes import router as list_router
 from builder_ui.pages import router
 from engine import Platform, hookimpl
@@ -19,7 +19,8 @@ def tangram_startup(platform: Platform) -> None:
 @hookimpl
 def tangram_routes(platform: Platform) -> APIRouter:
     routes = APIRouter()
-    # The list page's routes first: the pages' /ui/{app}/{entity}/... would claim their paths.
-    # The route objects themselves, so the kernel still sees which endpoints are public.
-    routes.routes.extend([*list_router.routes, *router.routes])
+    # The route objects themselves (the kernel reads each endpoint's public mark), fixed paths
+    # first: the pages' /ui/{app}/{entity}/... would otherwise claim /ui/data/regions and the
+    # list page's routes.
+    routes.routes.extend([*region_data.router.routes, *list_router.routes, *router.routes])
     return routes

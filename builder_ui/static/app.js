@@ -32,18 +32,20 @@ function csrfToken() {
 }
 
 /* One call to the kernel's API: JSON in and out, the session cookie, the CSRF header on changes,
-   answers in the user's language. Resolves {ok, status, data, error}. */
-TG.api = async function (method, path, body, params) {
+   answers in the user's language. Resolves {ok, status, data, error, headers}; extra: more
+   request headers (If-Match). */
+TG.api = async function (method, path, body, params, extra) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
   const headers = { "Accept": "application/json", "Accept-Language": TG.locale };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  Object.assign(headers, extra || {});
   const resp = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
   if (resp.status === 401 && TG.user) { location.href = TG.prefix + "/login?next=" + encodeURIComponent(location.pathname + location.search); }
   let data = null;
   try { data = await resp.json(); } catch (e) { data = null; }
-  return { ok: resp.ok, status: resp.status, data, error: data && data.error ? data.error : null };
+  return { ok: resp.ok, status: resp.status, data, error: data && data.error ? data.error : null, headers: resp.headers };
 };
 
 TG.flash = function (text, ok) {
@@ -102,6 +104,12 @@ TG.display = function (field, value, titles) {
   if (type === "currency") return TG.money(value);
   if (type === "percent") return (Number(value) * 100).toFixed(field.scale ? Math.max(0, field.scale - 2) : 0) + "%";
   if (type === "datetime" || type === "created_at" || type === "updated_at") return new Date(value).toLocaleString(TG.locale === "zh" ? "zh-CN" : "en-GB");
+  if (type === "address" || type === "region") { // as the kernel's display: 上海市浦东新区世纪大道100号
+    const parts = [value.province, value.city, value.district];
+    if (parts[0] && parts[0] === parts[1]) parts[1] = null;
+    return parts.filter(Boolean).join("") + (value.detail || "");
+  }
+  if (type === "geolocation") return `${value.lat}, ${value.lng}`;
   if (Array.isArray(value)) return value.map(v => (typeof v === "object" ? v.name ?? JSON.stringify(v) : v)).join("、");
   if (typeof value === "object") return value.name ?? value.full ?? JSON.stringify(value);
   return String(value);

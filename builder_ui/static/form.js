@@ -64,6 +64,8 @@
 
     async widget(f, id) {
       const opts = f.settings?.options || [];
+      const own = !READONLY_TYPES.has(f.type) && TG.widgets && TG.widgets[f.type] && await TG.widgets[f.type](f, id, this);
+      if (own) return own; // widgets.js / files.js, where the page loads them
       if (READONLY_TYPES.has(f.type)) {
         const out = TG.el("output", { id, class: "readonly" });
         let v = null;
@@ -189,7 +191,7 @@
 
     draft() {
       const out = {};
-      for (const [name, w] of Object.entries(this.widgets)) if (!w.same) out[name] = w.get();
+      for (const [name, w] of Object.entries(this.widgets)) if (!w.same || w.draftable) out[name] = w.get();
       return out;
     }
 
