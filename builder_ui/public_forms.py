@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from builder_ui import public_store as store
 from builder_ui.messages import ERRORS, UI_MESSAGES
 from builder_ui.pages import _render
+from builder_ui.preferences import LOCALES
 from builder_ui.public_challenge import HONEYPOT, Challenge
 from engine import (
     AdminDep,
@@ -114,7 +115,9 @@ def public_description(platform: Platform, pf: store.PublicForm, ctx: Context) -
 
 
 def _locale(request: Request) -> str:
-    return normalise_locale(request.headers.get("accept-language"))
+    """``?lang=`` (the page's language switch), else the browser's Accept-Language."""
+    chosen = request.query_params.get("lang")
+    return chosen if chosen in LOCALES else normalise_locale(request.headers.get("accept-language"))
 
 
 def _address(request: Request) -> str:

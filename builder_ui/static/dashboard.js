@@ -54,7 +54,7 @@
   document.addEventListener("DOMContentLoaded", async () => {
     TG.renderNav(app, TG.page.kind === "app_home" ? "" : null);
     if (TG.page.dashboard) { show(TG.page.dashboard); return; }
-    const r = await TG.api("GET", TG.apiPath("apps", app, "dashboards"));
+    const r = (TG.features || {}).dashboards ? await TG.api("GET", TG.apiPath("apps", app, "dashboards")) : { ok: false };
     if (r.ok && r.data.default) { show(r.data.default); return; }
     // no dashboard for this role (or no report engine): my tasks and recent records (home.js)
     try { await TG.renderHome(app); } catch (e) { TG.flash(TG.errorText(e)); }

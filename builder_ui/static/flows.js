@@ -35,7 +35,9 @@
 
   /* Steps a person reads in the log; the engine's internal ones (branches, timers) are left out. */
   const SHOWN = new Set(["started", "assigned", "approve", "reject", "return", "transfer", "add_signer", "comment",
-    "withdraw", "cc", "approved", "rejected", "resubmitted"]);
+    "withdraw", "cc", "approved", "rejected", "resubmitted", "done", "failed"]);
+  /* A step without a node is the instance's own end ("approved"), one with a node a node's. */
+  const stepText = (s) => (s.node == null && TG.messages["status_" + s.action] ? TG.t("status_" + s.action) : TG.t("step_" + s.action));
 
   F.stepLog = function (steps, names) {
     const who = (id) => (id == null ? TG.t("system") : names[id] || "#" + id);
@@ -44,7 +46,7 @@
       const target = s.details && (s.details.to ?? s.details.user);
       const people = s.details && Array.isArray(s.details.people) ? s.details.people.map(who).join("、") : "";
       return TG.el("li", { dataset: { action: s.action } },
-        TG.el("div", {}, TG.el("strong", { text: who(s.actor) }), " ", TG.t("step_" + s.action),
+        TG.el("div", {}, TG.el("strong", { text: who(s.actor) }), " ", stepText(s),
           typeof target === "number" ? " → " + who(target) : "", people ? "：" + people : ""),
         TG.el("div", { class: "when", text: F.when(s.at) }),
         s.comment ? TG.el("div", { class: "comment", text: s.comment }) : "");
