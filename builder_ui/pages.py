@@ -61,8 +61,9 @@ def _render(
         user = {"id": ctx.user.id, "username": ctx.user.username, "is_admin": ctx.user.is_admin}
     boot = {"locale": locale, "user": user, "page": page, "prefix": PREFIX, "messages": ui_text(locale)}
     boot["features"] = features.installed(request)
+    carried = json.dumps(boot).replace("<", "\\u003c")  # no label can close the <script> holding it
     html = templates.get_template(template).render(
-        t=UI_MESSAGES, locale=locale, user=user, page=page, prefix=PREFIX, boot=json.dumps(boot),
+        t=UI_MESSAGES, locale=locale, user=user, page=page, prefix=PREFIX, boot=carried,
         features=boot["features"],
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Language": locale})

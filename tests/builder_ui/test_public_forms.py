@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import builder_ui.plugin
+import flow_engine.plugin
 from builder_ui.public_challenge import Challenge
 from builder_ui.public_forms import LIMIT
 from engine import Platform, Settings
@@ -133,19 +135,21 @@ class Site:
         return list(r.json()["items"])
 
 
-@pytest.fixture
-def site(settings: Settings) -> Iterator[Site]:  # noqa: F811 - the shared fixture, used
-    platform = Platform(settings, plugins=[builder_ui.plugin], load_entry_points=False)
+@contextmanager
+def running_site(config: Settings, plugins: list[object], package: dict[str, Any]) -> Iterator[Site]:
+    """``package`` installed on a platform with ``plugins``, the administrator signed in, the
+    designated user holding the intake role, and one company on file."""
+    platform = Platform(config, plugins=plugins, load_entry_points=False)
     platform.init_database()
     with platform.db.begin() as conn:
-        create_user(conn, *ADMIN, is_admin=True, hash_cost=settings.password_hash_cost)
-        clerk = create_user(conn, *CLERK, hash_cost=settings.password_hash_cost)
+        create_user(conn, *ADMIN, is_admin=True, hash_cost=config.password_hash_cost)
+        clerk = create_user(conn, *CLERK, hash_cost=config.password_hash_cost)
     app = create_app(platform=platform)
     try:
         with TestClient(app) as client, TestClient(app) as anon:
             token = client.post("/api/auth/token", json={"username": ADMIN[0], "password": ADMIN[1]})
             client.headers["Authorization"] = "Bearer " + token.json()["access_token"]
-            r = client.post("/api/apps", json=APP)
+            r = client.post("/api/apps", json=package)
             assert r.status_code == 201, r.text
             r = client.put(f"/api/apps/web/users/{clerk}/roles", json={"roles": ["intake"]})
             assert r.status_code == 200, r.text
@@ -154,6 +158,12 @@ def site(settings: Settings) -> Iterator[Site]:  # noqa: F811 - the shared fixtu
             yield Site(platform, client, anon, clerk)
     finally:
         platform.close()
+
+
+@pytest.fixture
+def site(settings: Settings) -> Iterator[Site]:  # noqa: F811 - the shared fixture, used
+    with running_site(settings, [builder_ui.plugin], APP) as made:
+        yield made
 
 
 def _boot(html: str) -> dict[str, Any]:
@@ -315,3 +325,29 @@ def test_flow_labels_and_manual_starts_are_readable_by_app_users(site: Site) -> 
         {"name": "review", "label": _label("咨询复核", "Review"), "entity": "inquiry", "manual": True},
         {"name": "auto", "label": _label("auto", "auto"), "entity": "inquiry", "manual": False},
     ]
+
+
+def test_a_submission_runs_the_entitys_flows_like_any_create(settings: Settings) -> None:  # noqa: F811
+    tag = {
+        "name": "tag_web",
+        "entity": "inquiry",
+        "trigger": {"type": "record", "on": ["created"]},
+        "nodes": [
+            {"id": "start", "type": "start", "next": "tag"},
+            {
+                "id": "tag",
+                "type": "action",
+                "actions": [{"type": "set_fields", "values": {"score": 5}}],
+                "next": "end",
+            },
+            {"id": "end", "type": "end"},
+        ],
+    }
+    package = {**APP, "flows": [tag]}
+    with running_site(settings, [flow_engine.plugin, builder_ui.plugin], package) as flows_site:
+        r = flows_site.admin.post("/api/apps/web/flows/tag_web/publish")
+        assert r.status_code == 201, r.text
+        form = flows_site.publish()
+        assert flows_site.submit(form["token"], {"name": "王五"}).status_code == 201
+        [stored] = flows_site.inquiries()
+        assert (stored["name"], stored["score"], stored["owner"]) == ("王五", 5, flows_site.clerk_id)
