@@ -145,6 +145,7 @@ def test_manager_approves_in_the_inbox_and_the_record_shows_approved(
     expect(task).to_contain_text("收件箱审批商机")
     expect(task).to_contain_text("商机审批")
     expect(page.locator("#cc")).to_contain_text("收件箱审批商机")
+    expect(page.locator("#notifications li.notification").first).to_be_visible()
     shot(page, "inbox-zh")
     task.locator("textarea").fill("同意，价格合理")
     task.get_by_role("button", name="同意").click()
@@ -156,11 +157,15 @@ def test_manager_approves_in_the_inbox_and_the_record_shows_approved(
     expect(card.locator(".status")).to_have_text("已通过")
     expect(card.locator(".steps li[data-action=approve]")).to_contain_text("王经理")
     expect(card.locator(".steps li[data-action=approve] .comment")).to_have_text("同意，价格合理")
+    expect(page.locator("#history li").first).to_be_visible()  # the page has settled
     page.click(".lang button[data-lang=en]")
     expect(page.locator("#approval .status")).to_have_text("Approved")
+    expect(page.locator("#history li").first).to_be_visible()
     shot(page, "record-approval-en")
     page.goto(f"{server}/ui/inbox")
     expect(page.locator("#tasks-title")).to_contain_text("Awaiting my approval")
+    expect(page.locator("#cc li.task").first).to_be_visible()
+    expect(page.locator("#notifications li.notification").first).to_be_visible()
     shot(page, "inbox-en")
     page.click(".lang button[data-lang=zh]")
     expect(page.locator("#tasks-title")).to_contain_text("待我审批")
@@ -194,6 +199,7 @@ def test_header_counts_unread_notifications_until_they_are_read(
     assert unread >= 1
     sign_in(page, MANAGER, f"{server}/ui/{APP}/deal")
     expect(page.locator("#unread-count")).to_have_text(str(unread))
+    expect(page.locator("#records tbody tr").first).to_be_visible()  # the list has settled
     page.click("#inbox-link")
     expect(page.locator("#notifications li.unread")).to_have_count(min(unread, 50))
     page.click("#read-all")
@@ -238,4 +244,21 @@ def test_a_stranger_fills_in_a_public_form_and_gets_thanks_only(
     page.goto(server + published["url"] + "?lang=en")
     expect(page.locator("#submit")).to_have_text("Submit")
     shot(page, "public-form-en")
+    assert problems == []
+
+
+def test_the_current_approver_rejects_on_the_record_page(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "记录页驳回商机")
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
+    sign_in(page, MANAGER, f"{server}/ui/{APP}/deal/{deal}")
+    card = page.locator("#approval")
+    expect(card.locator(".status")).to_have_text("审批中")
+    expect(card.locator("#withdraw")).to_have_count(0)  # only the submitter withdraws
+    card.locator("textarea").fill("金额需复核")
+    card.get_by_role("button", name="驳回").click()
+    expect(card.locator(".status")).to_have_text("已驳回")
+    expect(card.locator(".steps li[data-action=reject] .comment")).to_have_text("金额需复核")
+    assert [i["status"] for i in _instances(fapi, deal)] == ["rejected"]
     assert problems == []
