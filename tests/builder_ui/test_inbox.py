@@ -15,7 +15,6 @@ from playwright.sync_api import Page, expect
 import builder_ui.plugin
 import flow_engine.notify.plugin
 import flow_engine.plugin
-import report_engine.plugin
 from engine import Platform, Settings
 from engine.identity.users import create_user
 from tests.builder_ui.conftest import ADMIN, APP, PACKAGE, REP, api_caller, serve, shot, sign_in
@@ -65,7 +64,8 @@ def flow_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform
         secret_key="ui-flow-secret",
         password_hash_cost=TEST_HASH_COST,
     )
-    plugins = [report_engine.plugin, flow_engine.plugin, flow_engine.notify.plugin.PLUGIN, builder_ui.plugin]
+    # no report engine: the app's home is "my workspace", and nothing asks for a dashboard
+    plugins = [flow_engine.plugin, flow_engine.notify.plugin.PLUGIN, builder_ui.plugin]
     platform = Platform(settings, plugins=plugins, load_entry_points=False)
     platform.init_database()
     with platform.db.begin() as conn:
@@ -261,4 +261,27 @@ def test_the_current_approver_rejects_on_the_record_page(
     expect(card.locator(".status")).to_have_text("已驳回")
     expect(card.locator(".steps li[data-action=reject] .comment")).to_have_text("金额需复核")
     assert [i["status"] for i in _instances(fapi, deal)] == ["rejected"]
+    assert problems == []
+
+
+def test_without_dashboards_the_home_shows_my_tasks_and_recent_records(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "工作台商机")
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
+    waiting = [t for t in fapi("GET", "/api/tasks", user=MANAGER, params={"app": APP}) if t["kind"] != "cc"]
+    latest = fapi(
+        "GET", f"/api/apps/{APP}/records/deal", user=MANAGER, params={"sort": "-updated_at", "limit": 5}
+    )
+    sign_in(page, MANAGER, f"{server}/ui/{APP}")
+    expect(page.locator("#home h1")).to_have_text("我的工作台")
+    expect(page.locator("#home-tasks .badge")).to_have_text(str(len(waiting)))
+    expect(page.locator("#home-tasks li").last).to_contain_text("工作台商机")
+    expect(page.locator("#home section[data-entity]")).to_have_count(2)
+    assert (
+        page.locator("#home section[data-entity]").first.get_attribute("data-entity") == "deal"
+    )  # menu order
+    recent = page.locator("#home section[data-entity=deal] li")
+    expect(recent).to_have_text([r["title"] for r in latest["items"]])
+    shot(page, "home-workspace-zh")
     assert problems == []
