@@ -23,6 +23,13 @@ def inbox(request: Request, platform: PlatformDep, ctx: OptionalContextDep) -> R
     return _page(request, platform, ctx, "inbox.html")
 
 
+@router.get(PREFIX + "/public-forms")
+@public_route
+def public_forms_admin(request: Request, platform: PlatformDep, ctx: OptionalContextDep) -> Response:
+    """Administrators publish forms at public links (``/ui/api/public-forms``)."""
+    return _page(request, platform, ctx, "public_forms.html")
+
+
 @router.get(PREFIX + "/api/apps/{app}/menus")
 def app_menus(app: str, ctx: ContextDep, platform: PlatformDep) -> list[dict[str, Any]]:
     return menus_for(platform, ctx, app)

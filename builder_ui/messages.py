@@ -157,6 +157,15 @@ UI_MESSAGES.update({
     "public_thanks": {"zh": "提交成功，感谢您的反馈！", "en": "Thank you, your answer has been received."},
     "public_not_found": {"zh": "此表单不存在或已停用", "en": "This form does not exist or is closed"},
     "public_leave_empty": {"zh": "请勿填写此项", "en": "Leave this empty"},
+    "public_forms": {"zh": "公开表单", "en": "Public forms"},
+    "entity": {"zh": "实体", "en": "Entity"},
+    "form": {"zh": "表单", "en": "Form"},
+    "submit_as": {"zh": "提交人", "en": "Submitted as"},
+    "public_link": {"zh": "公开链接", "en": "Public link"},
+    "publish": {"zh": "发布", "en": "Publish"},
+    "unpublish": {"zh": "停用", "en": "Unpublish"},
+    "closed": {"zh": "已停用", "en": "Closed"},
+    "admins_only": {"zh": "仅系统管理员可用", "en": "For administrators only"},
 })
 
 #: Errors of the public forms (raised through the classes in ``public_forms``).

@@ -112,6 +112,7 @@ TG.renderNav = async function (app, current) {
   const nav = document.getElementById("nav");
   if (!nav) return;
   nav.replaceChildren(TG.el("a", { href: TG.prefix + "/", text: TG.t("apps") }));
+  if (TG.user && TG.user.is_admin) nav.append(TG.el("a", { href: TG.prefix + "/public-forms", text: TG.t("public_forms") }));
   if (!app) return;
   let meta;
   try { meta = await TG.appMeta(app); } catch (e) { TG.flash(TG.errorText(e)); return; }

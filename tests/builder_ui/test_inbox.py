@@ -285,3 +285,28 @@ def test_without_dashboards_the_home_shows_my_tasks_and_recent_records(
     expect(recent).to_have_text([r["title"] for r in latest["items"]])
     shot(page, "home-workspace-zh")
     assert problems == []
+
+
+def test_an_administrator_publishes_and_closes_a_public_form(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    before = {f["id"] for f in fapi("GET", "/ui/api/public-forms")}
+    sign_in(page, ADMIN, f"{server}/ui/public-forms")
+    page.select_option("#pf-app", APP)
+    page.select_option("#pf-entity", "deal")
+    page.select_option("#pf-form", "main")
+    page.select_option("#pf-user", label="官网")
+    page.click("#publish-form button[type=submit]")
+    rows = page.locator("#public-forms tbody tr")
+    expect(rows).to_have_count(len(before) + 1)
+    [made] = [f for f in fapi("GET", "/ui/api/public-forms") if f["id"] not in before]
+    assert (made["entity"], made["form"], made["enabled"]) == ("deal", "main", True)
+    row = page.locator(f"#public-forms tr[data-form='{made['id']}']")
+    expect(row.get_by_role("link")).to_have_attribute("href", server + made["url"])
+    shot(page, "public-forms-admin-zh")
+    row.get_by_role("button", name="停用").click()
+    expect(page.locator(f"#public-forms tr[data-form='{made['id']}']")).to_have_attribute(
+        "data-enabled", "false"
+    )
+    assert [f["enabled"] for f in fapi("GET", "/ui/api/public-forms") if f["id"] == made["id"]] == [False]
+    assert problems == []
