@@ -10,15 +10,26 @@
     return r.ok ? r.data : [];
   }
 
+  /* Answers that come back after the choice moved on are dropped, and a choice still offered is kept. */
+  function refill(select, items) {
+    const kept = select.value;
+    fill(select, items);
+    if (items.some(([value]) => value === kept)) select.value = kept;
+  }
+
   async function entities() {
-    const meta = await TG.appMeta($("pf-app").value);
-    fill($("pf-entity"), meta.entities.filter(e => !meta.children.has(e.name)).map(e => [e.name, TG.label(e.label)]));
+    const app = $("pf-app").value;
+    const meta = await TG.appMeta(app);
+    if (app !== $("pf-app").value) return;
+    refill($("pf-entity"), meta.entities.filter(e => !meta.children.has(e.name)).map(e => [e.name, TG.label(e.label)]));
     await forms();
   }
 
   async function forms() {
-    const r = await TG.api("GET", TG.apiPath("apps", $("pf-app").value, "forms", $("pf-entity").value));
-    fill($("pf-form"), r.ok ? r.data.map(f => [f.name, f.name === "default" ? f.label + " (default)" : f.label]) : []);
+    const [app, entity] = [$("pf-app").value, $("pf-entity").value];
+    const r = await TG.api("GET", TG.apiPath("apps", app, "forms", entity));
+    if (app !== $("pf-app").value || entity !== $("pf-entity").value) return;
+    refill($("pf-form"), r.ok ? r.data.map(f => [f.name, f.name === "default" ? f.label + " (default)" : f.label]) : []);
   }
 
   async function list(names) {

@@ -292,8 +292,10 @@ def test_an_administrator_publishes_and_closes_a_public_form(
 ) -> None:
     before = {f["id"] for f in fapi("GET", "/ui/api/public-forms")}
     sign_in(page, ADMIN, f"{server}/ui/public-forms")
-    page.select_option("#pf-app", APP)
+    expect(page.locator("#pf-app")).to_have_value(APP)  # the only app
+    expect(page.locator("#pf-form option")).not_to_have_count(0)
     page.select_option("#pf-entity", "deal")
+    expect(page.locator("#pf-form option[value=main]")).to_have_count(1)
     page.select_option("#pf-form", "main")
     page.select_option("#pf-user", label="官网")
     page.click("#publish-form button[type=submit]")

@@ -35,6 +35,7 @@ def _label(zh: str, en: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
+STRAIGHT = [{"id": "start", "type": "start", "next": "end"}, {"id": "end", "type": "end"}]
 APP: dict[str, Any] = {
     "name": "web",
     "label": _label("官网", "Website"),
@@ -99,10 +100,12 @@ APP: dict[str, Any] = {
         },
         {"name": "data", "label": _label("资料", "Data"), "order": 1, "items": [{"entity": "company"}]},
     ],
+    # valid flows: the flow engine's schema checks them once any test in the process loaded it
     "flows": [
         {"name": "review", "label": _label("咨询复核", "Review"), "entity": "inquiry",
-         "trigger": {"type": "manual"}, "nodes": []},
-        {"name": "auto", "entity": "inquiry", "trigger": {"type": "record", "on": ["created"]}, "nodes": []},
+         "trigger": {"type": "manual"}, "nodes": STRAIGHT},
+        {"name": "auto", "entity": "inquiry", "trigger": {"type": "record", "on": ["created"]},
+         "nodes": STRAIGHT},
     ],
 }  # fmt: skip
 
