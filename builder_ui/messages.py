@@ -3,6 +3,8 @@ fields, options) come from its package; these are the app-independent words arou
 
 from __future__ import annotations
 
+from form_engine import add_messages
+
 UI_MESSAGES: dict[str, dict[str, str]] = {
     "brand": {"zh": "七巧板", "en": "Tangram"},
     "sign_in": {"zh": "登录", "en": "Sign in"},
@@ -211,3 +213,123 @@ ERRORS.update({
                              "en": "these columns are not fields you may read: {names}"},
     "view_columns_twice": {"zh": "同一列只能出现一次", "en": "a column may appear only once"},
 })
+#: The inbox, approvals on the record page, the home page and public forms.
+UI_MESSAGES.update({
+    "inbox": {"zh": "待办", "en": "Inbox"},
+    "unread_count": {"zh": "{n} 条未读通知", "en": "{n} unread notifications"},
+    "my_tasks": {"zh": "待我审批", "en": "Awaiting my approval"},
+    "cc_items": {"zh": "抄送我的", "en": "Copied to me"},
+    "notifications": {"zh": "通知", "en": "Notifications"},
+    "no_tasks": {"zh": "没有待办事项", "en": "Nothing awaits you"},
+    "no_cc": {"zh": "没有抄送", "en": "No copies"},
+    "no_notifications": {"zh": "没有通知", "en": "No notifications"},
+    "approve": {"zh": "同意", "en": "Approve"},
+    "reject": {"zh": "驳回", "en": "Reject"},
+    "return": {"zh": "退回发起人", "en": "Return to submitter"},
+    "transfer": {"zh": "转交", "en": "Transfer"},
+    "add_signer": {"zh": "加签", "en": "Add signer"},
+    "comment": {"zh": "评论", "en": "Comment"},
+    "comment_placeholder": {"zh": "审批意见（可选）", "en": "Comment (optional)"},
+    "choose_user": {"zh": "选择人员", "en": "Choose a person"},
+    "signer_before": {"zh": "在我之前", "en": "before me"},
+    "signer_after": {"zh": "在我之后", "en": "after me"},
+    "mark_read": {"zh": "标为已读", "en": "Mark read"},
+    "mark_all_read": {"zh": "全部标为已读", "en": "Mark all read"},
+    "unread": {"zh": "未读", "en": "Unread"},
+    "approval": {"zh": "审批", "en": "Approval"},
+    "submit_for_approval": {"zh": "提交：{flow}", "en": "Submit: {flow}"},
+    "withdraw": {"zh": "撤回", "en": "Withdraw"},
+    "no_approval": {"zh": "尚未提交审批", "en": "Not submitted for approval"},
+    "submitted_by": {"zh": "{name} 于 {when} 提交", "en": "Submitted by {name} on {when}"},
+    "waiting_for": {"zh": "当前审批人：{names}", "en": "Waiting for: {names}"},
+    "status_starting": {"zh": "启动中", "en": "Starting"},
+    "status_running": {"zh": "审批中", "en": "In approval"},
+    "status_approved": {"zh": "已通过", "en": "Approved"},
+    "status_rejected": {"zh": "已驳回", "en": "Rejected"},
+    "status_done": {"zh": "已完成", "en": "Done"},
+    "status_withdrawn": {"zh": "已撤回", "en": "Withdrawn"},
+    "status_cancelled": {"zh": "已取消", "en": "Cancelled"},
+    "status_failed": {"zh": "失败", "en": "Failed"},
+    "step_started": {"zh": "提交", "en": "submitted"},
+    "step_assigned": {"zh": "分派审批人", "en": "assigned approvers"},
+    "step_approve": {"zh": "同意", "en": "approved"},
+    "step_reject": {"zh": "驳回", "en": "rejected"},
+    "step_return": {"zh": "退回", "en": "returned"},
+    "step_transfer": {"zh": "转交", "en": "transferred"},
+    "step_add_signer": {"zh": "加签", "en": "added a signer"},
+    "step_comment": {"zh": "评论", "en": "commented"},
+    "step_withdraw": {"zh": "撤回", "en": "withdrew"},
+    "step_cc": {"zh": "抄送", "en": "copied"},
+    "step_approved": {"zh": "节点通过", "en": "step approved"},
+    "step_rejected": {"zh": "节点驳回", "en": "step rejected"},
+    "step_resubmitted": {"zh": "重新提交", "en": "resubmitted"},
+    "system": {"zh": "系统", "en": "System"},
+    "flow": {"zh": "流程", "en": "Flow"},
+    "record": {"zh": "记录", "en": "Record"},
+    "task_done": {"zh": "已处理", "en": "Done"},
+    "my_home": {"zh": "我的工作台", "en": "My workspace"},
+    "submit": {"zh": "提交", "en": "Submit"},
+    "public_thanks": {"zh": "提交成功，感谢您的反馈！", "en": "Thank you, your answer has been received."},
+    "public_not_found": {"zh": "此表单不存在或已停用", "en": "This form does not exist or is closed"},
+    "public_leave_empty": {"zh": "请勿填写此项", "en": "Leave this empty"},
+    "public_forms": {"zh": "公开表单", "en": "Public forms"},
+    "entity": {"zh": "实体", "en": "Entity"},
+    "form": {"zh": "表单", "en": "Form"},
+    "submit_as": {"zh": "提交人", "en": "Submitted as"},
+    "public_link": {"zh": "公开链接", "en": "Public link"},
+    "publish": {"zh": "发布", "en": "Publish"},
+    "unpublish": {"zh": "停用", "en": "Unpublish"},
+    "closed": {"zh": "已停用", "en": "Closed"},
+    "admins_only": {"zh": "仅系统管理员可用", "en": "For administrators only"},
+})
+
+#: Errors of the public forms (raised through the classes in ``public_forms``).
+ERRORS.update({
+    "public_form_not_found": {"zh": "此表单不存在或已停用", "en": "this form does not exist or is closed"},
+    "public_form_rate_limited": {
+        "zh": "提交过于频繁，请 {minutes} 分钟后再试",
+        "en": "too many submissions from your address; try again in {minutes} minutes",
+    },
+    "public_form_challenge_failed": {
+        "zh": "无法确认是人工提交，请刷新页面后重新填写",
+        "en": "the submission could not be confirmed as made by a person; reload the page and try again",
+    },
+    "public_form_body_invalid": {
+        "zh": "提交内容应为 {{\"values\": {{…}}, \"challenge\": \"…\"}}",
+        "en": "the body must be {{\"values\": {{…}}, \"challenge\": \"…\"}}",
+    },
+    "public_form_field_not_published": {
+        "zh": "字段 {name} 不在此表单中", "en": "field {name} is not on this form",
+    },
+    "public_form_refused": {
+        "zh": "提交未被接受，请检查后重试", "en": "the submission was not accepted; check it and try again",
+    },
+    "public_form_user_invalid": {
+        "zh": "指定的提交人 {user} 不存在或已停用",
+        "en": "the designated user {user} does not exist or is disabled",
+    },
+    "public_form_entity_invalid": {
+        "zh": "应用 {app} 中没有实体 {entity}", "en": "app {app} has no entity {entity}",
+    },
+    "public_form_form_invalid": {
+        "zh": "实体 {entity} 没有表单 {form}", "en": "entity {entity} has no form {form}",
+    },
+    "public_form_enabled_invalid": {
+        "zh": "enabled 应为 true 或 false",
+        "en": "enabled must be true or false",
+    },
+})
+
+#: Problems of the package's ``menus`` section (pointers relative to the section).
+PROBLEMS: dict[str, dict[str, str]] = {
+    "menu_group_duplicate": {"zh": "菜单组名 {name} 重复", "en": "menu group name {name} is used twice"},
+    "menu_entity_unknown": {
+        "zh": "菜单项指向不存在的实体 {name}",
+        "en": "a menu item names entity {name}, which does not exist",
+    },
+    "menu_dashboard_unknown": {
+        "zh": "菜单项指向不存在的仪表盘 {name}",
+        "en": "a menu item names dashboard {name}, which does not exist",
+    },
+}
+add_messages(PROBLEMS)

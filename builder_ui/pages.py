@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from builder_ui import preferences
+from builder_ui import features, preferences
 from builder_ui.errors import UiInputError
 from builder_ui.messages import UI_MESSAGES, ui_text
 from engine import (
@@ -56,8 +56,11 @@ def _render(
     if ctx is not None and ctx.user is not None:
         user = {"id": ctx.user.id, "username": ctx.user.username, "is_admin": ctx.user.is_admin}
     boot = {"locale": locale, "user": user, "page": page, "prefix": PREFIX, "messages": ui_text(locale)}
+    boot["features"] = features.installed(request)
+    carried = json.dumps(boot).replace("<", "\\u003c")  # no label can close the <script> holding it
     html = templates.get_template(template).render(
-        t=UI_MESSAGES, locale=locale, user=user, page=page, prefix=PREFIX, boot=json.dumps(boot)
+        t=UI_MESSAGES, locale=locale, user=user, page=page, prefix=PREFIX, boot=carried,
+        features=boot["features"],
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Language": locale})
 

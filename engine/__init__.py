@@ -30,10 +30,11 @@ from engine.host.hookspecs import hookimpl
 from engine.host.jobs import JobCall, JobHandler, JobRunner
 from engine.host.platform import Platform
 from engine.http.deps import AdminDep, ContextDep, OptionalContextDep, PlatformDep, public_route
+from engine.http.form_view import form_view
 from engine.identity import directory
 from engine.identity.departments import members as department_members
 from engine.identity.departments import subtree as department_subtree
-from engine.identity.users import user_labels
+from engine.identity.users import acting_principal, user_labels
 from engine.messages import MESSAGES, PROBLEMS
 from engine.records import (
     Batch,
@@ -112,6 +113,7 @@ __all__ = [
     "WriteOptions",
     "WriteStep",
     "WriteUnit",
+    "acting_principal",
     "available_templates",
     "column_resolver",
     "department_members",
@@ -120,6 +122,7 @@ __all__ = [
     "enqueue_job",
     "entity_dsl_fields",
     "filter_clause",
+    "form_view",
     "hookimpl",
     "load_app",
     "load_template",

@@ -214,7 +214,9 @@
       if (!(this.desc.depends_on || []).length && !Object.values(this.desc.fields).some(f => Object.keys(f.conditions || {}).length)) return;
       const body = { record: this.draft() };
       if (this.opts.recordId) body.id = this.opts.recordId;
-      const r = await TG.api("POST", TG.apiPath("apps", this.opts.app, "forms", this.desc.entity, this.desc.form, "state"), body);
+      // options.stateUrl: where a page outside the signed-in app asks (a public form)
+      const url = this.opts.stateUrl || TG.apiPath("apps", this.opts.app, "forms", this.desc.entity, this.desc.form, "state");
+      const r = await TG.api("POST", url, body);
       if (!r.ok) return;
       for (const [name, st] of Object.entries(r.data.fields)) this.mark(name, st);
     }
