@@ -59,7 +59,10 @@ class Expression:
         self._sources: dict[str, str] = {}
         self.type: str = checked.type_of(root)
         self.fields: frozenset[str] = frozenset(checked.fields)
-        self.relations: frozenset[str] = frozenset(checked.relations)
+        #: related entity -> the fields of it the rule's quantifiers read (their links included)
+        self.relations: dict[str, frozenset[str]] = {
+            name: frozenset(paths) for name, paths in checked.relations.items()
+        }
         self.matches = self._build("matches")
 
     def _build(self, kind: str) -> Any:

@@ -50,7 +50,8 @@ class Checked:
     types: dict[int, str] = field(default_factory=dict)
     fields: set[str] = field(default_factory=set)
     uses_old: bool = False
-    relations: set[str] = field(default_factory=set)
+    relations: dict[str, set[str]] = field(default_factory=dict)
+    """Related entity -> the field paths of it a quantifier reads (its link included)."""
 
     def type_of(self, node: Node) -> str:
         return self.types[id(node)]
@@ -320,12 +321,14 @@ class TypeChecker:
                 suggestions=nearest(node.via, list(relation.links)),
                 params={"found": node.via, "relation": node.relation, "candidates": names(relation.links)},
             )
+        read = self.result.relations.setdefault(node.relation, set())
+        read.add(node.via)
         if node.condition is not None:
             inner = TypeChecker(relation.fields)
             inner.result.types = self.result.types
             inner.inside = node
             inner._expect(node.condition, {"boolean"}, phrase("condition"))
-        self.result.relations.add(node.relation)
+            read |= inner.result.fields
         return kind
 
 

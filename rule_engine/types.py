@@ -118,15 +118,18 @@ class Relation:
     fields: FieldMap
     links: tuple[str, ...]
     key: FrozenFieldMap
+    hashed: int
 
     def __init__(self, fields: FieldMap, links: Iterable[str]) -> None:
         validate_field_map(fields)
         object.__setattr__(self, "fields", fields)
         object.__setattr__(self, "links", tuple(sorted(links)))
         object.__setattr__(self, "key", freeze_field_map(fields))
+        # hashed once: a relation map is part of every compile cache lookup of its entity
+        object.__setattr__(self, "hashed", hash((self.links, self.key)))
 
     def __hash__(self) -> int:
-        return hash((self.links, self.key))
+        return self.hashed
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Relation) and (self.links, self.key) == (other.links, other.key)
