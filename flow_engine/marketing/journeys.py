@@ -127,7 +127,8 @@ class Journeys:
         cleared = {name: None for name in fields.values() if record.get(name) is not None}
         if cleared:
             call.unit.update(er, [(call.record["id"], cleared)])
-        enqueue_job(conn, EMAIL_JOB, {"message": int(message_id)}, key=f"marketing-email:{message_id}")
+        payload = {"message": int(message_id)}
+        enqueue_job(conn, EMAIL_JOB, payload, run_at=_now(), key=f"marketing-email:{message_id}")
         return int(message_id)
 
     def send(self, call: JobCall) -> None:
