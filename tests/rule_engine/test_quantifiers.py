@@ -168,7 +168,7 @@ def test_count_is_a_number_in_both_backends(quantifier_db: sa.Engine) -> None:
     related = resolver(data)
     value = expression.to_sql(accounts.c, now=NOW, related=related_sql)
     with quantifier_db.connect() as conn:
-        rows: dict[int, int] = dict(conn.execute(sa.select(accounts.c.id, value)).tuples().all())
+        rows: dict[int, int] = {row[0]: row[1] for row in conn.execute(sa.select(accounts.c.id, value))}
     for account in data["account"]:
         expected = sum(
             1
