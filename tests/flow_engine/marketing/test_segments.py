@@ -133,3 +133,25 @@ def test_a_segment_with_a_bad_rule_is_refused_at_save(shop_factory, rule, column
     (problem,) = [p for p in info.value.problems if p.pointer == "/segments/0/rule"]
     assert (problem.line, problem.column) == (1, column)
     assert hint in str(problem.params["detail"])
+
+
+def test_quantifying_over_an_entity_the_reader_may_not_read_is_forbidden(shop_factory, http_for) -> None:
+    roles = [
+        {
+            "name": "rep",
+            "label": {"zh": "rep", "en": "rep"},
+            "everyone": True,
+            "permissions": {"account": {"read": True}, "order_line": {"read": True}},
+        }
+    ]
+    shop = shop_factory(segments=SEGMENTS, roles=roles)
+    account = shop.create("account", {"name": "ann"})
+    shop.create("activity", {"account": account["id"], "kind": "visit"})
+    rep = http_for(shop, USER)
+    r = rep.get("/api/apps/shop/segments/warm/members")
+    assert r.status_code == 403, r.text
+    r = rep.get("/api/apps/shop/records/account", params={"filter": "any(activity via account)"})
+    assert r.status_code == 403, r.text
+    r = rep.get("/api/apps/shop/records/account", params={"filter": "none(order_line via account)"})
+    assert r.status_code == 200, r.text
+    assert [item["id"] for item in r.json()["items"]] == [account["id"]]
