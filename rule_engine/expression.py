@@ -10,6 +10,7 @@ from typing import Any
 
 from rule_engine import python_backend, sql_backend
 from rule_engine.code_trees import expand as expand_code_trees
+from rule_engine.code_trees import expand_related
 from rule_engine.errors import RuleError
 from rule_engine.interpreter import interpret
 from rule_engine.nodes import Node
@@ -147,6 +148,8 @@ def compile(
                 _cache.move_to_end(key)
                 return found
     root = expand_code_trees(parse(text), fields)
+    if relations:
+        root = expand_related(root, relations)
     checked = check(root, fields, expect, relations)
     expression = Expression(text, root, checked)
     assert key is not None

@@ -212,3 +212,21 @@ def test_without_relations_a_quantifier_is_refused_and_via_stays_a_field_name() 
         rule_engine.compile("any(activity via account)", ACCOUNT)
     assert info.value.code == "unknown_relation"
     assert rule_engine.compile("via > 1", {"via": "integer"}).matches({"via": 2}) is True
+
+
+def test_a_code_tree_field_of_the_related_entity_is_compared_by_name() -> None:
+    """``area == 'North'`` inside a quantifier means "lies in North" as it does outside one."""
+    north = rule_engine.CodeTree(
+        "areas", lambda name: rule_engine.Resolution(("31",) if name == "North" else ())
+    )
+    relations = {"visit": rule_engine.Relation({"account": "integer", "area": north}, ["account"])}
+    expression = rule_engine.compile("any(visit via account: area == 'North')", ACCOUNT, relations=relations)
+    rows = {1: [{"account": 1, "area": "310115"}], 2: [{"account": 2, "area": "440300"}]}
+
+    def related(entity: str, via: str, record: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+        return rows[record["id"]]
+
+    assert [expression.matches({"id": i}, related=related) for i in (1, 2)] == [True, False]
+    with pytest.raises(rule_engine.RuleError) as info:
+        rule_engine.compile("any(visit via account: area == 'Nowhere')", ACCOUNT, relations=relations)
+    assert info.value.code == "unknown_name"
