@@ -8,7 +8,7 @@ points; this module is the door they come back in through.
 from engine.access import AccessPolicy, FieldPlan, OpenAccess, Operation, RoleAccess
 from engine.apps.metadata_store import load_app, put_section
 from engine.apps.package import AppPackage, package_json_schema, parse_package
-from engine.apps.record_query import column_resolver, entity_dsl_fields, filter_clause
+from engine.apps.record_query import column_resolver, entity_dsl_fields, entity_relations, filter_clause
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.apps.sections import PackageSection, SectionCheck
 from engine.context import SYSTEM, Context, Principal
@@ -121,6 +121,7 @@ __all__ = [
     "directory",
     "enqueue_job",
     "entity_dsl_fields",
+    "entity_relations",
     "filter_clause",
     "form_view",
     "hookimpl",

@@ -102,7 +102,8 @@ class Timers:
         if node is None:
             return
         if what == "wait":
-            at = self.wait_until(run, node)
+            # a duration counts from when the node was entered; only a date field can move
+            at = None if node.get("for") else self.wait_until(run, node)
             if at is not None and at > run.now:  # the date moved: wait for the new one
                 run.set_state(state_id, due_at=at)
                 self.schedule(run, state_id, "wait", at, n=n + 1)

@@ -16,7 +16,7 @@ from form_engine.definitions import (
     pydantic_problems,
 )
 from form_engine.docs import field_types_markdown
-from form_engine.dsl_fields import SYSTEM_DSL_FIELDS, dsl_fields
+from form_engine.dsl_fields import SYSTEM_DSL_FIELDS, dsl_fields, dsl_relations
 from form_engine.duplicates import KEY_VERSION, DuplicateMatch, duplicate_keys, key_prefix, normalised_key
 from form_engine.entity_rules import DuplicateRule, ValidationRule
 from form_engine.errors import (
@@ -99,6 +99,7 @@ __all__ = [
     "compile_entity",
     "describe_form",
     "dsl_fields",
+    "dsl_relations",
     "duplicate_keys",
     "entity_problems",
     "escape_unstorable",
