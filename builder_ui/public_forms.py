@@ -37,7 +37,7 @@ from engine import (
     public_route,
 )
 from engine import Conflict as KernelConflict
-from form_engine import FieldValueError, FormError, Problem, describe_form, normalise_locale
+from form_engine import DEFAULT_FORM, FieldValueError, FormError, Problem, describe_form, normalise_locale
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 LIMIT = store.SubmissionLimit()
@@ -49,7 +49,7 @@ PUBLIC_TYPES = frozenset(
         "integer", "number", "currency", "percent", "rating", "date", "datetime", "time", "tags",
     }
 )  # fmt: skip
-DEFAULT_FORM = "default"
+
 
 
 class PublicFormInvalid(InvalidInput):

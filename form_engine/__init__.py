@@ -44,7 +44,7 @@ from form_engine.field_types import (
 )
 from form_engine.field_types.identity import uscc_check_character
 from form_engine.form_description import describe_form
-from form_engine.forms import Column, Columns, FieldItem, FormDef, Section, Tab, Tabs
+from form_engine.forms import DEFAULT_FORM, Column, Columns, FieldItem, FormDef, Section, Tab, Tabs
 from form_engine.labels import LOCALES, Label, normalise_locale
 from form_engine.messages import MESSAGES, add_messages, render
 from form_engine.runtime import EntityRuntime, ValidatedValues, compile_entity, linked_values
@@ -53,6 +53,7 @@ from form_engine.storable_text import code_point, escape_unstorable, unstorable_
 from form_engine.text_folding import fold_text
 
 __all__ = [
+    "DEFAULT_FORM",
     "IDENTIFIER",
     "KEY_VERSION",
     "LOCALES",
