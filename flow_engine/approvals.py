@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine import directory
+from flow_engine import statements as q
 from flow_engine import tables as t
 from flow_engine.messages import FlowConflict, FlowForbidden, FlowInputError
 from flow_engine.people import resolve
@@ -71,7 +72,7 @@ class Approvals:
             }
             for i, user in enumerate(people)
         ]
-        run.conn.execute(t.tasks.insert(), rows)
+        run.conn.execute(q.insert(t.tasks), rows)
         run.set_state(state["id"], due_at=due, data={**state["data"], "people": people, "mode": mode})
         if node["type"] == "approval" and node.get("lock", True):
             run.set_instance(locked=True)
@@ -86,7 +87,7 @@ class Approvals:
         """Read-only inbox items (抄送), open until read; they never hold the flow up."""
         if people:
             run.conn.execute(
-                t.tasks.insert(),
+                q.insert(t.tasks),
                 [
                     {
                         "instance_id": run.id,
@@ -106,7 +107,7 @@ class Approvals:
 
     # -- acting on a task ---------------------------------------------------------------------
     def task(self, run: Run, task_id: int) -> dict[str, Any]:
-        row = run.conn.execute(sa.select(t.tasks).where(t.tasks.c.id == task_id)).mappings().one()
+        row = run.conn.execute(q.select_by_id(t.tasks), {q.ROW: task_id}).mappings().one()
         return dict(row)
 
     def act(self, run: Run, task_id: int, user: int, action: str, body: Mapping[str, Any]) -> None:
@@ -163,11 +164,8 @@ class Approvals:
         run.advance()
 
     def _close(self, run: Run, task: Mapping[str, Any], status: str, comment: str | None = None) -> None:
-        run.conn.execute(
-            t.tasks.update()
-            .where(t.tasks.c.id == task["id"])
-            .values(status=status, acted_at=run.now, comment=comment)
-        )
+        values = {"status": status, "acted_at": run.now, "comment": comment}
+        run.conn.execute(q.update_by_id(t.tasks), {q.ROW: task["id"], **values})
 
     def _new_task(self, run: Run, task: Mapping[str, Any], assignee: int, **values: Any) -> int:
         row = {
@@ -183,7 +181,7 @@ class Approvals:
             "data": {},
             **values,
         }
-        return int(run.conn.execute(t.tasks.insert().values(row).returning(t.tasks.c.id)).scalar_one())
+        return int(run.conn.execute(q.insert_returning_id(t.tasks), row).scalar_one())
 
     def _person(self, run: Run, body: Mapping[str, Any], key: str = "to") -> int:
         ref = body.get(key)
@@ -285,27 +283,16 @@ class Approvals:
         )
 
     def _open_followers(self, run: Run, task: Mapping[str, Any]) -> None:
-        tk = t.tasks
-        queued = run.conn.execute(
-            sa.select(tk.c.id, tk.c.data).where(tk.c.state_id == task["state_id"], tk.c.status == "queued")
-        ).all()
-        waiting = [q.id for q in queued if q.data.get("after") == task["id"]]
+        queued = run.conn.execute(q.QUEUED_TASKS, {q.ROW: task["state_id"]}).all()
+        waiting = [x.id for x in queued if x.data.get("after") == task["id"]]
         if waiting:
-            run.conn.execute(tk.update().where(tk.c.id.in_(waiting)).values(status="open"))
+            run.conn.execute(q.OPEN_TASKS_BY_ID, {q.IDS: waiting})
 
     # -- deciding a node ----------------------------------------------------------------------
     def settle(self, run: Run, state: Mapping[str, Any]) -> None:
         """Decide the node of ``state`` from its tasks, if they decide it yet."""
         node = run.flow.nodes[state["node"]]
-        tk = t.tasks
-        tasks = [
-            dict(r)
-            for r in run.conn.execute(
-                sa.select(tk)
-                .where(tk.c.state_id == state["id"], tk.c.kind != "cc")
-                .order_by(tk.c.seq, tk.c.id)
-            ).mappings()
-        ]
+        tasks = [dict(r) for r in run.conn.execute(q.DECIDING_TASKS, {q.ROW: state["id"]}).mappings()]
         live = [x for x in tasks if x["status"] not in GONE]
         approved = sum(1 for x in live if x["status"] in ("approved", "done"))
         rejected = sum(1 for x in live if x["status"] == "rejected")
@@ -326,18 +313,13 @@ class Approvals:
             outcome = "approved"
         elif mode == "sequential" and not any(x["status"] == "open" for x in pending):
             first = next(x for x in pending if not x["data"].get("after"))
-            run.conn.execute(tk.update().where(tk.c.id == first["id"]).values(status="open"))
+            run.conn.execute(q.OPEN_TASKS_BY_ID, {q.IDS: [first["id"]]})
         if outcome is None:
             return
         self.decide(run, state, node, outcome)
 
     def decide(self, run: Run, state: Mapping[str, Any], node: dict[str, Any], outcome: str) -> None:
-        tk = t.tasks
-        run.conn.execute(
-            tk.update()
-            .where(tk.c.state_id == state["id"], tk.c.status.in_(OPEN), tk.c.kind != "cc")
-            .values(status="cancelled", acted_at=run.now)
-        )
+        run.conn.execute(q.CANCEL_STATE_TASKS, {q.IDS: [state["id"]], "at": run.now})
         run.set_instance(locked=False)
         run.log(node["id"], outcome)
         if outcome in ("approved", "done"):
@@ -348,6 +330,7 @@ class Approvals:
         if target == "end":
             run.finish("rejected")
         elif target == "starter":
+            tk = t.tasks
             comment = run.conn.execute(
                 sa.select(tk.c.comment).where(tk.c.state_id == state["id"], tk.c.status == "rejected")
             ).scalar()
