@@ -73,7 +73,8 @@ class Approvals:
             for i, user in enumerate(people)
         ]
         run.conn.execute(q.insert(t.tasks), rows)
-        run.set_state(state["id"], due_at=due, data={**state["data"], "people": people, "mode": mode})
+        data = {**state["data"], "people": people, "mode": mode}
+        run.set_state(state["id"], status="waiting", due_at=due, data=data)
         if node["type"] == "approval" and node.get("lock", True):
             run.set_instance(locked=True)
         run.log(node["id"], "assigned", details={"people": people})
@@ -159,8 +160,7 @@ class Approvals:
         if task["node"] == STARTER_NODE:
             run.leave(state, "resubmitted", state["data"]["resume"])
         else:
-            self._open_followers(run, task)
-            self.settle(run, state)
+            self.settle(run, state, self._open_followers(run, task))
         run.advance()
 
     def _close(self, run: Run, task: Mapping[str, Any], status: str, comment: str | None = None) -> None:
@@ -282,17 +282,24 @@ class Approvals:
             {"zh": comment or "请修改后重新提交", "en": comment or "Please revise and resubmit"},
         )
 
-    def _open_followers(self, run: Run, task: Mapping[str, Any]) -> None:
-        queued = run.conn.execute(q.QUEUED_TASKS, {q.ROW: task["state_id"]}).all()
-        waiting = [x.id for x in queued if x.data.get("after") == task["id"]]
+    def _open_followers(self, run: Run, task: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Open the tasks queued behind ``task`` (加签 after it); the state's deciding tasks as
+        they are now, for ``settle``."""
+        tasks = [dict(r) for r in run.conn.execute(q.DECIDING_TASKS, {q.ROW: task["state_id"]}).mappings()]
+        waiting = [x for x in tasks if x["status"] == "queued" and x["data"].get("after") == task["id"]]
         if waiting:
-            run.conn.execute(q.OPEN_TASKS_BY_ID, {q.IDS: waiting})
+            run.conn.execute(q.OPEN_TASKS_BY_ID, {q.IDS: [x["id"] for x in waiting]})
+            for x in waiting:
+                x["status"] = "open"
+        return tasks
 
     # -- deciding a node ----------------------------------------------------------------------
-    def settle(self, run: Run, state: Mapping[str, Any]) -> None:
-        """Decide the node of ``state`` from its tasks, if they decide it yet."""
+    def settle(self, run: Run, state: Mapping[str, Any], tasks: list[dict[str, Any]] | None = None) -> None:
+        """Decide the node of ``state`` from its tasks (``tasks``: as the caller just read them),
+        if they decide it yet."""
         node = run.flow.nodes[state["node"]]
-        tasks = [dict(r) for r in run.conn.execute(q.DECIDING_TASKS, {q.ROW: state["id"]}).mappings()]
+        if tasks is None:
+            tasks = [dict(r) for r in run.conn.execute(q.DECIDING_TASKS, {q.ROW: state["id"]}).mappings()]
         live = [x for x in tasks if x["status"] not in GONE]
         approved = sum(1 for x in live if x["status"] in ("approved", "done"))
         rejected = sum(1 for x in live if x["status"] == "rejected")
@@ -316,10 +323,21 @@ class Approvals:
             run.conn.execute(q.OPEN_TASKS_BY_ID, {q.IDS: [first["id"]]})
         if outcome is None:
             return
-        self.decide(run, state, node, outcome)
+        self.decide(run, state, node, outcome, undecided=bool(pending))
 
-    def decide(self, run: Run, state: Mapping[str, Any], node: dict[str, Any], outcome: str) -> None:
-        run.conn.execute(q.CANCEL_STATE_TASKS, {q.IDS: [state["id"]], "at": run.now})
+    def decide(
+        self,
+        run: Run,
+        state: Mapping[str, Any],
+        node: dict[str, Any],
+        outcome: str,
+        *,
+        undecided: bool = True,
+    ) -> None:
+        """Close the node with ``outcome``: its undecided tasks (``undecided``: there may be
+        some) close as not needed, and the flow moves on."""
+        if undecided:
+            run.conn.execute(q.CANCEL_STATE_TASKS, {q.IDS: [state["id"]], "at": run.now})
         run.set_instance(locked=False)
         run.log(node["id"], outcome)
         if outcome in ("approved", "done"):

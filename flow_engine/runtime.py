@@ -72,6 +72,9 @@ class Run:
         self.runtime: AppRuntime = unit.runtime
         self.er: EntityRuntime = unit.runtime.entity(flow.entity)
         self._record: dict[str, Any] | None = record
+        #: the instance row as stored, and what this step changed in it (``set_instance``)
+        self._stored = dict(instance)
+        self._instance_changes: dict[str, Any] = {}
         #: step-log rows, written in one statement when the step ends (``flush``)
         self._log: list[dict[str, Any]] = []
         #: states made ready in this step, entered in order by ``advance``
@@ -144,7 +147,8 @@ class Run:
         )
 
     def flush(self) -> None:
-        """Write this step's log (one statement)."""
+        """Write this step's changes to the instance row and its log (one statement each)."""
+        self._write_instance()
         if self._log:
             self.conn.execute(q.insert(t.steps), self._log)
             self._log = []
@@ -181,10 +185,17 @@ class Run:
             self.activate(target, {"branch": branch})
 
     def set_instance(self, **values: Any) -> None:
-        if all(self.instance.get(k) == v for k, v in values.items()):
-            return
+        """Change the instance row; written when the step ends (``flush``) or before actions run,
+        so a step that locks the record and unlocks it again writes nothing for it."""
         self.instance.update(values)
-        self.conn.execute(q.update_by_id(t.instances), {q.ROW: self.id, **values})
+        self._instance_changes.update(values)
+
+    def _write_instance(self) -> None:
+        changed = {k: v for k, v in self._instance_changes.items() if self._stored.get(k) != v}
+        self._instance_changes = {}
+        if changed:
+            self.conn.execute(q.update_by_id(t.instances), {q.ROW: self.id, **changed})
+            self._stored.update(changed)
 
     def finish(self, status: str, state_id: int | None = None) -> None:
         """End the instance: every open state and task closes, the record unlocks."""
@@ -216,6 +227,7 @@ class Run:
 
     def run_actions(self, actions: list[dict[str, Any]], node: str) -> None:
         record = self.unit.runtime.entity(self.flow.entity).to_json(self.record())
+        self._write_instance()  # what the actions' writes read (another flow's start) is current
         token = CURRENT_RUN.set(self)
         try:
             for spec in actions:
@@ -267,8 +279,7 @@ class Run:
         elif kind == "join":
             self.join(state, node)
         elif kind in ("approval", "task"):
-            self.set_state(state["id"], status="waiting")
-            self.runner.approvals.enter(self, {**state, "status": "waiting"}, node)
+            self.runner.approvals.enter(self, {**state, "status": "waiting"}, node)  # sets it waiting
         elif kind == "wait":
             self.set_state(state["id"], status="waiting")
             self.runner.timers.enter_wait(self, state, node)

@@ -83,10 +83,6 @@ CANCEL_STATE_TASKS = (
 DECIDING_TASKS = (
     sa.select(tk).where(tk.c.state_id == sa.bindparam(ROW), tk.c.kind != "cc").order_by(tk.c.seq, tk.c.id)
 )
-#: Queued tasks of one state (``:_row``) with what they wait for.
-QUEUED_TASKS = sa.select(tk.c.id, tk.c.data).where(
-    tk.c.state_id == sa.bindparam(ROW), tk.c.status == "queued"
-)
 #: Open a set of queued tasks (``:_ids``).
 OPEN_TASKS_BY_ID = tk.update().where(tk.c.id.in_(sa.bindparam(IDS, expanding=True))).values(status="open")
 #: The instances running on one record, of any flow or of one (``:flow``).
