@@ -10,6 +10,7 @@ duration, in business time with ``"business": true``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -119,6 +120,35 @@ def update_linked(call: ActionCall) -> int | None:
     target = call.unit.runtime.entity(str((lookup.model_extra or {})["entity"]))
     call.unit.update(target, [(int(target_id), values_of(call, target, call.spec["values"]))])
     return int(target_id)
+
+
+def _words(value: Any) -> list[str]:
+    """Keywords from a tags list or a text of words separated by commas or spaces."""
+    items = value if isinstance(value, list) else re.split(r"[,，;；、\s]+", str(value or ""))
+    return [w.strip().casefold() for w in items if isinstance(w, str) and w.strip()]
+
+
+def link_matching(call: ActionCall) -> list[int]:
+    """Fill the many-to-many field ``store`` of this record with the records of ``entity``
+    (those matching ``filter``) one of whose ``keywords`` occurs in the text of this record's
+    ``in`` fields: knowledge articles suggested on a case by its subject. The candidates are
+    read in full, so this suits reference lists (hundreds or thousands of records)."""
+    spec = call.spec
+    source = call.unit.runtime.entity(call.entity)
+    record = _row(call, source)
+    text = " ".join(str(record.get(name) or "") for name in spec["in"]).casefold()
+    target = call.unit.runtime.entity(spec["entity"])
+    table = target.table
+    query = sa.select(table.c.id, table.c[spec["keywords"]]).where(table.c.deleted_at.is_(None))
+    if spec.get("filter"):
+        query = query.where(filter_clause(call.unit.runtime, target, spec["filter"], now=_now()))
+    found = [
+        int(target_id)
+        for target_id, words in call.unit.conn.execute(query.order_by(table.c.id))
+        if any(word in text for word in _words(words))
+    ][: int(spec.get("limit", 10))]
+    call.unit.update(source, [(call.record["id"], {spec["store"]: found})])
+    return found
 
 
 def _check_owner_limit(call: ActionCall, er: EntityRuntime, owner: int, limit: Mapping[str, Any]) -> None:
@@ -236,6 +266,22 @@ def register(registry: ActionRegistry) -> None:
         update_linked,
         schema=_schema({"via": {"type": "string"}, "values": VALUES}, ["via", "values"]),
         label={"zh": "更新所关联的记录", "en": "Update the linked record"},
+    )
+    registry.register(
+        "link_matching",
+        link_matching,
+        schema=_schema(
+            {
+                "entity": {"type": "string"},
+                "keywords": {"type": "string", "description": "the target's tags or text of keywords"},
+                "in": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "store": {"type": "string", "description": "a many-to-many field of this record"},
+                "filter": {"type": "string"},
+                "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+            ["entity", "keywords", "in", "store"],
+        ),
+        label={"zh": "按关键词关联记录", "en": "Link records by keywords"},
     )
     strategy = {
         **STRATEGY,

@@ -143,7 +143,7 @@ def test_the_template_ships_its_flows_valid_and_its_calendar_as_the_state_counci
     assert names == {
         "lead_assignment", "lead_scoring", "lead_convert", "contract_approval",
         "quote_discount_approval", "quote_sent_follow_up", "activity_follow_up",
-        "opportunity_follow_up_reminder", "case_routing", "case_sla", "case_satisfaction_survey",
+        "opportunity_follow_up_reminder", "case_routing", "case_sla", "case_knowledge_suggestions", "case_satisfaction_survey",
         "account_pool_return", "account_claim",
     }  # fmt: skip
     for flow in package["flows"]:
@@ -371,6 +371,25 @@ def test_cases_are_routed_by_type_and_a_late_p1_escalates_to_the_team_lead(crm: 
     head = "tech_lead"
     assert crm.titles(head).count("已升级给你：系统宕机") == 1, (lead, crm.titles(head))
     assert "已升级给你：无法开票" not in crm.titles(head)
+
+
+def test_published_articles_whose_keywords_a_case_mentions_are_suggested_on_it(crm: Crm) -> None:
+    articles = {
+        "invoice": crm.create(
+            "knowledge_article", {"title": "如何开具发票", "keywords": ["发票", "开票"], "published": True}
+        ),
+        "login": crm.create(
+            "knowledge_article", {"title": "登录失败排查", "keywords": ["登录", "VPN"], "published": True}
+        ),
+        "draft": crm.create("knowledge_article", {"title": "草稿", "keywords": ["发票"], "published": False}),
+    }
+    case = crm.create(
+        "case", {"subject": "客户无法登录系统", "type": "fault", "description": "连接 vpn 后报错"}
+    )
+    assert crm.get("case", case["id"])["suggested_articles"] == [articles["login"]["id"]]
+    crm.update("case", case["id"], {"subject": "登录后无法开票"})
+    expected = sorted(articles[k]["id"] for k in ("invoice", "login"))
+    assert sorted(crm.get("case", case["id"])["suggested_articles"]) == expected
 
 
 def test_closing_a_case_asks_its_owner_for_the_satisfaction_survey(crm: Crm) -> None:
