@@ -39,7 +39,7 @@ ORG: dict[str, tuple[str | None, list[str]]] = {
     "总经办": ("gm", ["gm"]),
     "财务部": ("cfo", ["cfo"]),
     "技术支持组": ("tech_lead", ["tech_lead", "tech1", "tech2"]),
-    "客服组": ("svc_lead", ["svc_lead", "svc1"]),
+    "客户服务部": ("svc_lead", ["svc_lead", "svc1"]),
 }
 PARENT = {"华东销售部": "销售中心", "华北销售部": "销售中心", "制造业行业组": "销售中心"}
 ROLES = {
@@ -143,8 +143,8 @@ def test_the_template_ships_its_flows_valid_and_its_calendar_as_the_state_counci
     assert names == {
         "lead_assignment", "lead_scoring", "lead_convert", "contract_approval",
         "quote_discount_approval", "quote_sent_follow_up", "activity_follow_up",
-        "opportunity_follow_up_reminder", "case_routing", "case_sla", "case_knowledge_suggestions", "case_satisfaction_survey",
-        "account_pool_return", "account_claim",
+        "opportunity_follow_up_reminder", "case_routing", "case_sla", "case_knowledge_suggestions",
+        "case_satisfaction_survey", "account_pool_return", "account_claim",
     }  # fmt: skip
     for flow in package["flows"]:
         assert flow["label"]["zh"] and flow["label"]["en"], flow["name"]
