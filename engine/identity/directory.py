@@ -172,4 +172,5 @@ def admins(conn: sa.Connection) -> list[int]:
 def usernames(conn: sa.Connection, ids: Iterable[int]) -> dict[int, str]:
     u = st.users
     wanted = list(ids)
-    return dict(conn.execute(sa.select(u.c.id, u.c.username).where(u.c.id.in_(wanted))).tuples().all())
+    rows = conn.execute(sa.select(u.c.id, u.c.username).where(u.c.id.in_(wanted)))
+    return {user_id: username for user_id, username in rows}
