@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 #: problem's pointer is relative to the section (``/3/nodes/0``); the kernel prefixes it.
 SectionCheck = Callable[["AppPackage", Sequence[dict[str, Any]]], list[Problem]]
 
-#: Sections the package format reserves; without a plugin they hold opaque objects.
-RESERVED = ("rules", "flows", "reports", "dashboards")
+#: Sections the package format reserves (those of the engines shipped with the platform); without
+#: the plugin that owns one it holds opaque objects, so a package exported where the flow engine,
+#: report engine or browser app runs still imports where one of them is not installed.
+RESERVED = ("rules", "flows", "calendars", "segments", "reports", "dashboards", "menus")
 
 
 @dataclasses.dataclass(frozen=True)
