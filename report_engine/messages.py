@@ -29,6 +29,10 @@ MESSAGES: dict[str, Mapping[str, str]] = {
         "zh": "你无权在报表中使用这些字段：{fields}",
         "en": "you may not use these fields in a report: {fields}",
     },
+    "report_drill_invalid": {
+        "zh": "无法下钻到该单元格",
+        "en": "the cell to drill into is not valid",
+    },
     "export_format_invalid": {
         "zh": "导出格式须为 csv 或 xlsx",
         "en": "the export format must be csv or xlsx",
@@ -109,9 +113,24 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "zh": "环比/同比需要日期范围（period 参数）",
         "en": "a comparison with an earlier period needs a date range (the period parameter)",
     },
+    "report_cell_invalid": {
+        "zh": "单元格的 {name} 无效：{reason_text}",
+        "en": "the cell's {name!r}: {reason_text}",
+    },
+    "report_drill_too_long": {
+        "zh": "该单元格的记录筛选条件超过 {max} 个字符，请先缩小报表范围",
+        "en": "the filter of this cell's records would exceed {max} characters; narrow the report first",
+    },
 }
 
 add_messages(PROBLEMS)
+
+#: Column labels of the absolute change against an earlier period (the percent change's are
+#: "环比" / "同比").
+DIFF_LABELS: dict[str, dict[str, str]] = {
+    "previous_diff": {"zh": "环比增减", "en": "difference vs previous"},
+    "year_ago_diff": {"zh": "同比增减", "en": "difference vs a year ago"},
+}
 
 
 def report_problem(code: str, pointer: str, **params: Any) -> Problem:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -15,12 +16,12 @@ import sqlalchemy as sa
 
 from engine import AppRuntime, Context, EntityRuntime, Forbidden, Platform, TangramError, put_section
 from form_engine import Problem
-from report_engine import grouped, permissions, special
+from report_engine import drill, grouped, permissions, special
 from report_engine.cache import MAX_ENTRIES, ResultCache
 from report_engine.definitions import Report, analyse
 from report_engine.errors import ReportInvalid, ReportNotFound, ReportStale
 from report_engine.messages import report_problem
-from report_engine.params import bind
+from report_engine.params import Bound, bind
 from report_engine.periods import next_boundary
 from report_engine.presentation import Labeller, chart_hint
 from report_engine.run_context import RunContext
@@ -163,11 +164,7 @@ class ReportService:
             if hit is not None:
                 return {**hit, "cached": True}
         generations = self.cache.generations(app, entities)
-
-        def scope_of(er: EntityRuntime) -> Any:
-            return access.row_filter(ctx, conn, er, "read")
-
-        rc = RunContext(conn, report, runtime, scope_of, bound, self.zone, Labeller(ctx.locale), set())
+        rc = self._context(conn, ctx, runtime, report, bound)
         shape = _SHAPES.get(report.shape)
         result = shape(rc) if shape is not None else special.table(rc, access, ctx)
         result["chart"] = chart_hint(report)
@@ -178,6 +175,44 @@ class ReportService:
                 expires = (next_boundary(now) - now).total_seconds()
             self.cache.put(key, result, generations, expires)
         return {**result, "cached": False}
+
+    def _context(
+        self, conn: sa.Connection, ctx: Context, runtime: AppRuntime, report: Report, bound: Bound
+    ) -> RunContext:
+        access = self.platform.access
+
+        def scope_of(er: EntityRuntime) -> Any:
+            return access.row_filter(ctx, conn, er, "read")
+
+        return RunContext(conn, report, runtime, scope_of, bound, self.zone, Labeller(ctx.locale), set())
+
+    def drill(
+        self,
+        ctx: Context,
+        app: str,
+        name: str,
+        params: dict[str, Any] | None,
+        cell: dict[str, Any],
+        *,
+        measure: str | None = None,
+        compare: str | None = None,
+    ) -> dict[str, Any]:
+        """The records behind one cell of ``name``'s result for this caller and parameters: the
+        record list's entity and ``filter`` text (see ``report_engine.drill``)."""
+        with self.platform.db.connect() as conn:
+            runtime, data = self.definition(conn, app, name)
+            report, _entities = self._saved(runtime, data, stale=True)
+            permissions.check(
+                self.platform.access, ctx, runtime, report, table_fields=report.shape == "table"
+            )
+            bound = bind(report, params or {}, self.today(), strict=True)
+            rc = self._context(conn, ctx, runtime, report, bound)
+            text = drill.cell_filter(rc, cell, measure=measure, compare=compare)
+        return {
+            "entity": report.entity,
+            "filter": text,
+            "records": f"/api/apps/{quote(app)}/records/{quote(report.entity)}?filter={quote(text)}",
+        }
 
     @staticmethod
     def _entities(runtime: AppRuntime, report: Report) -> set[str]:
