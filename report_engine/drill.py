@@ -26,7 +26,7 @@ from report_engine.compiler import fetch
 from report_engine.definitions import Dimension, Parameter
 from report_engine.errors import ReportInvalid
 from report_engine.fields import ResolvedPath
-from report_engine.messages import report_problem
+from report_engine.messages import CELL_REASONS, report_problem
 from report_engine.periods import DateRange, add_months, local_midnight
 from report_engine.presentation import OTHERS
 from report_engine.run_context import RunContext
@@ -198,24 +198,6 @@ def _invalid(key: str, reason: Mapping[str, str]) -> ReportInvalid:
     return ReportInvalid("report_drill_invalid", problems=[problem])
 
 
-_REASONS = {
-    "unknown": {"zh": "报表没有此维度", "en": "the report has no such dimension"},
-    "date": {"zh": "须为日期 YYYY-MM-DD", "en": "expected a date, YYYY-MM-DD"},
-    "value": {"zh": "与维度类型不符", "en": "does not fit the dimension's type"},
-    "others": {
-        "zh": "此维度没有“其他”组（按日期分段的维度不能下钻到“其他”）",
-        "en": "this dimension has no others group (a date bucket cannot drill into others)",
-    },
-    "stage": {"zh": "不是漏斗的阶段", "en": "not one of the funnel's stages"},
-    "measure": {"zh": "报表没有此度量", "en": "the report has no such measure"},
-    "compare": {"zh": "报表没有此比较", "en": "the report makes no such comparison"},
-    "age": {
-        "zh": "须为 0 到批次期数之间的整数",
-        "en": "expected a whole number of months within the periods",
-    },
-}
-
-
 def _value(d: Dimension, raw: Any) -> Any:
     """A dimension's value as a result shows it, back as the stored value."""
     kind = d.path.dsl_type
@@ -239,7 +221,7 @@ def _value(d: Dimension, raw: Any) -> Any:
     else:
         ok = isinstance(raw, str)
     if not ok:
-        raise _invalid(d.key, _REASONS["value"])
+        raise _invalid(d.key, CELL_REASONS["value"])
     return value
 
 
@@ -247,7 +229,7 @@ def _day(key: str, raw: Any) -> date:
     try:
         return date.fromisoformat(str(raw)[:10])
     except ValueError:
-        raise _invalid(key, _REASONS["date"]) from None
+        raise _invalid(key, CELL_REASONS["date"]) from None
 
 
 def _date_range(path: ResolvedPath, r: DateRange, rc: RunContext) -> Condition:
@@ -269,7 +251,7 @@ def _dimension(
         return EMPTY
     if raw == OTHERS:
         if d.key not in tops or d.bucket:
-            raise _invalid(d.key, _REASONS["others"])
+            raise _invalid(d.key, CELL_REASONS["others"])
         return Condition("not_in", tuple(sorted(tops[d.key], key=str)))
     if d.bucket:
         day = _day(d.key, raw)
@@ -310,7 +292,7 @@ def cell_filter(
     if measure is not None:
         m = next((m for m in report.measures if m.name == measure and m.formula is None), None)
         if m is None:
-            raise _invalid("measure", _REASONS["measure"])
+            raise _invalid("measure", CELL_REASONS["measure"])
         if m.filter:
             drill.add(f"({m.filter})")
     period = rc.bound.period
@@ -319,7 +301,7 @@ def cell_filter(
     dims = [*report.rows, *report.columns]
     if compare is not None:
         if compare not in report.compare:
-            raise _invalid("compare", _REASONS["compare"])
+            raise _invalid("compare", CELL_REASONS["compare"])
         found = next(c for c in grouped.comparison_periods(rc, dims) if c[0] == compare)
         period = found[1]
         if found[2] is not None:
@@ -330,7 +312,7 @@ def cell_filter(
         known = {d.key: d for d in dims}
         unknown = [k for k in cell if k not in known]
         if unknown:
-            raise _invalid(unknown[0], _REASONS["unknown"])
+            raise _invalid(unknown[0], CELL_REASONS["unknown"])
         tops: grouped.TopSets = {}
         if any(cell.get(d.key) == OTHERS for d in dims):
             plan = rc.plan(dims=dims)
@@ -344,7 +326,7 @@ def cell_filter(
     elif report.shape == "cohort":
         _cohort(drill, rc, cell)
     elif cell:
-        raise _invalid(next(iter(cell)), _REASONS["unknown"])
+        raise _invalid(next(iter(cell)), CELL_REASONS["unknown"])
     text = drill.text()
     if len(text) > MAX_FILTER:
         raise ReportInvalid(
@@ -360,11 +342,11 @@ def _funnel(drill: Drill, rc: RunContext, cell: Mapping[str, Any]) -> None:
     values: list[str] = stages["values"]
     for key in cell:
         if key not in ("stage", "reached"):
-            raise _invalid(key, _REASONS["unknown"])
+            raise _invalid(key, CELL_REASONS["unknown"])
     chosen = values
     if "stage" in cell:
         if cell["stage"] not in values:
-            raise _invalid("stage", _REASONS["stage"])
+            raise _invalid("stage", CELL_REASONS["stage"])
         i = values.index(cell["stage"])
         cumulative = stages.get("cumulative", True)
         chosen = values[i:] if cell.get("reached") and cumulative else [values[i]]
@@ -377,7 +359,7 @@ def _cohort(drill: Drill, rc: RunContext, cell: Mapping[str, Any]) -> None:
     spec = rc.report.cohort
     for key in cell:
         if key not in ("cohort", "age"):
-            raise _invalid(key, _REASONS["unknown"])
+            raise _invalid(key, CELL_REASONS["unknown"])
     periods: int = spec["periods"]
     date_path = spec["date"]
     if "cohort" not in cell:
@@ -385,7 +367,7 @@ def _cohort(drill: Drill, rc: RunContext, cell: Mapping[str, Any]) -> None:
     start = _day("cohort", cell["cohort"]).replace(day=1)
     age = cell.get("age")
     if age is not None and not (isinstance(age, int) and not isinstance(age, bool) and 0 <= age < periods):
-        raise _invalid("age", _REASONS["age"])
+        raise _invalid("age", CELL_REASONS["age"])
     plan = rc.plan(dims=[])
     subject = plan.source.column(spec["subject"])
     month = buckets.month_index(

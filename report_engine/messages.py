@@ -133,6 +133,27 @@ DIFF_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+#: Why a drill-down cell key is refused (``report_cell_invalid``'s reason).
+CELL_REASONS: dict[str, dict[str, str]] = {
+    "unknown": {"zh": "报表没有此维度", "en": "the report has no such dimension"},
+    "date": {"zh": "须为日期 YYYY-MM-DD", "en": "expected a date, YYYY-MM-DD"},
+    "value": {"zh": "与维度类型不符", "en": "does not fit the dimension's type"},
+    "others": {
+        "zh": "此维度没有“其他”组（按日期分段的维度不能下钻到“其他”）",
+        "en": "this dimension has no others group (a date bucket cannot drill into others)",
+    },
+    "stage": {"zh": "不是漏斗的阶段", "en": "not one of the funnel's stages"},
+    "measure": {"zh": "报表没有此度量", "en": "the report has no such measure"},
+    "compare": {"zh": "报表没有此比较", "en": "the report makes no such comparison"},
+    "object": {"zh": "须为 JSON 对象", "en": "expected a JSON object"},
+    "text": {"zh": "须为文本", "en": "expected a text"},
+    "age": {
+        "zh": "须为 0 到批次期数之间的整数",
+        "en": "expected a whole number of months within the periods",
+    },
+}
+
+
 def report_problem(code: str, pointer: str, **params: Any) -> Problem:
     """A problem worded by ``PROBLEMS[code]``, located by ``pointer`` inside the definition."""
     if code not in PROBLEMS:

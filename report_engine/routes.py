@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from engine import ContextDep, Platform
 from report_engine import exports
 from report_engine.errors import ReportInvalid
-from report_engine.messages import report_problem
+from report_engine.messages import CELL_REASONS, report_problem
 from report_engine.service import ReportService
 
 
@@ -130,10 +130,10 @@ def build_router(platform: Platform, service: ReportService) -> APIRouter:
         if cell is None:
             cell = {}
         if not isinstance(cell, dict):
-            raise _body_invalid("cell", {"zh": "须为 JSON 对象", "en": "expected a JSON object"})
+            raise _body_invalid("cell", CELL_REASONS["object"])
         for key, value in (("measure", measure), ("compare", compare)):
             if value is not None and not isinstance(value, str):
-                raise _body_invalid(key, {"zh": "须为文本", "en": "expected a text"})
+                raise _body_invalid(key, CELL_REASONS["text"])
         return JSONResponse(service.drill(ctx, app, report, params, cell, measure=measure, compare=compare))
 
     @router.get(base + "/{report}/export")
