@@ -12,13 +12,13 @@ from fastapi import APIRouter, Body, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from builder_ui import preferences
-from builder_ui.messages import ERRORS, UI_MESSAGES, ui_text
+from builder_ui import features, preferences
+from builder_ui.errors import UiInputError
+from builder_ui.messages import UI_MESSAGES, ui_text
 from engine import (
     Context,
     ContextDep,
     Forbidden,
-    InvalidInput,
     OptionalContextDep,
     Platform,
     PlatformDep,
@@ -32,10 +32,6 @@ from form_engine import normalise_locale
 HERE = Path(__file__).parent
 STATIC = (HERE / "static").resolve()
 PREFIX = "/ui"
-
-
-class UiInputError(InvalidInput):
-    catalogue = ERRORS
 
 router = APIRouter(tags=["ui"], include_in_schema=False)
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape())
@@ -60,8 +56,11 @@ def _render(
     if ctx is not None and ctx.user is not None:
         user = {"id": ctx.user.id, "username": ctx.user.username, "is_admin": ctx.user.is_admin}
     boot = {"locale": locale, "user": user, "page": page, "prefix": PREFIX, "messages": ui_text(locale)}
+    boot["features"] = features.installed(request)
+    carried = json.dumps(boot).replace("<", "\\u003c")  # no label can close the <script> holding it
     html = templates.get_template(template).render(
-        t=UI_MESSAGES, locale=locale, user=user, page=page, prefix=PREFIX, boot=json.dumps(boot)
+        t=UI_MESSAGES, locale=locale, user=user, page=page, prefix=PREFIX, boot=carried,
+        features=boot["features"],
     )
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Language": locale})
 

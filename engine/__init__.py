@@ -8,7 +8,7 @@ points; this module is the door they come back in through.
 from engine.access import AccessPolicy, FieldPlan, OpenAccess, Operation, RoleAccess
 from engine.apps.metadata_store import load_app, put_section
 from engine.apps.package import AppPackage, package_json_schema, parse_package
-from engine.apps.record_query import column_resolver, entity_dsl_fields, filter_clause
+from engine.apps.record_query import column_resolver, entity_dsl_fields, entity_relations, filter_clause
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.apps.sections import PackageSection, SectionCheck
 from engine.context import SYSTEM, Context, Principal
@@ -30,10 +30,11 @@ from engine.host.hookspecs import hookimpl
 from engine.host.jobs import JobCall, JobHandler, JobRunner
 from engine.host.platform import Platform
 from engine.http.deps import AdminDep, ContextDep, OptionalContextDep, PlatformDep, public_route
+from engine.http.form_view import form_view
 from engine.identity import directory
 from engine.identity.departments import members as department_members
 from engine.identity.departments import subtree as department_subtree
-from engine.identity.users import user_labels
+from engine.identity.users import acting_principal, user_labels
 from engine.messages import MESSAGES, PROBLEMS
 from engine.records import (
     Batch,
@@ -112,6 +113,7 @@ __all__ = [
     "WriteOptions",
     "WriteStep",
     "WriteUnit",
+    "acting_principal",
     "available_templates",
     "column_resolver",
     "department_members",
@@ -119,7 +121,9 @@ __all__ = [
     "directory",
     "enqueue_job",
     "entity_dsl_fields",
+    "entity_relations",
     "filter_clause",
+    "form_view",
     "hookimpl",
     "load_app",
     "load_template",

@@ -10,6 +10,7 @@ duration, in business time with ``"business": true``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,15 +18,23 @@ from typing import Any
 import sqlalchemy as sa
 
 import rule_engine
-from engine import ActionCall, ActionRegistry, EntityRuntime, entity_dsl_fields
+from engine import ActionCall, ActionRegistry, EntityRuntime, directory, entity_dsl_fields, filter_clause
 from flow_engine import delivery, webhooks
 from flow_engine.assignment import STRATEGY, choose
 from flow_engine.calendar import DEFAULT, Duration
+from flow_engine.messages import FlowInputError
 from flow_engine.people import resolve
 from flow_engine.runtime import CURRENT_RUN
 from flow_engine.schema import LABEL, PEOPLE
 
 VALUES = {"type": "object", "additionalProperties": True}
+OWNER_LIMIT = {
+    "type": "object",
+    "description": "refuse an owner already holding max records (those matching the rule open)",
+    "properties": {"max": {"type": "integer", "minimum": 0}, "open": {"type": "string"}},
+    "required": ["max"],
+    "additionalProperties": False,
+}
 
 
 def _row(call: ActionCall, er: EntityRuntime) -> dict[str, Any]:
@@ -71,11 +80,21 @@ def set_fields(call: ActionCall) -> None:
 
 
 def create_record(call: ActionCall) -> int:
+    """Create a record; with ``store`` (a lookup of this record) keep its id on this record, so
+    later actions can use it (``{"field": store}``) and a record whose ``store`` is already
+    filled is not given a second one (converting twice creates nothing new)."""
     target = call.unit.runtime.entity(call.spec["entity"])
+    store = call.spec.get("store")
+    source = call.unit.runtime.entity(call.entity)
+    if store and (existing := _row(call, source).get(store)) is not None:
+        return int(existing)
     values = values_of(call, target, call.spec.get("values", {}))
     if call.spec.get("link"):
         values[call.spec["link"]] = call.record["id"]
-    return int(call.unit.create(target, [values])[0]["id"])
+    created = int(call.unit.create(target, [values])[0]["id"])
+    if store:
+        call.unit.update(source, [(call.record["id"], {store: created})])
+    return created
 
 
 def update_related(call: ActionCall) -> int:
@@ -90,11 +109,68 @@ def update_related(call: ActionCall) -> int:
     return len(ids)
 
 
+def update_linked(call: ActionCall) -> int | None:
+    """Change the one record this record's lookup ``via`` points at (an activity moving its
+    deal's last follow-up); nothing when the lookup is empty."""
+    source = call.unit.runtime.entity(call.entity)
+    target_id = _row(call, source).get(call.spec["via"])
+    if target_id is None:
+        return None
+    lookup = next(f for f in source.entity.fields if f.name == call.spec["via"])
+    target = call.unit.runtime.entity(str((lookup.model_extra or {})["entity"]))
+    call.unit.update(target, [(int(target_id), values_of(call, target, call.spec["values"]))])
+    return int(target_id)
+
+
+def _words(value: Any) -> list[str]:
+    """Keywords from a tags list or a text of words separated by commas or spaces."""
+    items = value if isinstance(value, list) else re.split(r"[,，;；、\s]+", str(value or ""))
+    return [w.strip().casefold() for w in items if isinstance(w, str) and w.strip()]
+
+
+def link_matching(call: ActionCall) -> list[int]:
+    """Fill the many-to-many field ``store`` of this record with the records of ``entity``
+    (those matching ``filter``) one of whose ``keywords`` occurs in the text of this record's
+    ``in`` fields: knowledge articles suggested on a case by its subject. The candidates are
+    read in full, so this suits reference lists (hundreds or thousands of records)."""
+    spec = call.spec
+    source = call.unit.runtime.entity(call.entity)
+    record = _row(call, source)
+    text = " ".join(str(record.get(name) or "") for name in spec["in"]).casefold()
+    target = call.unit.runtime.entity(spec["entity"])
+    table = target.table
+    query = sa.select(table.c.id, table.c[spec["keywords"]]).where(table.c.deleted_at.is_(None))
+    if spec.get("filter"):
+        query = query.where(filter_clause(call.unit.runtime, target, spec["filter"], now=_now()))
+    found = [
+        int(target_id)
+        for target_id, words in call.unit.conn.execute(query.order_by(table.c.id))
+        if any(word in text for word in _words(words))
+    ][: int(spec.get("limit", 10))]
+    call.unit.update(source, [(call.record["id"], {spec["store"]: found})])
+    return found
+
+
+def _check_owner_limit(call: ActionCall, er: EntityRuntime, owner: int, limit: Mapping[str, Any]) -> None:
+    """Refuse an owner who already holds ``limit.max`` records (matching ``limit.open``)."""
+    table = er.table
+    where = [table.c.deleted_at.is_(None), table.c.owner == owner, table.c.id != call.record["id"]]
+    if limit.get("open"):
+        where.append(filter_clause(call.unit.runtime, er, limit["open"], now=_now()))
+    counted = sa.select(sa.func.count()).select_from(table).where(*where)
+    held = int(call.unit.conn.execute(counted).scalar() or 0)
+    if held >= int(limit["max"]):
+        name = directory.usernames(call.unit.conn, [owner]).get(owner, str(owner))
+        raise FlowInputError("owner_limit_reached", person=name, count=held, max=limit["max"])
+
+
 def assign_owner(call: ActionCall) -> int | None:
     er = call.unit.runtime.entity(call.entity)
     run = CURRENT_RUN.get()
-    strategy = {k: v for k, v in call.spec.items() if k != "type"}
+    strategy = {k: v for k, v in call.spec.items() if k not in ("type", "limit")}
     owner = choose(call.unit, er, strategy, _row(call, er), run.starter if run else call.unit.ctx.user_id)
+    if owner is not None and call.spec.get("limit"):
+        _check_owner_limit(call, er, owner, call.spec["limit"])
     if owner is not None:
         call.unit.update(er, [(call.record["id"], {"owner": owner})])
     return owner
@@ -166,7 +242,13 @@ def register(registry: ActionRegistry) -> None:
         "create_record",
         create_record,
         schema=_schema(
-            {"entity": {"type": "string"}, "values": VALUES, "link": {"type": "string"}}, ["entity"]
+            {
+                "entity": {"type": "string"},
+                "values": VALUES,
+                "link": {"type": "string"},
+                "store": {"type": "string", "description": "a lookup of this record to keep the new id in"},
+            },
+            ["entity"],
         ),
         label={"zh": "新建记录", "en": "Create a record"},
     )
@@ -179,12 +261,35 @@ def register(registry: ActionRegistry) -> None:
         ),
         label={"zh": "更新关联记录", "en": "Update related records"},
     )
+    registry.register(
+        "update_linked",
+        update_linked,
+        schema=_schema({"via": {"type": "string"}, "values": VALUES}, ["via", "values"]),
+        label={"zh": "更新所关联的记录", "en": "Update the linked record"},
+    )
+    registry.register(
+        "link_matching",
+        link_matching,
+        schema=_schema(
+            {
+                "entity": {"type": "string"},
+                "keywords": {"type": "string", "description": "the target's tags or text of keywords"},
+                "in": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                "store": {"type": "string", "description": "a many-to-many field of this record"},
+                "filter": {"type": "string"},
+                "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+            },
+            ["entity", "keywords", "in", "store"],
+        ),
+        label={"zh": "按关键词关联记录", "en": "Link records by keywords"},
+    )
     strategy = {
         **STRATEGY,
         "properties": {
             k: PEOPLE if k in ("to", "round_robin", "least_open") else v
             for k, v in STRATEGY["properties"].items()
-        },
+        }
+        | {"limit": OWNER_LIMIT},
         "additionalProperties": False,
     }
     registry.register(

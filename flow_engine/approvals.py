@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine import directory
+from flow_engine import statements as q
 from flow_engine import tables as t
 from flow_engine.messages import FlowConflict, FlowForbidden, FlowInputError
 from flow_engine.people import resolve
@@ -71,8 +72,9 @@ class Approvals:
             }
             for i, user in enumerate(people)
         ]
-        run.conn.execute(t.tasks.insert(), rows)
-        run.set_state(state["id"], due_at=due, data={**state["data"], "people": people, "mode": mode})
+        run.conn.execute(q.insert(t.tasks), rows)
+        data = {**state["data"], "people": people, "mode": mode}
+        run.set_state(state["id"], status="waiting", due_at=due, data=data)
         if node["type"] == "approval" and node.get("lock", True):
             run.set_instance(locked=True)
         run.log(node["id"], "assigned", details={"people": people})
@@ -86,7 +88,7 @@ class Approvals:
         """Read-only inbox items (抄送), open until read; they never hold the flow up."""
         if people:
             run.conn.execute(
-                t.tasks.insert(),
+                q.insert(t.tasks),
                 [
                     {
                         "instance_id": run.id,
@@ -106,7 +108,7 @@ class Approvals:
 
     # -- acting on a task ---------------------------------------------------------------------
     def task(self, run: Run, task_id: int) -> dict[str, Any]:
-        row = run.conn.execute(sa.select(t.tasks).where(t.tasks.c.id == task_id)).mappings().one()
+        row = run.conn.execute(q.select_by_id(t.tasks), {q.ROW: task_id}).mappings().one()
         return dict(row)
 
     def act(self, run: Run, task_id: int, user: int, action: str, body: Mapping[str, Any]) -> None:
@@ -158,16 +160,12 @@ class Approvals:
         if task["node"] == STARTER_NODE:
             run.leave(state, "resubmitted", state["data"]["resume"])
         else:
-            self._open_followers(run, task)
-            self.settle(run, state)
+            self.settle(run, state, self._open_followers(run, task))
         run.advance()
 
     def _close(self, run: Run, task: Mapping[str, Any], status: str, comment: str | None = None) -> None:
-        run.conn.execute(
-            t.tasks.update()
-            .where(t.tasks.c.id == task["id"])
-            .values(status=status, acted_at=run.now, comment=comment)
-        )
+        values = {"status": status, "acted_at": run.now, "comment": comment}
+        run.conn.execute(q.update_by_id(t.tasks), {q.ROW: task["id"], **values})
 
     def _new_task(self, run: Run, task: Mapping[str, Any], assignee: int, **values: Any) -> int:
         row = {
@@ -183,7 +181,7 @@ class Approvals:
             "data": {},
             **values,
         }
-        return int(run.conn.execute(t.tasks.insert().values(row).returning(t.tasks.c.id)).scalar_one())
+        return int(run.conn.execute(q.insert_returning_id(t.tasks), row).scalar_one())
 
     def _person(self, run: Run, body: Mapping[str, Any], key: str = "to") -> int:
         ref = body.get(key)
@@ -284,28 +282,24 @@ class Approvals:
             {"zh": comment or "请修改后重新提交", "en": comment or "Please revise and resubmit"},
         )
 
-    def _open_followers(self, run: Run, task: Mapping[str, Any]) -> None:
-        tk = t.tasks
-        queued = run.conn.execute(
-            sa.select(tk.c.id, tk.c.data).where(tk.c.state_id == task["state_id"], tk.c.status == "queued")
-        ).all()
-        waiting = [q.id for q in queued if q.data.get("after") == task["id"]]
+    def _open_followers(self, run: Run, task: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Open the tasks queued behind ``task`` (加签 after it); the state's deciding tasks as
+        they are now, for ``settle``."""
+        tasks = [dict(r) for r in run.conn.execute(q.DECIDING_TASKS, {q.ROW: task["state_id"]}).mappings()]
+        waiting = [x for x in tasks if x["status"] == "queued" and x["data"].get("after") == task["id"]]
         if waiting:
-            run.conn.execute(tk.update().where(tk.c.id.in_(waiting)).values(status="open"))
+            run.conn.execute(q.OPEN_TASKS_BY_ID, {q.IDS: [x["id"] for x in waiting]})
+            for x in waiting:
+                x["status"] = "open"
+        return tasks
 
     # -- deciding a node ----------------------------------------------------------------------
-    def settle(self, run: Run, state: Mapping[str, Any]) -> None:
-        """Decide the node of ``state`` from its tasks, if they decide it yet."""
+    def settle(self, run: Run, state: Mapping[str, Any], tasks: list[dict[str, Any]] | None = None) -> None:
+        """Decide the node of ``state`` from its tasks (``tasks``: as the caller just read them),
+        if they decide it yet."""
         node = run.flow.nodes[state["node"]]
-        tk = t.tasks
-        tasks = [
-            dict(r)
-            for r in run.conn.execute(
-                sa.select(tk)
-                .where(tk.c.state_id == state["id"], tk.c.kind != "cc")
-                .order_by(tk.c.seq, tk.c.id)
-            ).mappings()
-        ]
+        if tasks is None:
+            tasks = [dict(r) for r in run.conn.execute(q.DECIDING_TASKS, {q.ROW: state["id"]}).mappings()]
         live = [x for x in tasks if x["status"] not in GONE]
         approved = sum(1 for x in live if x["status"] in ("approved", "done"))
         rejected = sum(1 for x in live if x["status"] == "rejected")
@@ -326,18 +320,24 @@ class Approvals:
             outcome = "approved"
         elif mode == "sequential" and not any(x["status"] == "open" for x in pending):
             first = next(x for x in pending if not x["data"].get("after"))
-            run.conn.execute(tk.update().where(tk.c.id == first["id"]).values(status="open"))
+            run.conn.execute(q.OPEN_TASKS_BY_ID, {q.IDS: [first["id"]]})
         if outcome is None:
             return
-        self.decide(run, state, node, outcome)
+        self.decide(run, state, node, outcome, undecided=bool(pending))
 
-    def decide(self, run: Run, state: Mapping[str, Any], node: dict[str, Any], outcome: str) -> None:
-        tk = t.tasks
-        run.conn.execute(
-            tk.update()
-            .where(tk.c.state_id == state["id"], tk.c.status.in_(OPEN), tk.c.kind != "cc")
-            .values(status="cancelled", acted_at=run.now)
-        )
+    def decide(
+        self,
+        run: Run,
+        state: Mapping[str, Any],
+        node: dict[str, Any],
+        outcome: str,
+        *,
+        undecided: bool = True,
+    ) -> None:
+        """Close the node with ``outcome``: its undecided tasks (``undecided``: there may be
+        some) close as not needed, and the flow moves on."""
+        if undecided:
+            run.conn.execute(q.CANCEL_STATE_TASKS, {q.IDS: [state["id"]], "at": run.now})
         run.set_instance(locked=False)
         run.log(node["id"], outcome)
         if outcome in ("approved", "done"):
@@ -348,6 +348,7 @@ class Approvals:
         if target == "end":
             run.finish("rejected")
         elif target == "starter":
+            tk = t.tasks
             comment = run.conn.execute(
                 sa.select(tk.c.comment).where(tk.c.state_id == state["id"], tk.c.status == "rejected")
             ).scalar()

@@ -86,10 +86,7 @@ def choose(
             where.append(filter_clause(unit.runtime, er, strategy["open"]))
         if record.get("id") is not None:
             where.append(table.c.id != record["id"])
-        counts: dict[int, int] = dict(
-            conn.execute(sa.select(table.c.owner, sa.func.count()).where(*where).group_by(table.c.owner))
-            .tuples()
-            .all()
-        )
+        grouped = sa.select(table.c.owner, sa.func.count()).where(*where).group_by(table.c.owner)
+        counts: dict[int, int] = {owner: n for owner, n in conn.execute(grouped)}
         return min(people, key=lambda p: (counts.get(p, 0), p))
     return None

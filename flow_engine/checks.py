@@ -20,7 +20,7 @@ from form_engine import EntityDef, Problem, dsl_fields
 ActionsOf = Callable[[], ActionRegistry]
 #: People specs that may find nobody at run time (named users and admins always exist or fail
 #: at the check of the user).
-DYNAMIC_PEOPLE = ("role", "department", "field", "manager_of", "head_of")
+DYNAMIC_PEOPLE = ("role", "department", "field", "manager_of", "head_of", "starter")
 #: Node keys that point at another node, with how they are read.
 TARGET_KEYS = ("next", "default")
 RESERVED_TARGETS = ("end", "starter")

@@ -57,6 +57,10 @@ class Flow:
         return found
 
 
+#: The id of an app's newest published version: whether the current ones changed.
+_NEWEST_ID = sa.select(sa.func.max(t.versions.c.id)).where(t.versions.c.app == sa.bindparam("app"))
+
+
 class VersionCache:
     """Published versions (immutable) and, per app, the current ones (checked against the
     newest ``flow_versions`` id on every ask: one indexed query)."""
@@ -84,7 +88,7 @@ class VersionCache:
     def current(self, conn: sa.Connection, app: str) -> list[Flow]:
         """The newest published version of each flow of ``app``."""
         v = t.versions
-        stamp = conn.execute(sa.select(sa.func.max(v.c.id)).where(v.c.app == app)).scalar()
+        stamp = conn.execute(_NEWEST_ID, {"app": app}).scalar()
         if stamp is None:
             return []
         cached = self._current.get(app)

@@ -1,7 +1,10 @@
 """The flow engine's job kinds: deferred starts, timers, date triggers and schedules.
 
-Each handler is a plain function of a job call (``call.platform``, ``call.payload``) and is
-safe to run twice: it acts only if the state it was written for still holds.
+Each handler is a plain function of a job call and does all its work in the job's own
+transaction (``call.conn``): the steps it runs, the records they change, the jobs they schedule
+and the mark that the job is done commit together, or not at all, so a job's effect happens
+exactly once however often it is tried. Each is still safe to run twice (it acts only if the
+state it was written for still holds), for a caller without a job behind it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from engine import Platform, WriteUnit
 from flow_engine import delivery
 from flow_engine.cron import cron_trigger
 from flow_engine.definitions import Flow
-from flow_engine.messages import FlowInputError, FlowNotFound
+from flow_engine.messages import FlowConflict, FlowInputError, FlowNotFound
 from flow_engine.registry import runner_of
 from flow_engine.runtime import ADVANCE_JOB, Run, flow_context
 from flow_engine.timers import TIMER_JOB, stamp
@@ -26,11 +29,19 @@ CRON_JOB = "flow.cron"
 Handler = Callable[[Any], None]
 
 
+def _advance(call: Any, instances: list[int]) -> None:
+    """Run instances on in the job's transaction; one a node refuses is marked failed with the
+    reason (committed with the job: a retry would fail the same way)."""
+    runner = runner_of(call.platform)
+    for instance in instances:
+        try:
+            runner.advance(instance, conn=call.conn)
+        except (FlowInputError, FlowConflict):
+            continue
+
+
 def advance(call: Any) -> None:
-    try:
-        runner_of(call.platform).advance(int(call.payload["instance"]))
-    except FlowInputError:
-        return  # the instance is marked failed with the reason; a retry would fail the same way
+    _advance(call, [int(call.payload["instance"])])
 
 
 def timer(call: Any) -> None:
@@ -41,7 +52,7 @@ def timer(call: Any) -> None:
         runner.timers.fire(run, int(payload["state"]), payload["what"], int(payload.get("n", 0)))
 
     try:
-        runner.with_instance(int(payload["instance"]), fire)
+        runner.with_instance(int(payload["instance"]), fire, conn=call.conn)
     except FlowNotFound:
         return
 
@@ -67,9 +78,9 @@ def date_reached(call: Any) -> None:
         key = f"date:{p['app']}:{p['flow']}:{p['record']}:{p['value']}"
         return runner.create_instance(unit, flow, int(p["record"]), starter=None, cause="date", start_key=key)
 
-    instance = call.platform.records.write(flow_context(p["flow"]), p["app"], start)
+    instance = call.platform.records.write(flow_context(p["flow"]), p["app"], start, conn=call.conn)
     if instance is not None:
-        runner.advance(instance)
+        _advance(call, [instance])
 
 
 def next_fire(flow: Flow, after: datetime) -> datetime | None:
@@ -114,12 +125,8 @@ def cron(call: Any) -> None:
                 started.append(instance)
         schedule_next(unit.conn, flow, datetime.fromisoformat(p["at"]))
 
-    call.platform.records.write(flow_context(p["flow"]), p["app"], fire)
-    for instance in started:
-        try:
-            runner.advance(instance)
-        except FlowInputError:
-            continue
+    call.platform.records.write(flow_context(p["flow"]), p["app"], fire, conn=call.conn)
+    _advance(call, started)
 
 
 def handlers(platform: Platform) -> dict[str, Handler]:

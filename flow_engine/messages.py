@@ -65,6 +65,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "values_not_object": {"zh": "values 必须是对象", "en": "values must be an object"},
     "flow_file_unreadable": {"zh": "无法读取 {path}：{reason}", "en": "cannot read {path}: {reason}"},
+    "owner_limit_reached": {
+        "zh": "{person} 名下已有 {count} 条记录，已达上限 {max}，不能再分配",
+        "en": "{person} already holds {count} records, the limit of {max}; no more can be assigned",
+    },
 }
 
 #: Problems of a flow definition, each pointed at the node (JSON pointer) it is about.

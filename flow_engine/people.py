@@ -2,7 +2,8 @@
 
 A rule is one of ``{"user": name}``, ``{"role": r}``, ``{"department": d}``, ``{"field":
 "owner"}`` (a user field of the record), ``{"manager_of": "starter" | "owner"}``, ``{"head_of":
-"starter" | "owner" | department}`` or ``{"admins": true}``; a list of rules adds up, in order.
+"starter" | "owner" | department}``, ``{"starter": true}`` (who started the flow) or ``{"admins":
+true}``; a list of rules adds up, in order.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def resolve(
             else:
                 head = directory.head_of(conn, department=ref)
             ids = [head] if head is not None else []
+        elif spec.get("starter"):
+            ids = [starter] if starter is not None else []
         elif spec.get("admins"):
             ids = directory.admins(conn)
         found.extend(i for i in ids if i not in found)

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from engine import ActionCall, AppRuntime, Context, EntityRuntime, Platform, WriteUnit
 from flow_engine import delivery
+from flow_engine import statements as q
 from flow_engine import tables as t
 from flow_engine.calendar import Calendar, Duration, calendar_of
 from flow_engine.definitions import Flow, VersionCache
@@ -33,6 +34,8 @@ ENDED = ("approved", "rejected", "done", "withdrawn", "cancelled", "failed")
 #: A flow that loops through automatic nodes this often in one step is stopped (a cycle).
 MAX_STEPS_PER_RUN = 500
 ADVANCE_JOB = "flow.advance"
+#: ``record`` not read yet (``None`` means read and not there).
+_UNREAD = object()
 #: The instance whose action node is running, for actions that need more than the record.
 CURRENT_RUN: ContextVar[Run | None] = ContextVar("flow_current_run", default=None)
 
@@ -52,7 +55,14 @@ def flow_context(flow: str, instance: int | None = None, depth: int = 0) -> Cont
 class Run:
     """One instance inside one write unit."""
 
-    def __init__(self, runner: Runner, unit: WriteUnit, instance: dict[str, Any], flow: Flow) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        unit: WriteUnit,
+        instance: dict[str, Any],
+        flow: Flow,
+        record: dict[str, Any] | None = None,
+    ) -> None:
         self.runner = runner
         self.unit = unit
         self.conn = unit.conn
@@ -61,7 +71,10 @@ class Run:
         self.now = runner.clock()
         self.runtime: AppRuntime = unit.runtime
         self.er: EntityRuntime = unit.runtime.entity(flow.entity)
-        self._record: dict[str, Any] | None = None
+        self._record: dict[str, Any] | None = record
+        #: the instance row as stored, and what this step changed in it (``set_instance``)
+        self._stored = dict(instance)
+        self._instance_changes: dict[str, Any] = {}
         #: step-log rows, written in one statement when the step ends (``flush``)
         self._log: list[dict[str, Any]] = []
         #: states made ready in this step, entered in order by ``advance``
@@ -86,11 +99,8 @@ class Run:
         """The record as it is now in this transaction (empty when purged); read once per step
         until something writes it (``changed``)."""
         if self._record is None:
-            table = self.er.table
-            row = self.conn.execute(
-                sa.select(table).where(table.c.id == self.instance["record_id"])
-            ).mappings()
-            found = row.first()
+            row = self.conn.execute(q.select_by_id(self.er.table), {q.ROW: self.instance["record_id"]})
+            found = row.mappings().first()
             self._record = dict(found) if found is not None else {}
         return dict(self._record)
 
@@ -137,9 +147,10 @@ class Run:
         )
 
     def flush(self) -> None:
-        """Write this step's log (one statement)."""
+        """Write this step's changes to the instance row and its log (one statement each)."""
+        self._write_instance()
         if self._log:
-            self.conn.execute(t.steps.insert(), self._log)
+            self.conn.execute(q.insert(t.steps), self._log)
             self._log = []
 
     def activate(self, node_id: str, data: Mapping[str, Any] | None = None) -> int:
@@ -151,18 +162,15 @@ class Run:
             "entered_at": self.now,
             "data": dict(data or {}),
         }
-        insert = t.node_states.insert().values(values).returning(t.node_states.c.id)
-        state_id = int(self.conn.execute(insert).scalar_one())
+        state_id = int(self.conn.execute(q.insert_returning_id(t.node_states), values).scalar_one())
         self._ready.append({**values, "id": state_id, "outcome": None, "left_at": None, "due_at": None})
         return state_id
 
     def set_state(self, state_id: int, **values: Any) -> None:
-        self.conn.execute(t.node_states.update().where(t.node_states.c.id == state_id).values(**values))
+        self.conn.execute(q.update_by_id(t.node_states), {q.ROW: state_id, **values})
 
     def state(self, state_id: int) -> dict[str, Any]:
-        row = (
-            self.conn.execute(sa.select(t.node_states).where(t.node_states.c.id == state_id)).mappings().one()
-        )
+        row = self.conn.execute(q.select_by_id(t.node_states), {q.ROW: state_id}).mappings().one()
         return dict(row)
 
     def leave(self, state: Mapping[str, Any], outcome: str | None = None, nxt: Any = None) -> None:
@@ -177,10 +185,17 @@ class Run:
             self.activate(target, {"branch": branch})
 
     def set_instance(self, **values: Any) -> None:
-        if all(self.instance.get(k) == v for k, v in values.items()):
-            return
+        """Change the instance row; written when the step ends (``flush``) or before actions run,
+        so a step that locks the record and unlocks it again writes nothing for it."""
         self.instance.update(values)
-        self.conn.execute(t.instances.update().where(t.instances.c.id == self.id).values(**values))
+        self._instance_changes.update(values)
+
+    def _write_instance(self) -> None:
+        changed = {k: v for k, v in self._instance_changes.items() if self._stored.get(k) != v}
+        self._instance_changes = {}
+        if changed:
+            self.conn.execute(q.update_by_id(t.instances), {q.ROW: self.id, **changed})
+            self._stored.update(changed)
 
     def finish(self, status: str, state_id: int | None = None) -> None:
         """End the instance: every open state and task closes, the record unlocks."""
@@ -189,23 +204,13 @@ class Run:
         self.log(None, status)
 
     def cancel_states(self, *, exclude: int | None = None, ids: list[int] | None = None) -> None:
-        ns = t.node_states
-        where = [ns.c.instance_id == self.id, ns.c.status.in_(("ready", "waiting"))]
-        if exclude is not None:
-            where.append(ns.c.id != exclude)
-        if ids is not None:
-            where.append(ns.c.id.in_(ids))
-        states = list(self.conn.execute(sa.select(ns.c.id).where(*where)).scalars())
+        live = self.conn.execute(q.LIVE_STATE_IDS, {q.ROW: self.id}).scalars()
+        states = [s for s in live if s != exclude and (ids is None or s in ids)]
         self._gone.update(states)
         if not states:
             return
-        self.conn.execute(ns.update().where(ns.c.id.in_(states)).values(status="cancelled", left_at=self.now))
-        tk = t.tasks
-        self.conn.execute(
-            tk.update()
-            .where(tk.c.state_id.in_(states), tk.c.status.in_(("open", "queued")), tk.c.kind != "cc")
-            .values(status="cancelled", acted_at=self.now)
-        )
+        self.conn.execute(q.CANCEL_STATES, {q.IDS: states, "at": self.now})
+        self.conn.execute(q.CANCEL_STATE_TASKS, {q.IDS: states, "at": self.now})
 
     def notify(
         self,
@@ -222,6 +227,7 @@ class Run:
 
     def run_actions(self, actions: list[dict[str, Any]], node: str) -> None:
         record = self.unit.runtime.entity(self.flow.entity).to_json(self.record())
+        self._write_instance()  # what the actions' writes read (another flow's start) is current
         token = CURRENT_RUN.set(self)
         try:
             for spec in actions:
@@ -232,15 +238,14 @@ class Run:
             self.changed()
 
     # -- moving on ----------------------------------------------------------------------------
-    def advance(self) -> None:
-        """Enter every ready state, and the ones those make ready, until all wait or end."""
+    def advance(self, *, fresh: bool = False) -> None:
+        """Enter every ready state, and the ones those make ready, until all wait or end
+        (``fresh``: the instance began in this step, so no earlier step left any ready)."""
+        self._loaded_ready = self._loaded_ready or fresh
         if not self._loaded_ready:  # states an earlier step left ready (none, normally)
             self._loaded_ready = True
-            ns = t.node_states
             known = {r["id"] for r in self._ready}
-            left = self.conn.execute(
-                sa.select(ns).where(ns.c.instance_id == self.id, ns.c.status == "ready").order_by(ns.c.id)
-            ).mappings()
+            left = self.conn.execute(q.STATES_IN, {q.ROW: self.id, "status": "ready"}).mappings()
             self._ready.extendleft(reversed([dict(r) for r in left if r["id"] not in known]))
         for _ in range(MAX_STEPS_PER_RUN):
             if self.instance["status"] != "running" or not self._ready:
@@ -274,8 +279,7 @@ class Run:
         elif kind == "join":
             self.join(state, node)
         elif kind in ("approval", "task"):
-            self.set_state(state["id"], status="waiting")
-            self.runner.approvals.enter(self, {**state, "status": "waiting"}, node)
+            self.runner.approvals.enter(self, {**state, "status": "waiting"}, node)  # sets it waiting
         elif kind == "wait":
             self.set_state(state["id"], status="waiting")
             self.runner.timers.enter_wait(self, state, node)
@@ -368,28 +372,45 @@ class Runner:
 
     # -- transactions -------------------------------------------------------------------------
     def instance_row(self, conn: sa.Connection, instance_id: int, *, lock: bool = False) -> dict[str, Any]:
-        query = sa.select(t.instances).where(t.instances.c.id == instance_id)
-        if lock and conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = conn.execute(query).mappings().first()
+        query = q.select_by_id(t.instances, lock=lock and conn.dialect.name == "postgresql")
+        row = conn.execute(query, {q.ROW: instance_id}).mappings().first()
         if row is None:
             raise FlowNotFound("instance_not_found", id=instance_id)
         return dict(row)
 
-    def app_of(self, instance_id: int) -> tuple[str, str]:
-        """The app and flow of an instance: facts that never change, so kept in memory."""
+    def app_of(self, instance_id: int, conn: sa.Connection | None = None) -> tuple[str, str]:
+        """The app and flow of an instance: facts that never change, so kept in memory (read
+        on ``conn`` when given: the instance may be new in that transaction)."""
         found = self._where.get(instance_id)
         if found is None:
-            with self.platform.db.connect() as conn:
+            if conn is not None:
                 row = self.instance_row(conn, instance_id)
+            else:
+                with self.platform.db.connect() as own:
+                    row = self.instance_row(own, instance_id)
             if len(self._where) > 100_000:
                 self._where.clear()
             found = self._where[instance_id] = (row["app"], row["flow"])
         return found
 
-    def with_instance(self, instance_id: int, work: Callable[[Run], T], depth: int = 0) -> T:
-        """``work`` on a locked instance in one write unit (its record changes included)."""
-        app, flow_name = self.app_of(instance_id)
+    def instance_of_task(self, task_id: int) -> int:
+        """The instance a task belongs to (its app and flow remembered, as ``app_of`` does)."""
+        with self.platform.db.connect() as conn:
+            row = conn.execute(q.TASK_INSTANCE, {q.ROW: task_id}).first()
+        if row is None:
+            raise FlowNotFound("task_not_found", id=task_id)
+        if len(self._where) > 100_000:
+            self._where.clear()
+        self._where[row.instance_id] = (row.app, row.flow)
+        return int(row.instance_id)
+
+    def with_instance(
+        self, instance_id: int, work: Callable[[Run], T], depth: int = 0, conn: sa.Connection | None = None
+    ) -> T:
+        """``work`` on a locked instance in one write unit (its record changes included). With
+        ``conn`` (a job's ``call.conn``), the unit joins that transaction: the step commits
+        together with the job's completion, or not at all."""
+        app, flow_name = self.app_of(instance_id, conn)
 
         def step(unit: WriteUnit) -> T:
             instance = self.instance_row(unit.conn, instance_id, lock=True)
@@ -399,8 +420,9 @@ class Runner:
             run.flush()
             return result
 
-        result = self.platform.records.write(flow_context(flow_name, instance_id, depth), app, step)
-        self.triggers.drain(depth + 1)  # what the step started (a start_flow action)
+        ctx = flow_context(flow_name, instance_id, depth)
+        result = self.platform.records.write(ctx, app, step, conn=conn)
+        self.triggers.drain(depth + 1, conn)  # what the step started (a start_flow action)
         return result
 
     # -- starting -----------------------------------------------------------------------------
@@ -417,39 +439,48 @@ class Runner:
         """A new instance, not yet started (``starting``), plus the job that starts it; both in
         ``unit``'s transaction, so the start survives a crash right after the commit."""
         conn = unit.conn
-        if start_key is not None:
-            exists = conn.execute(
-                sa.select(t.instances.c.id).where(t.instances.c.start_key == start_key)
-            ).scalar()
-            if exists is not None:
-                return None
-        er = unit.runtime.entity(flow.entity)
-        row = conn.execute(sa.select(er.table).where(er.table.c.id == record_id)).mappings().first()
-        snapshot = er.to_json(dict(row)) if row is not None else None
-        instance_id = int(
-            conn.execute(
-                t.instances.insert()
-                .values(
-                    app=flow.app,
-                    flow=flow.name,
-                    version=flow.version,
-                    entity=flow.entity,
-                    record_id=record_id,
-                    status="starting",
-                    started_by=starter,
-                    started_at=self.clock(),
-                    snapshot=snapshot,
-                    cause=cause,
-                    start_key=start_key,
-                    locked=False,
-                )
-                .returning(t.instances.c.id)
-            ).scalar_one()
-        )
+        if start_key is not None and conn.execute(q.STARTED_UNDER, {"start_key": start_key}).scalar():
+            return None
+        instance = self._insert_instance(unit, flow, record_id, starter, cause, start_key)
+        instance_id = int(instance["id"])
         delivery.enqueue(
             conn, ADVANCE_JOB, {"instance": instance_id}, run_at=self.clock(), key=f"flow-start:{instance_id}"
         )
         return instance_id
+
+    def _insert_instance(
+        self,
+        unit: WriteUnit,
+        flow: Flow,
+        record_id: int,
+        starter: int | None,
+        cause: str,
+        start_key: str | None,
+        record: Mapping[str, Any] | object | None = _UNREAD,
+    ) -> dict[str, Any]:
+        """The new instance's row (``starting``), with the record as submitted; ``record`` is
+        the stored row when the caller read it already."""
+        er = unit.runtime.entity(flow.entity)
+        if record is _UNREAD:
+            record = unit.conn.execute(q.select_by_id(er.table), {q.ROW: record_id}).mappings().first()
+        values = {
+            "app": flow.app,
+            "flow": flow.name,
+            "version": flow.version,
+            "entity": flow.entity,
+            "record_id": record_id,
+            "status": "starting",
+            "started_by": starter,
+            "started_at": self.clock(),
+            "ended_at": None,
+            "snapshot": er.to_json(dict(record)) if isinstance(record, Mapping) else None,
+            "cause": cause,
+            "start_key": start_key,
+            "locked": False,
+            "error": None,
+        }
+        instance_id = unit.conn.execute(q.insert_returning_id(t.instances), values).scalar_one()
+        return {**values, "id": int(instance_id)}
 
     def begin(self, run: Run) -> None:
         """``starting`` -> ``running``: the start node becomes ready; done exactly once."""
@@ -459,8 +490,9 @@ class Runner:
         run.log(None, "started", actor=run.starter)
         run.activate(run.flow.start)
 
-    def advance(self, instance_id: int, depth: int = 0) -> None:
-        """Start the instance if it is new, then enter whatever is ready."""
+    def advance(self, instance_id: int, depth: int = 0, conn: sa.Connection | None = None) -> None:
+        """Start the instance if it is new, then enter whatever is ready (in ``conn``'s
+        transaction when given, see ``with_instance``)."""
 
         def step(run: Run) -> None:
             self.begin(run)
@@ -468,63 +500,59 @@ class Runner:
             run.advance()
 
         try:
-            self.with_instance(instance_id, step, depth)
+            self.with_instance(instance_id, step, depth, conn)
         except FlowNotFound:
             return
         except (FlowInputError, FlowConflict) as exc:
-            self.fail(instance_id, exc.message("en"))
+            self.fail(instance_id, exc.message("en"), conn)
             raise
 
-    def fail(self, instance_id: int, reason: str) -> None:
-        """Mark an instance failed in a transaction of its own (its step rolled back)."""
+    def fail(self, instance_id: int, reason: str, conn: sa.Connection | None = None) -> None:
+        """Mark an instance failed (its step rolled back): in ``conn``'s transaction when given
+        (a job's, so the mark and the job's completion commit together), else in one of its own."""
+        if conn is None:
+            with self.platform.db.begin() as own:
+                self._mark_failed(own, instance_id, reason)
+        else:
+            self._mark_failed(conn, instance_id, reason)
+
+    def _mark_failed(self, conn: sa.Connection, instance_id: int, reason: str) -> None:
         now = self.clock()
-        with self.platform.db.begin() as conn:
-            conn.execute(
-                t.instances.update()
-                .where(t.instances.c.id == instance_id, t.instances.c.status.in_(("starting", "running")))
-                .values(status="failed", error=reason, ended_at=now, locked=False)
-            )
-            conn.execute(
-                t.steps.insert().values(
-                    instance_id=instance_id, at=now, action="failed", details={"error": reason}
-                )
-            )
+        conn.execute(
+            t.instances.update()
+            .where(t.instances.c.id == instance_id, t.instances.c.status.in_(("starting", "running")))
+            .values(status="failed", error=reason, ended_at=now, locked=False)
+        )
+        failed = {"instance_id": instance_id, "at": now, "action": "failed", "details": {"error": reason}}
+        conn.execute(q.insert(t.steps), failed)
 
     def running_on(
         self, conn: sa.Connection, app: str, entity: str, record_id: int, flow: str | None = None
     ) -> list[int]:
-        i = t.instances
-        where = [
-            i.c.app == app,
-            i.c.entity == entity,
-            i.c.record_id == record_id,
-            i.c.status.in_(("starting", "running")),
-        ]
-        if flow is not None:
-            where.append(i.c.flow == flow)
-        return list(conn.execute(sa.select(i.c.id).where(*where).order_by(i.c.id)).scalars())
+        params = {"app": app, "entity": entity, "record_id": record_id, "flow": flow}
+        return list(conn.execute(q.RUNNING_ON if flow is None else q.RUNNING_ON_FLOW, params).scalars())
 
     def start_by_hand(self, ctx: Context, app: str, entity: str, record_id: int, flow_name: str) -> int:
         """A manual start ("submit for approval"): the caller must be able to read the record;
-        the instance runs its first steps before this returns."""
+        the instance runs its first steps before this returns, in the same transaction (so it
+        needs no job to start it, and a start the node policies refuse leaves nothing)."""
         self.platform.records.get(ctx, app, entity, record_id)
-        with self.platform.db.connect() as conn:
-            flow = self.versions.latest(conn, app, flow_name)
-        if flow.trigger.get("type") != "manual":
-            raise FlowInputError("flow_not_manual", flow=flow_name)
-        if flow.entity != entity:
-            raise FlowInputError("flow_wrong_entity", flow=flow_name, expected=flow.entity, entity=entity)
 
         def create(unit: WriteUnit) -> int:
+            flow = self.versions.latest(unit.conn, app, flow_name)
+            if flow.trigger.get("type") != "manual":
+                raise FlowInputError("flow_not_manual", flow=flow_name)
+            if flow.entity != entity:
+                raise FlowInputError("flow_wrong_entity", flow=flow_name, expected=flow.entity, entity=entity)
             if self.running_on(unit.conn, app, entity, record_id, flow_name):
                 raise FlowConflict("flow_already_running", flow=flow_name)
-            instance_id = self.create_instance(unit, flow, record_id, starter=ctx.user_id, cause="manual")
-            assert instance_id is not None
-            # started in the same transaction: a start the node policies refuse leaves nothing
-            run = Run(self, unit, self.instance_row(unit.conn, instance_id), flow)
+            er = unit.runtime.entity(flow.entity)
+            found = unit.conn.execute(q.select_by_id(er.table), {q.ROW: record_id}).mappings().first()
+            instance = self._insert_instance(unit, flow, record_id, ctx.user_id, "manual", None, found)
+            run = Run(self, unit, instance, flow, dict(found) if found is not None else {})
             self.begin(run)
-            run.advance()
+            run.advance(fresh=True)
             run.flush()
-            return instance_id
+            return int(instance["id"])
 
         return int(self.platform.records.write(flow_context(flow_name), app, create))

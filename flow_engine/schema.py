@@ -37,6 +37,7 @@ PEOPLE: dict[str, Any] = {
             "manager_of": {"enum": ["starter", "owner"]},
             "head_of": {"type": ["string", "integer"], "description": "starter, owner or a department"},
             "admins": {"const": True},
+            "starter": {"const": True, "description": "who started the flow"},
         },
         "minProperties": 1,
         "maxProperties": 1,

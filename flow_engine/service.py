@@ -4,12 +4,14 @@ withdrawing, reading an instance, and (admins) editing, publishing and migrating
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from engine import Context, InvalidPackage, Platform, directory, load_app, parse_package
 from flow_engine import definitions
+from flow_engine import statements as q
 from flow_engine import tables as t
 from flow_engine.messages import FlowConflict, FlowForbidden, FlowInputError, FlowNotFound
 from flow_engine.registry import runner_of
@@ -39,6 +41,30 @@ def _user_id(ctx: Context) -> int:
     return ctx.user_id
 
 
+@lru_cache(maxsize=16)
+def _inbox(app: bool, flow: bool, kind: bool, overdue: bool) -> sa.Select[Any]:
+    """The inbox query with the filters asked for (built once per combination; parameters
+    ``user``, ``app``, ``flow``, ``kind``, ``now``)."""
+    tk, i = t.tasks, t.instances
+    # a carbon copy stays until it is read, however the instance ended
+    live = sa.or_(i.c.status == "running", tk.c.kind == "cc")
+    where = [tk.c.assignee == sa.bindparam("user"), tk.c.status == "open", live]
+    if app:
+        where.append(i.c.app == sa.bindparam("app"))
+    if flow:
+        where.append(i.c.flow == sa.bindparam("flow"))
+    if kind:
+        where.append(tk.c.kind == sa.bindparam("kind"))
+    if overdue:
+        where += [tk.c.due_at.is_not(None), tk.c.due_at < sa.bindparam("now", type_=tk.c.due_at.type)]
+    return (
+        sa.select(tk, i.c.app, i.c.flow, i.c.entity, i.c.record_id)
+        .join(i, i.c.id == tk.c.instance_id)
+        .where(*where)
+        .order_by(tk.c.id)
+    )
+
+
 class FlowService:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
@@ -58,26 +84,10 @@ class FlowService:
         kind: str | None = None,
     ) -> list[dict[str, Any]]:
         """The caller's open tasks (carbon copies included until read), oldest first."""
-        tk, i = t.tasks, t.instances
-        # a carbon copy stays until it is read, however the instance ended
-        live = sa.or_(i.c.status == "running", tk.c.kind == "cc")
-        where = [tk.c.assignee == _user_id(ctx), tk.c.status == "open", live]
-        if app:
-            where.append(i.c.app == app)
-        if flow:
-            where.append(i.c.flow == flow)
-        if kind:
-            where.append(tk.c.kind == kind)
-        if overdue:
-            where += [tk.c.due_at.is_not(None), tk.c.due_at < self.runner.clock()]
-        query = (
-            sa.select(tk, i.c.app, i.c.flow, i.c.entity, i.c.record_id)
-            .join(i, i.c.id == tk.c.instance_id)
-            .where(*where)
-            .order_by(tk.c.id)
-        )
+        query = _inbox(bool(app), bool(flow), bool(kind), overdue)
+        params = {"user": _user_id(ctx), "app": app, "flow": flow, "kind": kind, "now": self.runner.clock()}
         with self.platform.db.connect() as conn:
-            return [_json(r) for r in conn.execute(query).mappings()]
+            return [_json(r) for r in conn.execute(query, params).mappings()]
 
     def act(self, ctx: Context, task_id: int, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
         user = _user_id(ctx)
@@ -104,13 +114,13 @@ class FlowService:
 
     def task(self, task_id: int) -> dict[str, Any]:
         with self.platform.db.connect() as conn:
-            row = conn.execute(sa.select(t.tasks).where(t.tasks.c.id == task_id)).mappings().first()
+            row = conn.execute(q.select_by_id(t.tasks), {q.ROW: task_id}).mappings().first()
         if row is None:
             raise FlowNotFound("task_not_found", id=task_id)
         return _json(row)
 
     def _instance_of_task(self, task_id: int) -> int:
-        return int(self.task(task_id)["instance_id"])
+        return self.runner.instance_of_task(task_id)
 
     # -- instances ----------------------------------------------------------------------------
     def start(self, ctx: Context, app: str, entity: str, record_id: int, flow: str) -> dict[str, Any]:
@@ -127,26 +137,10 @@ class FlowService:
         to the record, or a task of the instance (``checked``: the caller was just checked)."""
         with self.platform.db.connect() as conn:
             row = self.runner.instance_row(conn, instance_id)
-            states = [
-                dict(s)
-                for s in conn.execute(
-                    sa.select(t.node_states)
-                    .where(t.node_states.c.instance_id == instance_id)
-                    .order_by(t.node_states.c.id)
-                ).mappings()
-            ]
-            tasks = [
-                _json(r)
-                for r in conn.execute(
-                    sa.select(t.tasks).where(t.tasks.c.instance_id == instance_id).order_by(t.tasks.c.id)
-                ).mappings()
-            ]
-            steps = [
-                _json(r)
-                for r in conn.execute(
-                    sa.select(t.steps).where(t.steps.c.instance_id == instance_id).order_by(t.steps.c.id)
-                ).mappings()
-            ]
+            of_it = {q.ROW: instance_id}
+            states = [dict(s) for s in conn.execute(q.by_instance(t.node_states), of_it).mappings()]
+            tasks = [_json(r) for r in conn.execute(q.by_instance(t.tasks), of_it).mappings()]
+            steps = [_json(r) for r in conn.execute(q.by_instance(t.steps), of_it).mappings()]
             flow = self.runner.versions.get(conn, row["app"], row["flow"], row["version"])
         if not checked and not any(x["assignee"] == ctx.user_id for x in tasks):
             self.platform.records.get(ctx, row["app"], row["entity"], row["record_id"], include_deleted=True)

@@ -102,7 +102,9 @@ class Timers:
         if node is None:
             return
         if what == "wait":
-            at = self.wait_until(run, node)
+            # a wait on a date field follows the date if it moved; a wait ``for`` a duration
+            # counts from when it began, so its timer is its end
+            at = self.wait_until(run, node) if node.get("until_field") else None
             if at is not None and at > run.now:  # the date moved: wait for the new one
                 run.set_state(state_id, due_at=at)
                 self.schedule(run, state_id, "wait", at, n=n + 1)

@@ -178,16 +178,16 @@ class Triggers:
         tags = event.context.tags
         self.drain(int(tags.get("flow_depth", "0")) + (1 if tags.get("flow") else 0))
 
-    def drain(self, depth: int) -> None:
-        """Advance the instances remembered since the last drain; past ``MAX_DEPTH`` nested
-        starts they are left to their jobs."""
+    def drain(self, depth: int, conn: sa.Connection | None = None) -> None:
+        """Advance the instances remembered since the last drain (in ``conn``'s transaction
+        when given); past ``MAX_DEPTH`` nested starts they are left to their jobs."""
         ids = getattr(self._kicks, "ids", None)
         if not ids or depth > MAX_DEPTH:
             return
         self._kicks.ids = []
         for instance_id in dict.fromkeys(ids):
             try:
-                self.runner.advance(instance_id, depth)
+                self.runner.advance(instance_id, depth, conn)
             except FlowInputError:
                 continue  # recorded as failed on the instance
 

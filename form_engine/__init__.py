@@ -16,7 +16,7 @@ from form_engine.definitions import (
     pydantic_problems,
 )
 from form_engine.docs import field_types_markdown
-from form_engine.dsl_fields import SYSTEM_DSL_FIELDS, dsl_fields
+from form_engine.dsl_fields import SYSTEM_DSL_FIELDS, dsl_fields, dsl_relations
 from form_engine.duplicates import KEY_VERSION, DuplicateMatch, duplicate_keys, key_prefix, normalised_key
 from form_engine.entity_rules import DuplicateRule, ValidationRule
 from form_engine.errors import (
@@ -44,7 +44,7 @@ from form_engine.field_types import (
 )
 from form_engine.field_types.identity import uscc_check_character
 from form_engine.form_description import describe_form
-from form_engine.forms import Column, Columns, FieldItem, FormDef, Section, Tab, Tabs
+from form_engine.forms import DEFAULT_FORM, Column, Columns, FieldItem, FormDef, Section, Tab, Tabs
 from form_engine.labels import LOCALES, Label, normalise_locale
 from form_engine.messages import MESSAGES, add_messages, render
 from form_engine.runtime import EntityRuntime, ValidatedValues, compile_entity, linked_values
@@ -53,6 +53,7 @@ from form_engine.storable_text import code_point, escape_unstorable, unstorable_
 from form_engine.text_folding import fold_text
 
 __all__ = [
+    "DEFAULT_FORM",
     "IDENTIFIER",
     "KEY_VERSION",
     "LOCALES",
@@ -99,6 +100,7 @@ __all__ = [
     "compile_entity",
     "describe_form",
     "dsl_fields",
+    "dsl_relations",
     "duplicate_keys",
     "entity_problems",
     "escape_unstorable",

@@ -9,7 +9,7 @@ comparing it with a value that is no option is refused when it is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import rule_engine
@@ -51,6 +51,23 @@ def dsl_fields(
                 continue
         out[f.name] = ft.dsl_entry(f) or _choices(f, kind) or kind
     return out
+
+
+def dsl_relations(
+    entity: EntityDef, entities: Iterable[EntityDef], resolve_entity: EntityResolver | None = None
+) -> dict[str, rule_engine.Relation]:
+    """What a rule on ``entity`` may quantify over (``any(activity via account: ...)``): each of
+    ``entities`` with a lookup pointing at ``entity``, with the names of those lookups."""
+    found: dict[str, rule_engine.Relation] = {}
+    for other in entities:
+        links = [
+            f.name
+            for f in other.fields
+            if f.type == "lookup" and f.field_type.target_entity(f) == entity.name
+        ]
+        if links:
+            found[other.name] = rule_engine.Relation(dsl_fields(other, resolve_entity), links)
+    return found
 
 
 def _choices(field: FieldDef, kind: str) -> rule_engine.Choices | None:

@@ -38,12 +38,34 @@ class DuplicateMatch:
     record_id: Any
 
 
+#: Recent keys by (entity definition, rule, values): an import computes each row's keys to
+#: sort out its duplicates, then the write step computes them again for the same values.
+_RECENT: dict[tuple[int, str, tuple[Any, ...]], tuple[EntityDef, str | None]] = {}
+_RECENT_SIZE = 4096
+
+
 def normalised_key(entity: EntityDef, rule: DuplicateRule, record: Mapping[str, Any]) -> str | None:
     """A stable text key of the record's normalised values for ``rule``; None when incomplete.
 
     A record with a blank value in any of the rule's fields never matches anything: two
     companies without a phone number are not duplicates of each other.
     """
+    values = tuple(record.get(name) for name in rule.fields)
+    try:
+        memo = (id(entity), rule.name, values)
+        recent = _RECENT.get(memo)
+    except TypeError:  # a list value (multi-select, tags): not hashable, not remembered
+        return _key(entity, rule, record)
+    if recent is not None and recent[0] is entity:
+        return recent[1]
+    key = _key(entity, rule, record)
+    if len(_RECENT) >= _RECENT_SIZE:
+        _RECENT.clear()
+    _RECENT[memo] = (entity, key)
+    return key
+
+
+def _key(entity: EntityDef, rule: DuplicateRule, record: Mapping[str, Any]) -> str | None:
     parts: list[Any] = []
     for name in rule.fields:
         f = entity.field(name)

@@ -16,6 +16,9 @@ from form_engine.labels import Label
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", min_length=1, max_length=50)]
 DSL = Annotated[str, Field(min_length=1, max_length=4000)]
+#: The name of the every-field form an entity has without declaring it (a declared form may
+#: take the name).
+DEFAULT_FORM = "default"
 
 
 class Conditions(BaseModel):

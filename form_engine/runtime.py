@@ -24,7 +24,7 @@ from form_engine.errors import FieldValueError, Problem, RecordInvalid
 from form_engine.field_types.base import Coercer
 from form_engine.field_types.computed import FormulaConfig
 from form_engine.field_types.reference import LookupConfig
-from form_engine.forms import placed_fields
+from form_engine.forms import DEFAULT_FORM, placed_fields
 from form_engine.messages import add_messages
 
 add_messages(
@@ -139,6 +139,8 @@ class EntityRuntime:
         }
         base = self._field_level_rules()
         self._plans: dict[str | None, _Plan] = {None: _Plan(None, None, base)}
+        # "default" names the every-field form the forms API lists, unless a form takes the name
+        self._plans[DEFAULT_FORM] = self._plans[None]
         for form in entity.forms:
             self._plans[form.name] = self._form_plan(form.name, base)
         self._simple = (
@@ -236,7 +238,7 @@ class EntityRuntime:
         values, relations, problems = self._coerce(data, partial)
         plan = self._plans.get(form)
         if plan is None:
-            choices = ", ".join(f.name for f in self.entity.forms) or "-"
+            choices = ", ".join([DEFAULT_FORM, *(f.name for f in self.entity.forms)])
             raise RecordInvalid([Problem("unknown_form", params={"form": form, "choices": choices})], locale)
         if relations:
             values.relations = relations

@@ -12,9 +12,12 @@ from rule_engine.functions import FUNCTIONS, FunctionSpec
 from rule_engine.messages import MESSAGES
 from rule_engine.parser import MAX_DEPTH, MAX_TEXT_LENGTH
 from rule_engine.ruleset import EVENTS, FiredAction, Rule, RuleSet
+from rule_engine.runtime import Related
+from rule_engine.sql_backend import RelatedSql, RelatedTable
 from rule_engine.sql_dialects import install_sqlite_functions
 from rule_engine.sql_workdays import CALENDAR_TABLE, calendar_rows
-from rule_engine.types import FIELD_TYPES, Choices
+from rule_engine.type_checker import QUANTIFIERS
+from rule_engine.types import FIELD_TYPES, Choices, Relation
 from rule_engine.workdays import FIRST as CALENDAR_FIRST
 from rule_engine.workdays import LAST as CALENDAR_LAST
 from rule_engine.workdays import (
@@ -36,11 +39,16 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_TEXT_LENGTH",
     "MESSAGES",
+    "QUANTIFIERS",
     "Choices",
     "CodeTree",
     "Expression",
     "FiredAction",
     "FunctionSpec",
+    "Related",
+    "RelatedSql",
+    "RelatedTable",
+    "Relation",
     "Resolution",
     "Rule",
     "RuleError",

@@ -27,6 +27,7 @@ from rule_engine.nodes import (
     ListLiteral,
     Literal,
     Node,
+    Quantifier,
     Unary,
     children,
     text_literal,
@@ -68,6 +69,24 @@ def expand(root: Node, fields: Mapping[str, object]) -> Node:
     if not trees:
         return root
     return _Expander(trees).visit(root)
+
+
+def expand_related(root: Node, relations: Mapping[str, object]) -> Node:
+    """``root`` with the condition of each quantifier expanded against its related entity's
+    code trees (``relations`` maps entity names to :class:`~rule_engine.Relation`, whose
+    ``fields`` the condition reads); the same object when nothing changes."""
+    if isinstance(root, Quantifier):
+        relation = relations.get(root.relation)
+        fields = getattr(relation, "fields", None)
+        if root.condition is None or not isinstance(fields, Mapping):
+            return root
+        condition = expand(root.condition, fields)
+        return root if condition is root.condition else replace(root, condition=condition)
+    kids = children(root)
+    rebuilt = tuple(expand_related(k, relations) for k in kids)
+    if all(a is b for a, b in zip(rebuilt, kids, strict=True)):
+        return root
+    return _rebuild(root, rebuilt)
 
 
 class _Expander:

@@ -17,6 +17,9 @@ CODES: tuple[str, ...] = (
     "unknown_option",
     "unknown_name",
     "not_a_lookup",
+    "unknown_relation",
+    "not_a_link",
+    "quantifier_body",
     "arity",
     "type_mismatch",
     "null_comparison",
@@ -27,6 +30,8 @@ CODES: tuple[str, ...] = (
     "sql_unsupported",
     "missing_column",
     "loader_required",
+    "related_required",
+    "missing_relation",
     "invalid_rule",
     "ruleset_invalid",
 )

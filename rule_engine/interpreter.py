@@ -20,6 +20,7 @@ from rule_engine.nodes import (
     ListLiteral,
     Literal,
     Node,
+    Quantifier,
     Unary,
     field_name,
     literal_integer,
@@ -42,12 +43,14 @@ class Interpreter:
         now: datetime | None = None,
         old: Mapping[str, Any] | None = None,
         loader: runtime.Loader | None = None,
+        related: runtime.Related | None = None,
     ) -> None:
         self.checked = checked
         self.record = record
         self.now = now
         self.old = old
         self.loader = loader
+        self.related = related
 
     def eval(self, node: Node) -> Any:
         match node:
@@ -93,7 +96,25 @@ class Interpreter:
                 return (v in values) != negated
             case Call():
                 return self.call(node)
+            case Quantifier(condition=condition):
+                return runtime.quantify(
+                    self.related,
+                    node.op,
+                    node.relation,
+                    node.via,
+                    self.record,
+                    None if condition is None else self._holds(condition),
+                    self.now,
+                )
         raise AssertionError(node)  # pragma: no cover
+
+    def _holds(self, condition: Node) -> runtime.Condition:
+        """Whether ``condition`` is true for one related row (unknown is not true)."""
+
+        def holds(row: Mapping[str, Any], now: datetime | None) -> bool:
+            return Interpreter(self.checked, row, now=now).eval(condition) is True
+
+        return holds
 
     def call(self, node: Call) -> Any:
         name, args = node.name, node.args

@@ -97,6 +97,28 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
         "`{path}` 无效：`{found}` 是{kind}字段，只有关联字段后面才能接点号",
         "found `{path}`, but `{found}` is a {kind} field, expected a lookup before a dot",
     ),
+    "unknown_relation": _m(
+        "未知的相关实体 `{found}`，可用的实体：{candidates}",
+        "found the unknown related entity `{found}`, expected one of {candidates}",
+    ),
+    "unknown_relation.nested": _m(
+        "`{found}` 写在另一个 `{outer}(...)` 之内；量词不能嵌套，请拆成多个条件",
+        "found `{found}` inside another `{outer}(...)`, expected quantifiers side by side, not nested",
+    ),
+    "unknown_function.quantifier": _m(
+        "未知量词 `{found}`，`实体 via 关联字段` 前应为 {candidates} 之一",
+        "found the unknown quantifier `{found}`, expected one of {candidates} before `entity via lookup`",
+    ),
+    "not_a_link": _m(
+        "`{relation}` 的字段 `{found}` 不是指向本记录的关联，可用的关联：{candidates}",
+        "found `{found}`, which is not a lookup of `{relation}` pointing at this record, "
+        "expected one of {candidates}",
+    ),
+    "quantifier_body": _m(
+        "`{found}()` 不能写在 `{outer}(...)` 之内：其中的条件只读取相关记录已存储的值",
+        "found `{found}()` inside `{outer}(...)`, expected a condition on the stored values of the "
+        "related records",
+    ),
     # types
     "arity": _m(
         "`{function}` 收到 {found} 个参数，应为{expected}参数：{signature}",
@@ -168,6 +190,16 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     "loader_required": _m(
         "`{field}` 中是 id {found!r}，需要已加载的记录或加载器",
         "found the id {found!r} in `{field}`, expected a loaded record or a loader",
+    ),
+    "related_required": _m(
+        "规则统计 `{relation}` 中的相关记录，需要提供相关记录的读取函数（related=），或在数据库中执行",
+        "found a rule over the related records of `{relation}`, expected a resolver of related rows "
+        "(related=) or a SQL evaluation",
+    ),
+    "missing_relation": _m(
+        "相关实体 `{relation}` 没有对应的数据库表（调用方须映射规则量化的每个实体）",
+        "found no table for the related entity `{relation}`, expected the caller to map every "
+        "relation the rule quantifies over",
     ),
     # rule sets
     "invalid_rule": _m("规则无效", "found an invalid rule, expected a valid one"),

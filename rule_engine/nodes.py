@@ -100,6 +100,20 @@ class Call(Node):
     args: tuple[Node, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Quantifier(Node):
+    """``any``/``none``/``count`` over the rows of ``relation`` whose lookup ``via`` points at
+    this record, optionally only those where ``condition`` (over the related row) is true."""
+
+    op: str
+    relation: str
+    via: str
+    condition: Node | None
+    relation_at: tuple[int, int] = (0, 0)
+    via_at: tuple[int, int] = (0, 0)
+    """(line, column) of the entity and of the lookup name, for errors that point at them."""
+
+
 _KIND: dict[type, str] = {
     Literal: "literal",
     ListLiteral: "list",
@@ -111,6 +125,7 @@ _KIND: dict[type, str] = {
     In: "in",
     IsNull: "is_null",
     Call: "call",
+    Quantifier: "quantifier",
 }
 
 
@@ -139,6 +154,7 @@ def children(node: Node) -> tuple[Node, ...]:
             return (a, b)
         case Call(args=args):
             return args
+    # a quantifier's condition reads the related rows, not this record: no child of this record
     return ()
 
 

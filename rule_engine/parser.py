@@ -28,6 +28,7 @@ from rule_engine.nodes import (
     ListLiteral,
     Literal,
     Node,
+    Quantifier,
     Unary,
 )
 
@@ -51,6 +52,7 @@ _TERMINAL_NAMES: dict[str, Phrase] = {
     "NOT": phrase("token", token="not"),
     "_IN": phrase("token", token="in"),
     "_IS": phrase("token", token="is"),
+    "_VIA": phrase("token", token="via"),
     "NULL": phrase("token", token="null"),
     "TRUE": phrase("token", token="true"),
     "FALSE": phrase("token", token="false"),
@@ -245,6 +247,21 @@ class _ToAst(Transformer[Token, "Node | _Group"]):
         tok = children[0]
         args = tuple(_node(c) for c in children[1:])
         return self._made(Call(tok.line, tok.column, str(tok), args), *args)
+
+    def quantifier(self, children: _Children) -> Quantifier:
+        tok, relation, via = children[0], children[1], children[2]
+        condition = _node(children[3]) if len(children) > 3 else None
+        node = Quantifier(
+            tok.line,
+            tok.column,
+            str(tok),
+            str(relation),
+            str(via),
+            condition,
+            (relation.line, relation.column),
+            (via.line, via.column),
+        )
+        return self._made(node, *([] if condition is None else [condition]))
 
     def field(self, children: _Children) -> Field:
         tok = children[0]

@@ -34,6 +34,7 @@ from rule_engine.nodes import (
     ListLiteral,
     Literal,
     Node,
+    Quantifier,
     Unary,
     children,
     literal_integer,
@@ -161,6 +162,8 @@ class _Generator:
                 )
             case Call():
                 return self.call(node)
+            case Quantifier():
+                return self.quantifier(node)
         if kind == "boolean":
             if isinstance(node, IsNull):
                 return self.true(node)
@@ -306,6 +309,14 @@ class _Generator:
             return self.blank(args[0], True)
         helper = runtime.CALLS[name].__name__
         return f"_H.{helper}({', '.join(self.value(a) for a in args)})"
+
+    def quantifier(self, node: Quantifier) -> str:
+        """``any``/``none``/``count`` through the caller's ``related`` resolver; the condition
+        is its own generated ``matches`` function over each related row."""
+        condition = "None"
+        if node.condition is not None:
+            condition = self.const(build(node.condition, self.checked, "matches")[0])
+        return f"_H.quantify(related, {node.op!r}, {node.relation!r}, {node.via!r}, r, {condition}, now)"
 
     def blank(self, arg: Node, want: bool) -> str:
         """``is_blank(arg)`` (never null) inline: a null test, then emptiness by the arg's type."""
@@ -456,7 +467,7 @@ class _Generator:
 def _never_null(node: Node) -> bool:
     """Whether the boolean ``node`` is always true or false, never unknown."""
     match node:
-        case IsNull() | Call(name="is_blank" | "changed"):
+        case IsNull() | Call(name="is_blank" | "changed") | Quantifier():
             return True
         case Unary(op="not", operand=operand):
             return _never_null(operand)
@@ -497,11 +508,11 @@ def generate(root: Node, checked: Checked, kind: str) -> tuple[str, dict[str, An
     # dict on every call, which costs about a third of a simple rule's time
     source = (
         f"def _factory(_H, _D, _Dec, _float, _Nulls, {', '.join(gen.constants) or '_unused=None'}):\n"
-        f"    def {kind}(r, now=None, old=None, loader=None):\n{_prologue(gen, '        ')}"
+        f"    def {kind}(r, now=None, old=None, loader=None, related=None):\n{_prologue(gen, '        ')}"
         f"        try:\n{loads}            return {body}\n"
         f"        except {retried}:\n"
         f"            if r.__class__ is _Nulls:\n                raise\n"
-        f"            return {kind}({copy}(r), now, old, loader)\n"
+        f"            return {kind}({copy}(r), now, old, loader, related)\n"
         f"    return {kind}\n"
     )
     return source, gen.constants

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, overload
@@ -20,6 +20,10 @@ from rule_engine.messages import type_phrase
 from rule_engine.workdays import add_workdays, workdays_between
 
 Loader = Callable[[str, Any], Mapping[str, Any] | None]
+Related = Callable[[str, str, Mapping[str, Any]], Iterable[Mapping[str, Any]]]
+"""``related(entity, lookup, record)``: the rows of ``entity`` whose ``lookup`` points at
+``record`` (what a quantifier ranges over in Python; SQL finds them with a subquery)."""
+Condition = Callable[..., bool]
 BLANK = " \t\n\r"
 
 
@@ -104,6 +108,27 @@ def path(record: Mapping[str, Any], names: tuple[str, ...], loader: Loader | Non
                 return None
         value = value.get(nxt)
     return value
+
+
+def quantify(
+    related: Related | None,
+    op: str,
+    relation: str,
+    via: str,
+    record: Mapping[str, Any],
+    condition: Condition | None,
+    now: datetime | None,
+) -> bool | int:
+    """``any``/``none``/``count`` of the related rows where ``condition`` is true (unknown counts
+    as not true, as in a SQL ``WHERE``); never null, like ``EXISTS`` and ``COUNT(*)``."""
+    if related is None:
+        raise RuleError(code="related_required", params={"relation": relation})
+    rows = related(relation, via, record)
+    hits = rows if condition is None else (row for row in rows if condition(row, now))
+    if op == "count":
+        return sum(1 for _ in hits)
+    found = any(True for _ in hits)
+    return found if op == "any" else not found
 
 
 def div(a: Any, b: Any) -> Any:

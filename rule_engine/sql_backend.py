@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,7 @@ from rule_engine.nodes import (
     ListLiteral,
     Literal,
     Node,
+    Quantifier,
     Unary,
     literal_integer,
     literal_text,
@@ -36,6 +38,23 @@ from rule_engine.type_checker import Checked
 Columns = Mapping[str, ColumnElement[Any]] | ColumnCollection[str, Any] | Callable[[str], ColumnElement[Any]]
 """Field name or dotted path -> column (a mapping, a table's ``.c``, or a function); the caller
 builds joins for dotted paths."""
+
+
+@dataclass(frozen=True)
+class RelatedTable:
+    """Where a quantifier's rows come from in SQL: ``table`` (an alias when it may be the outer
+    table itself), ``columns`` for the condition's fields, and ``where``, which correlates the
+    rows with the outer record (``link = outer.id``) and holds whatever else the caller requires
+    of them (not deleted, the reader's row scope)."""
+
+    table: Any
+    columns: Columns
+    where: ColumnElement[bool]
+
+
+RelatedSql = Callable[[str, str], RelatedTable]
+"""``related(entity, lookup)``: the :class:`RelatedTable` of ``entity`` rows linked through
+``lookup``; raises KeyError for an entity the caller does not map."""
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -67,10 +86,13 @@ def literal(value: Any, kind: str) -> ColumnElement[Any]:
 class SqlBuilder:
     """Builds one expression; ``now`` fixes ``today()``/``now()`` as bound literals."""
 
-    def __init__(self, checked: Checked, columns: Columns, now: datetime | None) -> None:
+    def __init__(
+        self, checked: Checked, columns: Columns, now: datetime | None, related: RelatedSql | None = None
+    ) -> None:
         self.checked = checked
         self.columns = columns
         self.now = runtime.now_utc(now)
+        self.related = related
 
     def type_of(self, node: Node) -> str:
         return self.checked.type_of(node)
@@ -123,7 +145,32 @@ class SqlBuilder:
                 return self.membership(node)
             case Call():
                 return self.call(node)
+            case Quantifier():
+                return self.quantifier(node)
         raise AssertionError(node)  # pragma: no cover
+
+    def quantifier(self, node: Quantifier) -> ColumnElement[Any]:
+        """``EXISTS``/``NOT EXISTS``/``COUNT(*)`` over the related rows where the condition is
+        true: a correlated subquery, so the outer query keeps one row per record."""
+        try:
+            if self.related is None:
+                raise KeyError(node.relation)
+            source = self.related(node.relation, node.via)
+        except KeyError:
+            raise RuleError(
+                code="missing_relation",
+                line=node.line,
+                column=node.column,
+                params={"relation": node.relation},
+            ) from None
+        conditions: list[ColumnElement[Any]] = [source.where]
+        if node.condition is not None:
+            conditions.append(SqlBuilder(self.checked, source.columns, self.now).build(node.condition))
+        if node.op == "count":
+            counted = sa.select(sa.func.count()).select_from(source.table).where(*conditions)
+            return sa.cast(counted.scalar_subquery(), sa.BigInteger())
+        found = sa.select(sa.literal(1)).select_from(source.table).where(*conditions).exists()
+        return found if node.op == "any" else sa.not_(found)
 
     def build_text_operand(self, node: Node, other: Node) -> ColumnElement[Any]:
         """``lower(x)``/``upper(x)`` compared with an ASCII-only literal need no full Unicode
@@ -257,12 +304,14 @@ def _computed_number(builder: SqlBuilder, node: Node) -> bool:
     return builder.type_of(node) == "number" and not isinstance(node, Field | Literal)
 
 
-def to_sql(root: Node, checked: Checked, columns: Columns, now: datetime | None) -> Any:
+def to_sql(
+    root: Node, checked: Checked, columns: Columns, now: datetime | None, related: RelatedSql | None = None
+) -> Any:
     """The rule as a SQLAlchemy expression over ``columns``."""
-    return SqlBuilder(checked, columns, now).build(root)
+    return SqlBuilder(checked, columns, now, related).build(root)
 
 
-__all__ = ["Columns", "date", "to_sql"]
+__all__ = ["Columns", "RelatedSql", "RelatedTable", "date", "to_sql"]
 
 
 def _grouped(value: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from rule_engine.errors import RuleError
 from rule_engine.functions import FUNCTIONS, ArgTypeError
-from rule_engine.messages import kind_phrase, option_list, phrase, type_phrase
+from rule_engine.messages import kind_phrase, names, option_list, phrase, type_phrase
 from rule_engine.nodes import (
     Binary,
     BoolOp,
@@ -18,13 +18,27 @@ from rule_engine.nodes import (
     ListLiteral,
     Literal,
     Node,
+    Quantifier,
     Unary,
     literal_text,
     text_literal,
 )
 from rule_engine.regex import translate
 from rule_engine.runtime import temporal_literal
-from rule_engine.types import NULL, NUMERIC, ORDERED, Choices, FieldMap, nearest, resolve_path, unify
+from rule_engine.types import (
+    NULL,
+    NUMERIC,
+    ORDERED,
+    Choices,
+    FieldMap,
+    Relations,
+    nearest,
+    resolve_path,
+    unify,
+)
+
+QUANTIFIERS: dict[str, str] = {"any": "boolean", "none": "boolean", "count": "integer"}
+"""Quantifier name -> its DSL type; ``any``/``none`` are never null, ``count`` never either."""
 
 _EQUATABLE = frozenset({"text", "number", "integer", "boolean", "date", "datetime"})
 
@@ -36,6 +50,8 @@ class Checked:
     types: dict[int, str] = field(default_factory=dict)
     fields: set[str] = field(default_factory=set)
     uses_old: bool = False
+    relations: dict[str, set[str]] = field(default_factory=dict)
+    """Related entity -> the field paths of it a quantifier reads (its link included)."""
 
     def type_of(self, node: Node) -> str:
         return self.types[id(node)]
@@ -62,10 +78,12 @@ def _result_mismatch(root: Node, found: str, expect: str) -> RuleError:
 class TypeChecker:
     """Walks the AST once; raises the first RuleError it meets, in source order."""
 
-    def __init__(self, fields: FieldMap) -> None:
+    def __init__(self, fields: FieldMap, relations: Relations | None = None) -> None:
         self.field_map = fields
+        self.relations: Relations = relations or {}
         self.result = Checked()
         self.choices: dict[int, Choices] = {}
+        self.inside: Quantifier | None = None
 
     def check(self, node: Node, expect: str | None = None) -> Checked:
         kind = self._visit(node)
@@ -111,6 +129,8 @@ class TypeChecker:
                 return "boolean"
             case Call():
                 return self._call(node)
+            case Quantifier():
+                return self._quantifier(node)
         raise AssertionError(f"unknown node {node!r}")  # pragma: no cover
 
     def _expect(self, node: Node, allowed: set[str] | frozenset[str], expected: str) -> str:
@@ -250,6 +270,9 @@ class TypeChecker:
             expected = phrase("argument", expected=exc.expected, index=exc.index + 1, function=node.name)
             raise _mismatch(arg, kind_phrase(types[exc.index]), expected) from None
         if node.name in ("changed", "old"):
+            if self.inside is not None:
+                params = {"found": node.name, "outer": self.inside.op}
+                raise RuleError(code="quantifier_body", line=node.line, column=node.column, params=params)
             self.result.uses_old = True
         if node.name in ("date", "datetime") and types[0] == "text":
             arg = node.args[0]
@@ -261,11 +284,60 @@ class TypeChecker:
             self._option(node.args[0], node.args[1], multiple=True)
         return kind
 
+    def _quantifier(self, node: Quantifier) -> str:
+        """Check ``op(relation via link: condition)``: a known quantifier, a relation, a lookup of
+        it pointing here, and the condition typed against the related entity's own fields."""
+        kind = QUANTIFIERS.get(node.op)
+        if kind is None:
+            raise RuleError(
+                code="unknown_function",
+                line=node.line,
+                column=node.column,
+                suggestions=nearest(node.op, list(QUANTIFIERS)),
+                params={
+                    "reason": "quantifier",
+                    "found": node.op,
+                    "candidates": ", ".join(sorted(QUANTIFIERS)),
+                },
+            )
+        if self.inside is not None:
+            params = {"reason": "nested", "found": node.relation, "outer": self.inside.op}
+            raise RuleError(code="unknown_relation", line=node.line, column=node.column, params=params)
+        relation = self.relations.get(node.relation)
+        if relation is None:
+            candidates = sorted(self.relations)
+            raise RuleError(
+                code="unknown_relation",
+                line=node.relation_at[0],
+                column=node.relation_at[1],
+                suggestions=nearest(node.relation, candidates),
+                params={"found": node.relation, "candidates": names(candidates)},
+            )
+        if node.via not in relation.links:
+            raise RuleError(
+                code="not_a_link",
+                line=node.via_at[0],
+                column=node.via_at[1],
+                suggestions=nearest(node.via, list(relation.links)),
+                params={"found": node.via, "relation": node.relation, "candidates": names(relation.links)},
+            )
+        read = self.result.relations.setdefault(node.relation, set())
+        read.add(node.via)
+        if node.condition is not None:
+            inner = TypeChecker(relation.fields)
+            inner.result.types = self.result.types
+            inner.inside = node
+            inner._expect(node.condition, {"boolean"}, phrase("condition"))
+            read |= inner.result.fields
+        return kind
 
-def check(node: Node, fields: FieldMap, expect: str | None = None) -> Checked:
+
+def check(
+    node: Node, fields: FieldMap, expect: str | None = None, relations: Relations | None = None
+) -> Checked:
     """Type-check ``node`` against ``fields``; raises RuleError on the first problem.
 
     ``expect`` is the type the whole expression must have (``boolean`` for a condition: a rule,
     a filter, a visibility test); ``number`` also takes an integer.
     """
-    return TypeChecker(fields).check(node, expect)
+    return TypeChecker(fields, relations).check(node, expect)

@@ -106,6 +106,44 @@ def _valid_choices(choices: Choices) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True, init=False)
+class Relation:
+    """Another entity a rule may quantify over (``any(activity via account: ...)``): the field
+    map of its rows and ``links``, the names of its lookups that point at the rule's own entity.
+
+    ``fields`` is kept as given for the checker; ``key`` is its frozen form, so a relation map
+    can be part of the compile cache key.
+    """
+
+    fields: FieldMap
+    links: tuple[str, ...]
+    key: FrozenFieldMap
+    hashed: int
+
+    def __init__(self, fields: FieldMap, links: Iterable[str]) -> None:
+        validate_field_map(fields)
+        object.__setattr__(self, "fields", fields)
+        object.__setattr__(self, "links", tuple(sorted(links)))
+        object.__setattr__(self, "key", freeze_field_map(fields))
+        # hashed once: a relation map is part of every compile cache lookup of its entity
+        object.__setattr__(self, "hashed", hash((self.links, self.key)))
+
+    def __hash__(self) -> int:
+        return self.hashed
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Relation) and (self.links, self.key) == (other.links, other.key)
+
+
+Relations = Mapping[str, Relation]
+"""``entity name -> Relation``: what a rule's quantifiers may range over."""
+
+
+def freeze_relations(relations: Relations | None) -> tuple[tuple[str, Relation], ...]:
+    """A hashable, order-independent key for a relation map (part of the compile cache key)."""
+    return tuple(sorted((relations or {}).items()))
+
+
 FrozenFieldMap = tuple[tuple[str, "str | Choices | CodeTree | FrozenFieldMap"], ...]
 """A field map as nested sorted tuples: hashable, and equal for equal maps in any order."""
 

@@ -32,18 +32,20 @@ function csrfToken() {
 }
 
 /* One call to the kernel's API: JSON in and out, the session cookie, the CSRF header on changes,
-   answers in the user's language. Resolves {ok, status, data, error}. */
-TG.api = async function (method, path, body, params) {
+   answers in the user's language. Resolves {ok, status, data, error, headers}; extra: more
+   request headers (If-Match). */
+TG.api = async function (method, path, body, params, extra) {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, v);
   const headers = { "Accept": "application/json", "Accept-Language": TG.locale };
   if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  Object.assign(headers, extra || {});
   const resp = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
   if (resp.status === 401 && TG.user) { location.href = TG.prefix + "/login?next=" + encodeURIComponent(location.pathname + location.search); }
   let data = null;
   try { data = await resp.json(); } catch (e) { data = null; }
-  return { ok: resp.ok, status: resp.status, data, error: data && data.error ? data.error : null };
+  return { ok: resp.ok, status: resp.status, data, error: data && data.error ? data.error : null, headers: resp.headers };
 };
 
 TG.flash = function (text, ok) {
@@ -102,6 +104,12 @@ TG.display = function (field, value, titles) {
   if (type === "currency") return TG.money(value);
   if (type === "percent") return (Number(value) * 100).toFixed(field.scale ? Math.max(0, field.scale - 2) : 0) + "%";
   if (type === "datetime" || type === "created_at" || type === "updated_at") return new Date(value).toLocaleString(TG.locale === "zh" ? "zh-CN" : "en-GB");
+  if (type === "address" || type === "region") { // as the kernel's display: 上海市浦东新区世纪大道100号
+    const parts = [value.province, value.city, value.district];
+    if (parts[0] && parts[0] === parts[1]) parts[1] = null;
+    return parts.filter(Boolean).join("") + (value.detail || "");
+  }
+  if (type === "geolocation") return `${value.lat}, ${value.lng}`;
   if (Array.isArray(value)) return value.map(v => (typeof v === "object" ? v.name ?? JSON.stringify(v) : v)).join("、");
   if (typeof value === "object") return value.name ?? value.full ?? JSON.stringify(value);
   return String(value);
@@ -112,17 +120,56 @@ TG.renderNav = async function (app, current) {
   const nav = document.getElementById("nav");
   if (!nav) return;
   nav.replaceChildren(TG.el("a", { href: TG.prefix + "/", text: TG.t("apps") }));
+  if (TG.user && TG.user.is_admin) nav.append(TG.el("a", { href: TG.prefix + "/public-forms", text: TG.t("public_forms") }));
   if (!app) return;
   let meta;
   try { meta = await TG.appMeta(app); } catch (e) { TG.flash(TG.errorText(e)); return; }
   document.getElementById("app-name").textContent = TG.label(meta.label);
   document.title = TG.label(meta.label) + " · " + TG.t("brand");
   nav.append(TG.el("div", { class: "group", text: TG.label(meta.label) }));
-  nav.append(TG.el("a", { href: TG.url(app), "aria-current": current === "" ? "page" : null, text: TG.t("home") }));
-  for (const e of meta.entities) {
-    if (meta.children.has(e.name)) continue;
-    nav.append(TG.el("a", { href: TG.url(app, e.name), "aria-current": current === e.name ? "page" : null, text: TG.label(e.label) }));
+  nav.append(TG.el("a", { href: TG.url(app), "aria-current": current === "" ? "page" : null }, TG.icon("home"), TG.t("home")));
+  // the package's menus (groups, order, icons), else one item per entity: GET /ui/api/apps/{app}/menus
+  const menus = await TG.api("GET", TG.prefix + "/api/apps/" + encodeURIComponent(app) + "/menus");
+  const groups = menus.ok ? menus.data : [{ label: meta.label, items: meta.entities.filter(e => !meta.children.has(e.name)).map(e => ({ entity: e.name, label: e.label })) }];
+  for (const g of groups) {
+    if (groups.length > 1 || g.name !== "main") nav.append(TG.el("div", { class: "group sub" }, g.icon ? TG.icon(g.icon) : "", TG.label(g.label)));
+    for (const item of g.items) {
+      const href = item.entity ? TG.url(app, item.entity) : TG.url(app, "dashboards", item.dashboard);
+      const here = item.entity ? current === item.entity : current === "dashboard:" + item.dashboard;
+      nav.append(TG.el("a", { href, "aria-current": here ? "page" : null, dataset: { entity: item.entity || "" } }, item.icon ? TG.icon(item.icon) : "", TG.label(item.label)));
+    }
   }
+};
+
+/* Menu icons: a small inline SVG per name the package schema allows (builder_ui/menus.py ICONS). */
+const ICON_PATHS = {
+  home: "M3 11l9-8 9 8v10h-6v-6H9v6H3z", users: "M8 11a4 4 0 1 1 0-8 4 4 0 0 1 0 8zm8 0a3 3 0 1 1 0-6 3 3 0 0 1 0 6zM1 21c0-4 3-7 7-7s7 3 7 7zm15 0c0-3-1-5-3-6 4-1 9 1 9 6z",
+  building: "M4 21V3h10v18zm10 0V9h6v12zM7 6h2v2H7zm0 4h2v2H7zm0 4h2v2H7z", briefcase: "M3 7h18v13H3zm6-3h6v3H9z",
+  chart: "M4 20V10h4v10zm6 0V4h4v16zm6 0v-7h4v7z", inbox: "M3 13l3-9h12l3 9v7H3zm2 0h4l1 2h4l1-2h4",
+  file: "M6 2h9l5 5v15H6zm8 0v6h6", star: "M12 2l3 7h7l-6 4 2 8-6-5-6 5 2-8-6-4h7z",
+  phone: "M6 2h4l2 5-3 2a11 11 0 0 0 6 6l2-3 5 2v4a2 2 0 0 1-2 2A18 18 0 0 1 4 4a2 2 0 0 1 2-2z",
+  cart: "M3 3h3l3 12h10l2-8H7M9 19a2 2 0 1 0 0 .1M18 19a2 2 0 1 0 0 .1", list: "M4 5h16v2H4zm0 6h16v2H4zm0 6h16v2H4z",
+};
+TG.icon = function (name) {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24"); svg.setAttribute("class", "icon"); svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", ICON_PATHS[name] || ICON_PATHS.list);
+  svg.append(path);
+  return svg;
+};
+
+/* The header's count of unread notifications (when the flow engine's notification centre is
+   installed); pages that change it call it again. */
+TG.refreshUnread = async function () {
+  const badge = document.getElementById("unread-count");
+  if (!badge || !TG.user || !(TG.features || {}).notifications) return;
+  const r = await TG.api("GET", "/api/notifications", undefined, { limit: 1 });
+  if (!r.ok) return;
+  const n = r.data.unread;
+  badge.textContent = n > 99 ? "99+" : String(n);
+  badge.hidden = !n;
+  badge.setAttribute("aria-label", TG.t("unread_count", { n }));
 };
 
 function initShell() {
@@ -214,6 +261,7 @@ async function accountPage() {
 
 document.addEventListener("DOMContentLoaded", () => {
   initShell();
+  TG.refreshUnread();
   const kind = TG.page.kind;
   if (kind === "login") loginPage();
   else if (kind === "apps") appsPage();

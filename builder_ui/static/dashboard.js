@@ -54,14 +54,9 @@
   document.addEventListener("DOMContentLoaded", async () => {
     TG.renderNav(app, TG.page.kind === "app_home" ? "" : null);
     if (TG.page.dashboard) { show(TG.page.dashboard); return; }
-    const r = await TG.api("GET", TG.apiPath("apps", app, "dashboards"));
+    const r = (TG.features || {}).dashboards ? await TG.api("GET", TG.apiPath("apps", app, "dashboards")) : { ok: false };
     if (r.ok && r.data.default) { show(r.data.default); return; }
-    // no dashboard for this role (or no report engine): the first list
-    try {
-      const meta = await TG.appMeta(app);
-      const first = meta.entities.find(e => !meta.children.has(e.name));
-      if (first) { location.replace(TG.url(app, first.name)); return; }
-      document.getElementById("home").replaceChildren(TG.el("p", { class: "muted", text: TG.t("no_dashboard") }));
-    } catch (e) { TG.flash(TG.errorText(e)); }
+    // no dashboard for this role (or no report engine): my tasks and recent records (home.js)
+    try { await TG.renderHome(app); } catch (e) { TG.flash(TG.errorText(e)); }
   });
 })();

@@ -21,7 +21,7 @@
       if (!d.ok) throw d.error;
       desc = d.data;
       if (id) {
-        const r = await TG.api("GET", TG.apiPath("apps", app, "records", entity, String(id)));
+        const r = await TG.api("GET", TG.apiPath("apps", app, "records", entity, String(id)), undefined, { expand: "titles" });
         if (!r.ok) throw r.error;
         record = r.data;
       }
@@ -45,7 +45,8 @@
       save.disabled = true; errorBox.hidden = true;
       await form.settle();
       const values = form.values(!!id);
-      const params = { form: desc.form, confirm_duplicates: confirmDuplicates ? "true" : undefined };
+      // the record API knows only the entity's named forms, not the forms API's "default"
+      const params = { form: desc.form && desc.form !== "default" ? desc.form : undefined, confirm_duplicates: confirmDuplicates ? "true" : undefined };
       const r = id
         ? await TG.api("PATCH", TG.apiPath("apps", app, "records", entity, String(id)), { ...values, version: record.version }, params)
         : await TG.api("POST", TG.apiPath("apps", app, "records", entity), values, params);

@@ -64,6 +64,8 @@
 
     async widget(f, id) {
       const opts = f.settings?.options || [];
+      const own = !READONLY_TYPES.has(f.type) && TG.widgets && TG.widgets[f.type] && await TG.widgets[f.type](f, id, this);
+      if (own) return own; // widgets.js / files.js, where the page loads them
       if (READONLY_TYPES.has(f.type)) {
         const out = TG.el("output", { id, class: "readonly" });
         let v = null;
@@ -189,7 +191,7 @@
 
     draft() {
       const out = {};
-      for (const [name, w] of Object.entries(this.widgets)) if (!w.same) out[name] = w.get();
+      for (const [name, w] of Object.entries(this.widgets)) if (!w.same || w.draftable) out[name] = w.get();
       return out;
     }
 
@@ -212,7 +214,9 @@
       if (!(this.desc.depends_on || []).length && !Object.values(this.desc.fields).some(f => Object.keys(f.conditions || {}).length)) return;
       const body = { record: this.draft() };
       if (this.opts.recordId) body.id = this.opts.recordId;
-      const r = await TG.api("POST", TG.apiPath("apps", this.opts.app, "forms", this.desc.entity, this.desc.form, "state"), body);
+      // options.stateUrl: where a page outside the signed-in app asks (a public form)
+      const url = this.opts.stateUrl || TG.apiPath("apps", this.opts.app, "forms", this.desc.entity, this.desc.form, "state");
+      const r = await TG.api("POST", url, body);
       if (!r.ok) return;
       for (const [name, st] of Object.entries(r.data.fields)) this.mark(name, st);
     }

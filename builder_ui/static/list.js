@@ -80,6 +80,7 @@
       onclick: () => { state.offset = String(offset + PAGE); load(); } });
     pager.replaceChildren(TG.el("span", { class: "total", text: TG.t("total", { n: total }) }),
       items.length ? TG.el("span", { class: "muted", text: TG.t("range", { from: offset + 1, to: offset + items.length }) }) : "", prev, next);
+    document.dispatchEvent(new CustomEvent("tg:list-rendered", { detail: { items, total } }));
   }
 
   document.addEventListener("DOMContentLoaded", async () => {
@@ -87,16 +88,15 @@
     try { meta = await TG.appMeta(app); } catch (e) { TG.flash(TG.errorText(e)); return; }
     er = meta.byName[entity];
     if (!er) { TG.flash(TG.t("not_found")); return; }
-    document.getElementById("title").textContent = TG.label(er.label);
-    document.title = TG.label(er.label) + " · " + TG.label(meta.label);
     const title = er.byName[er.title];
     columns = [title, ...er.fields.filter(f => f !== title && !WIDE.has(f.type))].filter(Boolean).slice(0, 6);
     const actions = document.getElementById("actions");
     actions.append(TG.el("a", { class: "button primary", href: TG.url(app, entity, "new"), text: TG.t("new") }));
     for (const f of er.fields.filter(f => f.type === "select"))
       actions.append(TG.el("a", { class: "button", href: TG.url(app, entity, "kanban", f.name), text: TG.t("kanban_by", { field: TG.label(f.label) }) }));
-    document.getElementById("q").value = state.q;
-    document.getElementById("filter").value = state.filter;
+    // What the user typed while the page was loading stays.
+    if (state.q) document.getElementById("q").value = state.q;
+    if (state.filter) document.getElementById("filter").value = state.filter;
     document.getElementById("search-form").addEventListener("submit", (ev) => {
       ev.preventDefault(); state.q = document.getElementById("q").value.trim(); state.offset = ""; load();
     });
@@ -109,6 +109,15 @@
     document.getElementById("filter-clear").addEventListener("click", () => {
       document.getElementById("filter").value = ""; state.filter = ""; state.offset = ""; load();
     });
-    load();
+
+    // Saved views, the filter builder and bulk actions (views.js, filters.js, bulk.js) hook in here.
+    TG.list = { app, entity, er, state, load, showFilterError,
+      defaultColumns: columns.map(f => f.name), columns: () => columns,
+      setColumns: (names) => { columns = names.map(n => er.byName[n]).filter(Boolean); } };
+    for (const hook of TG.listHooks || []) await hook(TG.list);
+    await load();
+    // The title last: a page that shows it has loaded its first page of records.
+    document.getElementById("title").textContent = TG.label(er.label);
+    document.title = TG.label(er.label) + " · " + TG.label(meta.label);
   });
 })();

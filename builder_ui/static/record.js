@@ -100,6 +100,8 @@
       TG.el("a", { class: "button", href: TG.url(app, entity), text: TG.label(er.label) }),
       TG.el("a", { class: "button primary", href: TG.url(app, entity, id, "edit"), text: TG.t("edit") }));
     document.getElementById("record-body").replaceChildren(...await sections(meta, er, rec));
+    TG.inPlace?.(document.getElementById("record-body"), { app, entity, id, meta, record: rec,
+      onSaved: (saved) => { document.getElementById("title").textContent = saved[er.title] ?? "#" + id; history(er); } });
     history(er);
     document.getElementById("related").replaceChildren(...await related(meta));
   });

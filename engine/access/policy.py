@@ -27,7 +27,7 @@ from engine.access.derived_fields import derived_secrets
 from engine.access.field_rules import FieldPlan
 from engine.access.protocol import Operation
 from engine.access.scopes import Subject, grant_clause, shared_clause
-from engine.apps.record_query import entity_dsl_fields, filter_clause, filter_error
+from engine.apps.record_query import entity_dsl_fields, entity_relations, filter_clause, filter_error
 from engine.apps.role_definitions import EntityPermissions
 from engine.context import Context
 from engine.errors import Forbidden, TangramError
@@ -165,7 +165,9 @@ class RoleAccess:
         if filter and filter.strip():
             runtime = self._entity_roles(er).runtime
             try:
-                expression = rule_engine.compile(filter, entity_dsl_fields(runtime, er))
+                expression = rule_engine.compile(
+                    filter, entity_dsl_fields(runtime, er), relations=entity_relations(runtime, er)
+                )
             except rule_engine.RuleError:
                 expression = None  # the record service reports the syntax error itself
                 if plan.hidden:  # ... unless its "did you mean" could name a hidden field
@@ -182,6 +184,21 @@ class RoleAccess:
                 if rest in target_plan.hidden or rest in target_plan.masked:
                     used.setdefault(path, "/filter")
                     secret = secret | {path}
+            for relation, paths in expression.relations.items() if expression is not None else ():
+                # A quantifier reads another entity's rows: its read permission and field rules apply.
+                target = runtime.entity(relation)
+                self.require(ctx, target, "read")
+                target_plan = self._plan(ctx, target)
+                for path in paths:
+                    head, _, rest = path.partition(".")
+                    plan_of, name = target_plan, head
+                    if rest:  # through a lookup of the related entity: that entity's rules too
+                        third = runtime.entity(target.entity.field(head).config_as(LookupConfig).entity)
+                        self.require(ctx, third, "read")
+                        plan_of, name = self._plan(ctx, third), rest
+                    if name in plan_of.hidden or name in plan_of.masked:
+                        used.setdefault(f"{relation}.{path}", "/filter")
+                        secret = secret | {f"{relation}.{path}"}
         for key in (sort or "").split(","):
             used.setdefault(key.strip().lstrip("-+"), "/sort")
         refused = sorted(name for name in used if name in secret)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
+import hashlib
+import json
+import threading
 from typing import Any
 
 import jsonschema
@@ -227,9 +230,35 @@ def _pointer(path: Any) -> str:
 
 
 def schema_problems(data: Any) -> list[Problem]:
-    """Every JSON Schema violation, deepest cause first, each with its JSON pointer."""
+    """Every JSON Schema violation, deepest cause first, each with its JSON pointer.
+
+    Remembered by the document's digest for the current schema: validating a large package
+    takes a second, and the same package is checked again and again (installed per database,
+    parsed before and after a dry run, exported and re-imported)."""
+    validator = _validator()
+    try:
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):  # not a JSON document: validate it as it is
+        return _schema_problems(validator, data)
+    key = (registry.version, sections.version, hashlib.sha256(text.encode()).hexdigest())
+    with _checked_lock:
+        found = _checked.get(key)
+    if found is None:
+        found = _schema_problems(validator, data)
+        with _checked_lock:
+            if len(_checked) >= 64:
+                _checked.pop(next(iter(_checked)))
+            _checked[key] = found
+    return list(found)
+
+
+_checked: dict[tuple[int, int, str], list[Problem]] = {}
+_checked_lock = threading.Lock()
+
+
+def _schema_problems(validator: jsonschema.protocols.Validator, data: Any) -> list[Problem]:
     problems = []
-    for error in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         leaves = [error]
         while leaves and leaves[0].context:
             leaves = sorted(leaves[0].context, key=lambda e: len(e.absolute_path), reverse=True)[:1]

@@ -14,7 +14,7 @@ import rule_engine
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.errors import InvalidInput
 from engine.messages import did_you_mean, problem
-from form_engine import SYSTEM_FIELDS, LookupConfig, Problem, dsl_fields
+from form_engine import SYSTEM_FIELDS, LookupConfig, Problem, dsl_fields, dsl_relations
 
 MAX_LIMIT = 1000
 #: More sort keys than any screen needs; thousands made SQLite refuse the query (a 500).
@@ -36,12 +36,13 @@ TargetScope = Callable[[EntityRuntime], Any]
 
 
 def column_resolver(
-    runtime: AppRuntime, er: EntityRuntime, target_scope: TargetScope | None = None
+    runtime: AppRuntime, er: EntityRuntime, target_scope: TargetScope | None = None, table: Any = None
 ) -> Callable[[str], Any]:
     """Columns for DSL paths; a dotted path through a lookup is a correlated scalar subquery,
     so the outer query keeps one row per record. The subquery only sees referenced rows the
-    caller may read, so a filter cannot probe values of records outside their scope."""
-    table = er.table
+    caller may read, so a filter cannot probe values of records outside their scope.
+    ``table`` is an alias of ``er.table`` to read from instead (a quantifier's related rows)."""
+    table = er.table if table is None else table
 
     def resolve(path: str) -> Any:
         head, _, rest = path.partition(".")
@@ -59,6 +60,36 @@ def column_resolver(
     return resolve
 
 
+def entity_relations(runtime: AppRuntime, er: EntityRuntime) -> dict[str, rule_engine.Relation]:
+    """What a rule over ``er`` may quantify over (``any(activity via account: ...)``): every
+    entity with a lookup pointing at ``er``, with those lookups. Derived once per app version."""
+    found: dict[str, rule_engine.Relation] | None = er.derived.get("dsl_relations")
+    if found is None:
+        entities = [other.entity for other in runtime.entities.values()]
+        found = er.derived["dsl_relations"] = dsl_relations(er.entity, entities, runtime.resolve_entity)
+    return found
+
+
+def related_resolver(
+    runtime: AppRuntime, er: EntityRuntime, target_scope: TargetScope | None = None
+) -> rule_engine.RelatedSql:
+    """The rows a quantifier ranges over, for the SQL backend: live rows of the other entity
+    whose lookup holds the outer record's id, and only those the caller may read (so a segment
+    or filter cannot count records outside the reader's scope)."""
+
+    def related(entity: str, via: str) -> rule_engine.RelatedTable:
+        target = runtime.entities[entity]
+        inner = target.table.alias()
+        conditions: list[Any] = [inner.c[via] == er.table.c.id, inner.c.deleted_at.is_(None)]
+        scope = target_scope(target) if target_scope is not None else None
+        if scope is not None:
+            conditions.append(sql_util.ClauseAdapter(inner).traverse(scope))
+        columns = column_resolver(runtime, target, target_scope, table=inner)
+        return rule_engine.RelatedTable(inner, columns, sa.and_(*conditions))
+
+    return related
+
+
 def filter_clause(
     runtime: AppRuntime,
     er: EntityRuntime,
@@ -69,10 +100,17 @@ def filter_clause(
 ) -> Any:
     """Compile a DSL filter to a WHERE clause; a bad filter answers 422 with line and column.
 
-    A filter must be a condition, and a select field compares only with its options."""
+    A filter must be a condition, and a select field compares only with its options. It may
+    quantify over the records of other entities that point at this one (``entity_relations``)."""
     try:
-        expression = rule_engine.compile(text, fields=entity_dsl_fields(runtime, er), expect="boolean")
-        return expression.to_sql(column_resolver(runtime, er, target_scope), **kwargs)
+        expression = rule_engine.compile(
+            text,
+            fields=entity_dsl_fields(runtime, er),
+            expect="boolean",
+            relations=entity_relations(runtime, er),
+        )
+        related = related_resolver(runtime, er, target_scope)
+        return expression.to_sql(column_resolver(runtime, er, target_scope), related=related, **kwargs)
     except rule_engine.RuleError as exc:
         raise filter_error(exc) from None
 

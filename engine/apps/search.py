@@ -27,6 +27,7 @@ from engine.schema.search_text import (
     SEARCH_COLUMN,
     bigrams,
     field_tag,
+    fold,
     pinyin_query,
     query_text,
     searchable_fields,
@@ -53,19 +54,42 @@ def search_clause(er: EntityRuntime, q: str, secret: Collection[str], dialect: s
             continue
         tag = field_tag(field)
         branches.append(
-            ([tag + g for g in bigrams(text)], table.c[field.name].icontains(text, autoescape=True))
+            ([tag + g for g in _narrowing(text)], table.c[field.name].icontains(text, autoescape=True))
         )
     title = title_field(er.entity)
     spelled = pinyin_query(text)
     if spelled and title is not None and title.name not in secret:
-        tokens = [PINYIN_TAG + g for g in bigrams(spelled)]
+        tokens = [PINYIN_TAG + g for g in _narrowing(spelled)]
         branches.append((tokens, table.c[PINYIN_COLUMN].contains(spelled, autoescape=True)))
     if not branches:
         return sa.false()
-    exact = sa.or_(*[check for _tokens, check in branches])
-    if any(not tokens for tokens, _check in branches):
-        return exact
-    return sa.and_(_indexed(er, [tokens for tokens, _check in branches], dialect), exact)
+    alternatives = [tokens for tokens, _check in branches]
+    if any(not tokens for tokens in alternatives):
+        return sa.or_(*[check for _tokens, check in branches])
+    indexed = _indexed(er, alternatives, dialect)
+    if _token_is_query(text) and (spelled is None or _token_is_query(spelled)):
+        return indexed  # the one token a two-character query has is the substring itself
+    return sa.and_(indexed, sa.or_(*[check for _tokens, check in branches]))
+
+
+def _narrowing(text: str) -> list[str]:
+    """Enough of the query's bigrams to narrow the candidates: every other one and the last
+    (each character of a plain word stays covered). A matching row holds them all, so fewer tokens lose no
+    answer (the substring check decides), and each token left out is a posting list the
+    index does not have to read: pinyin pairs such as ``hu`` or ``ei`` are in a tenth of a
+    table's rows."""
+    grams = bigrams(text)
+    return grams if len(grams) <= 2 else [*grams[:-1:2], grams[-1]]
+
+
+def _token_is_query(text: str) -> bool:
+    """Whether holding the query's one token means holding the query: two letters or digits,
+    uncased or ASCII (the index folds ASCII case only, as SQLite's LIKE does)."""
+    return (
+        len(text) == 2
+        and bigrams(text) == [fold(text)]
+        and (text.isascii() or text.lower() == text.upper())
+    )
 
 
 def _indexed(er: EntityRuntime, alternatives: list[list[str]], dialect: str) -> Any:

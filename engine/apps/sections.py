@@ -53,9 +53,10 @@ class SectionRegistry:
 
     def register(self, section: PackageSection) -> None:
         """Add ``section`` or replace the one of the same name (a re-created plugin manager
-        registers its sections again)."""
+        registers its sections again: an equal one keeps the version, and the cached
+        validators with it)."""
         with self._lock:
-            if self._sections.get(section.name) is not section:
+            if self._sections.get(section.name) != section:
                 self._sections[section.name] = section
                 self.version += 1
 

@@ -9,6 +9,9 @@ cap answers 413 at once; one that grows past it while streaming (chunked) stops 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,11 +34,21 @@ class BodyTooLarge(TangramError):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, limit: int, upload_limit: int, public: frozenset[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        upload_limit: int,
+        public: frozenset[str],
+        public_patterns: Sequence[re.Pattern[str]] = (),
+    ) -> None:
         self.app = app
         self.limit = limit
         self.upload_limit = upload_limit
         self.public = public
+        #: paths of plugin routes marked public (``engine.public_route``), filled as they mount
+        self.public_patterns = public_patterns
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
@@ -45,7 +58,8 @@ class BodyLimitMiddleware:
         limit = self.upload_limit if path.endswith(UPLOAD_PATHS) else self.limit
         headers = dict(scope["headers"])
         refusal: TangramError | None = None
-        if path not in self.public and b"authorization" not in headers and not _has_session(headers):
+        anonymous = b"authorization" not in headers and not _has_session(headers)
+        if anonymous and path not in self.public and not any(p.match(path) for p in self.public_patterns):
             refusal = Unauthenticated("sign_in_required")
         else:
             announced = headers.get(b"content-length", b"")

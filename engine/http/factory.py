@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.routing import APIRoute
 
 from engine.host.jobs import JobRunner, JobScheduler
 from engine.host.platform import Platform
@@ -92,11 +94,13 @@ def create_app(
     server_errors.install(app)  # innermost middleware: a 500 keeps the connection
 
     settings = platform.settings
+    public_patterns: list[re.Pattern[str]] = []  # plugin routes marked public, added below
     app.add_middleware(
         BodyLimitMiddleware,
         limit=settings.max_body_bytes,
         upload_limit=settings.max_upload_bytes,
         public=PUBLIC_PATHS,
+        public_patterns=public_patterns,
     )
     app.add_middleware(HeadAsGet)
     app.add_middleware(ProxyHeadersMiddleware, networks=settings.trusted_proxies)
@@ -123,7 +127,7 @@ def create_app(
     install_api_docs(app, PUBLIC_PATHS)
     for router in platform.plugins.hook.tangram_routes(platform=platform):
         if router is not None:
-            app.include_router(_protected(router))
+            app.include_router(_protected(router, public_patterns))
     _document_errors(app)
     return app
 
@@ -146,13 +150,16 @@ def app_from_environment() -> FastAPI:
     return create_app(Settings(), run_jobs=True)
 
 
-def _protected(router: APIRouter) -> APIRouter:
+def _protected(router: APIRouter, public_patterns: list[re.Pattern[str]]) -> APIRouter:
     """Plugin routes get the same authentication as ours unless their endpoint is marked public
-    (``engine.public_route``)."""
+    (``engine.public_route``); a public one's path joins ``public_patterns``, so an anonymous
+    body sent to it is read (a public form's submission)."""
     wrapper = APIRouter()
     for route in router.routes:  # one at a time, so the plugin's route order holds
         single = APIRouter()
         single.routes.append(route)
         public = getattr(getattr(route, "endpoint", None), PUBLIC_MARK, False)
+        if public and isinstance(route, APIRoute):
+            public_patterns.append(route.path_regex)
         wrapper.include_router(single, dependencies=[] if public else [Depends(current_context)])
     return wrapper

@@ -19,15 +19,13 @@ from engine.apps.runtime import EntityRuntime
 from engine.clock import utcnow
 from engine.errors import InvalidInput, NotFound
 from engine.records.loader import record_loader
-from form_engine import FieldValueError, describe_form
+from form_engine import DEFAULT_FORM, FieldValueError, describe_form
 
 from .deps import ContextDep, PlatformDep
 from .form_view import form_view
 
 router = APIRouter(tags=["forms"])
 BASE = "/api/apps/{app}/forms/{entity}"
-#: The form of every field in definition order, when an entity has no form of that name.
-DEFAULT_FORM = "default"
 
 
 def _form_name(er: EntityRuntime, form: str) -> str | None:

@@ -84,19 +84,24 @@ def directory(conn: sa.Connection, *, active_only: bool = False) -> list[dict[st
         for r in conn.execute(query)
     ]
 
+#: Active users by id or username; built once, as flows resolve approvers on every step.
+_ACTIVE_BY_REF = sa.select(st.users.c.id, st.users.c.username).where(
+    sa.or_(
+        st.users.c.id.in_(sa.bindparam("ids", expanding=True)),
+        st.users.c.username.in_(sa.bindparam("names", expanding=True)),
+    ),
+    st.users.c.is_active.is_(True),
+)
+
+
 def user_ids(conn: sa.Connection, refs: Iterable[int | str]) -> list[int]:
     """Active users named by id or username, in the order given; unknown names are skipped."""
     wanted = list(refs)
     if not wanted:
         return []
-    u = st.users
     ids = [r for r in wanted if isinstance(r, int)]
     names = [r for r in wanted if isinstance(r, str)]
-    rows = conn.execute(
-        sa.select(u.c.id, u.c.username).where(
-            sa.or_(u.c.id.in_(ids), u.c.username.in_(names)), u.c.is_active.is_(True)
-        )
-    ).all()
+    rows = conn.execute(_ACTIVE_BY_REF, {"ids": ids, "names": names}).all()
     by_ref: dict[int | str, int] = {r.id: r.id for r in rows} | {r.username: r.id for r in rows}
     return [by_ref[r] for r in wanted if r in by_ref]
 
@@ -167,4 +172,5 @@ def admins(conn: sa.Connection) -> list[int]:
 def usernames(conn: sa.Connection, ids: Iterable[int]) -> dict[int, str]:
     u = st.users
     wanted = list(ids)
-    return dict(conn.execute(sa.select(u.c.id, u.c.username).where(u.c.id.in_(wanted))).tuples().all())
+    rows = conn.execute(sa.select(u.c.id, u.c.username).where(u.c.id.in_(wanted)))
+    return {user_id: username for user_id, username in rows}

@@ -89,6 +89,17 @@ def principal_of(row: Any, roles: frozenset[tuple[str, str]] = frozenset()) -> P
     )
 
 
+def acting_principal(conn: sa.Connection, user_id: int) -> Principal | None:
+    """The active user ``user_id`` with their roles, for work done in their name without a
+    request of theirs (a public form's submissions); ``None`` when gone or disabled."""
+    row = conn.execute(sa.select(st.users).where(st.users.c.id == user_id)).first()
+    if row is None or not row.is_active:
+        return None
+    t = st.role_assignments
+    roles = conn.execute(sa.select(t.c.app, t.c.role).where(t.c.user_id == user_id))
+    return principal_of(row, frozenset((r.app, r.role) for r in roles))
+
+
 def get_user(conn: sa.Connection, user_id: int) -> Any:
     row = conn.execute(sa.select(st.users).where(st.users.c.id == user_id)).first()
     if row is None:

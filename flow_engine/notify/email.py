@@ -34,15 +34,20 @@ class SmtpSettings(BaseSettings):
         return bool(self.host)
 
 
-def send_email(settings: SmtpSettings, to: str, subject: str, text: str, message_id: str) -> None:
+def send_email(
+    settings: SmtpSettings, to: str, subject: str, text: str, message_id: str, html: str | None = None
+) -> None:
     """Send one plain-text message; ``message_id`` is stable per notification, so a receiving
-    server (or a person) can tell a re-sent message from a new one."""
+    server (or a person) can tell a re-sent message from a new one. ``html``, when given, is
+    the same message as an HTML alternative (what marketing e-mails track opens with)."""
     message = EmailMessage()
     message["From"] = formataddr((settings.sender_name, settings.sender))
     message["To"] = to
     message["Subject"] = subject
     message["Message-ID"] = make_msgid(idstring=message_id, domain=settings.sender.rpartition("@")[2] or None)
     message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
     smtp_class = smtplib.SMTP_SSL if settings.security == "ssl" else smtplib.SMTP
     with smtp_class(settings.host, settings.port, timeout=settings.timeout_seconds) as smtp:
         if settings.security == "starttls":

@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,10 +99,15 @@ def ui_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 @pytest.fixture(scope="session")
 def live_server(ui_platform: Platform) -> Iterator[str]:
     """Serve the app on a free loopback port for the whole session; yields its base URL."""
+    yield from serve(ui_platform)
+
+
+def serve(platform: Platform) -> Iterator[str]:
+    """Serve ``platform``'s app with uvicorn in a thread until the generator is closed."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(platform=ui_platform)
+    app = create_app(platform=platform)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -127,8 +132,13 @@ def base_url(live_server: str) -> str:
 def api(live_server: str, ui_platform: Platform) -> Iterator[Callable[..., Any]]:
     """``api(method, path, user=ADMIN, **kw)``: the HTTP API as one of the test users, to set up
     and check records behind the browser's back."""
+    yield from api_caller(ui_platform)
+
+
+def api_caller(platform: Platform) -> Generator[Callable[..., Any]]:
+    """``call(method, path, user=ADMIN, **kw)`` on ``platform``'s API, tokens kept per user."""
     tokens: dict[str, str] = {}
-    with TestClient(create_app(platform=ui_platform)) as client:
+    with TestClient(create_app(platform=platform)) as client:
 
         def call(method: str, path: str, user: tuple[str, str] = ADMIN, **kw: Any) -> Any:
             if user[0] not in tokens:

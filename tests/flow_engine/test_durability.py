@@ -124,7 +124,8 @@ def test_a_step_run_again_after_a_crash_creates_nothing_twice(world: World) -> N
     handler = flow_engine.job_handlers(world.platform)["flow.advance"]
     # a worker that ran the job but died before marking it done: the job runs again
     for attempt in (1, 2):
-        handler(JobCall(world.platform, None, job["payload"], attempt, job["id"]))
+        with world.platform.transaction() as conn:  # a job's own transaction, as the runner opens
+            handler(JobCall(world.platform, conn, job["payload"], attempt, job["id"]))
     assert _opportunities(world) == ["重复的线索"]
     assert len(world.tasks("gm")) == 1
     steps = world.service.instance(world.ctx("admin"), instance["id"])["steps"]
@@ -156,7 +157,8 @@ def test_a_timer_fired_twice_acts_once(world: World) -> None:
     world.clock.advance(hours=5)
     handler = flow_engine.job_handlers(world.platform)["flow.timer"]
     for attempt in (1, 2):
-        handler(JobCall(world.platform, None, timer["payload"], attempt, timer["id"]))
+        with world.platform.transaction() as conn:
+            handler(JobCall(world.platform, conn, timer["payload"], attempt, timer["id"]))
     view = world.service.instance(world.ctx("admin"), instance["id"])
     assert view["status"] == "approved"
     assert [s["action"] for s in view["steps"]].count("overdue:approve") == 1

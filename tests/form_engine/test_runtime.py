@@ -387,3 +387,12 @@ def test_blank_text_of_an_optional_field_is_stored_as_null() -> None:
     )
     values = runtime.validate({"note": "  ", "due": "", "mail": " ", "extra": ""})
     assert values == {"note": None, "due": None, "mail": None, "extra": ""}
+
+
+def test_the_default_form_the_forms_api_lists_is_accepted_by_name() -> None:
+    """The forms API always offers ``default`` (every field); writing with it must work too."""
+    runtime = compile_entity(deal_entity())
+    values = runtime.validate({"title": "x", "price": "3", "quantity": 2}, form="default", now=NOW)
+    assert values["quantity"] == 2 and not values.dropped  # every field, unlike the quick form
+    found = problems_of(lambda: runtime.validate({"title": "x"}, form="nope"))
+    assert found[None][0] == "unknown_form"

@@ -110,6 +110,11 @@ def _sql(text: str, columns: object) -> Callable[[], object]:
 
 
 _T = sa.table("t", sa.column("grade"))
+RELATIONS = {"visit": rule_engine.Relation({"kind": "text", "account": "integer"}, ["account"])}
+
+
+def _related(text: str) -> Callable[[], object]:
+    return _compile(text, relations=RELATIONS)
 
 
 def _area_lookup(name: str) -> rule_engine.Resolution:
@@ -209,6 +214,69 @@ CASES: dict[str, tuple[Callable[[], object], str, int, int, str, str]] = {
         1,
         "line 1, column 1: found `grade.x`, but `grade` is a text field, expected a lookup before a dot",
         "`grade` 是文本字段",
+    ),
+    "unknown_relation": (
+        _related("any(visits via account)"),
+        "unknown_relation",
+        1,
+        5,
+        "line 1, column 5: found the unknown related entity `visits`, expected one of `visit` "
+        "(did you mean `visit`?)",
+        "未知的相关实体 `visits`",
+    ),
+    "unknown_relation.nested": (
+        _related("any(visit via account: none(visit via account))"),
+        "unknown_relation",
+        1,
+        24,
+        "line 1, column 24: found `visit` inside another `any(...)`, expected quantifiers side by side, "
+        "not nested",
+        "量词不能嵌套",
+    ),
+    "unknown_function.quantifier": (
+        _related("every(visit via account)"),
+        "unknown_function",
+        1,
+        1,
+        "line 1, column 1: found the unknown quantifier `every`, expected one of any, count, none "
+        "before `entity via lookup`",
+        "未知量词 `every`",
+    ),
+    "not_a_link": (
+        _related("count(visit via kind) > 1"),
+        "not_a_link",
+        1,
+        17,
+        "line 1, column 17: found `kind`, which is not a lookup of `visit` pointing at this record, "
+        "expected one of `account`",
+        "`visit` 的字段 `kind` 不是指向本记录的关联",
+    ),
+    "quantifier_body": (
+        _related("any(visit via account: changed(kind))"),
+        "quantifier_body",
+        1,
+        24,
+        "line 1, column 24: found `changed()` inside `any(...)`, expected a condition on the stored "
+        "values of the related records",
+        "`changed()` 不能写在 `any(...)` 之内",
+    ),
+    "related_required": (
+        lambda: rule_engine.compile("any(visit via account)", FIELDS, relations=RELATIONS).matches({}),
+        "related_required",
+        0,
+        0,
+        "found a rule over the related records of `visit`, expected a resolver of related rows "
+        "(related=) or a SQL evaluation",
+        "需要提供相关记录的读取函数",
+    ),
+    "missing_relation": (
+        lambda: rule_engine.compile("any(visit via account)", FIELDS, relations=RELATIONS).to_sql(_T.c),
+        "missing_relation",
+        1,
+        1,
+        "line 1, column 1: found no table for the related entity `visit`, expected the caller to map "
+        "every relation the rule quantifies over",
+        "相关实体 `visit` 没有对应的数据库表",
     ),
     "arity": (
         _compile("len(grade, 1) > 1"),

@@ -1,0 +1,104 @@
+/* What the inbox and the record page share about flows (the flow engine's HTTP API): people's
+   names, flow labels, an instance's status and step log, and the controls acting on a task. */
+"use strict";
+(function () {
+  const F = {};
+  let people = null;
+  const flowLabels = {};
+
+  /* Colleagues as the kernel's directory lists them: {id: name}, once per page. */
+  F.people = function () {
+    if (!people) people = TG.api("GET", "/api/directory/users", undefined, { active: true })
+      .then(r => (r.ok ? r.data : []));
+    return people;
+  };
+  F.names = async function () {
+    const out = {};
+    for (const u of await F.people()) out[u.id] = u.name;
+    return out;
+  };
+
+  /* {flow name: label} of an app (GET /ui/api/apps/{app}/flows), with whether it starts by hand. */
+  F.flows = function (app) {
+    if (!flowLabels[app]) flowLabels[app] = TG.api("GET", TG.prefix + "/api/apps/" + encodeURIComponent(app) + "/flows")
+      .then(r => (r.ok ? r.data : []));
+    return flowLabels[app];
+  };
+  F.flowLabel = async function (app, name) {
+    const found = (await F.flows(app)).find(f => f.name === name);
+    return found ? TG.label(found.label) : name;
+  };
+
+  F.when = (iso) => (iso ? new Date(iso).toLocaleString(TG.locale === "zh" ? "zh-CN" : "en-GB") : "");
+
+  F.status = (status) => TG.el("span", { class: "status status-" + status, dataset: { status }, text: TG.t("status_" + status) });
+
+  /* Steps a person reads in the log; the engine's internal ones (branches, timers) are left out. */
+  const SHOWN = new Set(["started", "assigned", "approve", "reject", "return", "transfer", "add_signer", "comment",
+    "withdraw", "cc", "approved", "rejected", "resubmitted", "done", "failed"]);
+  /* A step without a node is the instance's own end ("approved"), one with a node a node's. */
+  const stepText = (s) => (s.node == null && TG.messages["status_" + s.action] ? TG.t("status_" + s.action) : TG.t("step_" + s.action));
+
+  F.stepLog = function (steps, names) {
+    const who = (id) => (id == null ? TG.t("system") : names[id] || "#" + id);
+    const rows = steps.filter(s => SHOWN.has(s.action));
+    return TG.el("ol", { class: "steps" }, rows.map(s => {
+      const target = s.details && (s.details.to ?? s.details.user);
+      const people = s.details && Array.isArray(s.details.people) ? s.details.people.map(who).join("、") : "";
+      return TG.el("li", { dataset: { action: s.action } },
+        TG.el("div", {}, TG.el("strong", { text: who(s.actor) }), " ", stepText(s),
+          typeof target === "number" ? " → " + who(target) : "", people ? "：" + people : ""),
+        TG.el("div", { class: "when", text: F.when(s.at) }),
+        s.comment ? TG.el("div", { class: "comment", text: s.comment }) : "");
+    }));
+  };
+
+  /* A person picker from the directory (transfer, add signer). */
+  F.picker = async function (label) {
+    const select = TG.el("select", { "aria-label": label }, TG.el("option", { value: "", text: TG.t("choose_user") }));
+    for (const u of await F.people()) if (!TG.user || u.id !== TG.user.id) select.append(TG.el("option", { value: u.id, text: u.name }));
+    return select;
+  };
+
+  /* The controls acting on one open task (the verbs its kind allows); ``done(verb)`` runs after
+     a verb succeeded. Errors from the API (409 already done, 403 not yours) show in the flash. */
+  F.taskControls = async function (task, done, full) {
+    const kind = task.node === "@starter" ? "resubmit" : task.kind;
+    const comment = TG.el("textarea", { rows: 2, class: "task-comment", placeholder: TG.t("comment_placeholder"), "aria-label": TG.t("comment") });
+    const act = async (verb, extra) => {
+      const body = { comment: comment.value || null, ...(extra || {}) };
+      const r = await TG.api("POST", TG.apiPath("tasks", String(task.id), verb), body);
+      if (!r.ok) { TG.flash(TG.errorText(r.error)); return; }
+      TG.flash("");
+      await done(verb);
+    };
+    const button = (verb, text, cls, extra) => TG.el("button", { type: "button", class: cls || null, dataset: { verb }, text, onclick: () => act(verb, extra && extra()) });
+    const bar = TG.el("div", { class: "task-actions" });
+    if (kind === "approval" || kind === "resubmit") bar.append(button("approve", kind === "resubmit" ? TG.t("submit") : TG.t("approve"), "primary"));
+    if (kind === "approval") bar.append(button("reject", TG.t("reject"), "danger"));
+    if (kind === "cc") bar.append(button("read", TG.t("mark_read")));
+    const box = TG.el("div", { class: "task-controls" }, comment, bar);
+    if (!full) return box;
+    if (kind === "approval") bar.append(button("return", TG.t("return"), null, () => ({ to: "starter" })));
+    bar.append(button("comment", TG.t("comment")));
+    if (kind === "approval" || kind === "fill") {
+      const who = await F.picker(TG.t("transfer"));
+      box.append(TG.el("div", { class: "task-people" }, who,
+        TG.el("button", { type: "button", dataset: { verb: "transfer" }, text: TG.t("transfer"), onclick: () => {
+          if (who.value) act("transfer", { to: Number(who.value) });
+        } })));
+      if (kind === "approval") {
+        const signer = await F.picker(TG.t("add_signer"));
+        const position = TG.el("select", { "aria-label": TG.t("add_signer") },
+          TG.el("option", { value: "after", text: TG.t("signer_after") }), TG.el("option", { value: "before", text: TG.t("signer_before") }));
+        box.append(TG.el("div", { class: "task-people" }, signer, position,
+          TG.el("button", { type: "button", dataset: { verb: "add-signer" }, text: TG.t("add_signer"), onclick: () => {
+            if (signer.value) act("add-signer", { to: Number(signer.value), position: position.value });
+          } })));
+      }
+    }
+    return box;
+  };
+
+  TG.flowsUi = F;
+})();

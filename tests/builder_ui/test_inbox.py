@@ -1,0 +1,314 @@
+"""Browser tests of approvals, the inbox, the header's unread count, menus and a public form, on
+a server of their own with the flow engine and its notification centre installed (the session's
+server in conftest has no flow engine, and shows none of this)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import builder_ui.plugin
+import flow_engine.notify.plugin
+import flow_engine.plugin
+from engine import Platform, Settings
+from engine.identity.users import create_user
+from tests.builder_ui.conftest import ADMIN, APP, PACKAGE, REP, api_caller, serve, shot, sign_in
+from tests.conftest import TEST_HASH_COST
+
+Api = Callable[..., Any]
+MANAGER = ("mgr", "mgr-password-1")
+INTAKE = ("intake", "intake-password-1")
+FLOW = {
+    "name": "deal_approval",
+    "label": {"zh": "商机审批", "en": "Deal approval"},
+    "entity": "deal",
+    "trigger": {"type": "manual"},
+    "nodes": [
+        {"id": "start", "type": "start", "next": "copy"},
+        {"id": "copy", "type": "cc", "to": [{"user": "mgr"}], "next": "tell"},
+        {
+            "id": "tell",
+            "type": "action",
+            "next": "review",
+            "actions": [
+                {
+                    "type": "notify",
+                    "to": [{"user": "mgr"}],
+                    "title": {"zh": "待审批：{title}", "en": "To approve: {title}"},
+                    "body": {"zh": "金额 {amount}", "en": "Amount {amount}"},
+                }
+            ],
+        },
+        {"id": "review", "type": "approval", "mode": "any", "approvers": [{"user": "mgr"}], "next": "end"},
+        {"id": "end", "type": "end", "result": "approved"},
+    ],
+}
+MENUS = [
+    {"name": "sales", "label": {"zh": "销售", "en": "Sales"}, "icon": "briefcase", "order": 1,
+     "items": [{"entity": "deal", "icon": "chart"}, {"entity": "account", "icon": "building"}]},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def flow_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The test app with an approval flow and menus; a rep submits, a manager approves."""
+    folder = tmp_path_factory.mktemp("ui-flows")
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'tangram.db'}",
+        data_dir=folder / "data",
+        secret_key="ui-flow-secret",
+        password_hash_cost=TEST_HASH_COST,
+    )
+    # no report engine: the app's home is "my workspace", and nothing asks for a dashboard
+    plugins = [flow_engine.plugin, flow_engine.notify.plugin.PLUGIN, builder_ui.plugin]
+    platform = Platform(settings, plugins=plugins, load_entry_points=False)
+    platform.init_database()
+    with platform.db.begin() as conn:
+        create_user(conn, *ADMIN, is_admin=True, hash_cost=TEST_HASH_COST)
+        rep = create_user(conn, *REP, display_name="李娜", hash_cost=TEST_HASH_COST)
+        mgr = create_user(conn, *MANAGER, display_name="王经理", hash_cost=TEST_HASH_COST)
+        intake = create_user(conn, *INTAKE, display_name="官网", hash_cost=TEST_HASH_COST)
+    package = copy.deepcopy(json.loads(PACKAGE.read_text("utf-8")))
+    package["flows"] = [FLOW]
+    package["menus"] = MENUS
+    package["roles"].append(
+        {"name": "manager", "label": {"zh": "经理", "en": "Manager"},
+         "permissions": {"deal": {"read": True}, "account": {"read": True}, "deal_line": {"read": True}}}
+    )  # fmt: skip
+    calls = api_caller(platform)
+    api = next(calls)
+    api("POST", "/api/apps", json=package)
+    api("POST", f"/api/apps/{APP}/flows/deal_approval/publish")
+    for user, role in ((rep, "rep"), (mgr, "manager"), (intake, "rep")):
+        api("PUT", f"/api/apps/{APP}/users/{user}/roles", json={"roles": [role]})
+    calls.close()
+    try:
+        yield platform
+    finally:
+        platform.close()
+
+
+@pytest.fixture(scope="module")
+def server(flow_platform: Platform) -> Iterator[str]:
+    yield from serve(flow_platform)
+
+
+@pytest.fixture(scope="module")
+def fapi(server: str, flow_platform: Platform) -> Iterator[Api]:
+    yield from api_caller(flow_platform)
+
+
+def _deal(fapi: Api, title: str, amount: int = 1000) -> int:
+    return int(
+        fapi("POST", f"/api/apps/{APP}/records/deal", user=REP, json={"title": title, "amount": amount})["id"]
+    )
+
+
+def _instances(fapi: Api, deal: int) -> list[dict[str, Any]]:
+    return list(fapi("GET", f"/api/apps/{APP}/records/deal/{deal}/flow-instances", user=REP))
+
+
+def test_rep_submits_for_approval_and_withdraws_on_the_record_page(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "撤回测试商机")
+    sign_in(page, REP, f"{server}/ui/{APP}/deal/{deal}")
+    card = page.locator("#approval")
+    expect(card).to_contain_text("尚未提交审批")
+    card.get_by_role("button", name="提交：商机审批").click()
+    expect(card.locator(".status")).to_have_text("审批中")
+    expect(card.locator(".waiting")).to_have_text("当前审批人：王经理")
+    expect(card.locator(".steps li[data-action=started]")).to_contain_text("李娜")
+    assert [i["status"] for i in _instances(fapi, deal)] == ["running"]
+    shot(page, "record-approval-zh")
+    card.get_by_role("button", name="撤回").click()
+    expect(card.locator(".status")).to_have_text("已撤回")
+    expect(card.get_by_role("button", name="提交：商机审批")).to_be_visible()
+    assert [i["status"] for i in _instances(fapi, deal)] == ["withdrawn"]
+    assert problems == []
+
+
+def test_manager_approves_in_the_inbox_and_the_record_shows_approved(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "收件箱审批商机", 88000)
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
+    mine = [t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal]
+    assert sorted(t["kind"] for t in mine) == ["approval", "cc"]
+    sign_in(page, MANAGER, f"{server}/ui/inbox")
+    task = page.locator(f"#tasks li[data-task='{next(t['id'] for t in mine if t['kind'] == 'approval')}']")
+    expect(task).to_contain_text("收件箱审批商机")
+    expect(task).to_contain_text("商机审批")
+    expect(page.locator("#cc")).to_contain_text("收件箱审批商机")
+    expect(page.locator("#notifications li.notification").first).to_be_visible()
+    shot(page, "inbox-zh")
+    task.locator("textarea").fill("同意，价格合理")
+    task.get_by_role("button", name="同意").click()
+    expect(page.locator(f"#tasks li[data-task='{task.get_attribute('data-task')}']")).to_have_count(0)
+    [instance] = _instances(fapi, deal)
+    assert instance["status"] == "approved"
+    page.locator("#cc li", has_text="收件箱审批商机").get_by_role("link").click()
+    card = page.locator("#approval")
+    expect(card.locator(".status")).to_have_text("已通过")
+    expect(card.locator(".steps li[data-action=approve]")).to_contain_text("王经理")
+    expect(card.locator(".steps li[data-action=approve] .comment")).to_have_text("同意，价格合理")
+    expect(page.locator("#history li").first).to_be_visible()  # the page has settled
+    page.click(".lang button[data-lang=en]")
+    expect(page.locator("#approval .status")).to_have_text("Approved")
+    expect(page.locator("#history li").first).to_be_visible()
+    shot(page, "record-approval-en")
+    page.goto(f"{server}/ui/inbox")
+    expect(page.locator("#tasks-title")).to_contain_text("Awaiting my approval")
+    expect(page.locator("#cc li.task").first).to_be_visible()
+    expect(page.locator("#notifications li.notification").first).to_be_visible()
+    shot(page, "inbox-en")
+    page.click(".lang button[data-lang=zh]")
+    expect(page.locator("#tasks-title")).to_contain_text("待我审批")
+    assert problems == []
+
+
+def test_transfer_picks_a_colleague_from_the_directory(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "转交商机")
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
+    [task] = [
+        t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal and t["kind"] != "cc"
+    ]
+    sign_in(page, MANAGER, f"{server}/ui/inbox")
+    item = page.locator(f"#tasks li[data-task='{task['id']}']")
+    item.get_by_role("combobox", name="转交").select_option(label="admin")
+    item.locator("button[data-verb=transfer]").click()
+    expect(page.locator(f"#tasks li[data-task='{task['id']}']")).to_have_count(0)
+    admin_tasks = [t for t in fapi("GET", "/api/tasks") if t["record_id"] == deal]
+    assert [(t["kind"], t["transferred_from"]) for t in admin_tasks] == [("approval", task["assignee"])]
+    assert problems == []
+
+
+def test_header_counts_unread_notifications_until_they_are_read(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "通知商机")
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
+    unread = fapi("GET", "/api/notifications", user=MANAGER)["unread"]
+    assert unread >= 1
+    sign_in(page, MANAGER, f"{server}/ui/{APP}/deal")
+    expect(page.locator("#unread-count")).to_have_text(str(unread))
+    expect(page.locator("#records tbody tr").first).to_be_visible()  # the list has settled
+    page.click("#inbox-link")
+    expect(page.locator("#notifications li.unread")).to_have_count(min(unread, 50))
+    page.click("#read-all")
+    expect(page.locator("#notifications li.unread")).to_have_count(0)
+    expect(page.locator("#unread-count")).to_be_hidden()
+    assert fapi("GET", "/api/notifications", user=MANAGER)["unread"] == 0
+    assert problems == []
+
+
+def test_navigation_follows_the_packages_menus(page: Page, problems: list[str], server: str) -> None:
+    sign_in(page, REP, f"{server}/ui/{APP}/account")
+    nav = page.locator("#nav")
+    expect(nav.locator(".group.sub")).to_have_text(["销售"])
+    expect(nav.locator("a[data-entity]")).to_have_text(["商机", "客户"])
+    expect(nav.locator("a[data-entity=deal] svg.icon")).to_have_count(1)
+    assert problems == []
+
+
+def test_a_stranger_fills_in_a_public_form_and_gets_thanks_only(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    published = fapi(
+        "POST", "/ui/api/public-forms", json={"app": APP, "entity": "account", "user": INTAKE[0]}
+    )
+    before = fapi("GET", f"/api/apps/{APP}/records/account", params={"q": "官网来客"})["total"]
+    page.goto(server + published["url"])
+    expect(page.locator("#public-form")).to_be_visible()
+    expect(page.locator("#sign-out")).to_have_count(0)
+    page.fill("#f-name", "官网来客有限公司")
+    page.select_option("#f-grade", "B")
+    page.fill("#f-region", "华东")
+    shot(page, "public-form-zh")
+    page.wait_for_timeout(1100)  # the challenge refuses a form sent within a second of loading
+    page.click("#submit")
+    expect(page.locator("#thanks")).to_have_text("提交成功，感谢您的反馈！")
+    expect(page.locator("#public-form")).to_be_hidden()
+    found = fapi("GET", f"/api/apps/{APP}/records/account", params={"q": "官网来客"})
+    assert found["total"] == before + 1
+    [made] = [r for r in found["items"] if r["name"] == "官网来客有限公司"]
+    intake = next(u["id"] for u in fapi("GET", "/api/directory/users") if u["name"] == "官网")
+    assert (made["owner"], made["grade"], made["region"]) == (intake, "B", "华东")
+    page.goto(server + published["url"] + "?lang=en")
+    expect(page.locator("#submit")).to_have_text("Submit")
+    shot(page, "public-form-en")
+    assert problems == []
+
+
+def test_the_current_approver_rejects_on_the_record_page(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "记录页驳回商机")
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
+    sign_in(page, MANAGER, f"{server}/ui/{APP}/deal/{deal}")
+    card = page.locator("#approval")
+    expect(card.locator(".status")).to_have_text("审批中")
+    expect(card.locator("#withdraw")).to_have_count(0)  # only the submitter withdraws
+    card.locator("textarea").fill("金额需复核")
+    card.get_by_role("button", name="驳回").click()
+    expect(card.locator(".status")).to_have_text("已驳回")
+    expect(card.locator(".steps li[data-action=reject] .comment")).to_have_text("金额需复核")
+    assert [i["status"] for i in _instances(fapi, deal)] == ["rejected"]
+    assert problems == []
+
+
+def test_without_dashboards_the_home_shows_my_tasks_and_recent_records(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "工作台商机")
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
+    waiting = [t for t in fapi("GET", "/api/tasks", user=MANAGER, params={"app": APP}) if t["kind"] != "cc"]
+    latest = fapi(
+        "GET", f"/api/apps/{APP}/records/deal", user=MANAGER, params={"sort": "-updated_at", "limit": 5}
+    )
+    sign_in(page, MANAGER, f"{server}/ui/{APP}")
+    expect(page.locator("#home h1")).to_have_text("我的工作台")
+    expect(page.locator("#home-tasks .badge")).to_have_text(str(len(waiting)))
+    expect(page.locator("#home-tasks li").last).to_contain_text("工作台商机")
+    expect(page.locator("#home section[data-entity]")).to_have_count(2)
+    assert (
+        page.locator("#home section[data-entity]").first.get_attribute("data-entity") == "deal"
+    )  # menu order
+    recent = page.locator("#home section[data-entity=deal] li")
+    expect(recent).to_have_text([r["title"] for r in latest["items"]])
+    shot(page, "home-workspace-zh")
+    assert problems == []
+
+
+def test_an_administrator_publishes_and_closes_a_public_form(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    before = {f["id"] for f in fapi("GET", "/ui/api/public-forms")}
+    sign_in(page, ADMIN, f"{server}/ui/public-forms")
+    expect(page.locator("#pf-app")).to_have_value(APP)  # the only app
+    expect(page.locator("#pf-form option")).not_to_have_count(0)
+    page.select_option("#pf-entity", "deal")
+    expect(page.locator("#pf-form option[value=main]")).to_have_count(1)
+    page.select_option("#pf-form", "main")
+    page.select_option("#pf-user", label="官网")
+    page.click("#publish-form button[type=submit]")
+    rows = page.locator("#public-forms tbody tr")
+    expect(rows).to_have_count(len(before) + 1)
+    [made] = [f for f in fapi("GET", "/ui/api/public-forms") if f["id"] not in before]
+    assert (made["entity"], made["form"], made["enabled"]) == ("deal", "main", True)
+    row = page.locator(f"#public-forms tr[data-form='{made['id']}']")
+    expect(row.get_by_role("link")).to_have_attribute("href", server + made["url"])
+    shot(page, "public-forms-admin-zh")
+    row.get_by_role("button", name="停用").click()
+    expect(page.locator(f"#public-forms tr[data-form='{made['id']}']")).to_have_attribute(
+        "data-enabled", "false"
+    )
+    assert [f["enabled"] for f in fapi("GET", "/ui/api/public-forms") if f["id"] == made["id"]] == [False]
+    assert problems == []
