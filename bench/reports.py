@@ -203,6 +203,7 @@ def run(kind: str, rows: int, repeat: int) -> None:
                 [
                     {
                         "name": "six",
+                        "filters": PARAMS["kpi"],
                         "items": [
                             {"report": r["name"], "x": 0, "y": i, "w": 12, "h": 4}
                             for i, r in enumerate(REPORTS)

@@ -69,7 +69,7 @@ def build_plan(
     """Compile ``report`` for one run; ``period`` replaces the bound range (comparisons)."""
     er = runtime.entity(report.entity)
     dialect = conn.dialect.name
-    source = Source(runtime, er, scope_of)
+    source = Source(runtime, er, scope_of, conn)
     where = source.where()
 
     def target_scope(target: EntityRuntime) -> Any:

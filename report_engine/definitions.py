@@ -85,6 +85,9 @@ class Report:
     stages: dict[str, Any] = field(default_factory=dict)
     cohort: dict[str, Any] = field(default_factory=dict)
     chart: str | None = None
+    #: summary and matrix: groups ordered by this measure (name, descending) instead of by
+    #: their own values; top N then keeps the first N in that order
+    order_by: tuple[str, bool] | None = None
 
     def paths(self) -> list[tuple[ResolvedPath, str, str]]:
         """Every field path the report reads, with its pointer and use (``dimension``,
@@ -262,6 +265,7 @@ def analyse(package: AppPackage, data: dict[str, Any]) -> Report | list[Problem]
         p.kind == "period" for p in parameters.values()
     ):
         a.problems.append(report_problem("report_compare_needs_period", "/parameters"))
+    order_by = _order_by(a, shape, data.get("sort"), [m.name for m in measures if m is not None])
     table_fields = [a.path(f, f"/fields/{i}") for i, f in enumerate(data.get("fields", []))]
     stages = _stages(a, data) if shape == "funnel" else {}
     cohort = _cohort(a, data) if shape == "cohort" else {}
@@ -287,7 +291,21 @@ def analyse(package: AppPackage, data: dict[str, Any]) -> Report | list[Problem]
         stages=stages,
         cohort=cohort,
         chart=(data.get("chart") or {}).get("type"),
+        order_by=order_by,
     )
+
+
+def _order_by(a: Analysis, shape: str, sort: str | None, names: list[str]) -> tuple[str, bool] | None:
+    """A grouped report's ``sort``: one measure name, ``-`` first for descending."""
+    if shape not in ("summary", "matrix") or not sort:
+        return None
+    name = sort.strip().lstrip("-+").strip()
+    if name not in names:
+        a.problems.append(
+            report_problem("report_measure_missing", "/sort", name=name, hint=did_you_mean(name, names))
+        )
+        return None
+    return name, sort.strip().startswith("-")
 
 
 def _stages(a: Analysis, data: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,9 @@ _GROUPABLE_DSL = ("text", "integer", "number", "boolean", "date", "datetime")
 #: Field types that hold one reference id (grouping by them groups by the referenced thing).
 _REFERENCE_KINDS = ("lookup", "user", "department")
 
+#: What a path may read through a user field: the person's department (``owner.department``).
+USER_DEPARTMENT = "department"
+
 EntityResolver = Callable[[str], EntityDef | None]
 
 
@@ -48,11 +51,20 @@ class ResolvedPath:
     dsl_type: str | None
     quantity: bool
     groupable: bool
+    #: the path ends ``<user field>.department``: ``name`` is the user field, the value its
+    #: person's department (read from the platform's directory at run time)
+    through_user: bool = False
 
     @property
     def lookups(self) -> tuple[str, ...]:
         """The lookup field names followed, in order."""
-        return tuple(self.path.split(".")[:-1])
+        return tuple(self.path.split(".")[: -2 if self.through_user else -1])
+
+    @property
+    def user_path(self) -> ResolvedPath:
+        """For a ``<user field>.department`` path, the path of the user field itself."""
+        head = self.path.rsplit(".", 1)[0]
+        return ResolvedPath(head, self.entities, self.field, self.name, "user", "integer", False, True)
 
     @property
     def is_date(self) -> bool:
@@ -105,6 +117,8 @@ def resolve(
         f, kind, dsl, quantity, groupable = facts
         if last:
             return ResolvedPath(path, tuple(entities), f, part, kind, dsl, quantity, groupable)
+        if kind == "user" and parts[i + 1 :] == [USER_DEPARTMENT]:
+            return ResolvedPath(path, tuple(entities), f, part, "department", "integer", False, True, True)
         if f is None or f.type != "lookup":
             return report_problem("report_not_lookup", pointer, name=part, rest=".".join(parts[i + 1 :]))
         target = resolve_entity(f.config_as(LookupConfig).entity)

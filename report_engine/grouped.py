@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from engine import user_labels
+from engine import directory, user_labels
 from report_engine import buckets, periods
 from report_engine.aggregates import combine, exact
 from report_engine.compiler import Group, Plan, fetch, finish
 from report_engine.definitions import Dimension
 from report_engine.errors import ReportInvalid
-from report_engine.messages import report_problem
+from report_engine.messages import DIFF_LABELS, report_problem
 from report_engine.periods import DateRange
 from report_engine.presentation import (
     OTHERS,
@@ -39,27 +39,48 @@ TopSets = dict[str, set[Any]]
 
 
 def top_sets(plan: Plan, rows: Sequence[Group]) -> TopSets:
-    """For each dimension with ``top``: the values kept, ranked by the first measure."""
+    """For each dimension with ``top``: the values kept, the first N in the report's measure
+    order (``sort``), else the N largest by the first measure that adds up."""
     out: TopSets = {}
-    ranked = next((m for m in plan.measures if all(p.combine for p in m.parts)), None)
+    order = plan.report.order_by
+    if order is None:
+        ranked = next((m for m in plan.measures if all(p.combine for p in m.parts)), None)
+        order = (ranked.measure.name, True) if ranked is not None else None
     for d, _expr in plan.dims:
         if not d.top:
             continue
         by_value: dict[Any, list[Group]] = {}
         for row in rows:
-            by_value.setdefault(row[d.key], []).append(row)
-        if ranked is None or len(by_value) <= d.top:
-            out[d.key] = set(list(by_value)[: d.top]) if ranked is None else set(by_value)
+            if row[d.key] is not None:  # the empty group is never folded, so takes no place
+                by_value.setdefault(row[d.key], []).append(row)
+        if order is None or len(by_value) <= d.top:
+            out[d.key] = set(list(by_value)[: d.top]) if order is None else set(by_value)
             continue
-
-        def score(members: list[Group], m: Any = ranked) -> Any:
-            merged = {p.label: combine(p.combine, [r[p.label] for r in members]) for p in m.parts}
-            value = m.finish(merged)
-            return (value is not None, value if value is not None else 0)
-
-        order = sorted(by_value, key=lambda v: score(by_value[v]), reverse=True)
-        out[d.key] = set(order[: d.top])
+        out[d.key] = set(_ranked(plan, d, by_value, order)[: d.top])
     return out
+
+
+def _ranked(
+    plan: Plan, d: Dimension, by_value: dict[Any, list[Group]], order: tuple[str, bool]
+) -> list[Any]:
+    """A dimension's values by one measure (ties in their natural order)."""
+    name, descending = order
+    natural = sorted(by_value, key=lambda v: sort_key(d, v))
+    return sorted(natural, key=lambda v: measure_rank(plan, _merged(plan, by_value[v]), name, descending))
+
+
+def _merged(plan: Plan, members: list[Group]) -> Group:
+    if len(members) == 1:
+        return members[0]
+    return {p.label: combine(p.combine, [r[p.label] for r in members]) for p in plan.parts}
+
+
+def measure_rank(plan: Plan, group: Group, name: str, descending: bool) -> tuple[Any, ...]:
+    """Where a group goes when ordered by one measure: empty values last either way."""
+    value = finish(plan, group).get(name)
+    if value is None or isinstance(value, bool):
+        return (1, 0)
+    return (0, -value if descending else value)
 
 
 def fold(plan: Plan, rows: list[Group], tops: TopSets) -> list[Group]:
@@ -104,13 +125,64 @@ def _ordered(dims: Sequence[Dimension], rows: list[Group]) -> list[Group]:
     return sorted(rows, key=lambda r: tuple(sort_key(d, r[d.key]) for d in dims))
 
 
+def _row_order(plan: Plan, dims: Sequence[Dimension], rows: list[Group]) -> list[Group]:
+    """A matrix's rows in their natural order, or by their totals of the ``sort`` measure."""
+    order = plan.report.order_by
+    if order is None:
+        return _ordered(dims, rows)
+    name, descending = order
+
+    def key(row: Group) -> tuple[Any, ...]:
+        natural = tuple(sort_key(d, row[d.key]) for d in dims)
+        last = max((n[0] for n in natural if n[0] >= 2), default=0)
+        return (last, measure_rank(plan, row, name, descending), natural)
+
+    return sorted(rows, key=key)
+
+
+def _leaf_order(
+    plan: Plan,
+    dims: Sequence[Dimension],
+    leaves: list[Group],
+    subtotals: dict[tuple[int, tuple[Any, ...]], Group],
+) -> list[Group]:
+    """Leaves in their natural order, or, with a measure ``sort``, each level's groups by that
+    measure within their parent (outer groups by their subtotal); the empty group and "others"
+    stay last, so every parent's groups stay together under its subtotal."""
+    order = plan.report.order_by
+    if order is None:
+        return _ordered(dims, leaves)
+    name, descending = order
+
+    def key(row: Group) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for depth, d in enumerate(dims, start=1):
+            value = row[d.key]
+            group = (
+                row if depth == len(dims) else subtotals.get((depth, tuple(row[x.key] for x in dims[:depth])))
+            )
+            natural = sort_key(d, value)
+            last = natural[0] if natural[0] >= 2 else 0  # the empty group, then "others"
+            rank = measure_rank(plan, group, name, descending) if group is not None else (1, 0)
+            parts.append((last, rank, natural))
+        return tuple(parts)
+
+    return sorted(leaves, key=key)
+
+
 def _change(current: Any, earlier: Any) -> Decimal | None:
     if current is None or earlier is None or earlier == 0:
         return None
     return exact((Decimal(current) - Decimal(earlier)) / abs(Decimal(earlier)), 4)
 
 
-def _comparison_periods(rc: RunContext, dims: Sequence[Dimension]) -> list[tuple[str, DateRange, Any]]:
+def _diff(current: Any, earlier: Any) -> Any:
+    if current is None or earlier is None or isinstance(current, bool):
+        return None
+    return current - earlier
+
+
+def comparison_periods(rc: RunContext, dims: Sequence[Dimension]) -> list[tuple[str, DateRange, Any]]:
     """(comparison, earlier range, key shift) for each requested comparison; the shift moves
     an earlier bucket onto the one it is compared with (None: keys stay)."""
     if not rc.report.compare:
@@ -139,7 +211,7 @@ def _compare(
 ) -> list[tuple[str, list[dict[tuple[Any, ...], dict[str, Any]]]]]:
     """For each comparison, each level's finished values keyed by the group's dimension values."""
     out = []
-    for c, earlier, shift in _comparison_periods(rc, dims):
+    for c, earlier, shift in comparison_periods(rc, dims):
         plan = rc.plan(dims=dims, period=earlier)
         per_level = []
         for rows in fetch(rc.conn, plan, levels):
@@ -174,6 +246,7 @@ def _with_comparisons(
         earlier = per_level[level].get(key, {})
         for name in names:
             values[f"{name}_{c}"] = earlier.get(name)
+            values[f"{name}_{c}_diff"] = _diff(values.get(name), earlier.get(name))
             values[f"{name}_{c}_change"] = _change(values.get(name), earlier.get(name))
 
 
@@ -211,6 +284,13 @@ def _columns(rc: RunContext, plan: Plan, dims: Sequence[Dimension]) -> list[dict
                 {**base, "name": f"{m.name}_{c}", "label": f"{base['label']} {CHANGE_LABELS[c][_lang(rc)]}"}
             )
             cols.append(
+                {
+                    **base,
+                    "name": f"{m.name}_{c}_diff",
+                    "label": f"{base['label']} {DIFF_LABELS[c + '_diff'][_lang(rc)]}",
+                }
+            )
+            cols.append(
                 derived_column(
                     f"{m.name}_{c}_change", CHANGE_LABELS[c + "_change"], base["label"], rc.locale, "percent"
                 )
@@ -243,7 +323,7 @@ def summary(rc: RunContext) -> dict[str, Any]:
     tops = top_sets(plan, sets[0])
     sets = [fold(plan, rows, tops) for rows in sets]
     compared = _compare(rc, dims, levels, tops)
-    rc.labeller.users.update(_user_labels(rc, dims, sets[0]))
+    _people_labels(rc, dims, sets[0])
     measure_names = [m.name for m in rc.report.measures]
     total_values = finish(plan, sets[-1][0]) if sets[-1] else finish(plan, _empty(plan))
     _with_comparisons(total_values, (None,) * n, n, compared, measure_names)
@@ -253,7 +333,7 @@ def summary(rc: RunContext) -> dict[str, Any]:
             subtotals[(depth, tuple(row[d.key] for d in dims[:depth]))] = row
     running: dict[str, Any] = {}
     out_rows: list[dict[str, Any]] = []
-    leaves = _ordered(dims, sets[0])
+    leaves = _leaf_order(plan, dims, sets[0], subtotals)
     for i, row in enumerate(leaves):
         values = finish(plan, row)
         _ratios(rc, values, total_values)
@@ -292,9 +372,15 @@ def _empty(plan: Plan) -> Group:
     return {p.label: None for p in plan.parts}
 
 
-def _user_labels(rc: RunContext, dims: Sequence[Dimension], rows: Sequence[Group]) -> dict[int, str]:
-    ids = {r[d.key] for d in dims if d.path.kind == "user" for r in rows if isinstance(r[d.key], int)}
-    return user_labels(rc.conn, ids) if ids else {}
+def _people_labels(rc: RunContext, dims: Sequence[Dimension], rows: Sequence[Group]) -> None:
+    """Names of the people and departments the groups show, read once per run."""
+    for kind, read, into in (
+        ("user", user_labels, rc.labeller.users),
+        ("department", directory.department_names, rc.labeller.departments),
+    ):
+        ids = {r[d.key] for d in dims if d.path.kind == kind for r in rows if isinstance(r[d.key], int)}
+        if ids:
+            into.update(read(rc.conn, ids))
 
 
 def kpi(rc: RunContext) -> dict[str, Any]:
@@ -317,10 +403,16 @@ def matrix(rc: RunContext) -> dict[str, Any]:
     sets = fetch(rc.conn, plan, levels)
     tops = top_sets(plan, sets[0])
     cells, row_totals, col_totals, grand = (fold(plan, rows, tops) for rows in sets)
-    rc.labeller.users.update(_user_labels(rc, dims, cells))
+    _people_labels(rc, dims, cells)
+    compared = _compare(rc, dims, levels, tops)
+    names = [m.name for m in rc.report.measures]
 
-    def finished(row: Group) -> dict[str, Any]:
-        return {k: to_json(v) for k, v in finish(plan, row).items()}
+    def finished(row: Group, level: int) -> dict[str, Any]:
+        """A cell's (level 0), row total's (1), column total's (2) or the grand total's (3)
+        values, with their comparisons."""
+        values = finish(plan, row)
+        _with_comparisons(values, _key(dims, row), level, compared, names)
+        return {k: to_json(v) for k, v in values.items()}
 
     def col_key(row: Group) -> str:
         return "|".join(str(dim_value(d, row[d.key])) for d in col_dims)
@@ -332,19 +424,19 @@ def matrix(rc: RunContext) -> dict[str, Any]:
             entry[d.key] = dim_value(d, row[d.key])
             entry[d.key + "@label"] = rc.labeller.label(d, row[d.key])
         entry["label"] = " / ".join(rc.labeller.label(d, row[d.key]) for d in col_dims)
-        entry["total"] = finished(row)
+        entry["total"] = finished(row, 2)
         column_keys.append(entry)
     by_row: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in cells:
-        by_row.setdefault(tuple(row[d.key] for d in row_dims), {})[col_key(row)] = finished(row)
+        by_row.setdefault(tuple(row[d.key] for d in row_dims), {})[col_key(row)] = finished(row, 0)
     out_rows = []
-    for row in _ordered(row_dims, row_totals):
+    for row in _row_order(plan, row_dims, row_totals):
         key = tuple(row[d.key] for d in row_dims)
         shown = _json_row(row_dims, row, {}, rc)
         shown["cells"] = by_row.get(key, {})
-        shown["total"] = finished(row)
+        shown["total"] = finished(row, 1)
         out_rows.append(shown)
-    total = finished(grand[0]) if grand else finished(_empty(plan))
+    total = finished(grand[0] if grand else _empty(plan), 3)
     return rc.result(
         columns=_columns(rc, plan, row_dims),
         column_keys=column_keys,

@@ -29,6 +29,10 @@ MESSAGES: dict[str, Mapping[str, str]] = {
         "zh": "你无权在报表中使用这些字段：{fields}",
         "en": "you may not use these fields in a report: {fields}",
     },
+    "report_drill_invalid": {
+        "zh": "无法下钻到该单元格",
+        "en": "the cell to drill into is not valid",
+    },
     "export_format_invalid": {
         "zh": "导出格式须为 csv 或 xlsx",
         "en": "the export format must be csv or xlsx",
@@ -109,9 +113,45 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "zh": "环比/同比需要日期范围（period 参数）",
         "en": "a comparison with an earlier period needs a date range (the period parameter)",
     },
+    "report_cell_invalid": {
+        "zh": "单元格的 {name} 无效：{reason_text}",
+        "en": "the cell's {name!r}: {reason_text}",
+    },
+    "report_drill_too_long": {
+        "zh": "该单元格的记录筛选条件超过 {max} 个字符，请先缩小报表范围",
+        "en": "the filter of this cell's records would exceed {max} characters; narrow the report first",
+    },
 }
 
 add_messages(PROBLEMS)
+
+#: Column labels of the absolute change against an earlier period (the percent change's are
+#: "环比" / "同比").
+DIFF_LABELS: dict[str, dict[str, str]] = {
+    "previous_diff": {"zh": "环比增减", "en": "difference vs previous"},
+    "year_ago_diff": {"zh": "同比增减", "en": "difference vs a year ago"},
+}
+
+
+#: Why a drill-down cell key is refused (``report_cell_invalid``'s reason).
+CELL_REASONS: dict[str, dict[str, str]] = {
+    "unknown": {"zh": "报表没有此维度", "en": "the report has no such dimension"},
+    "date": {"zh": "须为日期 YYYY-MM-DD", "en": "expected a date, YYYY-MM-DD"},
+    "value": {"zh": "与维度类型不符", "en": "does not fit the dimension's type"},
+    "others": {
+        "zh": "此维度没有“其他”组（按日期分段的维度不能下钻到“其他”）",
+        "en": "this dimension has no others group (a date bucket cannot drill into others)",
+    },
+    "stage": {"zh": "不是漏斗的阶段", "en": "not one of the funnel's stages"},
+    "measure": {"zh": "报表没有此度量", "en": "the report has no such measure"},
+    "compare": {"zh": "报表没有此比较", "en": "the report makes no such comparison"},
+    "object": {"zh": "须为 JSON 对象", "en": "expected a JSON object"},
+    "text": {"zh": "须为文本", "en": "expected a text"},
+    "age": {
+        "zh": "须为 0 到批次期数之间的整数",
+        "en": "expected a whole number of months within the periods",
+    },
+}
 
 
 def report_problem(code: str, pointer: str, **params: Any) -> Problem:

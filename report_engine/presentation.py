@@ -30,6 +30,7 @@ class Labeller:
 
     locale: str
     users: dict[int, str] = field(default_factory=dict)
+    departments: dict[int, str] = field(default_factory=dict)
 
     def label(self, d: Dimension, value: Any) -> str:
         language = lang(self.locale)
@@ -48,6 +49,8 @@ class Labeller:
             return BOOLEAN_LABELS[bool(value)][language]
         if d.path.kind == "user" and value in self.users:
             return self.users[value]
+        if d.path.kind == "department" and value in self.departments:
+            return self.departments[value]
         return str(to_json(value))
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from engine import ContextDep, Platform
 from report_engine import exports
 from report_engine.errors import ReportInvalid
-from report_engine.messages import report_problem
+from report_engine.messages import CELL_REASONS, report_problem
 from report_engine.service import ReportService
 
 
@@ -38,6 +38,13 @@ def _params(text: str | None) -> dict[str, Any]:
             ],
         )
     return value
+
+
+def _body_invalid(name: str, reason: dict[str, str]) -> ReportInvalid:
+    return ReportInvalid(
+        "report_drill_invalid",
+        problems=[report_problem("report_cell_invalid", f"/{name}", name=name, reason_text=reason)],
+    )
 
 
 def _format(fmt: str) -> str:
@@ -110,6 +117,24 @@ def build_router(platform: Platform, service: ReportService) -> APIRouter:
     @router.get(base + "/{report}/run")
     def run_get(app: str, report: str, ctx: ContextDep, params: str | None = Query(None)) -> JSONResponse:
         return JSONResponse(service.run(ctx, app, report, _params(params)))
+
+    @router.post(base + "/{report}/drill")
+    def drill(
+        app: str, report: str, ctx: ContextDep, body: Annotated[dict[str, Any] | None, Body()] = None
+    ) -> JSONResponse:
+        body = body or {}
+        params, cell = body.get("params") or {}, body.get("cell", {})
+        measure, compare = body.get("measure"), body.get("compare")
+        if not isinstance(params, dict):
+            params = _params("[]")
+        if cell is None:
+            cell = {}
+        if not isinstance(cell, dict):
+            raise _body_invalid("cell", CELL_REASONS["object"])
+        for key, value in (("measure", measure), ("compare", compare)):
+            if value is not None and not isinstance(value, str):
+                raise _body_invalid(key, CELL_REASONS["text"])
+        return JSONResponse(service.drill(ctx, app, report, params, cell, measure=measure, compare=compare))
 
     @router.get(base + "/{report}/export")
     def export(

@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -15,11 +16,12 @@ import sqlalchemy as sa
 
 from engine import AppRuntime, Context, EntityRuntime, Forbidden, Platform, TangramError, put_section
 from form_engine import Problem
-from report_engine import grouped, permissions, special
-from report_engine.cache import ResultCache
+from report_engine import drill, grouped, permissions, special
+from report_engine.cache import MAX_ENTRIES, ResultCache
 from report_engine.definitions import Report, analyse
 from report_engine.errors import ReportInvalid, ReportNotFound, ReportStale
-from report_engine.params import bind
+from report_engine.messages import report_problem
+from report_engine.params import Bound, bind
 from report_engine.periods import next_boundary
 from report_engine.presentation import Labeller, chart_hint
 from report_engine.run_context import RunContext
@@ -53,6 +55,8 @@ class ReportService:
         self.platform = platform
         self.cache = ResultCache()
         self.zone = ZoneInfo(platform.settings.timezone)
+        #: saved reports analysed once per app version: (app, version, name) -> (report, entities)
+        self._analysed: dict[tuple[str, int, str], tuple[Report, frozenset[str]]] = {}
 
     # -- definitions -----------------------------------------------------------------------
     def _items(self, runtime: AppRuntime, section: str) -> list[dict[str, Any]]:
@@ -110,6 +114,23 @@ class ReportService:
             raise ReportInvalid("report_invalid", problems=result)
         return result
 
+    def _saved(
+        self, runtime: AppRuntime, data: dict[str, Any], *, stale: bool
+    ) -> tuple[Report, frozenset[str]]:
+        """The analysed report and the entities it reads; a saved report's analysis is kept
+        for its app version (a new version is a new key), so a warm run skips it."""
+        key = (runtime.package.name, runtime.version, str(data.get("name")))
+        found = self._analysed.get(key) if stale else None
+        if found is not None:
+            return found
+        report = self.analysed(runtime, data, stale=stale)
+        found = (report, frozenset(self._entities(runtime, report)))
+        if stale:
+            if len(self._analysed) > 4 * MAX_ENTRIES:
+                self._analysed.clear()
+            self._analysed[key] = found
+        return found
+
     def _run(
         self,
         conn: sa.Connection,
@@ -122,31 +143,28 @@ class ReportService:
         stale: bool,
         cache: bool = True,
     ) -> dict[str, Any]:
-        report = self.analysed(runtime, data, stale=stale)
+        report, entities = self._saved(runtime, data, stale=stale)
         access = self.platform.access
         permissions.check(access, ctx, runtime, report, table_fields=report.shape == "table")
         today = self.today()
         bound = bind(report, params, today, strict=strict)
-        entities = self._entities(runtime, report)
-        key = (
-            runtime.package.name,
-            runtime.version,
-            json.dumps(data, sort_keys=True, ensure_ascii=False),
-            bound.key(),
-            _scope_identity(ctx, runtime.package.name),
-            ctx.locale[:2],
-        )
+        if report.compare and bound.period is None:
+            # refused before any query: a dashboard without a period must not scan for nothing
+            raise ReportInvalid(
+                "report_params_invalid",
+                problems=[report_problem("report_compare_needs_period", "/params/period")],
+            )
         app = runtime.package.name
+        # a saved report is named by its app version and name; its definition cannot change
+        # without a new version, so the key need not carry the definition itself
+        definition = data["name"] if stale else json.dumps(data, sort_keys=True, ensure_ascii=False)
+        key = (app, runtime.version, definition, bound.key(), _scope_identity(ctx, app), ctx.locale[:2])
         if cache:
             hit = self.cache.get(key, app)
             if hit is not None:
                 return {**hit, "cached": True}
         generations = self.cache.generations(app, entities)
-
-        def scope_of(er: EntityRuntime) -> Any:
-            return access.row_filter(ctx, conn, er, "read")
-
-        rc = RunContext(conn, report, runtime, scope_of, bound, self.zone, Labeller(ctx.locale), set())
+        rc = self._context(conn, ctx, runtime, report, bound)
         shape = _SHAPES.get(report.shape)
         result = shape(rc) if shape is not None else special.table(rc, access, ctx)
         result["chart"] = chart_hint(report)
@@ -157,6 +175,44 @@ class ReportService:
                 expires = (next_boundary(now) - now).total_seconds()
             self.cache.put(key, result, generations, expires)
         return {**result, "cached": False}
+
+    def _context(
+        self, conn: sa.Connection, ctx: Context, runtime: AppRuntime, report: Report, bound: Bound
+    ) -> RunContext:
+        access = self.platform.access
+
+        def scope_of(er: EntityRuntime) -> Any:
+            return access.row_filter(ctx, conn, er, "read")
+
+        return RunContext(conn, report, runtime, scope_of, bound, self.zone, Labeller(ctx.locale), set())
+
+    def drill(
+        self,
+        ctx: Context,
+        app: str,
+        name: str,
+        params: dict[str, Any] | None,
+        cell: dict[str, Any],
+        *,
+        measure: str | None = None,
+        compare: str | None = None,
+    ) -> dict[str, Any]:
+        """The records behind one cell of ``name``'s result for this caller and parameters: the
+        record list's entity and ``filter`` text (see ``report_engine.drill``)."""
+        with self.platform.db.connect() as conn:
+            runtime, data = self.definition(conn, app, name)
+            report, _entities = self._saved(runtime, data, stale=True)
+            permissions.check(
+                self.platform.access, ctx, runtime, report, table_fields=report.shape == "table"
+            )
+            bound = bind(report, params or {}, self.today(), strict=True)
+            rc = self._context(conn, ctx, runtime, report, bound)
+            text = drill.cell_filter(rc, cell, measure=measure, compare=compare)
+        return {
+            "entity": report.entity,
+            "filter": text,
+            "records": f"/api/apps/{quote(app)}/records/{quote(report.entity)}?filter={quote(text)}",
+        }
 
     @staticmethod
     def _entities(runtime: AppRuntime, report: Report) -> set[str]:

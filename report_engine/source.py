@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql import util as sql_util
 
-from engine import AppRuntime, EntityRuntime
+from engine import AppRuntime, EntityRuntime, directory
 from report_engine.fields import ResolvedPath
 
 #: The caller's read scope on an entity (None: every row).
@@ -23,10 +23,14 @@ ScopeOf = Callable[[EntityRuntime], Any]
 class Source:
     """One report's source table and the joins its paths need, built once per query."""
 
-    def __init__(self, runtime: AppRuntime, er: EntityRuntime, scope_of: ScopeOf) -> None:
+    def __init__(
+        self, runtime: AppRuntime, er: EntityRuntime, scope_of: ScopeOf, conn: sa.Connection | None = None
+    ) -> None:
         self.runtime = runtime
         self.er = er
         self.scope_of = scope_of
+        self.conn = conn
+        self._people: dict[int, int | None] | None = None
         self.table: Any = er.table
         self.from_clause: Any = er.table
         #: lookup path prefix ("account", "account.parent") -> (alias, its entity)
@@ -67,7 +71,30 @@ class Source:
 
     def column(self, path: ResolvedPath) -> Any:
         table, er = self.owner_of(path)
-        return table.c[er.system_aliases.get(path.name, path.name)]
+        column = table.c[er.system_aliases.get(path.name, path.name)]
+        return self.department_of(column) if path.through_user else column
+
+    def people(self) -> dict[int, int | None]:
+        """Every user's department (None: none), read once per source."""
+        if self._people is None:
+            assert self.conn is not None, "a source reading departments needs its connection"
+            self._people = {p["id"]: p["department_id"] for p in directory.directory(self.conn)}
+        return self._people
+
+    def department_of(self, user_column: Any) -> Any:
+        """The department of the person in ``user_column``: a CASE over each department's
+        members, inlined so PostgreSQL sees the same expression in SELECT and GROUP BY."""
+        members: dict[int, list[int]] = {}
+        for user, department in self.people().items():
+            if department is not None:
+                members.setdefault(department, []).append(user)
+        if not members:
+            return sa.cast(sa.null(), sa.BigInteger)
+        whens: list[tuple[Any, Any]] = [
+            (user_column.in_([sa.literal_column(str(u)) for u in sorted(ids)]), sa.literal_column(str(d)))
+            for d, ids in sorted(members.items())
+        ]
+        return sa.case(*whens)
 
     def entities(self) -> set[str]:
         """Names of the entities this source reads (for cache invalidation)."""

@@ -88,3 +88,21 @@ def test_a_report_the_caller_may_not_run_answers_its_error_in_its_cell(org: Org)
     put_reports(org, REPORTS, DASHBOARDS)
     body = org.client("stranger").get(f"/api/apps/{APP}/dashboards/main").json()
     assert body["items"][0]["error"]["status"] == 403
+
+
+def test_a_saved_change_to_a_report_shows_at_once(org: Org) -> None:
+    deals = generate(org, count=12)
+    put_reports(org, REPORTS, DASHBOARDS)
+    client = org.client("admin")
+    url = f"/api/apps/{APP}/reports/by_stage/run"
+    assert client.get(url).json()["rows"][0]["n"] > 0
+    assert client.get(url).json()["cached"]
+    changed = {**REPORTS[1], "rows": [{"field": "close_date", "bucket": "year"}]}
+    assert client.put(f"/api/apps/{APP}/reports/by_stage", json=changed).status_code == 200
+    after = client.get(url).json()
+    assert not after["cached"]
+    years: dict[str, int] = {}
+    for d in deals:
+        key = f"{d['close_date'].year}-01-01"
+        years[key] = years.get(key, 0) + 1
+    assert {row["close_date:year"]: row["n"] for row in after["rows"]} == years
