@@ -122,3 +122,44 @@ def test_the_plain_box_still_works_without_codemirror(page: Page, problems: list
     page.click("#filter-form button[type=submit]")
     expect(page.locator("#records tbody tr")).to_have_count(1)
     assert problems == []
+
+
+def test_builder_fill_and_ime_composition_reach_the_editor_and_the_box(
+    page: Page, problems: list[str], api: Api
+) -> None:
+    for title, amount in [("华东-甲", "10"), ("华南-乙", "20")]:
+        api("POST", DEALS, user=ADMIN, json={"title": title, "amount": amount})
+    sign_in(page, ADMIN, f"/ui/{APP}/deal")
+    expect(page.locator("#title")).to_have_text("商机")
+    editor = page.locator("#filter-form .dsl-editor .cm-content")
+    rows = page.locator("#records tbody tr")
+
+    # The filter builder writes the box; the editor shows it.
+    page.click("#filter-builder summary")
+    root = page.locator("#fb-root > .fb-group")
+    root.locator("> .fb-actions .fb-add").click()
+    root.locator("> .fb-row").nth(0).locator(".fb-value").fill("华南-")
+    expect(editor).to_have_text("contains(title, '华南-')")
+    page.click("#filter-form button[type=submit]")
+    expect(rows).to_have_count(1)
+
+    # Filled as a script or another test fills the box: the editor follows, the builder resets.
+    page.fill("#filter", "starts_with(title, '华')")
+    expect(editor).to_have_text("starts_with(title, '华')")
+    expect(root.locator("> .fb-row")).to_have_count(0)
+
+    # Chinese typed through an IME composition lands in the editor and the box.
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("starts_with(title, '")
+    cdp = page.context.new_cdp_session(page)
+    for text in ["h", "hua", "huad", "huadong"]:
+        cdp.send("Input.imeSetComposition", {"text": text, "selectionStart": len(text), "selectionEnd": len(text)})
+    cdp.send("Input.insertText", {"text": "华东"})
+    wanted = "starts_with(title, '华东')"
+    expect(editor).to_have_text(wanted)
+    expect(page.locator("#filter")).to_have_value(wanted)
+    page.keyboard.press("Control+Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("华东-甲")
+    assert problems == []
