@@ -16,11 +16,21 @@
   const KEYWORDS = new Set(["and", "or", "not", "in", "is", "via"]);
   const ATOMS = new Set(["true", "false", "null"]);
   const NAME = /^[\p{L}_][\p{L}\p{N}_]*/u;
+  const STYLE = CM.HighlightStyle.define([
+    { tag: CM.tags.keyword, color: "#7a1fa2", fontWeight: "600" },
+    { tag: CM.tags.atom, color: "#0b5cad" },
+    { tag: CM.tags.string, color: "#a31515" },
+    { tag: CM.tags.number, color: "#116644" },
+    { tag: CM.tags.propertyName, color: "#0f766e" },
+    { tag: CM.tags.function(CM.tags.variableName), color: "#1d4ed8" },
+    { tag: CM.tags.operator, color: "#666" },
+  ]);
 
   function language(fields) {
     const known = new Set(FUNCTIONS);
     return CM.StreamLanguage.define({
       name: "tangram-rule",
+      tokenTable: { dslField: CM.tags.propertyName, dslFunction: CM.tags.function(CM.tags.variableName) },
       token(stream) {
         if (stream.eatSpace()) return null;
         if (stream.match(/^'(?:[^'\\\n]|\\.)*'?/) || stream.match(/^"(?:[^"\\\n]|\\.)*"?/)) return "string";
@@ -30,8 +40,8 @@
           const w = word[0];
           if (KEYWORDS.has(w)) return "keyword";
           if (ATOMS.has(w)) return "atom";
-          if (known.has(w) && stream.match(/^\s*\(/, false)) return "variableName.definition";
-          return fields.has(w) ? "variableName.special" : "variableName";
+          if (known.has(w) && stream.match(/^\s*\(/, false)) return "dslFunction";
+          return fields.has(w) ? "dslField" : "variableName";
         }
         if (stream.match(/^(==|!=|<=|>=|<|>|\+|-|\*|\/|%)/)) return "operator";
         stream.next();
@@ -67,7 +77,7 @@
         extensions: [
           CM.history(), CM.drawSelection(), CM.highlightSpecialChars(), CM.bracketMatching(), CM.closeBrackets(),
           language(new Set(fields.map(f => f.name))),
-          CM.syntaxHighlighting(CM.defaultHighlightStyle, { fallback: true }),
+          CM.syntaxHighlighting(STYLE),
           CM.autocompletion({ override: [completions(fields)], icons: false }),
           CM.placeholder(box.getAttribute("placeholder") || ""),
           CM.EditorView.lineWrapping,

@@ -2,7 +2,8 @@
 // vendor.sh with esbuild into static/vendor/codemirror/codemirror.min.js as window.TGCodeMirror.
 export { EditorState, Compartment } from "@codemirror/state";
 export { EditorView, keymap, placeholder, drawSelection, highlightSpecialChars } from "@codemirror/view";
-export { StreamLanguage, syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
+export { StreamLanguage, HighlightStyle, syntaxHighlighting, defaultHighlightStyle, bracketMatching } from "@codemirror/language";
+export { tags } from "@lezer/highlight";
 export { autocompletion, completionKeymap, closeBrackets, closeBracketsKeymap, startCompletion } from "@codemirror/autocomplete";
 export { linter, setDiagnostics, lintKeymap, forceLinting } from "@codemirror/lint";
 export { defaultKeymap, history, historyKeymap } from "@codemirror/commands";

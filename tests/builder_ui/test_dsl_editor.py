@@ -83,6 +83,15 @@ def test_dsl_editor_underlines_the_server_error_completes_fields_and_filters(
     wanted = "amount > 150 and starts_with(title, '编辑器-')"
     expect(editor).to_have_text(wanted)
     expect(page.locator("#filter")).to_have_value(wanted)
+    # Highlighted by kind: a field, a function, a keyword, a string, a number.
+    colours = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.dsl-editor .cm-line span')]
+             .map(s => [s.textContent, getComputedStyle(s).color]))"""
+    )
+    assert colours["amount"] == colours["title"] == "rgb(15, 118, 110)"
+    assert colours["starts_with"] == "rgb(29, 78, 216)"
+    assert colours["and"] == "rgb(122, 31, 162)"
+    assert colours["'编辑器-'"] == "rgb(163, 21, 21)" and colours["150"] == "rgb(17, 102, 68)"
     page.keyboard.press("Control+Enter")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("编辑器-乙")
@@ -154,7 +163,9 @@ def test_builder_fill_and_ime_composition_reach_the_editor_and_the_box(
     page.keyboard.type("starts_with(title, '")
     cdp = page.context.new_cdp_session(page)
     for text in ["h", "hua", "huad", "huadong"]:
-        cdp.send("Input.imeSetComposition", {"text": text, "selectionStart": len(text), "selectionEnd": len(text)})
+        cdp.send(
+            "Input.imeSetComposition", {"text": text, "selectionStart": len(text), "selectionEnd": len(text)}
+        )
     cdp.send("Input.insertText", {"text": "华东"})
     wanted = "starts_with(title, '华东')"
     expect(editor).to_have_text(wanted)
