@@ -4,6 +4,7 @@ field name completed, a valid filter that narrows the list, and the filter box k
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -151,6 +152,20 @@ def test_builder_fill_and_ime_composition_reach_the_editor_and_the_box(
     expect(editor).to_have_text("contains(title, '华南-')")
     page.click("#filter-form button[type=submit]")
     expect(rows).to_have_count(1)
+
+    # A saved view sets the box; the editor shows its filter.
+    view = api(
+        "POST", f"/ui/views/{APP}/deal", json={"name": "编辑器视图", "filter": "starts_with(title, '华东')"}
+    )
+    try:
+        page.reload()
+        page.select_option("#view-select", str(view["id"]))
+        expect(editor).to_have_text("starts_with(title, '华东')")
+        expect(rows).to_have_count(1)
+    finally:
+        with contextlib.suppress(ValueError):  # 204: no body for the helper to decode
+            api("DELETE", f"/ui/views/{APP}/deal/{view['id']}")
+    root = page.locator("#fb-root > .fb-group")
 
     # Filled as a script or another test fills the box: the editor follows, the builder resets.
     page.fill("#filter", "starts_with(title, '华')")
