@@ -188,4 +188,11 @@ def test_builder_fill_and_ime_composition_reach_the_editor_and_the_box(
     page.keyboard.press("Control+Enter")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("华东-甲")
-    assert problems == []
+
+    # An error on the second line is underlined there too.
+    page.fill("#filter", "stage == 'won'\nand amount >> 150")
+    page.click("#filter-form button[type=submit]")
+    expect(page.locator("#filter-error .where")).to_have_text("第 2 行第 13 列")
+    underline = page.locator(".dsl-editor .cm-line").nth(1).locator(".cm-lintRange-error")
+    expect(underline).to_have_text(">")
+    assert _not_expected(problems) == []
