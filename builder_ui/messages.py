@@ -333,3 +333,8 @@ PROBLEMS: dict[str, dict[str, str]] = {
     },
 }
 add_messages(PROBLEMS)
+
+# The list page's DSL editor (static/dsl_editor.js).
+UI_MESSAGES.update({
+    "dsl_function": {"zh": "函数", "en": "function"},
+})

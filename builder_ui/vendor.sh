@@ -24,6 +24,21 @@ put() {  # put <package> <dest-subdir> <path-in-package[:new-name]>...  (+ the p
 }
 put sortablejs sortable Sortable.min.js
 put echarts    echarts  dist/echarts.min.js
+# CodeMirror 6 ships as ES modules only: bundle the pieces dsl_editor.js needs once, into one
+# minified IIFE (window.TGCodeMirror), with the licence of every package that went into it.
+mkdir -p "$V/codemirror"
+"$N/.bin/esbuild" vendor-src/dsl-editor-entry.js --bundle --minify --format=iife --global-name=TGCodeMirror \
+  --target=es2020 --legal-comments=none --log-level=warning \
+  --metafile=vendor-src/node_modules/meta.json --outfile="$V/codemirror/codemirror.min.js"
+node -e 'const m = require("./vendor-src/node_modules/meta.json"), seen = new Set();
+  for (const f of Object.keys(m.inputs)) { const x = f.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//); if (x) seen.add(x[1]); }
+  console.log([...seen].sort().join("\n"))' | while read -r pkg; do
+  name=${pkg#@}; name=${name//\//-}; found=
+  for l in LICENSE LICENSE.md LICENSE.txt; do
+    if [ -f "$N/$pkg/$l" ]; then cp "$N/$pkg/$l" "$V/codemirror/LICENSE.$name"; found=1; break; fi
+  done
+  [ -n "$found" ] || { echo "no licence file in $pkg" >&2; exit 1; }
+done
 (cd $V && find . -type f ! -name SHA256SUMS | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
 rm -rf vendor-src/node_modules
 du -sh "$V"

@@ -46,12 +46,16 @@
     }
     box.append(TG.el("div", { class: "message", text: p.message || error.message }));
     box.hidden = false;
+    // The DSL editor (dsl_editor.js) underlines it as well.
+    document.getElementById("filter").dispatchEvent(new CustomEvent("tg:filter-error",
+      { detail: { line: p.line, column: p.column, message: p.message || error.message, text: state.filter } }));
   }
 
   async function load() {
     pushState(); header();
     document.getElementById("filter-error").hidden = true;
     document.getElementById("filter").removeAttribute("aria-invalid");
+    document.getElementById("filter").dispatchEvent(new CustomEvent("tg:filter-error", { detail: null }));
     document.getElementById("list-error").hidden = true;
     const offset = Number(state.offset) || 0;
     const r = await TG.api("GET", TG.apiPath("apps", app, "records", entity),
