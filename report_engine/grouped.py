@@ -233,9 +233,12 @@ def _same_type(original: Any, day: Any) -> Any:
 
 
 def _key(dims: Sequence[Dimension], row: Group) -> tuple[Any, ...]:
+    """A group's key over ``dims``; a dimension the group's level does not split by (a total)
+    is absent from its row and keys as None, alike for the group and its earlier period."""
+    values = [row.get(d.key) for d in dims]
     return tuple(
-        str(buckets.as_date(row[d.key])) if d.bucket and row[d.key] not in (None, OTHERS) else row[d.key]
-        for d in dims
+        str(buckets.as_date(v)) if d.bucket and v not in (None, OTHERS) else v
+        for d, v in zip(dims, values, strict=True)
     )
 
 
