@@ -158,9 +158,19 @@ def problems(page: Page) -> Iterator[list[str]]:
     seen: list[str] = []
     page.on("pageerror", lambda exc: seen.append(f"pageerror: {exc}"))
     page.on("console", lambda msg: seen.append(f"console: {msg.text}") if msg.type == "error" else None)
-    page.on("requestfailed", lambda req: seen.append(f"failed: {req.url} {req.failure}"))
+    page.on(
+        "requestfailed",
+        lambda req: None if _abandoned(req.failure) else seen.append(f"failed: {req.url} {req.failure}"),
+    )
     page.on("response", lambda r: seen.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
     yield seen
+
+
+def _abandoned(failure: str | None) -> bool:
+    """A request the page itself gave up, because it navigated away (signing in, changing the
+    language) while the request was in flight: chromium reports it as ``net::ERR_ABORTED``. The user
+    sees nothing of it, so it is not a problem; every other network failure is."""
+    return failure == "net::ERR_ABORTED"
 
 
 def sign_in(page: Page, user: tuple[str, str], next_path: str = "/ui/") -> None:
