@@ -137,25 +137,34 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(env: dict[str, str], workers: int) -> Iterator[int]:
-    """``tangram serve`` in a process of its own, stopped (SIGTERM, by its pid) on the way out."""
-    port = free_port()
-    command = [sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())"]
-    command += ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            command, env=env, cwd=env["TANGRAM_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
+def servers(env: dict[str, str], worker_counts: list[int]) -> Iterator[dict[int, int]]:
+    """``tangram serve`` with each worker count, each a process of its own, all started before
+    any is waited for (a start-up costs seconds); stopped (SIGTERM) on the way out. Yields the
+    port of each worker count."""
+    with ExitStack() as stack:
+        started = []
+        for workers in worker_counts:
+            port = free_port()
+            command = [sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())"]
+            command += ["serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+            log = stack.enter_context(tempfile.TemporaryFile())
+            process = subprocess.Popen(
+                command, env=env, cwd=env["TANGRAM_DATA_DIR"], stdout=log, stderr=subprocess.STDOUT
+            )
+            stack.callback(stop, process)
+            started.append((workers, process, port, log))
+        for _workers, process, port, log in started:
             wait_until_up(process, port, log)
-            yield port
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        yield {workers: port for workers, _process, port, _log in started}
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def wait_until_up(process: subprocess.Popen[bytes], port: int, log: Any) -> None:
@@ -281,7 +290,8 @@ def ms(values: list[float]) -> float:
 
 def latency(kind: str, env: dict[str, str], n_records: int, samples: int) -> None:
     """Medians of health, the page and a create against one worker, and their ratios."""
-    with server(env, 1) as port:
+    with servers(env, [1]) as ports:
+        port = ports[1]
         token = sign_in(port)
         load(port, token, n_records)
         health_p, page = interleaved(port, token, samples, "page")
@@ -311,7 +321,7 @@ def throughput(kind: str, env: dict[str, str], workers: list[int], per_client: i
     writes: dict[int, list[float]] = {n: [] for n in workers}
     errors = {n: [0, 0] for n in workers}
     with ExitStack() as stack:
-        ports = {n: stack.enter_context(server(env, n)) for n in workers}
+        ports = stack.enter_context(servers(env, workers))
         tokens = {n: sign_in(port) for n, port in ports.items()}
         for n, port in ports.items():
             burst(port, tokens[n], max(per_client // 10, 2), write=False)  # warm every worker

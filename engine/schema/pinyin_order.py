@@ -12,9 +12,9 @@ polyphonic character (重 is ``zhong`` to pypinyin, ``chong`` to ICU).
 from __future__ import annotations
 
 import functools
+import types
 from typing import Any
 
-import pypinyin
 import sqlalchemy as sa
 
 #: The name of the collation function registered on SQLite connections.
@@ -28,6 +28,16 @@ CharKey = tuple[int, str, int, int]
 _HAN_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF))
 
 
+@functools.cache
+def pypinyin_module() -> types.ModuleType:
+    """pypinyin, imported at its first use: its tables take about half a second to load, which
+    every ``tangram`` command and worker process would otherwise pay at start-up, whether it
+    meets Chinese text or not."""
+    import pypinyin
+
+    return pypinyin
+
+
 def is_han(ch: str) -> bool:
     point = ord(ch)
     return any(low <= point <= high for low, high in _HAN_RANGES)
@@ -36,6 +46,7 @@ def is_han(ch: str) -> bool:
 @functools.lru_cache(maxsize=65536)
 def _char_key(ch: str) -> CharKey:
     if is_han(ch):
+        pypinyin = pypinyin_module()
         reading = pypinyin.pinyin(ch, style=pypinyin.Style.TONE3, neutral_tone_with_five=True)[0][0]
         if reading[-1:].isdigit():
             return (2, reading[:-1], int(reading[-1]), ord(ch))

@@ -22,11 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pypinyin
-from pypinyin.constants import RE_HANS
-from pypinyin.seg.mmseg import seg as phrase_segmenter
-
-from engine.schema.pinyin_order import is_han
+from engine.schema.pinyin_order import is_han, pypinyin_module
 from form_engine import EntityDef, FieldDef
 
 #: Hidden column holding the space-separated search tokens of a record.
@@ -44,10 +40,15 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 #: A run of letters or digits as ``str.isalnum`` has them (``\\w`` is alnum or underscore).
 _ALNUM_RUN = re.compile(r"[^\W_]+")
 _NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 #: Runs of Chinese characters as pypinyin tells them (its pattern is ``^(?:[...])+$``); split
 #: by it, a text alternates between runs pypinyin segments into words and runs it keeps whole.
-_HAN_CLASS = RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$")
-_HAN_RUNS = re.compile(f"({_HAN_CLASS}+)")
+@functools.cache
+def _han_runs() -> re.Pattern[str]:
+    from pypinyin.constants import RE_HANS
+
+    return re.compile("(" + RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$") + "+)")
 
 
 def fold(text: str) -> str:
@@ -102,7 +103,7 @@ def pinyin_keys(text: str) -> str:
     text = text.strip()
     if not text:
         return ""
-    syllables = [syllable for run in _HAN_RUNS.split(text) if run for syllable in _run_syllables(run)]
+    syllables = [syllable for run in _han_runs().split(text) if run for syllable in _run_syllables(run)]
     first_readings = _readings(text[0])
     variants = [syllables]
     if len(first_readings) > 1 and is_han(text[0]):
@@ -121,9 +122,10 @@ def _run_syllables(run: str) -> tuple[str, ...]:
     """The syllables of one run of a text: a Chinese run is cut into the words of pypinyin's
     phrase table and each converted, exactly as ``lazy_pinyin`` does it; any other run is kept
     as one chunk. Runs repeat across a table's names (有限公司, 科技), hence the cache."""
-    if not _HAN_RUNS.fullmatch(run):
+    if not _han_runs().fullmatch(run):
         return (run,)
-    return tuple(syllable for word in phrase_segmenter.cut(run) for syllable in _word_syllables(word))
+    words = pypinyin_module().seg.mmseg.seg.cut(run)
+    return tuple(syllable for word in words for syllable in _word_syllables(word))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -131,12 +133,14 @@ def _word_syllables(word: str) -> tuple[str, ...]:
     """One segmented word's syllables. pypinyin converts the words of a text one by one, so
     converting them apart gives the same answer; names share their words (上海, 有限公司), and
     the cache makes an import's pinyin keys about ten times cheaper than whole-text calls."""
+    pypinyin = pypinyin_module()
     return tuple(pypinyin.lazy_pinyin(word, style=pypinyin.Style.NORMAL, errors="default"))
 
 
 @functools.lru_cache(maxsize=8192)
 def _readings(char: str) -> tuple[str, ...]:
     """Every reading of one character (a polyphonic surname has several)."""
+    pypinyin = pypinyin_module()
     return tuple(pypinyin.pinyin(char, heteronym=True, style=pypinyin.Style.NORMAL)[0])
 
 
