@@ -848,12 +848,26 @@ def data_import_errors(import_id: int, output: Path) -> None:
               help="FILE.csv or FILE.xlsx")  # fmt: skip
 @click.option("--filter", "filter_", help="A rule-DSL filter, as in the list API.")
 @click.option("--sort", help="Sort keys, as in the list API (-amount,name).")
-def data_export(app: str, entity: str, output: Path, filter_: str | None, sort: str | None) -> None:
+@click.option("-q", "--search", help="Keyword search, as the list API's q=.")
+@click.option("--columns", help="Comma-separated field names: just these columns, in this order.")
+def data_export(
+    app: str,
+    entity: str,
+    output: Path,
+    filter_: str | None,
+    sort: str | None,
+    search: str | None,
+    columns: str | None,
+) -> None:
     """Export ENTITY's records to CSV or XLSX (by the output's extension)."""
     fmt = "xlsx" if output.suffix.lower() == ".xlsx" else "csv"
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     try:
         with _platform() as platform:
-            content, _ = export_records(platform.records, SYSTEM, app, entity, fmt, filter=filter_, sort=sort)
+            content, _ = export_records(
+                platform.records, SYSTEM, app, entity, fmt,
+                filter=filter_, sort=sort, q=search, columns=chosen,
+            )  # fmt: skip
     except TangramError as exc:
         _fail(exc)
     output.write_bytes(content)

@@ -439,6 +439,10 @@ _MESSAGES.update(
         "export_format": _m(
             "导出格式 {format} 无效，应为 csv 或 xlsx", "{format} is not an export format; use csv or xlsx"
         ),
+        "export_column": _m(
+            "{name} 不是可导出的列；可导出的列：{columns}",
+            "{name} is not a column you can export; the columns are: {columns}",
+        ),
     }
 )
 

@@ -178,6 +178,8 @@
         u.searchParams.set("format", format);
         if (list.state.filter) u.searchParams.set("filter", list.state.filter);
         if (list.state.sort) u.searchParams.set("sort", list.state.sort);
+        if (list.state.q) u.searchParams.set("q", list.state.q);
+        u.searchParams.set("columns", currentColumns().join(","));
         document.getElementById("export-" + format).href = u.pathname + u.search;
       }
     };

@@ -86,9 +86,7 @@ def _token_is_query(text: str) -> bool:
     """Whether holding the query's one token means holding the query: two letters or digits,
     uncased or ASCII (the index folds ASCII case only, as SQLite's LIKE does)."""
     return (
-        len(text) == 2
-        and bigrams(text) == [fold(text)]
-        and (text.isascii() or text.lower() == text.upper())
+        len(text) == 2 and bigrams(text) == [fold(text)] and (text.isascii() or text.lower() == text.upper())
     )
 
 

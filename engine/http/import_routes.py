@@ -136,8 +136,15 @@ def export_list(
     format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
     filter: Annotated[str | None, Query(max_length=4000)] = None,
     sort: Annotated[str | None, Query(max_length=1000)] = None,
+    q: Annotated[str | None, Query(max_length=1000)] = None,
+    columns: Annotated[str | None, Query(max_length=4000)] = None,
 ) -> Response:
-    """The list (its filter and sort) as a file; the caller's field rules apply, masked stays masked."""
-    content, name = export_records(platform.records, ctx, app, entity, format, filter=filter, sort=sort)
+    """The list (its filter, sort and keyword search) as a file, with the chosen ``columns``
+    (comma-separated field names, in order) or every column the caller sees; the caller's field
+    rules apply, masked stays masked."""
+    chosen = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    content, name = export_records(
+        platform.records, ctx, app, entity, format, filter=filter, sort=sort, q=q, columns=chosen
+    )
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     return Response(content, media_type=MEDIA_TYPES[format], headers=headers)

@@ -84,6 +84,7 @@ def directory(conn: sa.Connection, *, active_only: bool = False) -> list[dict[st
         for r in conn.execute(query)
     ]
 
+
 #: Active users by id or username; built once, as flows resolve approvers on every step.
 _ACTIVE_BY_REF = sa.select(st.users.c.id, st.users.c.username).where(
     sa.or_(

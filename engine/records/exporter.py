@@ -9,7 +9,7 @@ record, 是/否 — and, in a workbook, numbers and dates as numbers and dates.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -43,8 +43,12 @@ def export_records(
     *,
     filter: str | None = None,
     sort: str | None = None,
+    q: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[bytes, str]:
-    """The file's bytes and its name (``entity-YYYYMMDD.csv``)."""
+    """The file's bytes and its name (``entity-YYYYMMDD.csv``): the list as the caller sees it,
+    with its keyword search ``q`` and, when ``columns`` names them, just those columns in that
+    order (the columns a person chose in the list)."""
     if fmt not in MEDIA_TYPES:
         raise InvalidInput("export_format", format=fmt)
     with records.db.connect() as conn:
@@ -52,10 +56,12 @@ def export_records(
     er = runtime.entity(entity)
     records.access.require(ctx, er, "export")
     lang = language(ctx.locale)
-    first = records.list_records(ctx, app, entity, filter=filter, sort=sort, limit=_PAGE, offset=0)
+    first = records.list_records(ctx, app, entity, filter=filter, sort=sort, q=q, limit=_PAGE, offset=0)
     shown = records.to_json(ctx, app, entity, first.items)
     visible = set(shown[0]) if shown else _visible_fields(records, ctx, er)
     fields = [f for f in er.entity.fields if f.name in visible and f.type not in _SKIPPED]
+    if columns:
+        fields = _chosen(fields, columns)
     header = ["id", *[(f.label.zh if lang == "zh" else f.label.en) for f in fields]]
 
     def pages() -> Iterator[list[dict[str, Any]]]:
@@ -63,7 +69,7 @@ def export_records(
         offset = _PAGE
         while offset < first.total:
             page = records.list_records(
-                ctx, app, entity, filter=filter, sort=sort, limit=_PAGE, offset=offset
+                ctx, app, entity, filter=filter, sort=sort, q=q, limit=_PAGE, offset=offset
             )
             yield records.to_json(ctx, app, entity, page.items)
             offset += _PAGE
@@ -80,6 +86,17 @@ def export_records(
     if fmt == "csv":
         return write_csv(header, rows()), f"{entity}-{stamp}.csv"
     return write_xlsx(header, rows(), title=entity), f"{entity}-{stamp}.xlsx"
+
+
+def _chosen(fields: list[FieldDef], columns: Sequence[str]) -> list[FieldDef]:
+    """``columns`` in their order, each one of ``fields`` (the columns the caller may export);
+    a name that is not one of them is refused, naming those that are, whether it does not exist
+    or is hidden from the caller (which it must not learn)."""
+    by_name = {f.name: f for f in fields}
+    for name in columns:
+        if name not in by_name:
+            raise InvalidInput("export_column", name=name, columns=", ".join(by_name))
+    return [by_name[name] for name in dict.fromkeys(columns)]
 
 
 def _visible_fields(records: RecordService, ctx: Context, er: EntityRuntime) -> set[str]:

@@ -23,7 +23,6 @@ COMPUTED_TYPES = frozenset(
 _MARKS = ("*", *PHRASES["import.required_mark"].values())
 
 
-
 def header_key(text: str) -> str:
     """The header as compared: NFKC, case-folded, without spaces, underscores or a required mark."""
     folded = unicodedata.normalize("NFKC", text).strip().casefold()

@@ -45,8 +45,6 @@ def test_http_benchmark_runs_on_each_database_without_a_5xx(postgres_database: s
 @pytest.mark.parametrize(
     ("script", "expected"), [("bench/validation.py", "fastjsonschema"), ("bench/rules.py", "sql/hand")]
 )
-
-
 def test_dsl_and_validation_benchmarks_run(script: str, expected: str) -> None:
     assert expected in _run(script, "300")
 

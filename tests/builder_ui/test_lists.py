@@ -226,6 +226,18 @@ def test_export_downloads_the_current_view(page: Page, problems: list[str], api:
     text = Path(download.path()).read_text("utf-8-sig")
     table = list(csv.DictReader(io.StringIO(text)))
     assert [r["标题"] for r in table] == ["导出-甲", "导出-丙", "导出-乙"]
+    page.fill("#q", "导出-丙")  # the search box and the columns shown narrow the file too
+    page.click("#search-form button")
+    expect(page.locator("#records tbody tr")).to_have_count(1)
+    page.click("#columns-toggle")
+    page.uncheck("#col-account")
+    page.locator(".column-list li[data-field=amount] button[aria-label=上移]").click()
+    heads = page.locator("#records thead th[data-field]").all_inner_texts()
+    with page.expect_download() as caught:
+        page.click("#export-csv")
+    table = list(csv.reader(io.StringIO(Path(caught.value.path()).read_text("utf-8-sig"))))
+    assert table[0] == ["id", *heads] and "客户" not in table[0]
+    assert [row[table[0].index("标题")] for row in table[1:]] == ["导出-丙"]
     with page.expect_download() as caught:
         page.click("#export-xlsx")
     assert caught.value.suggested_filename.endswith(".xlsx")

@@ -112,8 +112,13 @@ def test_record_page_shows_sections_sub_table_history_and_related_records(
     page: Page, problems: list[str], api: Api
 ) -> None:
     account = api("POST", f"/api/apps/{APP}/records/account", json={"name": "腾讯科技", "grade": "B"})
-    deal = _deal(api, title="三百六十度", amount="1000", account=account["id"],
-                 lines=[{"product": "服务器", "quantity": 3}])
+    deal = _deal(
+        api,
+        title="三百六十度",
+        amount="1000",
+        account=account["id"],
+        lines=[{"product": "服务器", "quantity": 3}],
+    )
     api("PATCH", f"/api/apps/{APP}/records/deal/{deal['id']}", json={"amount": "1200"})
     sign_in(page, ADMIN, f"/ui/{APP}/deal/{deal['id']}")
     expect(page.locator("#title")).to_have_text("三百六十度")

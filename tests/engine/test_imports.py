@@ -252,3 +252,20 @@ def test_exports_show_labels_and_keep_masked_values_masked(admin: TestClient, an
     assert isinstance(shown, str) and shown != "+8613812345678" and "*" in shown
     r = anon.get(f"{RECORDS}/account/export", params={"format": "pdf"}, headers=headers)
     assert r.status_code == 422
+
+
+def test_export_follows_the_search_and_the_chosen_columns(admin: TestClient) -> None:
+    for name, grade, phone in (("华为技术", "A", "13812345678"), ("比亚迪", "B", "13900001111")):
+        body = {"name": name, "grade": grade, "phone": phone}
+        assert admin.post(f"{RECORDS}/account", json=body).status_code == 201
+    zh = {"Accept-Language": "zh-CN"}
+    r = admin.get(f"{RECORDS}/account/export", params={"q": "hw", "columns": "grade,name"}, headers=zh)
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows == [["id", "等级", "名称"], [rows[1][0], "A 级", "华为技术"]]  # pinyin initials of 华为
+
+    r = admin.get(f"{RECORDS}/account/export", params={"columns": "name,fax"}, headers=zh)
+    assert r.status_code == 422
+    message = r.json()["error"]["message"]
+    assert "fax" in message and "name" in message and "grade" in message  # what can be exported instead
+    assert admin.get(f"{RECORDS}/account/export", params={"q": "x" * 1001}).status_code == 422
