@@ -224,6 +224,7 @@ UI_MESSAGES.update({
     "no_cc": {"zh": "没有抄送", "en": "No copies"},
     "no_notifications": {"zh": "没有通知", "en": "No notifications"},
     "approve": {"zh": "同意", "en": "Approve"},
+    "complete_task": {"zh": "完成", "en": "Complete"},
     "reject": {"zh": "驳回", "en": "Reject"},
     "return": {"zh": "退回发起人", "en": "Return to submitter"},
     "transfer": {"zh": "转交", "en": "Transfer"},

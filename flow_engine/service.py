@@ -153,6 +153,7 @@ class FlowService:
                 "type": n["type"],
                 "label": n.get("label"),
                 "next": n.get("next"),
+                "fields": n.get("fields"),  # a fill-in task's: what the assignee completes
                 "state": latest[n["id"]]["status"] if n["id"] in latest else None,
                 "outcome": latest[n["id"]]["outcome"] if n["id"] in latest else None,
             }

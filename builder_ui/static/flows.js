@@ -62,22 +62,52 @@
 
   /* The controls acting on one open task (the verbs its kind allows); ``done(verb)`` runs after
      a verb succeeded. Errors from the API (409 already done, 403 not yours) show in the flash. */
+  /* A fill-in task's fields, as form widgets holding the record's current values (the
+     record's default form describes them); null when the task names no field. */
+  F.fillForm = async function (task) {
+    if (!TG.FormRenderer) return null;
+    const inst = await TG.api("GET", TG.apiPath("flow-instances", String(task.instance_id)));
+    const node = inst.ok ? inst.data.nodes.find(n => n.id === task.node) : null;
+    const [desc, record, meta] = await Promise.all([
+      TG.api("GET", TG.apiPath("apps", task.app, "forms", task.entity, "default")),
+      TG.api("GET", TG.apiPath("apps", task.app, "records", task.entity, String(task.record_id))),
+      TG.appMeta(task.app).catch(() => null)]);
+    const fields = ((node && node.fields) || []).filter(name => desc.ok && desc.data.fields[name]);
+    if (!fields.length) return null;
+    const root = TG.el("div", { class: "form-grid fill-form" });
+    const only = { ...desc.data, layout: fields.map(field => ({ kind: "field", field })) };
+    const renderer = new TG.FormRenderer(root, only, { app: task.app, meta, recordId: task.record_id, idPrefix: `t${task.id}-` });
+    await renderer.render(record.ok ? record.data : {});
+    return { root, renderer };
+  };
+
   F.taskControls = async function (task, done, full) {
     const kind = task.node === "@starter" ? "resubmit" : task.kind;
     const comment = TG.el("textarea", { rows: 2, class: "task-comment", placeholder: TG.t("comment_placeholder"), "aria-label": TG.t("comment") });
+    const fill = kind === "fill" && full ? await F.fillForm(task) : null;
     const act = async (verb, extra) => {
       const body = { comment: comment.value || null, ...(extra || {}) };
       const r = await TG.api("POST", TG.apiPath("tasks", String(task.id), verb), body);
-      if (!r.ok) { TG.flash(TG.errorText(r.error)); return; }
+      if (!r.ok) {
+        // a value the record refuses is shown beside its field, what it typed kept
+        const rest = fill && verb === "complete" ? fill.renderer.setErrors(r.error.problems) : [];
+        if (!fill || verb !== "complete" || rest.length || !(r.error.problems || []).length) TG.flash(TG.errorText(r.error));
+        return;
+      }
       TG.flash("");
       await done(verb);
     };
-    const button = (verb, text, cls, extra) => TG.el("button", { type: "button", class: cls || null, dataset: { verb }, text, onclick: () => act(verb, extra && extra()) });
+    const button = (verb, text, cls, extra) => TG.el("button", { type: "button", class: cls || null, dataset: { verb }, text, onclick: async () => act(verb, extra && await extra()) });
     const bar = TG.el("div", { class: "task-actions" });
+    if (kind === "fill" && full) bar.append(button("complete", TG.t("complete_task"), "primary", async () => {
+      if (!fill) return {};
+      await fill.renderer.settle();
+      return { values: fill.renderer.values(true) };
+    }));
     if (kind === "approval" || kind === "resubmit") bar.append(button("approve", kind === "resubmit" ? TG.t("submit") : TG.t("approve"), "primary"));
     if (kind === "approval") bar.append(button("reject", TG.t("reject"), "danger"));
     if (kind === "cc") bar.append(button("read", TG.t("mark_read")));
-    const box = TG.el("div", { class: "task-controls" }, comment, bar);
+    const box = TG.el("div", { class: "task-controls" }, fill ? fill.root : "", comment, bar);
     if (!full) return box;
     if (kind === "approval") bar.append(button("return", TG.t("return"), null, () => ({ to: "starter" })));
     bar.append(button("comment", TG.t("comment")));

@@ -12,7 +12,7 @@
     return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`; };
 
   class FormRenderer {
-    /* options: {app, meta (TG.appMeta), recordId, onChange} */
+    /* options: {app, meta (TG.appMeta), recordId, onChange, idPrefix (several forms on a page)} */
     constructor(root, description, options) {
       this.root = root; this.desc = description; this.opts = options || {};
       this.widgets = {}; this.original = {}; this.stateTimer = null;
@@ -47,7 +47,7 @@
     async field(n) {
       const f = this.desc.fields[n.field];
       if (!f) return null;
-      const id = "f-" + f.name;
+      const id = (this.opts.idPrefix || "f-") + f.name;
       const box = TG.el("div", { class: "form-field" + (n.span === 12 || ["long_text", "rich_text", "sub_table"].includes(f.type) ? " span-12" : ""), dataset: { field: f.name } });
       const widget = await this.widget(f, id);
       this.widgets[f.name] = widget;
