@@ -235,9 +235,9 @@ def test_export_downloads_the_current_view(page: Page, problems: list[str], api:
     heads = page.locator("#records thead th[data-field]").all_inner_texts()
     with page.expect_download() as caught:
         page.click("#export-csv")
-    table = list(csv.reader(io.StringIO(Path(caught.value.path()).read_text("utf-8-sig"))))
-    assert table[0] == ["id", *heads] and "客户" not in table[0]
-    assert [row[table[0].index("标题")] for row in table[1:]] == ["导出-丙"]
+    grid = list(csv.reader(io.StringIO(Path(caught.value.path()).read_text("utf-8-sig"))))
+    assert grid[0] == ["id", *heads] and "客户" not in grid[0]
+    assert [row[grid[0].index("标题")] for row in grid[1:]] == ["导出-丙"]
     with page.expect_download() as caught:
         page.click("#export-xlsx")
     assert caught.value.suggested_filename.endswith(".xlsx")
