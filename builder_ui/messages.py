@@ -227,6 +227,7 @@ UI_MESSAGES.update({
     "complete_task": {"zh": "完成", "en": "Complete"},
     "reject": {"zh": "驳回", "en": "Reject"},
     "return": {"zh": "退回发起人", "en": "Return to submitter"},
+    "return_to_node": {"zh": "退回到此步", "en": "Return to this step"},
     "transfer": {"zh": "转交", "en": "Transfer"},
     "add_signer": {"zh": "加签", "en": "Add signer"},
     "comment": {"zh": "评论", "en": "Comment"},

@@ -81,6 +81,14 @@
     return { root, renderer };
   };
 
+  /* The earlier steps a task may be returned to (退回): approvals and fill-in tasks the
+     instance has passed, in the flow's order. */
+  F.returnTargets = async function (task) {
+    const inst = await TG.api("GET", TG.apiPath("flow-instances", String(task.instance_id)));
+    if (!inst.ok) return [];
+    return inst.data.nodes.filter(n => n.id !== task.node && n.state === "done" && (n.type === "approval" || n.type === "task"));
+  };
+
   F.taskControls = async function (task, done, full) {
     const kind = task.node === "@starter" ? "resubmit" : task.kind;
     const comment = TG.el("textarea", { rows: 2, class: "task-comment", placeholder: TG.t("comment_placeholder"), "aria-label": TG.t("comment") });
@@ -109,7 +117,16 @@
     if (kind === "cc") bar.append(button("read", TG.t("mark_read")));
     const box = TG.el("div", { class: "task-controls" }, fill ? fill.root : "", comment, bar);
     if (!full) return box;
-    if (kind === "approval") bar.append(button("return", TG.t("return"), null, () => ({ to: "starter" })));
+    if (kind === "approval") {
+      bar.append(button("return", TG.t("return"), null, () => ({ to: "starter" })));
+      const earlier = await F.returnTargets(task);
+      if (earlier.length) {
+        const target = TG.el("select", { class: "return-target", "aria-label": TG.t("return_to_node") },
+          earlier.map(n => TG.el("option", { value: n.id, text: TG.label(n.label) || n.id })));
+        box.append(TG.el("div", { class: "task-people" }, target,
+          TG.el("button", { type: "button", dataset: { verb: "return-node" }, text: TG.t("return_to_node"), onclick: () => act("return", { to: target.value }) })));
+      }
+    }
     bar.append(button("comment", TG.t("comment")));
     if (kind === "approval" || kind === "fill") {
       const who = await F.picker(TG.t("transfer"));

@@ -66,6 +66,20 @@ FILL = {
         {"id": "end", "type": "end"},
     ],
 }
+TWO_STEP = {
+    "name": "deal_two_step",
+    "label": {"zh": "两级审批", "en": "Two-step approval"},
+    "entity": "deal",
+    "trigger": {"type": "manual"},
+    "nodes": [
+        {"id": "start", "type": "start", "next": "first"},
+        {"id": "first", "type": "approval", "label": {"zh": "初审", "en": "First review"},
+         "approvers": [{"user": "mgr"}], "next": "second"},
+        {"id": "second", "type": "approval", "label": {"zh": "复审", "en": "Second review"},
+         "approvers": [{"user": "mgr"}], "next": "end"},
+        {"id": "end", "type": "end", "result": "approved"},
+    ],
+}  # fmt: skip
 MENUS = [
     {"name": "sales", "label": {"zh": "销售", "en": "Sales"}, "icon": "briefcase", "order": 1,
      "items": [{"entity": "deal", "icon": "chart"}, {"entity": "account", "icon": "building"}]},
@@ -92,7 +106,7 @@ def flow_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform
         mgr = create_user(conn, *MANAGER, display_name="王经理", hash_cost=TEST_HASH_COST)
         intake = create_user(conn, *INTAKE, display_name="官网", hash_cost=TEST_HASH_COST)
     package = copy.deepcopy(json.loads(PACKAGE.read_text("utf-8")))
-    package["flows"] = [FLOW, FILL]
+    package["flows"] = [FLOW, FILL, TWO_STEP]
     package["menus"] = MENUS
     package["roles"].append(
         {"name": "manager", "label": {"zh": "经理", "en": "Manager"},
@@ -102,7 +116,8 @@ def flow_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform
     api = next(calls)
     api("POST", "/api/apps", json=package)
     api("POST", f"/api/apps/{APP}/flows/deal_approval/publish")
-    api("POST", f"/api/apps/{APP}/flows/deal_follow_up/publish")
+    for flow in (FILL, TWO_STEP):
+        api("POST", f"/api/apps/{APP}/flows/{flow['name']}/publish")
     for user, role in ((rep, "rep"), (mgr, "manager"), (intake, "rep")):
         api("PUT", f"/api/apps/{APP}/users/{user}/roles", json={"roles": [role]})
     calls.close()
@@ -216,6 +231,34 @@ def test_a_fill_in_task_is_completed_in_the_inbox_with_its_fields(
     assert (record["stage"], record["amount"], record["notes"]) == ("won", "120000.00", "客户已签字")
     assert [i["status"] for i in _instances(fapi, deal)] == ["done"]
     assert _expected_refusal(problems) == []
+
+
+def test_an_approver_returns_the_request_to_an_earlier_step(
+    page: Page, problems: list[str], fapi: Api, server: str
+) -> None:
+    deal = _deal(fapi, "两级审批商机")
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_two_step", user=REP)
+    [first] = [t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal]
+    sign_in(page, MANAGER, f"{server}/ui/inbox")
+    item = page.locator(f"#tasks li[data-task='{first['id']}']")
+    expect(item.locator(".return-target")).to_have_count(0)  # nothing before the first step
+    item.get_by_role("button", name="同意").click()
+    expect(item).to_have_count(0)
+    [second] = [t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal]
+    item = page.locator(f"#tasks li[data-task='{second['id']}']")
+    expect(item.locator(".return-target option")).to_have_text(["初审"])
+    item.locator("textarea").fill("金额需重新核对")
+    item.get_by_role("button", name="退回到此步").click()
+    expect(item).to_have_count(0)
+    [again] = [t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal]
+    assert again["node"] == "first" and again["id"] not in (first["id"], second["id"])
+    expect(page.locator(f"#tasks li[data-task='{again['id']}']")).to_be_visible()
+    [instance] = _instances(fapi, deal)
+    steps = fapi("GET", f"/api/flow-instances/{instance['id']}", user=MANAGER)["steps"]
+    returned = next(s for s in steps if s["action"] == "return")
+    expected = ("second", "金额需重新核对", {"to": "first"})
+    assert (returned["node"], returned["comment"], returned["details"]) == expected
+    assert problems == []
 
 
 def _expected_refusal(problems: list[str]) -> list[str]:
