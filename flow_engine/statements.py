@@ -57,12 +57,6 @@ def by_instance(table: sa.Table) -> sa.Select[tuple[object, ...]]:
 
 ns, tk, i = t.node_states, t.tasks, t.instances
 
-#: An instance's states in ``:status``, oldest first.
-STATES_IN = (
-    sa.select(ns)
-    .where(ns.c.instance_id == sa.bindparam(ROW), ns.c.status == sa.bindparam("status"))
-    .order_by(ns.c.id)
-)
 #: The ids of an instance's states still ready or waiting.
 LIVE_STATE_IDS = sa.select(ns.c.id).where(ns.c.instance_id == sa.bindparam(ROW), ns.c.status.in_(LIVE_STATES))
 #: Close states (``:_ids``).
