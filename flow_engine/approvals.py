@@ -113,9 +113,16 @@ class Approvals:
         return dict(row)
 
     def act(
-        self, run: Run, task: dict[str, Any], user: int, action: str, body: Mapping[str, Any]
+        self,
+        run: Run,
+        task: dict[str, Any],
+        state: dict[str, Any] | None,
+        user: int,
+        action: str,
+        body: Mapping[str, Any],
     ) -> dict[str, Any]:
-        """Do ``action`` on ``task`` (its row, read in this step); the row as it is after."""
+        """Do ``action`` on ``task`` (its row and its state's, read in this step; a carbon copy
+        an action made has no state); the task's row as it is after."""
         task_id = task["id"]
         if task["assignee"] != user:
             raise FlowForbidden("task_not_yours", id=task_id)
@@ -129,13 +136,14 @@ class Approvals:
             raise FlowInputError("task_action_unsupported", kind=kind, action=action)
         comment = body.get("comment")
         details = {"attachments": body["attachments"]} if body.get("attachments") else None
-        state = run.state(task["state_id"])
         if action == "comment":
             run.log(task["node"], "comment", actor=user, comment=comment, details=details)
             return task
         if action == "read":
             self._close(run, task, "read")
             return task
+        if state is None:
+            state = run.state(task["state_id"])
         if action == "transfer":
             self._transfer(run, task, user, body)
             return task

@@ -97,10 +97,13 @@ class FlowService:
         user = _user_id(ctx)
 
         def work(run: Run) -> dict[str, Any]:
-            row = run.conn.execute(q.select_by_id(t.tasks), {q.ROW: task_id}).mappings().first()
+            row = run.conn.execute(q.TASK_AND_STATE, {q.ROW: task_id}).mappings().first()
             if row is None or row["instance_id"] != run.id:
                 raise _TaskElsewhere
-            return _json(run.runner.approvals.act(run, dict(row), user, action, body))
+            task = {c.name: row[c.name] for c in t.tasks.c}
+            state = {c.name: row[f"state__{c.name}"] for c in t.node_states.c}
+            found = state if state["id"] is not None else None
+            return _json(run.runner.approvals.act(run, task, found, user, action, body))
 
         try:
             return self.runner.with_instance(self.runner.instance_of_task(task_id), work)

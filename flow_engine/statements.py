@@ -93,6 +93,13 @@ RUNNING_ON = (
 RUNNING_ON_FLOW = RUNNING_ON.where(i.c.flow == sa.bindparam("flow"))
 #: Whether an instance was started under a trigger's key already.
 STARTED_UNDER = sa.select(i.c.id).where(i.c.start_key == sa.bindparam("start_key"))
+#: A task (``:_row``) with its state's columns, named ``state__<column>`` (none for a carbon
+#: copy an action made, which belongs to no state).
+TASK_AND_STATE = (
+    sa.select(tk, *(c.label(f"state__{c.name}") for c in ns.c))
+    .outerjoin(ns, ns.c.id == tk.c.state_id)
+    .where(tk.c.id == sa.bindparam(ROW))
+)
 #: A task's instance, with the app and flow it runs in.
 TASK_INSTANCE = (
     sa.select(tk.c.instance_id, i.c.app, i.c.flow)
