@@ -196,7 +196,7 @@ class Approvals:
             "data": {},
             **values,
         }
-        return int(run.conn.execute(q.insert_returning_id(t.tasks), row).scalar_one())
+        return q.insert_one(run.conn, t.tasks, row)
 
     def _person(self, run: Run, body: Mapping[str, Any], key: str = "to") -> int:
         ref = body.get(key)

@@ -161,8 +161,8 @@ class Run:
             self.advance()
             self._write_pending()
         self._write_instance()
-        if self._log:
-            self.conn.execute(q.insert(t.steps), self._log)
+        if self._log:  # one row as itself: a list of one costs SQLAlchemy an executemany
+            self.conn.execute(q.insert(t.steps), self._log[0] if len(self._log) == 1 else self._log)
             self._log = []
 
     def activate(self, node_id: str, data: Mapping[str, Any] | None = None) -> None:
@@ -188,7 +188,7 @@ class Run:
         state.update(values)
         if state["id"] is None:
             row = {k: state[k] for k in STATE_COLUMNS}
-            state["id"] = int(self.conn.execute(q.insert_returning_id(t.node_states), row).scalar_one())
+            state["id"] = q.insert_one(self.conn, t.node_states, row)
         elif values:
             self.set_state(state["id"], **values)
         return int(state["id"])
@@ -523,7 +523,7 @@ class Runner:
             "locked": False,
             "error": None,
         }
-        instance_id = unit.conn.execute(q.insert_returning_id(t.instances), values).scalar_one()
+        instance_id = q.insert_one(unit.conn, t.instances, values)
         return {**values, "id": int(instance_id)}
 
     def begin(self, run: Run) -> None:
