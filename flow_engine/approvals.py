@@ -22,6 +22,7 @@ from flow_engine import statements as q
 from flow_engine import tables as t
 from flow_engine.messages import FlowConflict, FlowForbidden, FlowInputError
 from flow_engine.people import resolve
+from flow_engine.runtime import as_stored
 
 if TYPE_CHECKING:
     from flow_engine.runtime import Run
@@ -57,10 +58,12 @@ class Approvals:
         mode = node.get("mode", "any") if node["type"] == "approval" else "any"
         kind = "approval" if node["type"] == "approval" else "fill"
         due = run.due(run.now, node["due"]) if node.get("due") else None
+        data = {**state["data"], "people": people, "mode": mode}
+        state_id = run.save_state(state, status="waiting", due_at=due, data=data)
         rows = [
             {
                 "instance_id": run.id,
-                "state_id": state["id"],
+                "state_id": state_id,
                 "node": node["id"],
                 "kind": kind,
                 "assignee": user,
@@ -73,8 +76,6 @@ class Approvals:
             for i, user in enumerate(people)
         ]
         run.conn.execute(q.insert(t.tasks), rows)
-        data = {**state["data"], "people": people, "mode": mode}
-        run.set_state(state["id"], status="waiting", due_at=due, data=data)
         if node["type"] == "approval" and node.get("lock", True):
             run.set_instance(locked=True)
         run.log(node["id"], "assigned", details={"people": people})
@@ -82,7 +83,7 @@ class Approvals:
 
     def cc(self, run: Run, state: dict[str, Any], node: dict[str, Any]) -> None:
         people = resolve(run.conn, run.app, node.get("to", []), run.record(), run.starter)
-        self.carbon_copy(run, state["id"], node["id"], people)
+        self.carbon_copy(run, run.save_state(state), node["id"], people)
 
     def carbon_copy(self, run: Run, state_id: int, node: str, people: list[int]) -> None:
         """Read-only inbox items (抄送), open until read; they never hold the flow up."""
@@ -111,8 +112,18 @@ class Approvals:
         row = run.conn.execute(q.select_by_id(t.tasks), {q.ROW: task_id}).mappings().one()
         return dict(row)
 
-    def act(self, run: Run, task_id: int, user: int, action: str, body: Mapping[str, Any]) -> None:
-        task = self.task(run, task_id)
+    def act(
+        self,
+        run: Run,
+        task: dict[str, Any],
+        state: dict[str, Any] | None,
+        user: int,
+        action: str,
+        body: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """Do ``action`` on ``task`` (its row and its state's, read in this step; a carbon copy
+        an action made has no state); the task's row as it is after."""
+        task_id = task["id"]
         if task["assignee"] != user:
             raise FlowForbidden("task_not_yours", id=task_id)
         if task["status"] not in ("open",):
@@ -125,22 +136,23 @@ class Approvals:
             raise FlowInputError("task_action_unsupported", kind=kind, action=action)
         comment = body.get("comment")
         details = {"attachments": body["attachments"]} if body.get("attachments") else None
-        state = run.state(task["state_id"])
         if action == "comment":
             run.log(task["node"], "comment", actor=user, comment=comment, details=details)
-            return
+            return task
         if action == "read":
             self._close(run, task, "read")
-            return
+            return task
+        if state is None:
+            state = run.state(task["state_id"])
         if action == "transfer":
             self._transfer(run, task, user, body)
-            return
+            return task
         if action == "add-signer":
             self._add_signer(run, task, user, body)
-            return
+            return task
         if action == "return":
             self._return(run, task, state, user, body)
-            return
+            return task
         if action == "complete":
             values = body.get("values") or {}
             if not isinstance(values, Mapping):
@@ -162,10 +174,13 @@ class Approvals:
         else:
             self.settle(run, state, self._open_followers(run, task))
         run.advance()
+        return task  # closed, so nothing later in the step changes it
 
-    def _close(self, run: Run, task: Mapping[str, Any], status: str, comment: str | None = None) -> None:
+    def _close(self, run: Run, task: dict[str, Any], status: str, comment: str | None = None) -> None:
+        """Close ``task`` (its row, and the dict: as the row now reads)."""
         values = {"status": status, "acted_at": run.now, "comment": comment}
         run.conn.execute(q.update_by_id(t.tasks), {q.ROW: task["id"], **values})
+        task.update(values, acted_at=as_stored(run.now))
 
     def _new_task(self, run: Run, task: Mapping[str, Any], assignee: int, **values: Any) -> int:
         row = {
@@ -181,7 +196,7 @@ class Approvals:
             "data": {},
             **values,
         }
-        return int(run.conn.execute(q.insert_returning_id(t.tasks), row).scalar_one())
+        return q.insert_one(run.conn, t.tasks, row)
 
     def _person(self, run: Run, body: Mapping[str, Any], key: str = "to") -> int:
         ref = body.get(key)
@@ -190,25 +205,23 @@ class Approvals:
             raise FlowInputError("user_unknown", user=ref)
         return found[0]
 
-    def _transfer(self, run: Run, task: Mapping[str, Any], user: int, body: Mapping[str, Any]) -> None:
+    def _transfer(self, run: Run, task: dict[str, Any], user: int, body: Mapping[str, Any]) -> None:
         target = self._person(run, body)
         self._close(run, task, "transferred", body.get("comment"))
         original = task["transferred_from"] or task["assignee"]
         self._new_task(run, task, target, transferred_from=original, data=dict(task["data"]))
         run.log(task["node"], "transfer", actor=user, comment=body.get("comment"), details={"to": target})
 
-    def _add_signer(self, run: Run, task: Mapping[str, Any], user: int, body: Mapping[str, Any]) -> None:
+    def _add_signer(self, run: Run, task: dict[str, Any], user: int, body: Mapping[str, Any]) -> None:
         """加签: ``before`` — the new signer decides first, then this task opens again;
         ``after`` — the new signer's task opens once this one is approved."""
         target = self._person(run, body)
         position = body.get("position", "after")
         if position == "before":
             added = self._new_task(run, task, target, data={"added_by": user})
-            run.conn.execute(
-                t.tasks.update()
-                .where(t.tasks.c.id == task["id"])
-                .values(status="queued", data={**task["data"], "after": added})
-            )
+            queued = {"status": "queued", "data": {**task["data"], "after": added}}
+            run.conn.execute(t.tasks.update().where(t.tasks.c.id == task["id"]).values(queued))
+            task.update(queued)
         else:
             self._new_task(run, task, target, status="queued", data={"after": task["id"], "added_by": user})
         run.log(
@@ -220,7 +233,7 @@ class Approvals:
         )
 
     def _return(
-        self, run: Run, task: Mapping[str, Any], state: Mapping[str, Any], user: int, body: Mapping[str, Any]
+        self, run: Run, task: dict[str, Any], state: Mapping[str, Any], user: int, body: Mapping[str, Any]
     ) -> None:
         target = body.get("to", "starter")
         passed = set(
@@ -294,7 +307,7 @@ class Approvals:
         return tasks
 
     # -- deciding a node ----------------------------------------------------------------------
-    def settle(self, run: Run, state: Mapping[str, Any], tasks: list[dict[str, Any]] | None = None) -> None:
+    def settle(self, run: Run, state: dict[str, Any], tasks: list[dict[str, Any]] | None = None) -> None:
         """Decide the node of ``state`` from its tasks (``tasks``: as the caller just read them),
         if they decide it yet."""
         node = run.flow.nodes[state["node"]]
@@ -328,7 +341,7 @@ class Approvals:
     def decide(
         self,
         run: Run,
-        state: Mapping[str, Any],
+        state: dict[str, Any],
         node: dict[str, Any],
         outcome: str,
         *,

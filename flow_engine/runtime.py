@@ -10,7 +10,7 @@ row is locked first, so two workers never advance one instance at once.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,6 +34,8 @@ ENDED = ("approved", "rejected", "done", "withdrawn", "cancelled", "failed")
 #: A flow that loops through automatic nodes this often in one step is stopped (a cycle).
 MAX_STEPS_PER_RUN = 500
 ADVANCE_JOB = "flow.advance"
+#: The columns of a node state's row.
+STATE_COLUMNS = ("instance_id", "node", "status", "outcome", "entered_at", "left_at", "due_at", "data")
 #: ``record`` not read yet (``None`` means read and not there).
 _UNREAD = object()
 #: The instance whose action node is running, for actions that need more than the record.
@@ -42,6 +44,11 @@ CURRENT_RUN: ContextVar[Run | None] = ContextVar("flow_current_run", default=Non
 
 def real_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def as_stored(moment: datetime) -> datetime:
+    """``moment`` as a UTC column hands it back (aware, UTC), for a row kept in memory."""
+    return moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def flow_context(flow: str, instance: int | None = None, depth: int = 0) -> Context:
@@ -77,9 +84,9 @@ class Run:
         self._instance_changes: dict[str, Any] = {}
         #: step-log rows, written in one statement when the step ends (``flush``)
         self._log: list[dict[str, Any]] = []
-        #: states made ready in this step, entered in order by ``advance``
+        #: states made ready in this step, entered in order by ``advance`` (a step never ends
+        #: with one while its instance runs, so no step has to look for another's)
         self._ready: deque[dict[str, Any]] = deque()
-        self._loaded_ready = False
         self._gone: set[int] = set()
 
     # -- reading ------------------------------------------------------------------------------
@@ -147,24 +154,50 @@ class Run:
         )
 
     def flush(self) -> None:
-        """Write this step's changes to the instance row and its log (one statement each)."""
+        """Write this step's changes to the instance row and its log (one statement each);
+        whatever was made ready and not entered yet is entered first, or, once the instance
+        ended, kept as it is."""
+        if self._ready:
+            self.advance()
+            self._write_pending()
         self._write_instance()
-        if self._log:
-            self.conn.execute(q.insert(t.steps), self._log)
+        if self._log:  # one row as itself: a list of one costs SQLAlchemy an executemany
+            self.conn.execute(q.insert(t.steps), self._log[0] if len(self._log) == 1 else self._log)
             self._log = []
 
-    def activate(self, node_id: str, data: Mapping[str, Any] | None = None) -> int:
-        """A new ready state of ``node_id``; ``advance`` enters it."""
-        values = {
-            "instance_id": self.id,
-            "node": node_id,
-            "status": "ready",
-            "entered_at": self.now,
-            "data": dict(data or {}),
-        }
-        state_id = int(self.conn.execute(q.insert_returning_id(t.node_states), values).scalar_one())
-        self._ready.append({**values, "id": state_id, "outcome": None, "left_at": None, "due_at": None})
-        return state_id
+    def activate(self, node_id: str, data: Mapping[str, Any] | None = None) -> None:
+        """A new ready state of ``node_id``; ``advance`` enters it. Its row is written when
+        the node first changes it (``save_state``), so a node passed through in one step
+        costs one INSERT, not an INSERT and an UPDATE."""
+        self._ready.append(
+            {
+                "id": None,
+                "instance_id": self.id,
+                "node": node_id,
+                "status": "ready",
+                "outcome": None,
+                "entered_at": self.now,
+                "left_at": None,
+                "due_at": None,
+                "data": dict(data or {}),
+            }
+        )
+
+    def save_state(self, state: dict[str, Any], **values: Any) -> int:
+        """Apply ``values`` to ``state`` and its row (written now if it was not yet); its id."""
+        state.update(values)
+        if state["id"] is None:
+            row = {k: state[k] for k in STATE_COLUMNS}
+            state["id"] = q.insert_one(self.conn, t.node_states, row)
+        elif values:
+            self.set_state(state["id"], **values)
+        return int(state["id"])
+
+    def _write_pending(self) -> None:
+        """Write the rows of the states still waiting to be entered (as ready)."""
+        for state in self._ready:
+            if state["id"] is None:
+                self.save_state(state)
 
     def set_state(self, state_id: int, **values: Any) -> None:
         self.conn.execute(q.update_by_id(t.node_states), {q.ROW: state_id, **values})
@@ -173,9 +206,9 @@ class Run:
         row = self.conn.execute(q.select_by_id(t.node_states), {q.ROW: state_id}).mappings().one()
         return dict(row)
 
-    def leave(self, state: Mapping[str, Any], outcome: str | None = None, nxt: Any = None) -> None:
+    def leave(self, state: dict[str, Any], outcome: str | None = None, nxt: Any = None) -> None:
         """Close ``state`` and activate what follows (one node, or each of a split's)."""
-        self.set_state(state["id"], status="done", outcome=outcome, left_at=self.now)
+        self.save_state(state, status="done", outcome=outcome, left_at=self.now)
         target = self.flow.nodes[state["node"]].get("next") if nxt is None else nxt
         branch = state["data"].get("branch", [])
         if isinstance(target, list):
@@ -204,6 +237,7 @@ class Run:
         self.log(None, status)
 
     def cancel_states(self, *, exclude: int | None = None, ids: list[int] | None = None) -> None:
+        self._write_pending()
         live = self.conn.execute(q.LIVE_STATE_IDS, {q.ROW: self.id}).scalars()
         states = [s for s in live if s != exclude and (ids is None or s in ids)]
         self._gone.update(states)
@@ -238,15 +272,8 @@ class Run:
             self.changed()
 
     # -- moving on ----------------------------------------------------------------------------
-    def advance(self, *, fresh: bool = False) -> None:
-        """Enter every ready state, and the ones those make ready, until all wait or end
-        (``fresh``: the instance began in this step, so no earlier step left any ready)."""
-        self._loaded_ready = self._loaded_ready or fresh
-        if not self._loaded_ready:  # states an earlier step left ready (none, normally)
-            self._loaded_ready = True
-            known = {r["id"] for r in self._ready}
-            left = self.conn.execute(q.STATES_IN, {q.ROW: self.id, "status": "ready"}).mappings()
-            self._ready.extendleft(reversed([dict(r) for r in left if r["id"] not in known]))
+    def advance(self) -> None:
+        """Enter every ready state, and the ones those make ready, until all wait or end."""
         for _ in range(MAX_STEPS_PER_RUN):
             if self.instance["status"] != "running" or not self._ready:
                 return
@@ -265,7 +292,7 @@ class Run:
                 self.runner.approvals.cc(self, state, node)
             self.leave(state)
         elif kind == "end":
-            self.set_state(state["id"], status="done", left_at=self.now)
+            self.save_state(state, status="done", left_at=self.now)
             self.finish(node.get("result", "done"), state["id"])
         elif kind == "condition":
             record = self.record()
@@ -277,11 +304,13 @@ class Run:
         elif kind == "split":
             self.leave(state)
         elif kind == "join":
+            self._write_pending()  # the join reads the states of its branches
+            self.save_state(state)
             self.join(state, node)
         elif kind in ("approval", "task"):
             self.runner.approvals.enter(self, {**state, "status": "waiting"}, node)  # sets it waiting
         elif kind == "wait":
-            self.set_state(state["id"], status="waiting")
+            self.save_state(state, status="waiting")
             self.runner.timers.enter_wait(self, state, node)
 
     def join(self, state: dict[str, Any], node: dict[str, Any]) -> None:
@@ -366,6 +395,8 @@ class Runner:
         self.clock = clock
         self.versions = VersionCache()
         self._where: dict[int, tuple[str, str]] = {}
+        #: task -> instance, as reads that hand task ids out (inbox, instance view) showed them
+        self._task_instance: dict[int, int] = {}
         self.approvals: Approvals = Approvals()
         self.timers = Timers()
         self.triggers = Triggers(self)
@@ -393,16 +424,29 @@ class Runner:
             found = self._where[instance_id] = (row["app"], row["flow"])
         return found
 
-    def instance_of_task(self, task_id: int) -> int:
-        """The instance a task belongs to (its app and flow remembered, as ``app_of`` does)."""
+    def instance_of_task(self, task_id: int, *, known: bool = True) -> int:
+        """The instance a task belongs to (its app and flow remembered, as ``app_of`` does);
+        with ``known``, as an earlier read showed it (``seen``): the step acting on the task
+        checks it against the task's row, so a stale answer costs a retry, never a wrong act."""
+        found = self._task_instance.get(task_id) if known else None
+        if found is not None:
+            return found
         with self.platform.db.connect() as conn:
             row = conn.execute(q.TASK_INSTANCE, {q.ROW: task_id}).first()
         if row is None:
             raise FlowNotFound("task_not_found", id=task_id)
+        self.seen([(task_id, row.instance_id, row.app, row.flow)])
+        return int(row.instance_id)
+
+    def seen(self, tasks: Iterable[tuple[int, int, str, str]]) -> None:
+        """Remember (task, instance, app, flow) facts a read showed: they never change."""
         if len(self._where) > 100_000:
             self._where.clear()
-        self._where[row.instance_id] = (row.app, row.flow)
-        return int(row.instance_id)
+        if len(self._task_instance) > 100_000:
+            self._task_instance.clear()
+        for task_id, instance_id, app, flow in tasks:
+            self._task_instance[task_id] = instance_id
+            self._where[instance_id] = (app, flow)
 
     def with_instance(
         self, instance_id: int, work: Callable[[Run], T], depth: int = 0, conn: sa.Connection | None = None
@@ -479,7 +523,7 @@ class Runner:
             "locked": False,
             "error": None,
         }
-        instance_id = unit.conn.execute(q.insert_returning_id(t.instances), values).scalar_one()
+        instance_id = q.insert_one(unit.conn, t.instances, values)
         return {**values, "id": int(instance_id)}
 
     def begin(self, run: Run) -> None:
@@ -532,13 +576,17 @@ class Runner:
         params = {"app": app, "entity": entity, "record_id": record_id, "flow": flow}
         return list(conn.execute(q.RUNNING_ON if flow is None else q.RUNNING_ON_FLOW, params).scalars())
 
-    def start_by_hand(self, ctx: Context, app: str, entity: str, record_id: int, flow_name: str) -> int:
+    def start_by_hand(
+        self, ctx: Context, app: str, entity: str, record_id: int, flow_name: str, then: Callable[[Run], T]
+    ) -> T:
         """A manual start ("submit for approval"): the caller must be able to read the record;
         the instance runs its first steps before this returns, in the same transaction (so it
-        needs no job to start it, and a start the node policies refuse leaves nothing)."""
-        self.platform.records.get(ctx, app, entity, record_id)
+        needs no job to start it, and a start the node policies refuse leaves nothing). What
+        ``then`` makes of the started instance, read in that transaction too."""
 
-        def create(unit: WriteUnit) -> int:
+        def create(unit: WriteUnit) -> T:
+            records = self.platform.records
+            found = records.readable_row(unit.conn, ctx, unit.runtime.entity(entity), record_id)
             flow = self.versions.latest(unit.conn, app, flow_name)
             if flow.trigger.get("type") != "manual":
                 raise FlowInputError("flow_not_manual", flow=flow_name)
@@ -546,13 +594,11 @@ class Runner:
                 raise FlowInputError("flow_wrong_entity", flow=flow_name, expected=flow.entity, entity=entity)
             if self.running_on(unit.conn, app, entity, record_id, flow_name):
                 raise FlowConflict("flow_already_running", flow=flow_name)
-            er = unit.runtime.entity(flow.entity)
-            found = unit.conn.execute(q.select_by_id(er.table), {q.ROW: record_id}).mappings().first()
             instance = self._insert_instance(unit, flow, record_id, ctx.user_id, "manual", None, found)
-            run = Run(self, unit, instance, flow, dict(found) if found is not None else {})
+            run = Run(self, unit, instance, flow, dict(found))
             self.begin(run)
-            run.advance(fresh=True)
+            run.advance()
             run.flush()
-            return int(instance["id"])
+            return then(run)
 
-        return int(self.platform.records.write(flow_context(flow_name), app, create))
+        return self.platform.records.write(flow_context(flow_name), app, create)

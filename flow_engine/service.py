@@ -87,17 +87,32 @@ class FlowService:
         query = _inbox(bool(app), bool(flow), bool(kind), overdue)
         params = {"user": _user_id(ctx), "app": app, "flow": flow, "kind": kind, "now": self.runner.clock()}
         with self.platform.db.connect() as conn:
-            return [_json(r) for r in conn.execute(query, params).mappings()]
+            rows = [dict(r) for r in conn.execute(query, params).mappings()]
+        self.runner.seen((r["id"], r["instance_id"], r["app"], r["flow"]) for r in rows)
+        return [_json(r) for r in rows]
 
     def act(self, ctx: Context, task_id: int, action: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Act on a task; the task as it is after. Its instance is known from the read that
+        showed the task, else looked up; the step checks it against the task's row."""
         user = _user_id(ctx)
-        instance_id = self._instance_of_task(task_id)
 
         def work(run: Run) -> dict[str, Any]:
-            run.runner.approvals.act(run, task_id, user, action, body)
-            return _json(run.runner.approvals.task(run, task_id))
+            row = run.conn.execute(q.TASK_AND_STATE, {q.ROW: task_id}).mappings().first()
+            if row is None or row["instance_id"] != run.id:
+                raise _TaskElsewhere
+            task = {c.name: row[c.name] for c in t.tasks.c}
+            state = {c.name: row[f"state__{c.name}"] for c in t.node_states.c}
+            found = state if state["id"] is not None else None
+            return _json(run.runner.approvals.act(run, task, found, user, action, body))
 
-        return self.runner.with_instance(instance_id, work)
+        try:
+            return self.runner.with_instance(self.runner.instance_of_task(task_id), work)
+        except _TaskElsewhere:
+            pass
+        try:
+            return self.runner.with_instance(self.runner.instance_of_task(task_id, known=False), work)
+        except _TaskElsewhere:
+            raise FlowNotFound("task_not_found", id=task_id) from None
 
     def reassign(self, ctx: Context, task_id: int, to: int | str) -> dict[str, Any]:
         """An administrator hands an open task to someone else (recorded like a transfer)."""
@@ -124,8 +139,13 @@ class FlowService:
 
     # -- instances ----------------------------------------------------------------------------
     def start(self, ctx: Context, app: str, entity: str, record_id: int, flow: str) -> dict[str, Any]:
-        instance_id = self.runner.start_by_hand(ctx, app, entity, record_id, flow)
-        return self.instance(ctx, instance_id, checked=True)
+        """Start ``flow`` on a record by hand; the instance as ``instance`` shows it (read in
+        the start's own transaction)."""
+        view = self.runner.start_by_hand(
+            ctx, app, entity, record_id, flow, lambda run: self._view(run.conn, run.id)
+        )
+        self._seen(view)
+        return view
 
     def withdraw(self, ctx: Context, instance_id: int) -> dict[str, Any]:
         user = _user_id(ctx)
@@ -136,14 +156,26 @@ class FlowService:
         """The instance with each node's state, its tasks and its step log. Needs read access
         to the record, or a task of the instance (``checked``: the caller was just checked)."""
         with self.platform.db.connect() as conn:
-            row = self.runner.instance_row(conn, instance_id)
-            of_it = {q.ROW: instance_id}
-            states = [dict(s) for s in conn.execute(q.by_instance(t.node_states), of_it).mappings()]
-            tasks = [_json(r) for r in conn.execute(q.by_instance(t.tasks), of_it).mappings()]
-            steps = [_json(r) for r in conn.execute(q.by_instance(t.steps), of_it).mappings()]
-            flow = self.runner.versions.get(conn, row["app"], row["flow"], row["version"])
-        if not checked and not any(x["assignee"] == ctx.user_id for x in tasks):
-            self.platform.records.get(ctx, row["app"], row["entity"], row["record_id"], include_deleted=True)
+            view = self._view(conn, instance_id)
+        if not checked and not any(x["assignee"] == ctx.user_id for x in view["tasks"]):
+            self.platform.records.get(
+                ctx, view["app"], view["entity"], view["record_id"], include_deleted=True
+            )
+        self._seen(view)
+        return view
+
+    def _seen(self, view: Mapping[str, Any]) -> None:
+        """The runner remembers which instance the tasks a view shows belong to."""
+        self.runner.seen((x["id"], view["id"], view["app"], view["flow"]) for x in view["tasks"])
+
+    def _view(self, conn: sa.Connection, instance_id: int) -> dict[str, Any]:
+        """The instance with each node's state, its tasks and its step log, read on ``conn``."""
+        row = self.runner.instance_row(conn, instance_id)
+        of_it = {q.ROW: instance_id}
+        states = [dict(s) for s in conn.execute(q.by_instance(t.node_states), of_it).mappings()]
+        tasks = [_json(r) for r in conn.execute(q.by_instance(t.tasks), of_it).mappings()]
+        steps = [_json(r) for r in conn.execute(q.by_instance(t.steps), of_it).mappings()]
+        flow = self.runner.versions.get(conn, row["app"], row["flow"], row["version"])
         latest: dict[str, dict[str, Any]] = {}
         for s in states:
             latest[s["node"]] = s
@@ -270,6 +302,10 @@ class FlowService:
                         )
                     )
         return {"version": target.version, "dry_run": dry_run, "movable": movable, "refused": refused}
+
+
+class _TaskElsewhere(Exception):
+    """The task is not (or no longer) of the instance a step was opened for."""
 
 
 def usernames(platform: Platform, ids: list[int]) -> dict[int, str]:

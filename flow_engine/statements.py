@@ -8,7 +8,9 @@ parameters: ``ROW`` for the row's id, ``IDS`` for a list of ids, the column name
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -43,10 +45,19 @@ def insert(table: sa.Table) -> sa.Insert:
     return table.insert()
 
 
-@lru_cache(maxsize=512)
-def insert_returning_id(table: sa.Table) -> sa.Insert:
-    """An INSERT of one row that answers its new id."""
-    return table.insert().returning(table.c.id)
+def insert_one(conn: sa.Connection, table: sa.Table, values: Mapping[str, Any]) -> int:
+    """Insert one row and answer its id (SQLite's last row id, PostgreSQL's RETURNING: on SQLite
+    that costs less than a RETURNING clause)."""
+    key = conn.execute(insert(table), values).inserted_primary_key
+    if key is None:  # pragma: no cover - an INSERT of one row always has one
+        raise RuntimeError(f"no id for the new {table.name} row")
+    return int(key[0])
+
+
+def one_of(column: sa.ColumnElement[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
+    """``column IN values`` for a fixed list, as comparisons: SQLAlchemy sends a literal IN list
+    as a parameter it expands into the SQL text at every run, which costs more than the query."""
+    return sa.or_(*(column == v for v in values))
 
 
 @lru_cache(maxsize=512)
@@ -57,14 +68,10 @@ def by_instance(table: sa.Table) -> sa.Select[tuple[object, ...]]:
 
 ns, tk, i = t.node_states, t.tasks, t.instances
 
-#: An instance's states in ``:status``, oldest first.
-STATES_IN = (
-    sa.select(ns)
-    .where(ns.c.instance_id == sa.bindparam(ROW), ns.c.status == sa.bindparam("status"))
-    .order_by(ns.c.id)
-)
 #: The ids of an instance's states still ready or waiting.
-LIVE_STATE_IDS = sa.select(ns.c.id).where(ns.c.instance_id == sa.bindparam(ROW), ns.c.status.in_(LIVE_STATES))
+LIVE_STATE_IDS = sa.select(ns.c.id).where(
+    ns.c.instance_id == sa.bindparam(ROW), one_of(ns.c.status, LIVE_STATES)
+)
 #: Close states (``:_ids``).
 CANCEL_STATES = (
     ns.update()
@@ -75,7 +82,9 @@ CANCEL_STATES = (
 CANCEL_STATE_TASKS = (
     tk.update()
     .where(
-        tk.c.state_id.in_(sa.bindparam(IDS, expanding=True)), tk.c.status.in_(OPEN_TASKS), tk.c.kind != "cc"
+        tk.c.state_id.in_(sa.bindparam(IDS, expanding=True)),
+        one_of(tk.c.status, OPEN_TASKS),
+        tk.c.kind != "cc",
     )
     .values(status="cancelled", acted_at=sa.bindparam("at"))
 )
@@ -92,13 +101,20 @@ RUNNING_ON = (
         i.c.app == sa.bindparam("app"),
         i.c.entity == sa.bindparam("entity"),
         i.c.record_id == sa.bindparam("record_id"),
-        i.c.status.in_(("starting", "running")),
+        one_of(i.c.status, ("starting", "running")),
     )
     .order_by(i.c.id)
 )
 RUNNING_ON_FLOW = RUNNING_ON.where(i.c.flow == sa.bindparam("flow"))
 #: Whether an instance was started under a trigger's key already.
 STARTED_UNDER = sa.select(i.c.id).where(i.c.start_key == sa.bindparam("start_key"))
+#: A task (``:_row``) with its state's columns, named ``state__<column>`` (none for a carbon
+#: copy an action made, which belongs to no state).
+TASK_AND_STATE = (
+    sa.select(tk, *(c.label(f"state__{c.name}") for c in ns.c))
+    .outerjoin(ns, ns.c.id == tk.c.state_id)
+    .where(tk.c.id == sa.bindparam(ROW))
+)
 #: A task's instance, with the app and flow it runs in.
 TASK_INSTANCE = (
     sa.select(tk.c.instance_id, i.c.app, i.c.flow)

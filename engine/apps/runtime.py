@@ -21,6 +21,8 @@ from engine.schema.search_text import PINYIN_COLUMN, SEARCH_COLUMN
 from form_engine import EntityDef, FieldDef, FieldType, LookupConfig, compile_entity
 from form_engine import EntityRuntime as FormRuntime
 
+#: The bound parameter of ``EntityRuntime.select_by_id``.
+ROW_ID = "_row_id"
 SYSTEM_OUTPUT = ("created_at", "updated_at", "created_by", "updated_by", "owner", "version", "deleted_at")
 
 
@@ -72,6 +74,12 @@ class EntityRuntime:
     @functools.cached_property
     def insert_returning_id(self) -> sa.Insert:
         return self.table.insert().returning(self.table.c.id, sort_by_parameter_order=True)
+
+    @functools.cached_property
+    def select_by_id(self) -> sa.Select[Any]:
+        """One row by id (parameter ``ROW_ID``), built once: a write or a check reads one
+        row far more often than many, and building a statement costs more than running it."""
+        return sa.select(self.table).where(self.table.c.id == sa.bindparam(ROW_ID))
 
     def value_json(self, name: str, value: Any) -> Any:
         convert = self.serialisers.get(name)

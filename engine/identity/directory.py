@@ -93,6 +93,12 @@ _ACTIVE_BY_REF = sa.select(st.users.c.id, st.users.c.username).where(
     ),
     st.users.c.is_active.is_(True),
 )
+#: The same for one reference, the usual case: a list parameter is expanded into the SQL text
+#: at every run, which costs more than the query.
+_ACTIVE_BY_ONE = sa.select(st.users.c.id, st.users.c.username).where(
+    sa.or_(st.users.c.id == sa.bindparam("id"), st.users.c.username == sa.bindparam("name")),
+    st.users.c.is_active.is_(True),
+)
 
 
 def user_ids(conn: sa.Connection, refs: Iterable[int | str]) -> list[int]:
@@ -102,7 +108,11 @@ def user_ids(conn: sa.Connection, refs: Iterable[int | str]) -> list[int]:
         return []
     ids = [r for r in wanted if isinstance(r, int)]
     names = [r for r in wanted if isinstance(r, str)]
-    rows = conn.execute(_ACTIVE_BY_REF, {"ids": ids, "names": names}).all()
+    if len(ids) + len(names) == 1:
+        one = {"id": ids[0] if ids else None, "name": names[0] if names else None}
+        rows = conn.execute(_ACTIVE_BY_ONE, one).all()
+    else:
+        rows = conn.execute(_ACTIVE_BY_REF, {"ids": ids, "names": names}).all()
     by_ref: dict[int | str, int] = {r.id: r.id for r in rows} | {r.username: r.id for r in rows}
     return [by_ref[r] for r in wanted if r in by_ref]
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.access import AccessPolicy, Operation
-from engine.apps.runtime import AppRuntime, EntityRuntime
+from engine.apps.runtime import ROW_ID, AppRuntime, EntityRuntime
 from engine.context import Context
 from engine.errors import Forbidden, NotFound
 
@@ -48,12 +48,15 @@ def scoped_rows(
     scope = access.row_filter(ctx, conn, er, op)
     found: dict[int, Record] = {}
     for start in range(0, len(wanted), _CHUNK):
-        query = sa.select(table).where(table.c.id.in_(wanted[start : start + _CHUNK]))
+        chunk = wanted[start : start + _CHUNK]
+        one = len(chunk) == 1
+        query = er.select_by_id if one else sa.select(table).where(table.c.id.in_(chunk))
         if scope is not None:
             query = query.where(scope)
         if lock and conn.dialect.name == "postgresql":
             query = query.order_by(table.c.id).with_for_update()
-        found.update((row["id"], dict(row)) for row in conn.execute(query).mappings())
+        rows = conn.execute(query, {ROW_ID: chunk[0]} if one else {})
+        found.update((row["id"], dict(row)) for row in rows.mappings())
     return found
 
 

@@ -223,11 +223,25 @@ class RecordService:
     ) -> Record:
         with self.db.connect() as conn:
             _runtime, er = self._runtime(conn, app, entity)
-            self.access.require(ctx, er, "read")
-            row = visible_row(conn, self.access, ctx, er, record_id, "read")
-            if row["deleted_at"] is not None and not include_deleted:
-                raise not_found(er, [record_id])
+            row = self.readable_row(conn, ctx, er, record_id, include_deleted=include_deleted)
             relation_reads.attach(conn, _runtime, er, [row], children=True, view=self._child_view(ctx, conn))
+        return row
+
+    def readable_row(
+        self,
+        conn: sa.Connection,
+        ctx: Context,
+        er: EntityRuntime,
+        record_id: int,
+        *,
+        include_deleted: bool = False,
+    ) -> Record:
+        """The stored row of a record ``ctx`` may read, read on ``conn`` (a write's own
+        transaction, so a check and what follows it see the same row); 404 as ``get``."""
+        self.access.require(ctx, er, "read")
+        row = visible_row(conn, self.access, ctx, er, record_id, "read")
+        if row["deleted_at"] is not None and not include_deleted:
+            raise not_found(er, [record_id])
         return row
 
     def list_records(

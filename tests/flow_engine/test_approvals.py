@@ -262,3 +262,21 @@ def test_admin_reassigns_a_task(world: World, http: TestClient) -> None:
     assert r.status_code == 200, r.text
     world.act("cfo", task_of(world, "cfo"), "approve")
     assert status(world, instance) == "approved"
+
+
+def test_a_task_remembered_under_another_instance_is_still_acted_on_in_its_own(world: World) -> None:
+    """The runner remembers which instance each task it showed belongs to; a wrong memory costs
+    a lookup, never an act on the wrong instance nor a change to it."""
+    world.put_flows(approval_flow())
+    started = [
+        world.service.start(
+            world.ctx("owner"), "crm", "contract", world.create("contract", {"title": t})["id"], "approve"
+        )
+        for t in ("合同甲", "合同乙")
+    ]
+    [task] = started[0]["tasks"]
+    world.service.runner.seen([(task["id"], started[1]["id"], "crm", "approve")])
+    assert world.act("gm", task["id"], "approve")["status"] == "approved"
+    assert status(world, started[0]["id"]) == "approved"
+    assert status(world, started[1]["id"]) == "running"
+    assert statuses(world, started[1]["id"]) == {"gm": "open"}
