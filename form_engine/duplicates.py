@@ -42,6 +42,8 @@ class DuplicateMatch:
 #: sort out its duplicates, then the write step computes them again for the same values.
 _RECENT: dict[tuple[int, str, tuple[Any, ...]], tuple[EntityDef, str | None]] = {}
 _RECENT_SIZE = 4096
+#: ``json.dumps`` with these settings, built once rather than for every key.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def normalised_key(entity: EntityDef, rule: DuplicateRule, record: Mapping[str, Any]) -> str | None:
@@ -76,7 +78,7 @@ def _key(entity: EntityDef, rule: DuplicateRule, record: Mapping[str, Any]) -> s
         if normal is None or normal == "":
             return None
         parts.append(normal)
-    text = json.dumps(parts, ensure_ascii=False, default=str, separators=(",", ":"))
+    text = _ENCODER.encode(parts)
     return f"{key_prefix(rule.name)}{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from engine.apps.runtime import EntityRuntime
 from engine.errors import InvalidInput, TangramError
 from engine.messages import both, problem
+from engine.records.steps.duplicates import holders
 from engine.records.tabular import Table
 from engine.records.writer import WriteOptions, WriteUnit
 from engine.schema import system_tables as st
-from engine.schema.compiler import dupkey_column_name
 from form_engine import FieldDef, FieldValueError, LookupConfig, Problem, duplicate_keys
 
 OnDuplicate = Literal["skip", "update", "create"]
@@ -166,20 +166,34 @@ class Importer:
         rows: list[_Row] = []
         refused: dict[int, list[Problem]] = {}
         fields = {f.name: f for f in er.entity.fields}
+        # Per mapped column, worked out once per batch rather than once per cell: where it is,
+        # the field it fills (None: a lookup or the owner, resolved by name later) and its memo.
+        plan = [
+            (
+                column,
+                self.columns[column],
+                name,
+                None if name == "owner" or fields[name].type == "lookup" else fields[name],
+            )
+            for column, name in self.options.mapping.items()
+        ]
+        memos = {name: self._memo.setdefault(name, {}) for _c, _i, name, _f in plan}
+        table_rows = self.table.rows
         for n in numbers:
-            cells = self.table.rows[n]
+            cells = table_rows[n]
             row = _Row(n, cells, {}, {})
             found: list[Problem] = []
-            for column, name in self.options.mapping.items():
-                text = cells[self.columns[column]].strip()
+            for column, index, name, field in plan:
+                text = cells[index].strip()
                 if not text:
                     continue
-                if name == "owner" or fields[name].type == "lookup":
+                if field is None:
                     row.lookups[name] = text
                     continue
-                parsed = self._cell(fields[name], text)
+                memo = memos[name]
+                parsed = memo[text] if text in memo else self._cell(field, memo, text)
                 if isinstance(parsed, FieldValueError):
-                    params = {**parsed.params, "label": both(fields[name].label)}
+                    params = {**parsed.params, "label": both(field.label)}
                     found.append(
                         Problem(parsed.problem_code, field=name, pointer=f"/{column}", params=params)
                     )
@@ -190,12 +204,10 @@ class Importer:
             rows.append(row)
         return rows, refused
 
-    def _cell(self, field: FieldDef, text: str) -> tuple[Any, Any] | FieldValueError:
-        """``(stored value, JSON value)`` of a cell, or why it is refused; remembered per field,
-        since a spreadsheet repeats its options, cities and dates from row to row."""
-        memo = self._memo.setdefault(field.name, {})
-        if text in memo:
-            return memo[text]
+    @staticmethod
+    def _cell(field: FieldDef, memo: dict[str, Any], text: str) -> tuple[Any, Any] | FieldValueError:
+        """``(stored value, JSON value)`` of a cell, or why it is refused; remembered per field
+        (``memo``), since a spreadsheet repeats its options, cities and dates from row to row."""
         kind = field.field_type
         result: tuple[Any, Any] | FieldValueError
         try:
@@ -285,14 +297,9 @@ class Importer:
         keys = [duplicate_keys(entity, row.python) for row in rows]
         stored: dict[tuple[str, str], list[int]] = {}
         for rule in entity.duplicate_rules:
-            wanted = sorted({k[rule.name] for k in keys if rule.name in k})
-            column = er.table.c[dupkey_column_name(rule.name)]
-            for start in range(0, len(wanted), 1000):
-                query = sa.select(column, er.table.c.id).where(
-                    column.in_(wanted[start : start + 1000]), er.table.c.deleted_at.is_(None)
-                )
-                for key, record_id in unit.conn.execute(query):
-                    stored.setdefault((rule.name, key), []).append(record_id)
+            wanted = {k[rule.name] for k in keys if rule.name in k}
+            for key, ids in holders(unit.conn, er.table, rule.name, wanted).items():
+                stored[(rule.name, key)] = ids
         creates: list[_Row] = []
         updates: dict[int, _Row] = {}
         seen: dict[tuple[str, str], _Row | int] = {}

@@ -93,15 +93,17 @@ def _shaped(rows: Iterable[list[str]], encoding: str | None) -> Table:
     header: list[str] | None = None
     body: list[list[str]] = []
     for row in rows:
+        # blank: no cell with anything but whitespace (lines spreadsheets leave, not data)
         if header is None:
-            if any(cell.strip() for cell in row):
+            if "".join(row).strip():
                 header = [cell.strip() for cell in row]
             continue
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines between rows are what spreadsheets leave, not data
+        if not "".join(row).strip():
+            continue
         if len(body) >= MAX_ROWS:
             raise InvalidInput("import_too_many_rows", limit=MAX_ROWS)
-        body.append([*row[: len(header)], *([""] * (len(header) - len(row)))])
+        width = len(header)
+        body.append(row if len(row) == width else [*row[:width], *([""] * (width - len(row)))])
     if header is None:
         raise InvalidInput("import_empty_file")
     return Table(header, body, encoding)

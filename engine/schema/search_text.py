@@ -90,8 +90,12 @@ def search_signature(entity: EntityDef) -> tuple[tuple[str, str], ...]:
 def bigrams(text: str) -> list[str]:
     """Neighbouring pairs of letters or digits, in order, without repeats; a pair across a
     space or punctuation is not a gram (a query holding one still matches through its others)."""
+    runs = _ALNUM_RUN.findall(fold(text[:MAX_INDEXED_CHARS]))
+    if len(runs) == 1:  # most values: one word, a code, a number
+        run = runs[0]
+        return list(dict.fromkeys(map(operator.add, run, run[1:])))
     seen: dict[str, None] = {}
-    for run in _ALNUM_RUN.findall(fold(text[:MAX_INDEXED_CHARS])):
+    for run in runs:
         seen.update(dict.fromkeys(map(operator.add, run, run[1:])))
     return list(seen)
 
@@ -103,12 +107,21 @@ def pinyin_keys(text: str) -> str:
     text = text.strip()
     if not text:
         return ""
-    syllables = [syllable for run in _han_runs().split(text) if run for syllable in _run_syllables(run)]
+    runs = [run for run in _han_runs().split(text) if run]
     first_readings = _readings(text[0])
-    variants = [syllables]
-    if len(first_readings) > 1 and is_han(text[0]):
-        variants += [[reading, *syllables[1:]] for reading in first_readings if reading != syllables[0]]
     keys: dict[str, None] = {}
+    if len(first_readings) == 1 or not is_han(text[0]):
+        # One reading: the keys are the runs' own keys joined, each run's worked out once.
+        for key in (
+            _alnum("".join(_run_keys(r)[0] for r in runs)),
+            _alnum("".join(_run_keys(r)[1] for r in runs)),
+        ):
+            if key:
+                keys.setdefault(key, None)
+        return " ".join(keys)
+    syllables = [syllable for run in runs for syllable in _run_syllables(run)]
+    variants = [syllables]
+    variants += [[reading, *syllables[1:]] for reading in first_readings if reading != syllables[0]]
     for parts in variants:
         initials = "".join(p[:1] if _is_syllable(p) else p for p in parts)
         for key in (_alnum(initials), _alnum("".join(parts))):
@@ -126,6 +139,13 @@ def _run_syllables(run: str) -> tuple[str, ...]:
         return (run,)
     words = pypinyin_module().seg.mmseg.seg.cut(run)
     return tuple(syllable for word in words for syllable in _word_syllables(word))
+
+
+@functools.lru_cache(maxsize=65536)
+def _run_keys(run: str) -> tuple[str, str]:
+    """The initials and the full pinyin of one run, as ``pinyin_keys`` joins them."""
+    parts = _run_syllables(run)
+    return "".join(p[:1] if _is_syllable(p) else p for p in parts), "".join(parts)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -160,11 +180,17 @@ def search_values(entity: EntityDef, row: Mapping[str, Any]) -> dict[str, str | 
     for name, tag in tagged:
         value = row.get(name)
         if value is not None:
-            tokens += [tag + gram for gram in bigrams(str(value))]
+            _add_tagged(tokens, tag, bigrams(str(value)))
     value = row.get(title) if title is not None else None
     pinyin = pinyin_keys(str(value)) if value is not None else ""
-    tokens += [PINYIN_TAG + gram for gram in bigrams(pinyin)]
+    _add_tagged(tokens, PINYIN_TAG, bigrams(pinyin))
     return {SEARCH_COLUMN: " ".join(tokens) or None, PINYIN_COLUMN: pinyin or None}
+
+
+def _add_tagged(tokens: list[str], tag: str, grams: list[str]) -> None:
+    """``tag`` before each gram, the field's tokens joined in one go (an import makes millions)."""
+    if grams:
+        tokens.append(tag + (" " + tag).join(grams))
 
 
 _PLANS: dict[int, tuple[EntityDef, tuple[tuple[tuple[str, str], ...], str | None]]] = {}

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 Storage = Literal["column", "none"]
 Coercer = Callable[[Any], Any]
 T = TypeVar("T", bound="FieldType")
+#: Compiled coercers by (field type, field definition); see ``FieldType._coercer``.
+_COERCERS: dict[tuple[int, int], tuple[FieldDef, Coercer]] = {}
 
 
 class NoConfig(BaseModel):
@@ -97,7 +99,20 @@ class FieldType:
         """
         for _path, char in unstorable_in(value):
             raise FieldValueError("unstorable_text", char=code_point(char))
-        return self.compile_coercer(field)(value)
+        return self._coercer(field)(value)
+
+    def _coercer(self, field: FieldDef) -> Coercer:
+        """The field's compiled coercer, built once per (frozen) field definition rather than
+        once per value: an import coerces a column's cells one by one."""
+        key = (id(self), id(field))
+        cached = _COERCERS.get(key)
+        if cached is not None and cached[0] is field:
+            return cached[1]
+        coercer = self.compile_coercer(field)
+        if len(_COERCERS) >= 4096:  # definitions are replaced when an app changes
+            _COERCERS.clear()
+        _COERCERS[key] = (field, coercer)
+        return coercer
 
     def compile_coercer(self, field: FieldDef) -> Coercer:
         """A fast per-field coercer: a closure over the field's settings, no dispatch per value."""

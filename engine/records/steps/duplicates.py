@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from engine.errors import Conflict
 from engine.records import blind_conflicts
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
 MAX_MATCHES = 5
 _CHUNK = 500
+_KEYS = postgresql.ARRAY(sa.String)
 
 
 class DuplicateRecord(Conflict):
@@ -51,20 +53,26 @@ class DuplicateWarning(Conflict):
     code = "duplicate_warning"
 
 
-def stored_matches(batch: Batch, rule: str, keys: set[str]) -> dict[str, list[int]]:
-    """Key -> ids of live records holding it (lowest first), one query per chunk of keys."""
-    table = batch.er.table
+def holders(conn: sa.Connection, table: sa.Table, rule: str, keys: Iterable[str]) -> dict[str, list[int]]:
+    """Key of ``rule`` -> ids of the live rows of ``table`` holding it (lowest first), one
+    indexed query per chunk of keys. The import sorts a batch out by asking the same before
+    the step does, so both ask here."""
     column = table.c[dupkey_column_name(rule)]
     found: dict[str, list[int]] = defaultdict(list)
     wanted = sorted(keys)
-    for start in range(0, len(wanted), _CHUNK):
-        query = (
-            sa.select(column, table.c.id)
-            .where(column.in_(wanted[start : start + _CHUNK]), table.c.deleted_at.is_(None))
-            .order_by(table.c.id)
-        )
-        for key, record_id in batch.unit.conn.execute(query):
+    array = conn.dialect.name == "postgresql"
+    chunk = max(len(wanted), 1) if array else _CHUNK
+    for start in range(0, len(wanted), chunk):
+        part = wanted[start : start + chunk]
+        # PostgreSQL: the keys as one array, the same short statement for every batch (an IN
+        # list of 500 parameters is rewritten and planned anew each time). Sorted here, not by
+        # ORDER BY id, which tempts the planner to walk the primary key over the whole table.
+        where = column == sa.any_(sa.bindparam("keys", part, type_=_KEYS)) if array else column.in_(part)
+        query = sa.select(column, table.c.id).where(where, table.c.deleted_at.is_(None))
+        for key, record_id in conn.execute(query):
             found[key].append(record_id)
+    for ids in found.values():
+        ids.sort()
     return found
 
 
@@ -120,7 +128,12 @@ class Duplicates(WriteStep):
             return
         lock_keys(batch, {(name, key) for keys in checked.values() for name, key in keys.items()})
         stored = {
-            name: stored_matches(batch, name, {keys[name] for keys in checked.values() if name in keys})
+            name: holders(
+                batch.unit.conn,
+                batch.er.table,
+                name,
+                {keys[name] for keys in checked.values() if name in keys},
+            )
             for name in rules
         }
         seen = self._seen(batch, rules, stored)
