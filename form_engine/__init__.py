@@ -7,6 +7,7 @@ from form_engine import regions
 from form_engine.auto_number import PatternError, format_auto_number, parse_pattern, sequence_key
 from form_engine.column_types import ExactDecimal, UTCDateTime, id_column_type, json_column, json_text
 from form_engine.definition_checks import entity_problems, parse_entity
+from form_engine.definition_memo import DefinitionMemo
 from form_engine.definitions import (
     IDENTIFIER,
     SYSTEM_FIELDS,
@@ -64,6 +65,7 @@ __all__ = [
     "Column",
     "Columns",
     "DefinitionInvalid",
+    "DefinitionMemo",
     "DuplicateMatch",
     "DuplicateRule",
     "EntityDef",

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from form_engine.definition_memo import DefinitionMemo
 from form_engine.definitions import EntityDef
 from form_engine.entity_rules import DuplicateRule
 
@@ -40,8 +41,7 @@ class DuplicateMatch:
 
 #: Recent keys by (entity definition, rule, values): an import computes each row's keys to
 #: sort out its duplicates, then the write step computes them again for the same values.
-_RECENT: dict[tuple[int, str, tuple[Any, ...]], tuple[EntityDef, str | None]] = {}
-_RECENT_SIZE = 4096
+_RECENT: DefinitionMemo[str | None] = DefinitionMemo(4096)
 #: ``json.dumps`` with these settings, built once rather than for every key.
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
@@ -54,17 +54,10 @@ def normalised_key(entity: EntityDef, rule: DuplicateRule, record: Mapping[str, 
     """
     values = tuple(record.get(name) for name in rule.fields)
     try:
-        memo = (id(entity), rule.name, values)
-        recent = _RECENT.get(memo)
+        hash(values)
     except TypeError:  # a list value (multi-select, tags): not hashable, not remembered
         return _key(entity, rule, record)
-    if recent is not None and recent[0] is entity:
-        return recent[1]
-    key = _key(entity, rule, record)
-    if len(_RECENT) >= _RECENT_SIZE:
-        _RECENT.clear()
-    _RECENT[memo] = (entity, key)
-    return key
+    return _RECENT.get(entity, (rule.name, values), lambda: _key(entity, rule, record))
 
 
 def _key(entity: EntityDef, rule: DuplicateRule, record: Mapping[str, Any]) -> str | None:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from engine.schema.pinyin_order import is_han, pypinyin_module
-from form_engine import EntityDef, FieldDef
+from form_engine import DefinitionMemo, EntityDef, FieldDef
 
 #: Hidden column holding the space-separated search tokens of a record.
 SEARCH_COLUMN = "_search"
@@ -193,24 +193,22 @@ def _add_tagged(tokens: list[str], tag: str, grams: list[str]) -> None:
         tokens.append(tag + (" " + tag).join(grams))
 
 
-_PLANS: dict[int, tuple[EntityDef, tuple[tuple[tuple[str, str], ...], str | None]]] = {}
+Plan = tuple[tuple[tuple[str, str], ...], str | None]
+_PLANS: DefinitionMemo[Plan] = DefinitionMemo(512)
 
 
-def _plan(entity: EntityDef) -> tuple[tuple[tuple[str, str], ...], str | None]:
+def _plan(entity: EntityDef) -> Plan:
     """The searched fields with their tags, and the title field's name, worked out once per
     entity definition rather than once per row (an import writes thousands of rows of one)."""
-    cached = _PLANS.get(id(entity))
-    if cached is not None and cached[0] is entity:
-        return cached[1]
+    return _PLANS.get(entity, None, lambda: _make_plan(entity))
+
+
+def _make_plan(entity: EntityDef) -> Plan:
     title = title_field(entity)
-    plan = (
+    return (
         tuple((f.name, field_tag(f)) for f in searchable_fields(entity)),
         title.name if title is not None else None,
     )
-    if len(_PLANS) >= 512:  # definitions are replaced when an app changes; forget old ones
-        _PLANS.clear()
-    _PLANS[id(entity)] = (entity, plan)
-    return plan
 
 
 def reads_search_fields(entity: EntityDef, names: Iterable[str]) -> bool:
