@@ -1,7 +1,8 @@
 /* The filter builder: field / operator / value rows in and/or groups that write the rule DSL
    into the list's filter box, which stays editable as text (the server checks it and list.js
-   shows its errors at their line and column). Operators follow the field's type. The builder
-   writes DSL; it does not read it back, so text set by hand or by a saved view clears the rows. */
+   shows its errors at their line and column). Operators follow the field's type. Text in the box
+   (a saved view's, the address's, typed) is read back into rows when it is of the shapes the
+   builder writes; anything else (hand-written rules the rows cannot show) leaves them empty. */
 "use strict";
 (function () {
   const TEXT = new Set(["text", "long_text", "phone", "email", "url", "auto_number"]);
@@ -128,15 +129,80 @@
 
   function reset() { root = { join: "and", items: [] }; document.getElementById("fb-root").replaceChildren(groupBox(root, null)); }
 
+  /* --- reading DSL back into rows ------------------------------------------------------------ */
+  const TOKEN = /\s+|'(?:\\.|[^'\\])*'|-?\d+(?:\.\d+)?|==|!=|>=|<=|>|<|[()[\],]|[A-Za-z_][A-Za-z0-9_]*|./gy;
+  const UNESCAPE = { n: "\n", "\\": "\\", "'": "'" };
+  const OP_OF = Object.fromEntries(Object.entries(COMPARE).map(([op, sym]) => [sym, op]));
+
+  /* The rows ``text`` was written from, or null when the builder did not (could not) write it. */
+  function parse(text) {
+    const toks = [...text.matchAll(TOKEN)].map(m => m[0]).filter(t => !/^\s+$/.test(t));
+    let i = 0;
+    const peek = () => toks[i];
+    const take = (want) => { const t = toks[i]; if (want !== undefined && t !== want) throw 0; i += 1; if (t === undefined) throw 0; return t; };
+    const str = () => { const t = take(); if (t[0] !== "'") throw 0; return t.slice(1, -1).replace(/\\(.)/g, (_, c) => UNESCAPE[c] ?? c); };
+    const field = () => { const f = er.byName[take()]; if (!f) throw 0; return f; };
+    const cond = (f, op, value) => { if (!OPS[kind(f)].includes(op)) throw 0; return { field: f.name, op, value }; };
+    const call = (name) => { take(name); take("("); const f = field(); return f; };
+    function condition() {
+      const t = peek();
+      if (t === "not" && toks[i + 1] === "is_blank") { take("not"); const f = call("is_blank"); take(")"); return cond(f, "not_empty", ""); }
+      if (t === "is_blank") { const f = call("is_blank"); take(")"); return cond(f, "empty", ""); }
+      if (t === "contains" || t === "starts_with") { const f = call(t); take(","); const v = str(); take(")"); return cond(f, t === "contains" ? "contains" : "starts", v); }
+      let f;
+      if (t === "date") { f = call("date"); take(")"); if (f.type !== "datetime") throw 0; } else f = field();
+      let op = take();
+      if (op === "not") { take("in"); op = "not_in"; } else if (op === "in") op = "in";
+      if (op === "in" || op === "not_in") {
+        take("["); const values = [str()]; while (peek() === ",") { take(","); values.push(str()); } take("]");
+        return cond(f, op, values);
+      }
+      if (!OP_OF[op]) throw 0;
+      const k = kind(f);
+      if (k === "boolean") { const v = take(); if (op !== "==" || (v !== "true" && v !== "false")) throw 0; return cond(f, v, ""); }
+      if (k === "date") { take("date"); take("("); const v = str(); take(")"); return cond(f, OP_OF[op], v); }
+      const v = peek() && peek()[0] === "'" ? str() : take();
+      return cond(f, OP_OF[op], v);
+    }
+    function group(nested) {
+      const g = { join: "and", items: [] };
+      let join = null;
+      for (;;) {
+        if (peek() === "(") { if (nested) throw 0; take("("); g.items.push(group(true)); take(")"); } else g.items.push(condition());
+        const t = peek();
+        if (t !== "and" && t !== "or") break;
+        if (join && t !== join) throw 0;
+        join = take();
+      }
+      g.join = join || "and";
+      return g;
+    }
+    try {
+      if (!text.trim()) return { join: "and", items: [] };
+      const g = group(false);
+      if (i !== toks.length) return null;
+      return groupDsl(g, false) === text.trim() ? g : null; // only what the builder itself writes
+    } catch (e) { return null; }
+  }
+
+  /* The box's text as rows (when it has the builder's shapes), else empty rows. */
+  function load(text) {
+    const parsed = parse(text);
+    if (!parsed) { reset(); return; }
+    root = parsed;
+    document.getElementById("fb-root").replaceChildren(groupBox(root, null));
+    document.getElementById("filter").dataset.builder = text;
+  }
+
   (TG.listHooks ||= []).push((list) => {
     er = list.er;
     const box = document.getElementById("filter");
     const builder = TG.el("details", { id: "filter-builder", class: "filter-builder" },
       TG.el("summary", { text: TG.t("fb_title") }), TG.el("div", { id: "fb-root" }));
     box.before(builder);
-    reset();
-    // Text that the builder did not write (typed, cleared, a saved view's) no longer matches its rows.
-    const external = () => { if (box.value !== box.dataset.builder) reset(); };
+    load(box.value);
+    // Text that the builder did not write (typed, cleared, a saved view's): its rows, if it has any.
+    const external = () => { if (box.value !== box.dataset.builder) load(box.value); };
     box.addEventListener("input", external);
     box.addEventListener("tg:filter-set", external);
     document.getElementById("filter-clear").addEventListener("click", external);

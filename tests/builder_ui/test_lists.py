@@ -157,6 +157,20 @@ def test_filter_builder_writes_the_dsl_that_filters_the_list(
     assert sorted(titles.all_inner_texts()) == expected
     assert "filter=" in page.url
 
+    page.reload()  # the filter comes back from the address: the rows are read back from it
+    page.click("#filter-builder summary")
+    expect(page.locator("#records tbody tr")).to_have_count(2)
+    expect(root.locator("> .fb-row")).to_have_count(2)
+    expect(root.locator("> .fb-row").nth(0).locator(".fb-field")).to_have_value("title")
+    expect(root.locator("> .fb-row").nth(0).locator(".fb-value")).to_have_value("筛选-")
+    expect(root.locator("> .fb-row").nth(1).locator(".fb-op")).to_have_value("ge")
+    expect(root.locator("> .fb-row").nth(1).locator(".fb-value")).to_have_value("200")
+    expect(group.locator(".fb-join")).to_have_value("or")
+    expect(group.locator(".fb-row").nth(0).locator(".fb-value")).to_have_values(["won", "lost"])
+    expect(group.locator(".fb-row").nth(1).locator(".fb-op")).to_have_value("lt")
+    group.locator(".fb-row").nth(1).locator(".fb-value").fill("250")  # and they keep writing the DSL
+    expect(page.locator("#filter")).to_have_value(dsl.replace("amount < 400", "amount < 250"))
+
     page.fill("#filter", "amount >> 1")  # typed by hand: the rows no longer describe it
     expect(root.locator("> .fb-row")).to_have_count(0)
     page.click("#filter-form button[type=submit]")
