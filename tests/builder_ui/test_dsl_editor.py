@@ -167,9 +167,14 @@ def test_builder_fill_and_ime_composition_reach_the_editor_and_the_box(
             api("DELETE", f"/ui/views/{APP}/deal/{view['id']}")
     root = page.locator("#fb-root > .fb-group")
 
-    # Filled as a script or another test fills the box: the editor follows, the builder resets.
+    # Filled as a script or another test fills the box: the editor follows, and the builder reads
+    # the text back into its rows where it has the builder's shapes, else shows none.
     page.fill("#filter", "starts_with(title, '华')")
     expect(editor).to_have_text("starts_with(title, '华')")
+    expect(root.locator("> .fb-row")).to_have_count(1)
+    expect(root.locator("> .fb-row .fb-op")).to_have_value("starts")
+    expect(root.locator("> .fb-row .fb-value")).to_have_value("华")
+    page.fill("#filter", "starts_with(title, '华') and len(title) > 3")
     expect(root.locator("> .fb-row")).to_have_count(0)
 
     # Chinese typed through an IME composition lands in the editor and the box.
