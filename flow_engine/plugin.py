@@ -12,6 +12,7 @@ from engine import (
     ActionRegistry,
     AppPackage,
     AppRuntime,
+    Context,
     PackageSection,
     Platform,
     RecordEvent,
@@ -26,6 +27,7 @@ from flow_engine.openapi import flow_paths
 from flow_engine.registry import runner_for, runner_of
 from flow_engine.routes import router
 from flow_engine.schema import CALENDAR, FLOW
+from flow_engine.service import FlowService
 from flow_engine.tables import create_tables
 from flow_engine.triggers import RecordLock
 from form_engine import Problem
@@ -47,6 +49,12 @@ def _check_flows(package: AppPackage, items: Sequence[dict[str, Any]]) -> list[P
     return check_flows(package, items, _actions())
 
 
+def _publish_flows(platform: Platform, ctx: Context, app: str, names: Sequence[str]) -> list[str]:
+    """Publish the named flows (their saved drafts), each as one new version."""
+    service = FlowService(platform)
+    return [service.publish(ctx, app, name)["flow"] for name in names]
+
+
 @hookimpl
 def tangram_startup(platform: Platform) -> None:
     create_tables(platform.db)
@@ -61,7 +69,9 @@ def tangram_app_openapi(runtime: AppRuntime) -> dict[str, Any]:
 @hookimpl
 def tangram_package_sections() -> list[PackageSection]:
     return [
-        PackageSection("flows", FLOW, _check_flows, "Flows: approvals and automations run on records"),
+        PackageSection(
+            "flows", FLOW, _check_flows, "Flows: approvals and automations run on records", _publish_flows
+        ),
         PackageSection("calendars", CALENDAR, check_calendars, "Working calendars for business-time limits"),
     ]
 
