@@ -400,6 +400,46 @@ def test_closing_a_case_asks_its_owner_for_the_satisfaction_survey(crm: Crm) -> 
     assert f"工单 {closed['number']} 已关闭，请邀请客户评价满意度" in crm.titles(username)
 
 
+def test_a_p1_case_waiting_for_the_customer_breaches_only_after_the_time_left(crm: Crm) -> None:
+    # Monday 2 Nov 2026, 10:00 Beijing; working hours 09:00-12:00 and 13:00-18:00 (8 a day)
+    crm.clock.now = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+    case = crm.create("case", {"subject": "生产线停机", "type": "fault", "priority": "P1"})
+    # 24 working hours: Mon 7 + Tue 8 + Wed 8 + Thu 1 -> Thursday 5 Nov 10:00
+    assert crm.get("case", case["id"])["resolve_due"] == datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    # answered at once: the resolution clock runs from the first response
+    answer = {
+        "subject": "已回电",
+        "type": "call",
+        "case": case["id"],
+        "occurred_at": crm.clock.now.isoformat(),
+    }
+    crm.create("activity", answer)
+    crm.clock.now = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # Mon 14:00: 3 working hours used
+    crm.update("case", case["id"], {"status": "waiting_customer"})
+    crm.clock.now = datetime(2026, 11, 4, 6, 0, tzinfo=UTC)  # Wed 14:00: two working days later
+    crm.run_due()
+    crm.update("case", case["id"], {"status": "in_progress"})
+    # 21 working hours left from Wed 14:00: Wed 4 + Thu 8 + Fri 8 + Mon 1 -> Monday 9 Nov 10:00
+    crm.clock.now = datetime(2026, 11, 5, 2, 1, tzinfo=UTC)  # past the deadline first set
+    crm.run_due()
+    crm.clock.now = datetime(2026, 11, 9, 1, 59, tzinfo=UTC)
+    crm.run_due()
+    assert crm.titles("tech_lead") == []
+    crm.clock.now = datetime(2026, 11, 9, 2, 1, tzinfo=UTC)
+    crm.run_due()
+    assert crm.titles("tech_lead") == ["已升级给你：生产线停机"]
+
+
+def test_a_case_still_waiting_for_the_customer_never_breaches(crm: Crm) -> None:
+    crm.clock.now = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 Beijing
+    case = crm.create("case", {"subject": "等客户回复", "type": "fault", "priority": "P0"})
+    crm.update("case", case["id"], {"status": "waiting_customer"})  # before any answer
+    crm.clock.now = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # two weeks on
+    crm.run_due()
+    assert crm.titles("tech_lead") == []
+    assert ("case_sla", "running") in crm.instances("case", case["id"])
+
+
 # -- public pool --------------------------------------------------------------------------------
 def test_a_neglected_account_returns_to_the_pool_and_reps_claim_up_to_their_limit(crm: Crm) -> None:
     old = (crm.clock.now - timedelta(days=31)).isoformat()
@@ -446,4 +486,5 @@ def test_a_neglected_account_returns_to_the_pool_and_reps_claim_up_to_their_limi
 def test_dates_in_this_module_are_what_the_comments_say() -> None:
     assert MONDAY.date().weekday() == 0 and date(2026, 9, 30).weekday() == 2
     assert date(2026, 10, 10).weekday() == 5 and date(2026, 9, 24).weekday() == 3
+    assert date(2026, 11, 2).weekday() == 0 and date(2026, 11, 9).weekday() == 0
     assert Decimal("0.25") > Decimal("0.2") > Decimal("0.15") > Decimal("0.1") > Decimal("0.05")
