@@ -155,3 +155,16 @@ def test_quantifying_over_an_entity_the_reader_may_not_read_is_forbidden(shop_fa
     r = rep.get("/api/apps/shop/records/account", params={"filter": "none(order_line via account)"})
     assert r.status_code == 200, r.text
     assert [item["id"] for item in r.json()["items"]] == [account["id"]]
+
+
+def test_the_app_openapi_document_covers_each_segments_routes(shop_factory, http_for) -> None:
+    shop = shop_factory(segments=SEGMENTS)
+    doc = http_for(shop).get("/api/apps/shop/openapi.json")
+    assert doc.status_code == 200, doc.text
+    paths = doc.json()["paths"]
+    assert "get" in paths["/api/apps/shop/segments"]
+    for segment in ("a_not_b", "warm"):
+        base = f"/api/apps/shop/segments/{segment}"
+        assert "get" in paths[f"{base}/members"] and "get" in paths[f"{base}/count"]
+        enrol = paths[f"{base}/enrol"]["post"]
+        assert enrol["requestBody"]["content"]["application/json"]["schema"]["required"] == ["flow"]
