@@ -15,7 +15,6 @@ from engine import Context, InvalidInput, Platform
 from engine.apps.template_upgrade import install_template
 from engine.context import SYSTEM
 from engine.records.sample_data import SampleData
-from tests.flow_engine.conftest import flow_platform  # noqa: F401 - fixture
 
 
 def _plan() -> dict[str, Any]:
@@ -60,13 +59,13 @@ def test_the_plan_has_every_department_the_flows_name_with_a_head_and_publishes_
 
 
 @pytest.fixture
-def demo(flow_platform: Platform) -> SampleData:  # noqa: F811 - the fixture imported above
-    with flow_platform.db.begin() as conn:
+def demo(crm_platform: Platform) -> SampleData:
+    with crm_platform.db.begin() as conn:
         install_template(conn, "crm", SYSTEM)
-    sample = SampleData(flow_platform.records, "crm", _plan(), scale=0.002)
-    sample.create_people(hash_cost=flow_platform.settings.password_hash_cost)
+    sample = SampleData(crm_platform.records, "crm", _plan(), scale=0.002)
+    sample.create_people(hash_cost=crm_platform.settings.password_hash_cost)
     sample.create_records()
-    published = sample.publish(flow_platform)
+    published = sample.publish(crm_platform)
     assert published == {"flows": [f["name"] for f in templates_library.load("crm")["flows"]]}
     return sample
 
@@ -82,9 +81,9 @@ def _head(name: str) -> str:
 
 def test_after_the_demo_new_records_run_through_the_published_flows(
     demo: SampleData,
-    flow_platform: Platform,  # noqa: F811 - the fixture imported above
+    crm_platform: Platform,
 ) -> None:
-    records, ids = flow_platform.records, {name: p.id for name, p in demo.users.items()}
+    records, ids = crm_platform.records, {name: p.id for name, p in demo.users.items()}
     admin = Context(user=demo.users["admin"], locale="zh")
 
     def lead(company: str, **values: Any) -> dict[str, Any]:
@@ -104,19 +103,19 @@ def test_after_the_demo_new_records_run_through_the_published_flows(
         rep, "crm", "contract", {"name": "年度框架合同", "account": account["id"], "amount": "600000"}
     )
     records.update(rep, "crm", "contract", contract["id"], {"approval_status": "pending"})
-    service = flow_engine.FlowService(flow_platform)
+    service = flow_engine.FlowService(crm_platform)
     for signer in (_head("总经办"), _head("财务部")):
         [task] = service.tasks(Context(user=demo.users[signer], locale="zh"))
         assert task["node"] == "countersign"
 
 
 def test_a_plan_that_publishes_a_section_no_plugin_publishes_is_refused(
-    flow_platform: Platform,  # noqa: F811 - the fixture imported above
+    crm_platform: Platform,
 ) -> None:
-    with flow_platform.db.begin() as conn:
+    with crm_platform.db.begin() as conn:
         install_template(conn, "crm", SYSTEM)
-    sample = SampleData(flow_platform.records, "crm", {"publish": {"reports": "*"}})
+    sample = SampleData(crm_platform.records, "crm", {"publish": {"reports": "*"}})
     with pytest.raises(InvalidInput) as caught:
-        sample.publish(flow_platform)
+        sample.publish(crm_platform)
     assert (caught.value.key, caught.value.status) == ("demo_cannot_publish", 422)
     assert "reports" in caught.value.message("zh")

@@ -5,25 +5,33 @@ task, case routing and SLA, the closing survey and the public pool."""
 
 from __future__ import annotations
 
+import email
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 import flow_engine
 import templates_library
-from engine import Context, InvalidInput, Platform, Principal
+from engine import Context, InvalidInput, JobRunner, Platform, Principal
 from engine.apps.template_upgrade import install_template
+from engine.http import create_app
 from engine.identity import departments, roles
 from engine.identity.users import create_user, update_user
 from flow_engine.notify.tables import notifications
-from tests.flow_engine.conftest import Clock, flow_platform, run_due  # noqa: F401 - fixtures
+from tests.flow_engine.conftest import Clock, run_due
+from tests.flow_engine.notify.conftest import Mailbox
+from tests.templates_library.conftest import PUBLIC_URL
 
 #: Monday 28 September 2026, 10:00 in Beijing.
 MONDAY = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
@@ -104,8 +112,8 @@ def _flows() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def crm(flow_platform: Platform) -> Crm:  # noqa: F811 - the fixture imported above
-    platform = flow_platform
+def crm(crm_platform: Platform) -> Crm:
+    platform = crm_platform
     clock = Clock(now=MONDAY)
     flow_engine.runner_of(platform, clock)
     people = ["admin", *dict.fromkeys(m for _, members in ORG.values() for m in members)]
@@ -390,7 +398,7 @@ def test_published_articles_whose_keywords_a_case_mentions_are_suggested_on_it(c
     assert sorted(crm.get("case", case["id"])["suggested_articles"]) == expected
 
 
-def test_closing_a_case_asks_its_owner_for_the_satisfaction_survey(crm: Crm) -> None:
+def test_closing_a_case_without_a_contact_email_asks_its_owner_for_the_survey(crm: Crm) -> None:
     case = crm.create("case", {"subject": "退货", "type": "return", "priority": "P2"})
     owner = crm.get("case", case["id"])["owner"]
     username = next(name for name, uid in crm.users.items() if uid == owner)
@@ -398,6 +406,118 @@ def test_closing_a_case_asks_its_owner_for_the_satisfaction_survey(crm: Crm) -> 
     closed = crm.get("case", case["id"])
     assert closed["survey_sent_at"] is not None and closed["resolved_at"] is not None
     assert f"工单 {closed['number']} 已关闭，请邀请客户评价满意度" in crm.titles(username)
+
+
+def _mails(mailbox: tuple[Mailbox, int]) -> list[tuple[str, EmailMessage]]:
+    """(recipient, message with its headers decoded) of every e-mail the SMTP server accepted."""
+    parsed = [
+        (to[0], email.message_from_bytes(raw, policy=policy.default)) for _f, to, raw in mailbox[0].messages
+    ]
+    return [(to, m) for to, m in parsed if isinstance(m, EmailMessage)]
+
+
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())  # type: ignore[attr-defined]
+
+
+def test_closing_a_case_emails_its_contact_a_public_survey_that_rates_the_case(
+    crm: Crm, mailbox: tuple[Mailbox, int]
+) -> None:
+    account = crm.create("account", {"name": "满意度测试有限公司"})
+    contact = crm.create("contact", {"name": "林女士", "account": account["id"], "email": "lin@example.cn"})
+    values = {"subject": "无法开票", "type": "fault", "priority": "P2", "contact": contact["id"]}
+    case = crm.create("case", values)
+    crm.update("case", case["id"], {"status": "closed", "resolution": "已修复"})
+    JobRunner(crm.platform, clock=lambda: crm.clock.now).run_pending()  # the e-mail job
+    number = crm.get("case", case["id"])["number"]
+    [(to, mail)] = _mails(mailbox)
+    assert (to, str(mail["Subject"])) == ("lin@example.cn", f"工单 {number} 满意度调查")
+    found = re.search(rf"{re.escape(PUBLIC_URL)}(/forms/[A-Za-z0-9_.\-]+)", _text(mail))
+    assert found is not None, _text(mail)
+    link = found.group(1)
+
+    with TestClient(create_app(platform=crm.platform)) as browser:  # signed out: a customer
+        page = browser.get(link)
+        assert page.status_code == 200 and f"工单 {number} 满意度调查" in page.text
+        assert 'name="satisfaction"' in page.text and "status" not in page.text
+        stray = browser.post(link, data={"satisfaction": "4", "status": "new"})
+        assert stray.status_code == 422, stray.text
+        assert crm.get("case", case["id"])["status"] == "closed"
+        bad = browser.post(link, data={"satisfaction": "9"})  # a rating is 0-5
+        assert bad.status_code == 422, bad.text
+        answered = browser.post(link, data={"satisfaction": "4"})
+        assert answered.status_code == 200 and "感谢您的反馈" in answered.text
+        again = browser.post(link, data={"satisfaction": "1"})
+        assert again.status_code == 409, again.text
+        token = link.rsplit("/", 1)[1]
+        forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        assert browser.get(f"/forms/{forged}").status_code == 404
+    rated = crm.get("case", case["id"])
+    assert rated["satisfaction"] == 4
+    history = crm.platform.records.history(crm.ctx("admin"), "crm", "case", case["id"])
+    assert any(h["changes"].get("satisfaction") for h in history)
+
+
+def _run_jobs(crm: Crm) -> None:
+    """Every job due by the clock, of every engine (flow steps and timers, e-mails)."""
+    runner = JobRunner(crm.platform, clock=lambda: crm.clock.now)
+    while runner.run_pending():
+        pass
+
+
+def _link(mail: EmailMessage, kind: str) -> str:
+    """The path of the e-mail's tracked link (``click``) or tracking pixel (``open``)."""
+    html_part = mail.get_body(("html",))
+    assert html_part is not None
+    found = re.search(
+        rf'{re.escape(PUBLIC_URL)}(/api/track/{kind}/[A-Za-z0-9_.\-]+)"', str(html_part.get_content())
+    )  # type: ignore[attr-defined]
+    assert found is not None
+    return found.group(1)
+
+
+def test_new_leads_get_a_nurture_sequence_branching_on_opens_and_clicks(
+    crm: Crm, mailbox: tuple[Mailbox, int]
+) -> None:
+    leads = {
+        who: _lead(crm, f"{who}科技有限公司", email=f"{who}@example.cn")
+        for who in ("clicker", "opener", "silent")
+    }
+    _lead(crm, "无邮箱公司")  # no address: not enrolled
+    _run_jobs(crm)
+    welcome = {to: mail for to, mail in _mails(mailbox)}
+    assert {to: str(m["Subject"]) for to, m in welcome.items()} == {
+        f"{who}@example.cn": "欢迎了解我们的产品" for who in leads
+    }
+    with TestClient(create_app(platform=crm.platform)) as reader:  # a mail client: no sign-in
+        click = reader.get(_link(welcome["clicker@example.cn"], "click"), follow_redirects=False)
+        assert (click.status_code, click.headers["location"]) == (302, "https://www.example.cn/products")
+        assert reader.get(_link(welcome["opener@example.cn"], "open")).status_code == 200
+
+        crm.clock.advance(days=3, minutes=1)
+        _run_jobs(crm)
+        second = {to: m for to, m in _mails(mailbox)[3:]}
+        assert {to: str(m["Subject"]) for to, m in second.items()} == {
+            "clicker@example.cn": "预约一次产品演示",
+            "opener@example.cn": "看看同行怎么做",
+            "silent@example.cn": "别错过：产品介绍",
+        }
+        assert crm.get("lead", leads["clicker"]["id"])["interests"] == ["product"]
+        assert crm.get("lead", leads["opener"]["id"])["interests"] in (None, [])
+        # the case studies' link clicked: tagged by that interest four days later
+        assert (
+            reader.get(_link(second["opener@example.cn"], "click"), follow_redirects=False).status_code == 302
+        )
+
+    crm.clock.advance(days=4, minutes=1)
+    _run_jobs(crm)
+    assert crm.get("lead", leads["opener"]["id"])["interests"] == ["case_study"]
+    assert len(_mails(mailbox)) == 6  # nothing more was sent
+    assert [f for f, status in crm.instances("lead", leads["silent"]["id"]) if f == "lead_nurture"] == [
+        "lead_nurture"
+    ]
 
 
 def test_a_p1_case_waiting_for_the_customer_breaches_only_after_the_time_left(crm: Crm) -> None:
