@@ -168,3 +168,21 @@ def test_the_app_openapi_document_covers_each_segments_routes(shop_factory, http
         assert "get" in paths[f"{base}/members"] and "get" in paths[f"{base}/count"]
         enrol = paths[f"{base}/enrol"]["post"]
         assert enrol["requestBody"]["content"]["application/json"]["schema"]["required"] == ["flow"]
+
+
+def test_a_segments_now_is_the_flow_engines_clock(shop_factory, http_for) -> None:
+    """Journeys wait on the flow engine's clock, so "visited in the last 30 days" counts from it."""
+    recent = {"name": "recent", "entity": "activity", "rule": "at > add_days(now(), -30)"}
+    shop = shop_factory(segments=[recent])
+    account = shop.create("account", {"name": "近期访客"})
+    visit = shop.create("activity", {"account": account["id"], "kind": "visit", "at": "2024-05-20T02:00:00Z"})
+    admin = http_for(shop)
+
+    def members() -> list[int]:
+        r = admin.get("/api/apps/shop/segments/recent/members")
+        assert r.status_code == 200, r.text
+        return [item["id"] for item in r.json()["items"]]
+
+    assert members() == [visit["id"]]  # 3 June 2024: two weeks ago
+    shop.clock.advance(days=30)  # 3 July: six weeks ago
+    assert members() == []
