@@ -18,6 +18,7 @@ from engine import (
     RecordEvent,
     WriteStep,
     WriteUnit,
+    create_plugin_manager,
     hookimpl,
 )
 from flow_engine import actions, jobs
@@ -38,10 +39,12 @@ _LOCK = RecordLock()
 
 
 def _actions() -> ActionRegistry:
+    """The action registry package checks see: the last platform's, else (no platform built in
+    this process yet) one with the actions of every installed plugin, as a platform would have."""
     if _registry:
         return _registry[-1]
     registry = ActionRegistry()
-    actions.register(registry)
+    create_plugin_manager().hook.tangram_actions(registry=registry)
     return registry
 
 
