@@ -149,7 +149,7 @@ def test_the_template_ships_its_flows_valid_and_its_calendar_as_the_state_counci
     package = templates_library.load("crm")
     names = {f["name"] for f in package["flows"]}
     assert names == {
-        "lead_assignment", "lead_scoring", "lead_convert", "contract_approval",
+        "lead_assignment", "lead_scoring", "lead_convert", "lead_nurture", "contract_approval",
         "quote_discount_approval", "quote_sent_follow_up", "activity_follow_up",
         "opportunity_follow_up_reminder", "case_routing", "case_sla", "case_knowledge_suggestions",
         "case_satisfaction_survey", "account_pool_return", "account_claim",

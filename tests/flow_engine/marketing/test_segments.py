@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +33,7 @@ def populate(shop: Shop, seed: int, rep_owns: Collection[int] = ()) -> list[dict
     Accounts whose index is in ``rep_owns`` (and their order lines) belong to the user ``rep``."""
     rnd = random.Random(seed)
     rep = shop.user_id(USER[0])
-    now = datetime.now(UTC)  # the record list evaluates now() at the wall clock
+    now = shop.clock.now  # a segment evaluates now() at the flow engine's clock
     accounts = []
     for i in range(24):
         values: dict[str, Any] = {"name": f"acc{i}", "email": f"acc{i}@example.cn"}
