@@ -29,6 +29,7 @@ from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
 from engine.host.jobs import JobCall, JobHandler, JobRunner
 from engine.host.platform import Platform
+from engine.host.plugins import create_plugin_manager
 from engine.http.deps import AdminDep, ContextDep, OptionalContextDep, PlatformDep, public_route
 from engine.http.form_view import form_view
 from engine.identity import directory
@@ -116,6 +117,7 @@ __all__ = [
     "acting_principal",
     "available_templates",
     "column_resolver",
+    "create_plugin_manager",
     "department_members",
     "department_subtree",
     "directory",

@@ -193,15 +193,19 @@ def demo(
                 done[entity] = made
 
             counts = sample.create_records(progress)
+        # after the data: the generated year is history, not something to automate
+        published = sample.publish(platform)
     except TangramError as exc:
         _fail(exc)
     finally:
         platform.close()
     made = ", ".join(f"{entity} {n:,}" for entity, n in counts.items())
     click.echo(f"created {sum(counts.values()):,} records: {made}")
+    for section, names in published.items():
+        click.echo(f"published {len(names)} {section}: {', '.join(names)}")
     click.echo("sign in as (username / password / roles):")
     for person in people:
-        held = ", ".join(person.roles)
+        held = ", ".join(person.roles) or "-"
         click.echo(f"  {person.username:14} {person.password:24} {held}  {person.display_name}")
     click.echo(
         f"serve this demo again later with:\n"

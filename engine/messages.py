@@ -436,6 +436,13 @@ _MESSAGES.update(
         "demo_bad_rule": _m(
             "演示数据计划中的取值规则无法识别：{rule}", "unknown value rule in the demo plan: {rule}"
         ),
+        "demo_cannot_publish": _m(
+            "演示数据计划要发布 {section}，但没有插件能发布这一部分",
+            "the demo plan publishes {section}, which no installed plugin can publish",
+        ),
+        "demo_unknown_user": _m(
+            "演示数据计划中没有用户 {username}（{where}）", "the demo plan has no user {username} ({where})"
+        ),
         "export_format": _m(
             "导出格式 {format} 无效，应为 csv 或 xlsx", "{format} is not an export format; use csv or xlsx"
         ),

@@ -129,6 +129,15 @@ class Calendar:
                     break
         return datetime.combine(current, local.timetz().replace(tzinfo=None), self.zone).astimezone(UTC)
 
+    def working_time(self, start: datetime, end: datetime) -> timedelta:
+        """The working time between ``start`` and ``end`` (none when ``end`` is not later)."""
+        total = timedelta(0)
+        for begin, finish in self._spans(start):
+            if begin >= end:
+                break
+            total += min(finish, end) - begin
+        return total
+
     def shift_working_time(self, start: datetime, amount: timedelta) -> datetime:
         """``start`` moved by ``amount`` of working time (backwards when negative)."""
         backwards = amount < timedelta(0)

@@ -195,6 +195,8 @@ def check_flow(
                 found += _rule(node["until"], fields, f"{here}/until")
             if node.get("until_field"):
                 found += _fields(entity, [node["until_field"]], f"{here}/until_field")
+        if node.get("limit", {}).get("pause_while"):
+            found += _rule(node["limit"]["pause_while"], fields, f"{here}/limit/pause_while")
         for key in ("approvers", "assignee", "to"):
             found += _people(node, key, entity, here)
         found += _fields(entity, node.get("editable", []), f"{here}/editable")

@@ -49,7 +49,8 @@ def timer(call: Any) -> None:
     runner = runner_of(call.platform)
 
     def fire(run: Run) -> None:
-        runner.timers.fire(run, int(payload["state"]), payload["what"], int(payload.get("n", 0)))
+        state, what, n = int(payload["state"]), payload["what"], int(payload.get("n", 0))
+        runner.timers.fire(run, state, what, n, int(payload.get("epoch", 0)))
 
     try:
         runner.with_instance(int(payload["instance"]), fire, conn=call.conn)

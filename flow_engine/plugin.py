@@ -12,11 +12,13 @@ from engine import (
     ActionRegistry,
     AppPackage,
     AppRuntime,
+    Context,
     PackageSection,
     Platform,
     RecordEvent,
     WriteStep,
     WriteUnit,
+    create_plugin_manager,
     hookimpl,
 )
 from flow_engine import actions, jobs
@@ -26,6 +28,7 @@ from flow_engine.openapi import flow_paths
 from flow_engine.registry import runner_for, runner_of
 from flow_engine.routes import router
 from flow_engine.schema import CALENDAR, FLOW
+from flow_engine.service import FlowService
 from flow_engine.tables import create_tables
 from flow_engine.triggers import RecordLock
 from form_engine import Problem
@@ -36,15 +39,23 @@ _LOCK = RecordLock()
 
 
 def _actions() -> ActionRegistry:
+    """The action registry package checks see: the last platform's, else (no platform built in
+    this process yet) one with the actions of every installed plugin, as a platform would have."""
     if _registry:
         return _registry[-1]
     registry = ActionRegistry()
-    actions.register(registry)
+    create_plugin_manager().hook.tangram_actions(registry=registry)
     return registry
 
 
 def _check_flows(package: AppPackage, items: Sequence[dict[str, Any]]) -> list[Problem]:
     return check_flows(package, items, _actions())
+
+
+def _publish_flows(platform: Platform, ctx: Context, app: str, names: Sequence[str]) -> list[str]:
+    """Publish the named flows (their saved drafts), each as one new version."""
+    service = FlowService(platform)
+    return [service.publish(ctx, app, name)["flow"] for name in names]
 
 
 @hookimpl
@@ -61,7 +72,9 @@ def tangram_app_openapi(runtime: AppRuntime) -> dict[str, Any]:
 @hookimpl
 def tangram_package_sections() -> list[PackageSection]:
     return [
-        PackageSection("flows", FLOW, _check_flows, "Flows: approvals and automations run on records"),
+        PackageSection(
+            "flows", FLOW, _check_flows, "Flows: approvals and automations run on records", _publish_flows
+        ),
         PackageSection("calendars", CALENDAR, check_calendars, "Working calendars for business-time limits"),
     ]
 

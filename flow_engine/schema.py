@@ -54,6 +54,11 @@ LIMIT = {
         "policy": {"enum": ["remind", "escalate", "approve", "reject"]},
         "to": PEOPLE,
         "repeat": {"type": "integer", "minimum": 0, "maximum": 20},
+        "pause_while": {
+            "type": "string",
+            "description": "the clock stops while this rule holds for the record (a case waiting for "
+            "the customer); the time left carries over when it resumes",
+        },
     },
     "required": ["after", "policy"],
     "additionalProperties": False,

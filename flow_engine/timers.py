@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from flow_engine import delivery
+from flow_engine import delivery, pauses
 from flow_engine import tables as t
 from flow_engine.calendar import Duration
 from flow_engine.people import resolve
@@ -30,14 +30,21 @@ class Timers:
     def schedule(self, run: Run, state_id: int, what: str, at: datetime, **extra: Any) -> None:
         payload = {"instance": run.id, "state": state_id, "what": what, "at": at.isoformat(), **extra}
         key = f"flow-timer:{state_id}:{what}:{extra.get('n', 0)}"
+        if extra.get("epoch"):  # a limit resumed after a pause: its timers anew
+            key += f":{extra['epoch']}"
         delivery.enqueue(run.conn, TIMER_JOB, payload, run_at=at, key=key)
 
-    def schedule_limit(self, run: Run, state: dict[str, Any], node: dict[str, Any], n: int = 0) -> None:
+    def schedule_limit(
+        self, run: Run, state: dict[str, Any], node: dict[str, Any], n: int = 0, due: datetime | None = None
+    ) -> None:
+        """The limit's timers from now, or from a resumed pause with its own ``due``."""
         limit = node.get("limit")
         if not limit:
             return
         start = run.now
-        due = run.due(start, limit["after"])
+        fresh = due is None
+        due = run.due(start, limit["after"]) if due is None else due
+        epoch = {"epoch": pauses.epoch(state)} if pauses.epoch(state) else {}
         if n == 0:
             run.set_state(state["id"], due_at=due)
             run.conn.execute(
@@ -45,14 +52,16 @@ class Timers:
                 .where(t.tasks.c.state_id == state["id"], t.tasks.c.due_at.is_(None))
                 .values(due_at=due)
             )
-        self.schedule(run, state["id"], "limit", due, n=n)
+        self.schedule(run, state["id"], "limit", due, n=n, **epoch)
         if limit.get("warn_before") and n == 0:
             warn = Duration.of(limit["warn_before"])
             if warn.business:
                 at = run.calendar().shift_working_time(due, -(warn.clock + timedelta(days=warn.days)))
             else:
                 at = due - timedelta(days=warn.days) - warn.clock
-            self.schedule(run, state["id"], "warn", max(at, start))
+            self.schedule(run, state["id"], "warn", max(at, start), **epoch)
+        if fresh and n == 0:
+            pauses.start(run, state["id"], node, due)
 
     def enter_wait(self, run: Run, state: dict[str, Any], node: dict[str, Any]) -> None:
         """A wait for a duration, until a date field (plus an offset), or until a rule holds."""
@@ -74,14 +83,18 @@ class Timers:
         self.schedule(run, state["id"], "wait", at)
 
     def recheck(self, run: Run) -> None:
-        """Nodes waiting until a rule holds move on if it holds now (the record changed)."""
+        """Nodes waiting until a rule holds move on if it holds now (the record changed); limits
+        with a pause rule pause or resume."""
         ns = t.node_states
         waiting = run.conn.execute(
             sa.select(ns).where(ns.c.instance_id == run.id, ns.c.status == "waiting").order_by(ns.c.id)
         ).mappings()
-        for state in [dict(s) for s in waiting if s["data"].get("until")]:
+        for state in [dict(s) for s in waiting]:
             node = run.flow.nodes.get(state["node"])
-            if node is not None and node.get("until") and run.matches(node["until"]):
+            if node is None:
+                continue
+            pauses.follow(run, state, node)
+            if state["data"].get("until") and node.get("until") and run.matches(node["until"]):
                 run.log(node["id"], "condition_met")
                 run.leave(state, "met")
 
@@ -93,10 +106,13 @@ class Timers:
             return None
         return run.due(value, node["offset"]) if node.get("offset") else value
 
-    def fire(self, run: Run, state_id: int, what: str, n: int = 0) -> None:
-        """A timer came due: act if its state still waits for it."""
+    def fire(self, run: Run, state_id: int, what: str, n: int = 0, epoch: int = 0) -> None:
+        """A timer came due: act if its state still waits for it (and, for a limit, its clock
+        runs and the timer is of its latest epoch)."""
         state = run.state(state_id)
         if state["status"] != "waiting" or run.instance["status"] != "running":
+            return
+        if what != "wait" and not pauses.counts(state, epoch):
             return
         node = run.flow.nodes.get(state["node"])
         if node is None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from engine import Batch, RecordCreated, RecordDeleted, RecordEvent, RecordUpdated, WriteStep, WriteUnit
-from flow_engine import delivery
+from flow_engine import delivery, pauses
 from flow_engine import tables as t
 from flow_engine.calendar import Duration, calendar_of
 from flow_engine.definitions import Flow
@@ -149,7 +149,8 @@ class Triggers:
         )
 
     def _waiting_on(self, conn: sa.Connection, app: str, entity: str, record_id: int) -> list[int]:
-        """Running instances of the record with a node waiting until a rule holds."""
+        """Running instances of the record with a node waiting until a rule holds, or with a
+        time limit that pauses while one does."""
         i, ns = t.instances, t.node_states
         rows = conn.execute(
             sa.select(i.c.id, ns.c.data)
@@ -162,7 +163,7 @@ class Triggers:
                 ns.c.status == "waiting",
             )
         ).all()
-        return sorted({r.id for r in rows if r.data.get("until")})
+        return sorted({r.id for r in rows if r.data.get("until") or r.data.get(pauses.WATCH)})
 
     # -- after the commit -----------------------------------------------------------------------
     def remember(self, instance_id: int) -> None:

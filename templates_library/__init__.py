@@ -70,7 +70,8 @@ def _read(name: str) -> dict[str, Any]:
 
 
 def demo_plan(name: str) -> dict[str, Any] | None:
-    """The template's sample-data plan (``demo.json``: departments, users, records), if it has one."""
+    """The template's sample-data plan (``demo.json``: departments with heads, users, the
+    sections to publish, records), if it has one."""
     load(name)  # refuses an unknown template
     path = resources.files(__name__).joinpath(name, "demo.json")
     if not path.is_file():

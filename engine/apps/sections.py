@@ -20,10 +20,16 @@ from form_engine import Problem
 
 if TYPE_CHECKING:
     from engine.apps.package import AppPackage
+    from engine.context import Context
 
 #: Cross-checks of one section against the parsed package (entities, fields, roles). Each
 #: problem's pointer is relative to the section (``/3/nodes/0``); the kernel prefixes it.
 SectionCheck = Callable[["AppPackage", Sequence[dict[str, Any]]], list[Problem]]
+
+#: Switches items of a section on (a flow saved as a draft runs once published): called with the
+#: platform, the acting context, the app and the item names; returns the names it published.
+#: The kernel calls it where a whole app is brought up at once (``tangram demo``).
+SectionPublish = Callable[[Any, "Context", str, Sequence[str]], list[str]]
 
 #: Sections the package format reserves (those of the engines shipped with the platform); without
 #: the plugin that owns one it holds opaque objects, so a package exported where the flow engine,
@@ -43,6 +49,7 @@ class PackageSection:
     item_schema: dict[str, Any]
     check: SectionCheck | None = None
     description: str = ""
+    publish: SectionPublish | None = None
 
 
 class SectionRegistry:

@@ -7,6 +7,11 @@ number, an amount, a date within the last year, a record made earlier. The gener
 template: everything particular to one is in its plan. Records go through the record service in
 bulk, so every rule of the app holds for them (validation, duplicates, roll-ups, history), and a
 fixed seed makes the same data every time.
+
+A department may name its ``head`` and a user their ``manager`` (usernames of the plan), so the
+people rules of the app's flows resolve ("the head of 财务部"). The plan's ``publish`` names,
+per package section, the items to switch on once the data exists (``"*"`` for all of them): the
+generated history does not replay through the app's automations, and new records then do.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.apps import metadata_store
+from engine.apps.sections import sections
 from engine.context import SYSTEM, Context, Principal
 from engine.errors import InvalidInput
 from engine.identity import departments, roles, users
@@ -59,6 +65,7 @@ class SampleData:
         #: entity -> (id, owner) of every record made
         self.made: dict[str, list[tuple[int, int]]] = {}
         self.users: dict[str, Principal] = {}
+        self.department_ids: dict[str, int] = {}
         self._serial = 0
 
     # -- people ------------------------------------------------------------------------------------
@@ -67,6 +74,7 @@ class SampleData:
         made: list[DemoUser] = []
         with self.records.db.begin() as conn:
             ids = self._departments(conn, self.plan.get("departments", []), None)
+            self.department_ids = ids
             package = metadata_store.load_app(conn, self.app).package
             for spec in self.plan.get("users", []):
                 password = spec.get("password", f"{spec['username']}-demo-2026")
@@ -92,7 +100,25 @@ class SampleData:
                 made.append(
                     DemoUser(spec["username"], password, spec.get("display_name", ""), spec.get("roles", []))
                 )
+            self._heads(conn, self.plan.get("departments", []))
+            for spec in self.plan.get("users", []):
+                if "manager" in spec:
+                    manager = self._user_id(spec["manager"], f"manager of {spec['username']}")
+                    users.update_user(conn, self.users[spec["username"]].id, {"manager_id": manager})
         return made
+
+    def _user_id(self, username: str, where: str) -> int:
+        if username not in self.users:
+            raise InvalidInput("demo_unknown_user", username=username, where=where)
+        return self.users[username].id
+
+    def _heads(self, conn: sa.Connection, specs: Sequence[Mapping[str, Any]]) -> None:
+        """Heads name users of the plan, so they are set once every user exists."""
+        for spec in specs:
+            if "head" in spec:
+                head = self._user_id(spec["head"], f"head of {spec['name']}")
+                departments.update_department(conn, self.department_ids[spec["name"]], {"head_id": head})
+            self._heads(conn, spec.get("children", []))
 
     def _departments(
         self, conn: sa.Connection, specs: Sequence[Mapping[str, Any]], parent: int | None
@@ -102,6 +128,29 @@ class SampleData:
             ids[spec["name"]] = departments.create_department(conn, spec["name"], parent_id=parent)
             ids.update(self._departments(conn, spec.get("children", []), ids[spec["name"]]))
         return ids
+
+    # -- switching the app on --------------------------------------------------------------------
+    def publish(self, platform: Any) -> dict[str, list[str]]:
+        """Publish what the plan's ``publish`` names through each section's plugin, acting as the
+        plan's administrator; returns the published names per section."""
+        wanted: Mapping[str, Any] = self.plan.get("publish", {})
+        if not wanted:
+            return {}
+        with self.records.db.connect() as conn:
+            package = metadata_store.load_app(conn, self.app).package
+        ctx = self._writer_context()
+        published: dict[str, list[str]] = {}
+        for name, items in wanted.items():
+            section = sections.get(name)
+            if section is None or section.publish is None:
+                raise InvalidInput("demo_cannot_publish", section=name)
+            names = [item["name"] for item in package.section(name)] if items == "*" else list(items)
+            published[name] = section.publish(platform, ctx, self.app, names)
+        return published
+
+    def _writer_context(self) -> Context:
+        writer = next((p for p in self.users.values() if p.is_admin), None)
+        return Context(user=writer, locale="zh", tags={"source": "demo"}) if writer else SYSTEM
 
     # -- records -----------------------------------------------------------------------------------
     def total(self) -> int:
@@ -115,8 +164,7 @@ class SampleData:
         record gets an owner among the users holding the plan's roles for it, and points at
         records of the same owner where there are some, as a rep's deal is on the rep's account;
         they are written by the plan's administrator, so every reference is readable."""
-        writer = next((p for p in self.users.values() if p.is_admin), None)
-        ctx = Context(user=writer, locale="zh", tags={"source": "demo"}) if writer else SYSTEM
+        ctx = self._writer_context()
         counts: dict[str, int] = {}
         for spec in self.plan.get("records", []):
             entity, count = spec["entity"], self._count(spec)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -256,9 +257,11 @@ class RecordService:
         offset: int | None = None,
         trash: bool = False,
         q: str | None = None,
+        now: datetime | None = None,
     ) -> Page:
         """A page of the records ``ctx`` may read; ``q`` is keyword search
-        (``engine.apps.search``) over the fields they may see, combined with ``filter``."""
+        (``engine.apps.search``) over the fields they may see, combined with ``filter``. ``now``
+        fixes the filter's ``now()``/``today()`` (a plugin's own clock); else the database's."""
         limit, offset = page_bounds(limit, offset)
         with self.db.connect() as conn:
             runtime, er = self._runtime(conn, app, entity)
@@ -270,7 +273,11 @@ class RecordService:
                 access = self.access
                 where.append(
                     filter_clause(
-                        runtime, er, filter, target_scope=lambda t: access.row_filter(ctx, conn, t, "read")
+                        runtime,
+                        er,
+                        filter,
+                        target_scope=lambda t: access.row_filter(ctx, conn, t, "read"),
+                        **({"now": now} if now is not None else {}),
                     )
                 )
             if q:

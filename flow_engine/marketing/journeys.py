@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import ActionCall, ActionRegistry, EntityRuntime, JobCall, enqueue_job
-from flow_engine.marketing import tables
+from flow_engine.marketing import forms, tables
 from flow_engine.marketing.settings import MarketingSettings
 from flow_engine.marketing.tokens import new_nonce, token_of
 from flow_engine.notify.email import SmtpSettings, send_email
@@ -38,6 +38,7 @@ EMAIL_SCHEMA: dict[str, Any] = {
         "locale": {"enum": ["zh", "en"]},
         "opened_field": {"type": "string"},
         "clicked_field": {"type": "string"},
+        "form": forms.FORM_SCHEMA,
     },
     "required": ["key", "to", "subject", "body"],
     "additionalProperties": False,
@@ -98,13 +99,16 @@ class Journeys:
             return int(found)
         er = call.unit.runtime.entity(call.entity)
         record = _stored(call, er)
-        address = record.get(spec["to"])
+        address = forms.address(conn, er, record, spec["to"], call.unit.runtime)
         if not isinstance(address, str) or "@" not in address:
             return None
         shown = er.to_json(record)
         locale = spec.get("locale", "zh")
         nonce = new_nonce()
         fields = {k: spec[k] for k in ("opened_field", "clicked_field") if spec.get(k)}
+        if spec.get("form"):
+            title = spec["form"].get("title")
+            fields.update(form=spec["form"]["fields"], form_title=fill(title, shown) if title else None)
         message_id = conn.execute(
             m.insert()
             .values(
@@ -124,7 +128,8 @@ class Journeys:
             )
             .returning(m.c.id)
         ).scalar_one()
-        cleared = {name: None for name in fields.values() if record.get(name) is not None}
+        tracked = [fields[k] for k in ("opened_field", "clicked_field") if k in fields]
+        cleared = {name: None for name in tracked if record.get(name) is not None}
         if cleared:
             call.unit.update(er, [(call.record["id"], cleared)])
         payload = {"message": int(message_id)}
@@ -152,7 +157,10 @@ class Journeys:
         token = token_of(secret, row["token"])
         base = self.settings.public_url.rstrip("/")
         pixel = f"{base}/api/track/open/{token}"
-        link = f"{base}/api/track/click/{token}" if row["url"] else ""
+        if row["fields"].get("form"):
+            link = forms.link(base, token)
+        else:
+            link = f"{base}/api/track/click/{token}" if row["url"] else ""
         body = str(row["body"])
         text = body.replace(LINK, link)
         if link and LINK not in body:
@@ -161,7 +169,7 @@ class Journeys:
         anchor = f'<a href="{html.escape(link)}">{html.escape(link)}</a>'
         markup = "".join(paragraphs).replace(html.escape(LINK), anchor)
         if link and LINK not in body:
-            markup += f'<p><a href="{html.escape(link)}">{html.escape(row["url"])}</a></p>'
+            markup += f'<p><a href="{html.escape(link)}">{html.escape(row["url"] or link)}</a></p>'
         markup += f'<img src="{html.escape(pixel)}" width="1" height="1" alt="">'
         return text, f"<html><body>{markup}</body></html>"
 

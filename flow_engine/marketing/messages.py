@@ -15,6 +15,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the flow {flow} runs on {expected}, the members of segment {segment} are {entity}",
     },
     "tracking_not_found": {"zh": "链接不存在", "en": "no such link"},
+    "form_answered": {"zh": "这份表单已经提交过了", "en": "this form has been answered already"},
+    "form_field_not_asked": {"zh": "表单没有这些字段：{name}", "en": "the form does not ask for {name}"},
 }
 
 #: Problems of the ``segments`` package section (the kernel's catalogue renders them).

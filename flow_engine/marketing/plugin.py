@@ -6,9 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from engine import ActionRegistry, PackageSection, Platform, hookimpl
+from engine import ActionRegistry, AppRuntime, PackageSection, Platform, hookimpl
 from flow_engine.marketing import routes, segments, tables
 from flow_engine.marketing.journeys import EMAIL_JOB, Journeys
+from flow_engine.marketing.openapi import segment_paths
 from flow_engine.marketing.settings import MarketingSettings
 from flow_engine.notify.email import SmtpSettings
 
@@ -39,6 +40,10 @@ class MarketingPlugin:
     @hookimpl
     def tangram_routes(self, platform: Platform) -> APIRouter:
         return routes.router
+
+    @hookimpl
+    def tangram_app_openapi(self, runtime: AppRuntime) -> dict[str, Any]:
+        return segment_paths(runtime)
 
 
 #: The instance the ``tangram.plugins`` entry point registers.

@@ -1,17 +1,19 @@
-"""Segments' members and count, enrolling them in a journey, and the public tracking routes."""
+"""Segments' members and count, enrolling them in a journey, and the public tracking and form
+routes."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from engine import AdminDep, ContextDep, PlatformDep, load_app, public_route
-from flow_engine.marketing import segments, tracking
+from flow_engine.marketing import forms, segments, tracking
 from flow_engine.marketing.enrolment import enrol
-from flow_engine.marketing.messages import MarketingNotFound
+from flow_engine.marketing.messages import MarketingInputError, MarketingNotFound
 from flow_engine.registry import runner_of
 
 router = APIRouter(tags=["marketing"])
@@ -86,3 +88,46 @@ def track_click(token: str, platform: PlatformDep) -> Response:
         raise MarketingNotFound("tracking_not_found")
     tracking.record(platform, message, "clicked", runner_of(platform).clock())
     return RedirectResponse(message["url"], status_code=302, headers=NO_STORE)
+
+
+def _form_message(platform: Any, token: str) -> dict[str, Any]:
+    message = tracking.message_of(platform, token)
+    if message is None or not message["fields"].get("form"):
+        raise MarketingNotFound("tracking_not_found")
+    return message
+
+
+def _lang(request: Request) -> str:
+    chosen = request.query_params.get("lang") or request.headers.get("accept-language", "zh")
+    return "en" if chosen.lower().startswith("en") else "zh"
+
+
+@router.get("/forms/{token}", include_in_schema=False)
+@public_route
+def form_page(token: str, request: Request, platform: PlatformDep) -> Response:
+    """The form an e-mail links to (``?format=json``: its fields); an unknown token is 404."""
+    message, locale = _form_message(platform, token), _lang(request)
+    description = forms.describe(platform, message, locale)
+    if request.query_params.get("format") == "json":
+        return JSONResponse(description, headers=NO_STORE)
+    note = forms.THANKS[locale] if description["answered"] else None
+    return HTMLResponse(forms.page(description, token, locale, note), headers=NO_STORE)
+
+
+@router.post("/forms/{token}", include_in_schema=False)
+@public_route
+async def form_answer(token: str, request: Request, platform: PlatformDep) -> Response:
+    """The reader's answer, as the page's form or as JSON ``{"values": {...}}``; once (409 after)."""
+    message, locale = _form_message(platform, token), _lang(request)
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.json()
+        values = body.get("values") if isinstance(body, dict) else None
+        if not isinstance(values, dict):
+            raise MarketingInputError("form_field_not_asked", name="values")
+    else:
+        values = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    await run_in_threadpool(forms.answer, platform, message, values, runner_of(platform).clock())
+    if request.headers.get("content-type", "").startswith("application/json"):
+        return JSONResponse({"message": forms.THANKS[locale]}, headers=NO_STORE)
+    description = forms.describe(platform, message, locale)
+    return HTMLResponse(forms.page(description, token, locale, forms.THANKS[locale]), headers=NO_STORE)

@@ -14,6 +14,7 @@ from typing import Any
 import rule_engine
 from engine import AppPackage, Context, PackageSection, Page, Platform, load_app
 from flow_engine.marketing.messages import MarketingNotFound
+from flow_engine.registry import runner_of
 from form_engine import Problem, dsl_fields, dsl_relations
 
 SECTION = "segments"
@@ -100,10 +101,12 @@ def members(
     offset: int | None = None,
     sort: str | None = None,
 ) -> tuple[dict[str, Any], Page]:
-    """A page of the members ``ctx`` may read, through the kernel's record list."""
+    """A page of the members ``ctx`` may read, through the kernel's record list; the rule's
+    ``now()`` is the flow engine's clock, the one journeys wait on."""
     found = segment(platform, app, name)
+    now = runner_of(platform).clock()
     page = platform.records.list_records(
-        ctx, app, found["entity"], filter=found["rule"], limit=limit, offset=offset, sort=sort
+        ctx, app, found["entity"], filter=found["rule"], limit=limit, offset=offset, sort=sort, now=now
     )
     return found, page
 

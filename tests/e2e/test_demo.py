@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx2 as httpx
 
+import templates_library
 from tests.conftest import TEST_HASH_COST
 
 
@@ -83,6 +84,24 @@ def test_demo_serves_a_crm_with_data_and_a_user_per_role(tmp_path: Path) -> None
         assert len(deals("director")) == len(everything)
         cases = httpx.get(f"{base}/api/apps/crm/records/case", headers=sign_in("service1"))
         assert cases.status_code == 200 and cases.json()["total"] > 0
+
+        # the plan publishes the template's flows after the data: a new lead is assigned
+        plan = templates_library.demo_plan("crm")
+        assert plan is not None and re.search(r"^published \d+ flows: lead_assignment", output, re.M)
+        east_team = {u["username"] for u in plan["users"] if u.get("department") == "华东销售部"}
+        ids = {
+            u["username"]: u["id"] for u in httpx.get(f"{base}/api/users", headers=sign_in("admin")).json()
+        }
+        lead = {
+            "company": "演示新线索有限公司",
+            "contact_name": "周先生",
+            "email": "zhou@example.cn",
+            "region": "上海",
+        }
+        r = httpx.post(f"{base}/api/apps/crm/records/lead", json=lead, headers=sign_in("admin"))
+        assert r.status_code == 201, r.text
+        assigned = httpx.get(f"{base}/api/apps/crm/records/lead/{r.json()['id']}", headers=sign_in("admin"))
+        assert assigned.json()["owner"] in {ids[name] for name in east_team}
     finally:
         process.terminate()
         process.wait(timeout=15)

@@ -5,25 +5,33 @@ task, case routing and SLA, the closing survey and the public pool."""
 
 from __future__ import annotations
 
+import email
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email import policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 import flow_engine
 import templates_library
-from engine import Context, InvalidInput, Platform, Principal
+from engine import Context, InvalidInput, JobRunner, Platform, Principal
 from engine.apps.template_upgrade import install_template
+from engine.http import create_app
 from engine.identity import departments, roles
 from engine.identity.users import create_user, update_user
 from flow_engine.notify.tables import notifications
-from tests.flow_engine.conftest import Clock, flow_platform, run_due  # noqa: F401 - fixtures
+from tests.flow_engine.conftest import Clock, run_due
+from tests.flow_engine.notify.conftest import Mailbox
+from tests.templates_library.conftest import PUBLIC_URL
 
 #: Monday 28 September 2026, 10:00 in Beijing.
 MONDAY = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
@@ -104,8 +112,8 @@ def _flows() -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def crm(flow_platform: Platform) -> Crm:  # noqa: F811 - the fixture imported above
-    platform = flow_platform
+def crm(crm_platform: Platform) -> Crm:
+    platform = crm_platform
     clock = Clock(now=MONDAY)
     flow_engine.runner_of(platform, clock)
     people = ["admin", *dict.fromkeys(m for _, members in ORG.values() for m in members)]
@@ -141,7 +149,7 @@ def test_the_template_ships_its_flows_valid_and_its_calendar_as_the_state_counci
     package = templates_library.load("crm")
     names = {f["name"] for f in package["flows"]}
     assert names == {
-        "lead_assignment", "lead_scoring", "lead_convert", "contract_approval",
+        "lead_assignment", "lead_scoring", "lead_convert", "lead_nurture", "contract_approval",
         "quote_discount_approval", "quote_sent_follow_up", "activity_follow_up",
         "opportunity_follow_up_reminder", "case_routing", "case_sla", "case_knowledge_suggestions",
         "case_satisfaction_survey", "account_pool_return", "account_claim",
@@ -390,7 +398,7 @@ def test_published_articles_whose_keywords_a_case_mentions_are_suggested_on_it(c
     assert sorted(crm.get("case", case["id"])["suggested_articles"]) == expected
 
 
-def test_closing_a_case_asks_its_owner_for_the_satisfaction_survey(crm: Crm) -> None:
+def test_closing_a_case_without_a_contact_email_asks_its_owner_for_the_survey(crm: Crm) -> None:
     case = crm.create("case", {"subject": "退货", "type": "return", "priority": "P2"})
     owner = crm.get("case", case["id"])["owner"]
     username = next(name for name, uid in crm.users.items() if uid == owner)
@@ -398,6 +406,158 @@ def test_closing_a_case_asks_its_owner_for_the_satisfaction_survey(crm: Crm) -> 
     closed = crm.get("case", case["id"])
     assert closed["survey_sent_at"] is not None and closed["resolved_at"] is not None
     assert f"工单 {closed['number']} 已关闭，请邀请客户评价满意度" in crm.titles(username)
+
+
+def _mails(mailbox: tuple[Mailbox, int]) -> list[tuple[str, EmailMessage]]:
+    """(recipient, message with its headers decoded) of every e-mail the SMTP server accepted."""
+    parsed = [
+        (to[0], email.message_from_bytes(raw, policy=policy.default)) for _f, to, raw in mailbox[0].messages
+    ]
+    return [(to, m) for to, m in parsed if isinstance(m, EmailMessage)]
+
+
+def _text(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())  # type: ignore[attr-defined]
+
+
+def test_closing_a_case_emails_its_contact_a_public_survey_that_rates_the_case(
+    crm: Crm, mailbox: tuple[Mailbox, int]
+) -> None:
+    account = crm.create("account", {"name": "满意度测试有限公司"})
+    contact = crm.create("contact", {"name": "林女士", "account": account["id"], "email": "lin@example.cn"})
+    values = {"subject": "无法开票", "type": "fault", "priority": "P2", "contact": contact["id"]}
+    case = crm.create("case", values)
+    crm.update("case", case["id"], {"status": "closed", "resolution": "已修复"})
+    JobRunner(crm.platform, clock=lambda: crm.clock.now).run_pending()  # the e-mail job
+    number = crm.get("case", case["id"])["number"]
+    [(to, mail)] = _mails(mailbox)
+    assert (to, str(mail["Subject"])) == ("lin@example.cn", f"工单 {number} 满意度调查")
+    found = re.search(rf"{re.escape(PUBLIC_URL)}(/forms/[A-Za-z0-9_.\-]+)", _text(mail))
+    assert found is not None, _text(mail)
+    link = found.group(1)
+
+    with TestClient(create_app(platform=crm.platform)) as browser:  # signed out: a customer
+        page = browser.get(link)
+        assert page.status_code == 200 and f"工单 {number} 满意度调查" in page.text
+        assert 'name="satisfaction"' in page.text and "status" not in page.text
+        stray = browser.post(link, data={"satisfaction": "4", "status": "new"})
+        assert stray.status_code == 422, stray.text
+        assert crm.get("case", case["id"])["status"] == "closed"
+        bad = browser.post(link, data={"satisfaction": "9"})  # a rating is 0-5
+        assert bad.status_code == 422, bad.text
+        answered = browser.post(link, data={"satisfaction": "4"})
+        assert answered.status_code == 200 and "感谢您的反馈" in answered.text
+        again = browser.post(link, data={"satisfaction": "1"})
+        assert again.status_code == 409, again.text
+        token = link.rsplit("/", 1)[1]
+        forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+        assert browser.get(f"/forms/{forged}").status_code == 404
+    rated = crm.get("case", case["id"])
+    assert rated["satisfaction"] == 4
+    history = crm.platform.records.history(crm.ctx("admin"), "crm", "case", case["id"])
+    assert any(h["changes"].get("satisfaction") for h in history)
+
+
+def _run_jobs(crm: Crm) -> None:
+    """Every job due by the clock, of every engine (flow steps and timers, e-mails)."""
+    runner = JobRunner(crm.platform, clock=lambda: crm.clock.now)
+    while runner.run_pending():
+        pass
+
+
+def _link(mail: EmailMessage, kind: str) -> str:
+    """The path of the e-mail's tracked link (``click``) or tracking pixel (``open``)."""
+    html_part = mail.get_body(("html",))
+    assert html_part is not None
+    found = re.search(
+        rf'{re.escape(PUBLIC_URL)}(/api/track/{kind}/[A-Za-z0-9_.\-]+)"', str(html_part.get_content())
+    )  # type: ignore[attr-defined]
+    assert found is not None
+    return found.group(1)
+
+
+def test_new_leads_get_a_nurture_sequence_branching_on_opens_and_clicks(
+    crm: Crm, mailbox: tuple[Mailbox, int]
+) -> None:
+    leads = {
+        who: _lead(crm, f"{who}科技有限公司", email=f"{who}@example.cn")
+        for who in ("clicker", "opener", "silent")
+    }
+    _lead(crm, "无邮箱公司")  # no address: not enrolled
+    _run_jobs(crm)
+    welcome = {to: mail for to, mail in _mails(mailbox)}
+    assert {to: str(m["Subject"]) for to, m in welcome.items()} == {
+        f"{who}@example.cn": "欢迎了解我们的产品" for who in leads
+    }
+    with TestClient(create_app(platform=crm.platform)) as reader:  # a mail client: no sign-in
+        click = reader.get(_link(welcome["clicker@example.cn"], "click"), follow_redirects=False)
+        assert (click.status_code, click.headers["location"]) == (302, "https://www.example.cn/products")
+        assert reader.get(_link(welcome["opener@example.cn"], "open")).status_code == 200
+
+        crm.clock.advance(days=3, minutes=1)
+        _run_jobs(crm)
+        second = {to: m for to, m in _mails(mailbox)[3:]}
+        assert {to: str(m["Subject"]) for to, m in second.items()} == {
+            "clicker@example.cn": "预约一次产品演示",
+            "opener@example.cn": "看看同行怎么做",
+            "silent@example.cn": "别错过：产品介绍",
+        }
+        assert crm.get("lead", leads["clicker"]["id"])["interests"] == ["product"]
+        assert crm.get("lead", leads["opener"]["id"])["interests"] in (None, [])
+        # the case studies' link clicked: tagged by that interest four days later
+        assert (
+            reader.get(_link(second["opener@example.cn"], "click"), follow_redirects=False).status_code == 302
+        )
+
+    crm.clock.advance(days=4, minutes=1)
+    _run_jobs(crm)
+    assert crm.get("lead", leads["opener"]["id"])["interests"] == ["case_study"]
+    assert len(_mails(mailbox)) == 6  # nothing more was sent
+    assert [f for f, status in crm.instances("lead", leads["silent"]["id"]) if f == "lead_nurture"] == [
+        "lead_nurture"
+    ]
+
+
+def test_a_p1_case_waiting_for_the_customer_breaches_only_after_the_time_left(crm: Crm) -> None:
+    # Monday 2 Nov 2026, 10:00 Beijing; working hours 09:00-12:00 and 13:00-18:00 (8 a day)
+    crm.clock.now = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
+    case = crm.create("case", {"subject": "生产线停机", "type": "fault", "priority": "P1"})
+    # 24 working hours: Mon 7 + Tue 8 + Wed 8 + Thu 1 -> Thursday 5 Nov 10:00
+    assert crm.get("case", case["id"])["resolve_due"] == datetime(2026, 11, 5, 2, 0, tzinfo=UTC)
+    # answered at once: the resolution clock runs from the first response
+    answer = {
+        "subject": "已回电",
+        "type": "call",
+        "case": case["id"],
+        "occurred_at": crm.clock.now.isoformat(),
+    }
+    crm.create("activity", answer)
+    crm.clock.now = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)  # Mon 14:00: 3 working hours used
+    crm.update("case", case["id"], {"status": "waiting_customer"})
+    crm.clock.now = datetime(2026, 11, 4, 6, 0, tzinfo=UTC)  # Wed 14:00: two working days later
+    crm.run_due()
+    crm.update("case", case["id"], {"status": "in_progress"})
+    # 21 working hours left from Wed 14:00: Wed 4 + Thu 8 + Fri 8 + Mon 1 -> Monday 9 Nov 10:00
+    crm.clock.now = datetime(2026, 11, 5, 2, 1, tzinfo=UTC)  # past the deadline first set
+    crm.run_due()
+    crm.clock.now = datetime(2026, 11, 9, 1, 59, tzinfo=UTC)
+    crm.run_due()
+    assert crm.titles("tech_lead") == []
+    crm.clock.now = datetime(2026, 11, 9, 2, 1, tzinfo=UTC)
+    crm.run_due()
+    assert crm.titles("tech_lead") == ["已升级给你：生产线停机"]
+
+
+def test_a_case_still_waiting_for_the_customer_never_breaches(crm: Crm) -> None:
+    crm.clock.now = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # Monday 10:00 Beijing
+    case = crm.create("case", {"subject": "等客户回复", "type": "fault", "priority": "P0"})
+    crm.update("case", case["id"], {"status": "waiting_customer"})  # before any answer
+    crm.clock.now = datetime(2026, 11, 16, 2, 0, tzinfo=UTC)  # two weeks on
+    crm.run_due()
+    assert crm.titles("tech_lead") == []
+    assert ("case_sla", "running") in crm.instances("case", case["id"])
 
 
 # -- public pool --------------------------------------------------------------------------------
@@ -446,4 +606,5 @@ def test_a_neglected_account_returns_to_the_pool_and_reps_claim_up_to_their_limi
 def test_dates_in_this_module_are_what_the_comments_say() -> None:
     assert MONDAY.date().weekday() == 0 and date(2026, 9, 30).weekday() == 2
     assert date(2026, 10, 10).weekday() == 5 and date(2026, 9, 24).weekday() == 3
+    assert date(2026, 11, 2).weekday() == 0 and date(2026, 11, 9).weekday() == 0
     assert Decimal("0.25") > Decimal("0.2") > Decimal("0.15") > Decimal("0.1") > Decimal("0.05")

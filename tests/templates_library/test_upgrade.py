@@ -17,6 +17,12 @@ from engine.cli import create_cli
 from tests.engine.conftest import USER, sales_app, sign_in
 
 cli = create_cli()
+#: The CRM version this release ships (read from its manifest), and a newer one for the tests.
+CRM_VERSION: str = json.loads(
+    (Path(__file__).parents[2] / "templates_library/crm/template.json").read_text("utf-8")
+)["version"]
+_major, _minor, _patch = CRM_VERSION.split(".")
+NEXT_VERSION = f"{_major}.{int(_minor) + 1}.0"
 
 
 def _field(document: dict[str, Any], entity: str, name: str) -> dict[str, Any]:
@@ -29,7 +35,7 @@ def _entity(document: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _template_changes(document: dict[str, Any]) -> None:
-    """The template's own changes from 1.1.0 to "1.2.0": an entity field, another label, a
+    """The template's own changes to its next version: an entity field, another label, a
     validation (each appended where an author would put it)."""
     _entity(document, "opportunity")["fields"].append(
         {
@@ -64,8 +70,8 @@ def _admin_changes(document: dict[str, Any]) -> None:
 def test_upgrade_keeps_admin_changes_and_takes_the_template_changes(client: TestClient) -> None:
     r = client.post("/api/templates/crm/install")
     assert r.status_code == 201, r.text
-    assert r.json()["template"] == "crm" and r.json()["template_version"] == "1.1.0"
-    assert client.get("/api/apps/crm/template").json()["template_version"] == "1.1.0"
+    assert r.json()["template"] == "crm" and r.json()["template_version"] == CRM_VERSION
+    assert client.get("/api/apps/crm/template").json()["template_version"] == CRM_VERSION
 
     # The admin adds a field through the entity door, then changes the rest as one package.
     lead = _entity(client.get("/api/apps/crm").json(), "lead")
@@ -83,13 +89,13 @@ def test_upgrade_keeps_admin_changes_and_takes_the_template_changes(client: Test
 
     new_version = templates_library.load("crm")
     _template_changes(new_version)
-    body = {"template": new_version, "template_version": "1.2.0"}
+    body = {"template": new_version, "template_version": NEXT_VERSION}
 
     plan = client.post("/api/apps/crm/upgrade?dry_run=true", json=body)
     assert plan.status_code == 200, plan.text
     answer = plan.json()
     assert answer["dry_run"] and answer["would_apply"] and answer["conflicts"] == []
-    assert (answer["from_template_version"], answer["to_template_version"]) == ("1.1.0", "1.2.0")
+    assert (answer["from_template_version"], answer["to_template_version"]) == (CRM_VERSION, NEXT_VERSION)
     taken = {(c["pointer"], c["change"]) for c in answer["taken"]}
     assert taken == {
         ("/entities/lead/fields/company/label/en", "changed"),
@@ -106,7 +112,7 @@ def test_upgrade_keeps_admin_changes_and_takes_the_template_changes(client: Test
     migration = next(m for m in answer["migrations"] if m["entity"] == "opportunity")
     assert {"op": "add_column", "field": "competitor", "type": "text"} in migration["operations"]
     assert client.get("/api/apps/crm").json() == ours  # a dry run changes nothing
-    assert client.get("/api/apps/crm/template").json()["template_version"] == "1.1.0"
+    assert client.get("/api/apps/crm/template").json()["template_version"] == CRM_VERSION
 
     done = client.post("/api/apps/crm/upgrade", json=body)
     assert done.status_code == 200, done.text
@@ -117,9 +123,9 @@ def test_upgrade_keeps_admin_changes_and_takes_the_template_changes(client: Test
     _template_changes(expected)
     expected = parse_package(expected).export()
     assert client.get("/api/apps/crm").json() == expected
-    assert client.get("/api/apps/crm/template").json()["template_version"] == "1.2.0"
+    assert client.get("/api/apps/crm/template").json()["template_version"] == NEXT_VERSION
     newest = client.get("/api/apps/crm/versions").json()[0]
-    assert newest["note"] == "upgrade crm 1.1.0 -> 1.2.0"
+    assert newest["note"] == f"upgrade crm {CRM_VERSION} -> {NEXT_VERSION}"
 
     kept_record = client.get(f"/api/apps/crm/records/lead/{record.json()['id']}").json()
     assert (kept_record["wechat"], kept_record["source"], kept_record["company"]) == (
@@ -273,4 +279,4 @@ def test_uninstall_forgets_the_template_origin(client: TestClient) -> None:
     assert client.get("/api/apps/maintenance/template").status_code == 404
     assert client.post("/api/templates/maintenance/install").status_code == 201
     listed = {t["name"]: t["version"] for t in client.get("/api/templates").json()}
-    assert listed == {"crm": "1.1.0", "maintenance": "1.0.0"}
+    assert listed == {"crm": CRM_VERSION, "maintenance": "1.0.0"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -33,7 +33,7 @@ def populate(shop: Shop, seed: int, rep_owns: Collection[int] = ()) -> list[dict
     Accounts whose index is in ``rep_owns`` (and their order lines) belong to the user ``rep``."""
     rnd = random.Random(seed)
     rep = shop.user_id(USER[0])
-    now = datetime.now(UTC)  # the record list evaluates now() at the wall clock
+    now = shop.clock.now  # a segment evaluates now() at the flow engine's clock
     accounts = []
     for i in range(24):
         values: dict[str, Any] = {"name": f"acc{i}", "email": f"acc{i}@example.cn"}
@@ -155,3 +155,34 @@ def test_quantifying_over_an_entity_the_reader_may_not_read_is_forbidden(shop_fa
     r = rep.get("/api/apps/shop/records/account", params={"filter": "none(order_line via account)"})
     assert r.status_code == 200, r.text
     assert [item["id"] for item in r.json()["items"]] == [account["id"]]
+
+
+def test_the_app_openapi_document_covers_each_segments_routes(shop_factory, http_for) -> None:
+    shop = shop_factory(segments=SEGMENTS)
+    doc = http_for(shop).get("/api/apps/shop/openapi.json")
+    assert doc.status_code == 200, doc.text
+    paths = doc.json()["paths"]
+    assert "get" in paths["/api/apps/shop/segments"]
+    for segment in ("a_not_b", "warm"):
+        base = f"/api/apps/shop/segments/{segment}"
+        assert "get" in paths[f"{base}/members"] and "get" in paths[f"{base}/count"]
+        enrol = paths[f"{base}/enrol"]["post"]
+        assert enrol["requestBody"]["content"]["application/json"]["schema"]["required"] == ["flow"]
+
+
+def test_a_segments_now_is_the_flow_engines_clock(shop_factory, http_for) -> None:
+    """Journeys wait on the flow engine's clock, so "visited in the last 30 days" counts from it."""
+    recent = {"name": "recent", "entity": "activity", "rule": "at > add_days(now(), -30)"}
+    shop = shop_factory(segments=[recent])
+    account = shop.create("account", {"name": "近期访客"})
+    visit = shop.create("activity", {"account": account["id"], "kind": "visit", "at": "2024-05-20T02:00:00Z"})
+    admin = http_for(shop)
+
+    def members() -> list[int]:
+        r = admin.get("/api/apps/shop/segments/recent/members")
+        assert r.status_code == 200, r.text
+        return [item["id"] for item in r.json()["items"]]
+
+    assert members() == [visit["id"]]  # 3 June 2024: two weeks ago
+    shop.clock.advance(days=30)  # 3 July: six weeks ago
+    assert members() == []
