@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,14 +39,21 @@ _registry: list[ActionRegistry] = []
 _LOCK = RecordLock()
 
 
-def _actions() -> ActionRegistry:
-    """The action registry package checks see: the last platform's, else (no platform built in
-    this process yet) one with the actions of every installed plugin, as a platform would have."""
-    if _registry:
-        return _registry[-1]
-    registry = ActionRegistry()
+@functools.cache
+def _installed_actions() -> ActionRegistry:
+    """The actions of every installed plugin (their entry points), as ``tangram serve`` has them."""
+    registry, last = ActionRegistry(), list(_registry)
     create_plugin_manager().hook.tangram_actions(registry=registry)
+    _registry[:] = last  # our hook below took this registry for a platform's: it is none
     return registry
+
+
+def _actions() -> ActionRegistry:
+    """The actions package checks know: those of every installed plugin, and those of the platform
+    built last (one may be given plugins that are not installed, as tests do). Not the last
+    platform's alone: whether a package is valid must not depend on which platform a process
+    happened to build last (one without the marketing plugin made the CRM template invalid)."""
+    return ActionRegistry.union(*_registry[-1:], _installed_actions())
 
 
 def _check_flows(package: AppPackage, items: Sequence[dict[str, Any]]) -> list[Problem]:

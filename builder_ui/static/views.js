@@ -184,6 +184,8 @@
       }
     };
     document.addEventListener("tg:list-rendered", exportLinks);
+    // and at the click itself: a column chosen or moved since the last page is in the file too
+    for (const format of ["csv", "xlsx"]) document.getElementById("export-" + format).addEventListener("click", exportLinks);
     exportLinks();
   }
 

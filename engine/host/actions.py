@@ -69,6 +69,14 @@ class ActionRegistry:
             name, handler, schema or {"type": "object"}, label or {"zh": name, "en": name}
         )
 
+    @classmethod
+    def union(cls, *registries: ActionRegistry) -> ActionRegistry:
+        """Every action of ``registries``; where two name the same action, the first's."""
+        merged = cls()
+        for registry in reversed(registries):
+            merged._actions.update(registry._actions)
+        return merged
+
     def names(self) -> list[str]:
         return sorted(self._actions)
 

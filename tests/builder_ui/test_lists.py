@@ -233,6 +233,8 @@ def test_export_downloads_the_current_view(page: Page, problems: list[str], api:
     expect(page.locator("#records tbody tr")).to_have_count(3)
     page.click("#records th[data-field=amount] button")
     expect(page.locator("#records th[data-field=amount]")).to_have_attribute("aria-sort", "ascending")
+    # the sorted page is shown (the export link follows each rendered page)
+    expect(page.locator("#records tbody tr td:first-child")).to_have_text(["导出-甲", "导出-丙", "导出-乙"])
     with page.expect_download() as caught:
         page.click("#export-csv")
     download = caught.value
