@@ -62,11 +62,15 @@
 
   /* The controls acting on one open task (the verbs its kind allows); ``done(verb)`` runs after
      a verb succeeded. Errors from the API (409 already done, 403 not yours) show in the flash. */
+  /* The instance a task belongs to, read once per task object (the inbox shows it, the return
+     targets and a fill-in form read it too; a re-render reads the tasks, and so it, afresh). */
+  F.instanceOf = (task) => (task._instance ||= TG.api("GET", TG.apiPath("flow-instances", String(task.instance_id))));
+
   /* A fill-in task's fields, as form widgets holding the record's current values (the
      record's default form describes them); null when the task names no field. */
   F.fillForm = async function (task) {
     if (!TG.FormRenderer) return null;
-    const inst = await TG.api("GET", TG.apiPath("flow-instances", String(task.instance_id)));
+    const inst = await F.instanceOf(task);
     const node = inst.ok ? inst.data.nodes.find(n => n.id === task.node) : null;
     const [desc, record, meta] = await Promise.all([
       TG.api("GET", TG.apiPath("apps", task.app, "forms", task.entity, "default")),
@@ -84,7 +88,7 @@
   /* The earlier steps a task may be returned to (退回): approvals and fill-in tasks the
      instance has passed, in the flow's order. */
   F.returnTargets = async function (task) {
-    const inst = await TG.api("GET", TG.apiPath("flow-instances", String(task.instance_id)));
+    const inst = await F.instanceOf(task);
     if (!inst.ok) return [];
     return inst.data.nodes.filter(n => n.id !== task.node && n.state === "done" && (n.type === "approval" || n.type === "task"));
   };

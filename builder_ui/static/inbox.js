@@ -9,7 +9,7 @@
      instance's snapshot: an approver may act without reading the record itself). */
   async function about(task, names) {
     const parts = [];
-    const inst = await TG.api("GET", TG.apiPath("flow-instances", String(task.instance_id)));
+    const inst = await F.instanceOf(task);
     let meta = null;
     try { meta = await TG.appMeta(task.app); } catch (e) { meta = null; }
     const er = meta && meta.byName[task.entity];
