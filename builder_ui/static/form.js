@@ -204,13 +204,20 @@
     /* Before reading the values: the field state of the latest draft (a change still waiting
        for the form-state API could hide or show a field). */
     async settle() {
-      if (!this.pending) return;
-      clearTimeout(this.stateTimer);
-      await this.refreshState();
+      if (this.pending) {
+        clearTimeout(this.stateTimer);
+        await this.refreshState();
+      } else if (this.inflight) await this.inflight; // asked already, not answered yet
     }
 
-    async refreshState() {
+    refreshState() {
       this.pending = false;
+      const run = this.askState();
+      this.inflight = run;
+      return run;
+    }
+
+    async askState() {
       if (!(this.desc.depends_on || []).length && !Object.values(this.desc.fields).some(f => Object.keys(f.conditions || {}).length)) return;
       const body = { record: this.draft() };
       if (this.opts.recordId) body.id = this.opts.recordId;
