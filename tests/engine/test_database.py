@@ -45,6 +45,16 @@ def test_explicit_transactions_begin_immediate_and_statements_begin_deferred(
     assert begins == ["BEGIN IMMEDIATE", "BEGIN IMMEDIATE", "BEGIN"]
 
 
+def test_a_savepoint_opened_outside_a_transaction_begins_a_write(sqlite_engine: sa.Engine) -> None:
+    begins = _begins(sqlite_engine)
+    with sqlite_engine.connect() as conn:
+        with conn.begin_nested():
+            conn.execute(sa.text("INSERT INTO t VALUES (1)"))
+        conn.commit()
+        assert conn.execute(sa.text("SELECT count(*) FROM t")).scalar_one() == 1
+    assert begins == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
 def test_a_read_does_not_wait_for_a_write_held_by_the_same_thread(sqlite_engine: sa.Engine) -> None:
     with sqlite_engine.begin() as writer:
         writer.execute(sa.text("INSERT INTO t VALUES (1)"))
