@@ -28,6 +28,7 @@ from engine.errors import (
 from engine.host.actions import ActionCall, ActionRegistry
 from engine.host.hookspecs import hookimpl
 from engine.host.jobs import JobCall, JobHandler, JobRunner
+from engine.host.known_actions import known_actions
 from engine.host.platform import Platform
 from engine.host.plugins import create_plugin_manager
 from engine.http.deps import AdminDep, ContextDep, OptionalContextDep, PlatformDep, public_route
@@ -127,6 +128,7 @@ __all__ = [
     "filter_clause",
     "form_view",
     "hookimpl",
+    "known_actions",
     "load_app",
     "load_template",
     "package_json_schema",

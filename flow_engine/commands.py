@@ -8,8 +8,7 @@ from pathlib import Path
 
 import click
 
-from engine import ActionRegistry, AppPackage
-from flow_engine import actions
+from engine import AppPackage, known_actions
 from flow_engine.checks import check_flows
 
 
@@ -40,15 +39,13 @@ def validate(path: Path, app_path: Path | None) -> None:
     if app_path is not None:
         flows = data if isinstance(data, list) else [data]
         package_data = {**package_data, "flows": flows}
-    registry = ActionRegistry()
-    actions.register(registry)
     try:
         package: AppPackage = parse_package(package_data)
     except InvalidPackage as exc:
         for problem in exc.problems:
             click.echo(f"{problem.to_dict()['pointer']}: {problem.message()}", err=True)
         sys.exit(1)
-    problems = check_flows(package, package.section("flows"), registry)
+    problems = check_flows(package, package.section("flows"), known_actions())
     for problem in problems:
         click.echo(f"/flows{problem.pointer}: {problem.message()}", err=True)
     if problems:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,8 +18,8 @@ from engine import (
     RecordEvent,
     WriteStep,
     WriteUnit,
-    create_plugin_manager,
     hookimpl,
+    known_actions,
 )
 from flow_engine import actions, jobs
 from flow_engine.checks import check_calendars, check_flows
@@ -34,30 +33,11 @@ from flow_engine.tables import create_tables
 from flow_engine.triggers import RecordLock
 from form_engine import Problem
 
-#: The registry of the platform built last: package checks have no platform to ask.
-_registry: list[ActionRegistry] = []
 _LOCK = RecordLock()
 
 
-@functools.cache
-def _installed_actions() -> ActionRegistry:
-    """The actions of every installed plugin (their entry points), as ``tangram serve`` has them."""
-    registry, last = ActionRegistry(), list(_registry)
-    create_plugin_manager().hook.tangram_actions(registry=registry)
-    _registry[:] = last  # our hook below took this registry for a platform's: it is none
-    return registry
-
-
-def _actions() -> ActionRegistry:
-    """The actions package checks know: those of every installed plugin, and those of the platform
-    built last (one may be given plugins that are not installed, as tests do). Not the last
-    platform's alone: whether a package is valid must not depend on which platform a process
-    happened to build last (one without the marketing plugin made the CRM template invalid)."""
-    return ActionRegistry.union(*_registry[-1:], _installed_actions())
-
-
 def _check_flows(package: AppPackage, items: Sequence[dict[str, Any]]) -> list[Problem]:
-    return check_flows(package, items, _actions())
+    return check_flows(package, items, known_actions())
 
 
 def _publish_flows(platform: Platform, ctx: Context, app: str, names: Sequence[str]) -> list[str]:
@@ -90,8 +70,6 @@ def tangram_package_sections() -> list[PackageSection]:
 @hookimpl
 def tangram_actions(registry: ActionRegistry) -> None:
     actions.register(registry)
-    _registry.append(registry)
-    del _registry[:-1]
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from engine.access import AccessPolicy, RoleAccess
 from engine.apps import metadata_store
 from engine.apps.runtime import AppRuntime, RuntimeCache
 from engine.host.actions import ActionRegistry
+from engine.host.known_actions import remember_actions
 from engine.host.plugins import create_plugin_manager
 from engine.records import (
     EventBus,
@@ -72,6 +73,7 @@ class Platform:
         )
         self.records = RecordService(self.db, self.runtime, self.known_runtime, self.access, writer)
         self.plugins.hook.tangram_actions(registry=self.actions)
+        remember_actions(self.actions)
         self.events.subscribe(self._to_plugins)
 
     def init_database(self) -> None:

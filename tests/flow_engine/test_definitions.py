@@ -196,6 +196,17 @@ def test_cli_validates_a_flow_file(tmp_path: Path) -> None:
     assert runner.invoke(create_cli(), ["flow", "validate", str(package)]).exit_code == 0
 
 
+def test_cli_validates_flows_using_the_actions_of_every_installed_plugin() -> None:
+    """The CRM template's journeys send marketing e-mails and tag records: actions of the
+    marketing plugin, which ``flow validate`` knew nothing of."""
+    template = Path(__file__).parents[2] / "templates_library" / "crm" / "package.json"
+    flows = json.loads(template.read_text("utf-8"))["flows"]
+    kinds = {a["type"] for f in flows for n in f["nodes"] for a in n.get("actions", [])}
+    assert {"marketing_email", "add_tags"} <= kinds  # what this test is about
+    result = CliRunner().invoke(create_cli(), ["flow", "validate", str(template)])
+    assert result.exit_code == 0 and f"ok: {len(flows)} flow(s)" in result.output, result.output
+
+
 def test_the_app_openapi_document_covers_the_flow_routes(world: World, http: TestClient) -> None:
     world.put_flows(_manual("v1"))
     doc = http.get("/api/apps/crm/openapi.json", headers=signed_in(http, "owner")).json()
