@@ -143,6 +143,14 @@ def _deal(fapi: Api, title: str, amount: int = 1000) -> int:
     )
 
 
+def _tasks_on(
+    fapi: Api, deal: int, user: tuple[str, str] = ADMIN, *, cc: bool = True
+) -> list[dict[str, Any]]:
+    """``user``'s open tasks on one deal, carbon copies too unless ``cc`` is false."""
+    found = fapi("GET", "/api/tasks", user=user)
+    return [t for t in found if t["record_id"] == deal and (cc or t["kind"] != "cc")]
+
+
 def _instances(fapi: Api, deal: int) -> list[dict[str, Any]]:
     return list(fapi("GET", f"/api/apps/{APP}/records/deal/{deal}/flow-instances", user=REP))
 
@@ -172,7 +180,7 @@ def test_manager_approves_in_the_inbox_and_the_record_shows_approved(
 ) -> None:
     deal = _deal(fapi, "收件箱审批商机", 88000)
     fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
-    mine = [t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal]
+    mine = _tasks_on(fapi, deal, MANAGER)
     assert sorted(t["kind"] for t in mine) == ["approval", "cc"]
     sign_in(page, MANAGER, f"{server}/ui/inbox")
     task = page.locator(f"#tasks li[data-task='{next(t['id'] for t in mine if t['kind'] == 'approval')}']")
@@ -211,7 +219,7 @@ def test_a_fill_in_task_is_completed_in_the_inbox_with_its_fields(
 ) -> None:
     deal = _deal(fapi, "待跟进商机", 0)
     fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_follow_up", user=REP)
-    [task] = [t for t in fapi("GET", "/api/tasks", user=REP) if t["record_id"] == deal]
+    [task] = _tasks_on(fapi, deal, REP)
     sign_in(page, REP, f"{server}/ui/inbox")
     item = page.locator(f"#tasks li[data-task='{task['id']}']")
     expect(item).to_contain_text("商机跟进")
@@ -238,19 +246,19 @@ def test_an_approver_returns_the_request_to_an_earlier_step(
 ) -> None:
     deal = _deal(fapi, "两级审批商机")
     fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_two_step", user=REP)
-    [first] = [t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal]
+    [first] = _tasks_on(fapi, deal, MANAGER)
     sign_in(page, MANAGER, f"{server}/ui/inbox")
     item = page.locator(f"#tasks li[data-task='{first['id']}']")
     expect(item.locator(".return-target")).to_have_count(0)  # nothing before the first step
     item.get_by_role("button", name="同意").click()
     expect(item).to_have_count(0)
-    [second] = [t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal]
+    [second] = _tasks_on(fapi, deal, MANAGER)
     item = page.locator(f"#tasks li[data-task='{second['id']}']")
     expect(item.locator(".return-target option")).to_have_text(["初审"])
     item.locator("textarea").fill("金额需重新核对")
     item.get_by_role("button", name="退回到此步").click()
     expect(item).to_have_count(0)
-    [again] = [t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal]
+    [again] = _tasks_on(fapi, deal, MANAGER)
     assert again["node"] == "first" and again["id"] not in (first["id"], second["id"])
     expect(page.locator(f"#tasks li[data-task='{again['id']}']")).to_be_visible()
     [instance] = _instances(fapi, deal)
@@ -271,15 +279,13 @@ def test_transfer_picks_a_colleague_from_the_directory(
 ) -> None:
     deal = _deal(fapi, "转交商机")
     fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
-    [task] = [
-        t for t in fapi("GET", "/api/tasks", user=MANAGER) if t["record_id"] == deal and t["kind"] != "cc"
-    ]
+    [task] = _tasks_on(fapi, deal, MANAGER, cc=False)
     sign_in(page, MANAGER, f"{server}/ui/inbox")
     item = page.locator(f"#tasks li[data-task='{task['id']}']")
     item.get_by_role("combobox", name="转交").select_option(label="admin")
     item.locator("button[data-verb=transfer]").click()
     expect(page.locator(f"#tasks li[data-task='{task['id']}']")).to_have_count(0)
-    admin_tasks = [t for t in fapi("GET", "/api/tasks") if t["record_id"] == deal]
+    admin_tasks = _tasks_on(fapi, deal)
     assert [(t["kind"], t["transferred_from"]) for t in admin_tasks] == [("approval", task["assignee"])]
     assert problems == []
 
