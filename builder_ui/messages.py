@@ -232,6 +232,8 @@ UI_MESSAGES.update({
     "add_signer": {"zh": "加签", "en": "Add signer"},
     "comment": {"zh": "评论", "en": "Comment"},
     "comment_placeholder": {"zh": "审批意见（可选）", "en": "Comment (optional)"},
+    "attach_files": {"zh": "添加附件", "en": "Attach files"},
+    "attachments": {"zh": "附件", "en": "Attachments"},
     "choose_user": {"zh": "选择人员", "en": "Choose a person"},
     "signer_before": {"zh": "在我之前", "en": "before me"},
     "signer_after": {"zh": "在我之后", "en": "after me"},

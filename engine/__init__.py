@@ -33,6 +33,7 @@ from engine.host.platform import Platform
 from engine.host.plugins import create_plugin_manager
 from engine.http.deps import AdminDep, ContextDep, OptionalContextDep, PlatformDep, public_route
 from engine.http.form_view import form_view
+from engine.http.uploads import DESCRIPTOR_KEYS, UPLOAD_BODY, file_download, receive_upload
 from engine.identity import directory
 from engine.identity.departments import members as department_members
 from engine.identity.departments import subtree as department_subtree
@@ -62,9 +63,11 @@ from templates_library import available as available_templates
 from templates_library import load as load_template
 
 __all__ = [
+    "DESCRIPTOR_KEYS",
     "MESSAGES",
     "PROBLEMS",
     "SYSTEM",
+    "UPLOAD_BODY",
     "AccessPolicy",
     "ActionCall",
     "ActionRegistry",
@@ -125,6 +128,7 @@ __all__ = [
     "enqueue_job",
     "entity_dsl_fields",
     "entity_relations",
+    "file_download",
     "filter_clause",
     "form_view",
     "hookimpl",
@@ -135,5 +139,6 @@ __all__ = [
     "parse_package",
     "public_route",
     "put_section",
+    "receive_upload",
     "user_labels",
 ]

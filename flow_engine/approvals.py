@@ -12,17 +12,23 @@ passed before), transfer (转交, the original assignee kept), add-signer before
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from engine import directory
+from engine import DESCRIPTOR_KEYS, directory
 from flow_engine import statements as q
 from flow_engine import tables as t
 from flow_engine.messages import FlowConflict, FlowForbidden, FlowInputError
 from flow_engine.people import resolve
 from flow_engine.runtime import as_stored
+from form_engine import Problem
+
+#: A task's row as this module reads and changes it; a request body; what a step log adds.
+Row = dict[str, Any]
+Body = Mapping[str, Any]
+Details = Mapping[str, Any] | None
 
 if TYPE_CHECKING:
     from flow_engine.runtime import Run
@@ -135,7 +141,7 @@ class Approvals:
         if action not in ACTIONS[kind]:
             raise FlowInputError("task_action_unsupported", kind=kind, action=action)
         comment = body.get("comment")
-        details = {"attachments": body["attachments"]} if body.get("attachments") else None
+        details = self._attached(run, task, user, body.get("attachments") or [])
         if action == "comment":
             run.log(task["node"], "comment", actor=user, comment=comment, details=details)
             return task
@@ -145,13 +151,13 @@ class Approvals:
         if state is None:
             state = run.state(task["state_id"])
         if action == "transfer":
-            self._transfer(run, task, user, body)
+            self._transfer(run, task, user, body, details)
             return task
         if action == "add-signer":
-            self._add_signer(run, task, user, body)
+            self._add_signer(run, task, user, body, details)
             return task
         if action == "return":
-            self._return(run, task, state, user, body)
+            self._return(run, task, state, user, body, details)
             return task
         if action == "complete":
             values = body.get("values") or {}
@@ -175,6 +181,28 @@ class Approvals:
             self.settle(run, state, self._open_followers(run, task))
         run.advance()
         return task  # closed, so nothing later in the step changes it
+
+    def _attached(
+        self, run: Run, task: Mapping[str, Any], user: int, items: Sequence[Any]
+    ) -> dict[str, Any] | None:
+        """The step log's ``attachments``: files ``user`` uploaded for this very task
+        (``POST /api/tasks/{id}/files``), by id or descriptor, as the store describes them.
+        Anything else is refused, so a log never lends its readers someone else's file."""
+        if not items:
+            return None
+        store = run.runner.platform.files
+        found, problems = [], []
+        for i, item in enumerate(items):
+            file_id = item.get("id") if isinstance(item, Mapping) else item
+            stored = store.descriptor(run.app, file_id) if isinstance(file_id, str) else None
+            if stored is None or stored.get("flow_task") != task["id"] or stored.get("uploader") != user:
+                params = {"id": str(file_id)[:64], "task": task["id"]}
+                problems.append(Problem("attachment_unknown", pointer=f"/attachments/{i}", params=params))
+            else:
+                found.append({k: stored[k] for k in DESCRIPTOR_KEYS})
+        if problems:
+            raise FlowInputError("attachments_invalid", count=len(problems), problems=problems)
+        return {"attachments": found}
 
     def _close(self, run: Run, task: dict[str, Any], status: str, comment: str | None = None) -> None:
         """Close ``task`` (its row, and the dict: as the row now reads)."""
@@ -205,14 +233,15 @@ class Approvals:
             raise FlowInputError("user_unknown", user=ref)
         return found[0]
 
-    def _transfer(self, run: Run, task: dict[str, Any], user: int, body: Mapping[str, Any]) -> None:
+    def _transfer(self, run: Run, task: Row, user: int, body: Body, attached: Details = None) -> None:
         target = self._person(run, body)
         self._close(run, task, "transferred", body.get("comment"))
         original = task["transferred_from"] or task["assignee"]
         self._new_task(run, task, target, transferred_from=original, data=dict(task["data"]))
-        run.log(task["node"], "transfer", actor=user, comment=body.get("comment"), details={"to": target})
+        details = {"to": target, **(attached or {})}
+        run.log(task["node"], "transfer", actor=user, comment=body.get("comment"), details=details)
 
-    def _add_signer(self, run: Run, task: dict[str, Any], user: int, body: Mapping[str, Any]) -> None:
+    def _add_signer(self, run: Run, task: Row, user: int, body: Body, attached: Details = None) -> None:
         """加签: ``before`` — the new signer decides first, then this task opens again;
         ``after`` — the new signer's task opens once this one is approved."""
         target = self._person(run, body)
@@ -229,11 +258,11 @@ class Approvals:
             "add_signer",
             actor=user,
             comment=body.get("comment"),
-            details={"user": target, "position": position},
+            details={"user": target, "position": position, **(attached or {})},
         )
 
     def _return(
-        self, run: Run, task: dict[str, Any], state: Mapping[str, Any], user: int, body: Mapping[str, Any]
+        self, run: Run, task: Row, state: Body, user: int, body: Body, attached: Details = None
     ) -> None:
         target = body.get("to", "starter")
         passed = set(
@@ -250,7 +279,8 @@ class Approvals:
         ):
             raise FlowInputError("return_target_invalid", target=target)
         self._close(run, task, "returned", body.get("comment"))
-        run.log(task["node"], "return", actor=user, comment=body.get("comment"), details={"to": target})
+        details = {"to": target, **(attached or {})}
+        run.log(task["node"], "return", actor=user, comment=body.get("comment"), details=details)
         run.cancel_states(ids=[state["id"]])
         self.return_to(run, str(target), task["node"], body.get("comment"))
         run.advance()

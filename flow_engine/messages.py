@@ -64,6 +64,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "flow {flow} passed more than {steps} nodes in one step (a loop?)",
     },
     "values_not_object": {"zh": "values 必须是对象", "en": "values must be an object"},
+    "attachments_invalid": {
+        "zh": "有 {count} 个附件不是你为这个待办上传的",
+        "en": "{count} attachment(s) were not uploaded by you for this task",
+    },
+    "file_not_attached": {
+        "zh": "流程实例 {id} 中没有附件 {file_id}",
+        "en": "flow instance {id} has no attachment {file_id}",
+    },
     "flow_file_unreadable": {"zh": "无法读取 {path}：{reason}", "en": "cannot read {path}: {reason}"},
     "owner_limit_reached": {
         "zh": "{person} 名下已有 {count} 条记录，已达上限 {max}，不能再分配",
@@ -111,6 +119,11 @@ PROBLEMS: dict[str, dict[str, str]] = {
     "flow_unknown_calendar": {"zh": "没有工作日历 {name}", "en": "no working calendar {name}"},
     "flow_bad_cron": {"zh": "cron 表达式有误：{detail}", "en": "bad cron expression: {detail}"},
     "flow_bad_timezone": {"zh": "未知时区 {name}", "en": "unknown time zone {name}"},
+    "attachment_unknown": {
+        "zh": "附件 {id} 不是你为待办 {task} 上传的文件，请先通过 POST /api/tasks/{task}/files 上传",
+        "en": "attachment {id} is not a file you uploaded for task {task}: upload it with "
+        "POST /api/tasks/{task}/files first",
+    },
     "flow_reject_target": {
         "zh": "节点 {node} 的退回目标 {target} 不存在",
         "en": "node {node} returns to {target}, which does not exist",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import AppRuntime
+from engine import UPLOAD_BODY, AppRuntime
 
 ERROR = {"4XX": {"$ref": "#/components/responses/Error"}}
 JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -23,7 +23,11 @@ ACTION_BODY = {
                     "comment": {"type": "string"},
                     "to": {"type": ["string", "integer"]},
                     "position": {"enum": ["before", "after"]},
-                    "attachments": {"type": "array"},
+                    "attachments": {
+                        "type": "array",
+                        "items": {"type": ["string", "object"]},
+                        "description": "ids of files uploaded with POST /api/tasks/{id}/files",
+                    },
                     "values": {"type": "object"},
                 },
             }
@@ -32,12 +36,14 @@ ACTION_BODY = {
 }
 
 
-def _op(op_id: str, summary: str, ok: dict[str, Any] = JSON, **more: Any) -> dict[str, Any]:
+def _op(
+    op_id: str, summary: str, ok: dict[str, Any] = JSON, status: str = "200", **more: Any
+) -> dict[str, Any]:
     return {
         "operationId": op_id,
         "summary": summary,
         "tags": ["flows"],
-        "responses": {"200": ok, **ERROR},
+        "responses": {status: ok, **ERROR},
         **more,
     }
 
@@ -69,6 +75,26 @@ def flow_paths(runtime: AppRuntime) -> dict[str, Any]:
                 },
             ],
             "post": _op("act_on_task", "Act on a task / 处理待办", requestBody=ACTION_BODY),
+        },
+        "/api/tasks/{id}/files": {
+            "parameters": [ID],
+            "post": _op(
+                "attach_task_file",
+                "Upload a file to attach / 上传审批附件",
+                status="201",
+                requestBody=UPLOAD_BODY,
+            ),
+        },
+        "/api/flow-instances/{id}/files/{file_id}": {
+            "parameters": [
+                ID,
+                {"name": "file_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "get": _op(
+                "flow_instance_file",
+                "An attached file / 审批附件",
+                {"description": "The file", "content": {"application/octet-stream": {}}},
+            ),
         },
         "/api/flow-instances/{id}": {
             "parameters": [ID],

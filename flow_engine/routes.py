@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, File, Path, Query, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from engine import AdminDep, ContextDep, PlatformDep
@@ -21,7 +22,8 @@ class TaskAction(BaseModel):
     #: return: ``starter`` or a node id; transfer / add-signer: a username or user id
     to: str | int | None = None
     position: Literal["before", "after"] = "after"
-    attachments: list[Any] = Field(default_factory=list, max_length=50)
+    #: files uploaded for this task first (``POST /api/tasks/{id}/files``): their ids or descriptors
+    attachments: list[str | dict[str, Any]] = Field(default_factory=list, max_length=50)
     #: complete: the fields of a fill-in task
     values: dict[str, Any] | None = None
 
@@ -49,6 +51,18 @@ def list_tasks(
 @router.post("/api/tasks/{task_id}/reassign")
 def reassign_task(task_id: IdPath, body: Reassign, ctx: AdminDep, platform: PlatformDep) -> dict[str, Any]:
     return _service(platform).reassign(ctx, task_id, body.to)
+
+
+@router.post("/api/tasks/{task_id}/files", status_code=201)
+def attach_file(
+    task_id: IdPath,
+    ctx: ContextDep,
+    platform: PlatformDep,
+    file: Annotated[UploadFile, File(description="The file (multipart/form-data)")],
+) -> dict[str, Any]:
+    """Upload a file to attach to this task's next action (``attachments: [id]``); only its
+    assignee, while it is open. Up to 20 MB, of any type (served as a download)."""
+    return _service(platform).attach(ctx, task_id, file)
 
 
 @router.post("/api/tasks/{task_id}/{action}")
@@ -79,6 +93,12 @@ def record_instances(
 @router.get("/api/flow-instances/{instance_id}")
 def get_instance(instance_id: IdPath, ctx: ContextDep, platform: PlatformDep) -> dict[str, Any]:
     return _service(platform).instance(ctx, instance_id)
+
+
+@router.get("/api/flow-instances/{instance_id}/files/{file_id}", response_class=FileResponse)
+def attached_file(instance_id: IdPath, file_id: str, ctx: ContextDep, platform: PlatformDep) -> FileResponse:
+    """A file attached in the instance's step log, to whoever may see the instance."""
+    return _service(platform).attachment(ctx, instance_id, file_id)
 
 
 @router.post("/api/flow-instances/{instance_id}/withdraw")

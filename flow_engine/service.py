@@ -8,14 +8,28 @@ from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from fastapi import UploadFile
+from fastapi.responses import FileResponse
 
-from engine import Context, InvalidPackage, Platform, directory, load_app, parse_package
+from engine import (
+    Context,
+    InvalidPackage,
+    Platform,
+    directory,
+    file_download,
+    load_app,
+    parse_package,
+    receive_upload,
+)
 from flow_engine import definitions
 from flow_engine import statements as q
 from flow_engine import tables as t
 from flow_engine.messages import FlowConflict, FlowForbidden, FlowInputError, FlowNotFound
 from flow_engine.registry import runner_of
 from flow_engine.runtime import Run, Runner, flow_context
+
+#: The largest file an approver may attach (bytes).
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 
 
 def _iso(value: Any) -> Any:
@@ -113,6 +127,40 @@ class FlowService:
             return self.runner.with_instance(self.runner.instance_of_task(task_id, known=False), work)
         except _TaskElsewhere:
             raise FlowNotFound("task_not_found", id=task_id) from None
+
+    def attach(self, ctx: Context, task_id: int, file: UploadFile) -> dict[str, Any]:
+        """Store a file the task's assignee will attach when they act on it (a comment, an
+        approval...); its descriptor. Only theirs to attach, and only to this task."""
+        user = _user_id(ctx)
+        with self.platform.db.connect() as conn:
+            row = conn.execute(q.TASK_INSTANCE, {q.ROW: task_id}).first()
+        if row is None:
+            raise FlowNotFound("task_not_found", id=task_id)
+        if row.assignee != user:
+            raise FlowForbidden("task_not_yours", id=task_id)
+        if row.status != "open":
+            raise FlowConflict("task_done", id=task_id, status=row.status)
+        return receive_upload(
+            self.platform.files,
+            row.app,
+            ctx,
+            file,
+            max_size=ATTACHMENT_MAX_BYTES,
+            accept=[],
+            about={"flow_task": task_id, "flow_instance": row.instance_id},
+            label={"zh": "审批附件", "en": "approval attachment"},
+        )
+
+    def attachment(self, ctx: Context, instance_id: int, file_id: str) -> FileResponse:
+        """A file attached in the instance's step log, to whoever may see the instance."""
+        view = self.instance(ctx, instance_id)
+        attached = {
+            a.get("id") for step in view["steps"] for a in (step["details"] or {}).get("attachments", [])
+        }
+        if file_id not in attached:
+            raise FlowNotFound("file_not_attached", id=instance_id, file_id=file_id[:64])
+        path, descriptor = self.platform.files.path(view["app"], file_id)
+        return file_download(path, descriptor)
 
     def reassign(self, ctx: Context, task_id: int, to: int | str) -> dict[str, Any]:
         """An administrator hands an open task to someone else (recorded like a transfer)."""

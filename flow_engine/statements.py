@@ -115,9 +115,9 @@ TASK_AND_STATE = (
     .outerjoin(ns, ns.c.id == tk.c.state_id)
     .where(tk.c.id == sa.bindparam(ROW))
 )
-#: A task's instance, with the app and flow it runs in.
+#: A task's instance, with the app and flow it runs in (and whose the task is, and whether open).
 TASK_INSTANCE = (
-    sa.select(tk.c.instance_id, i.c.app, i.c.flow)
+    sa.select(tk.c.instance_id, i.c.app, i.c.flow, tk.c.assignee, tk.c.status)
     .join(i, i.c.id == tk.c.instance_id)
     .where(tk.c.id == sa.bindparam(ROW))
 )

@@ -9,12 +9,11 @@
   const size = (n) => (n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : n >= 1024 ? Math.round(n / 1024) + " KB" : n + " B");
   const idsOf = (v) => JSON.stringify((Array.isArray(v) ? v : v ? [v] : []).map(d => d.id));
 
-  /* Upload one file or blob; onProgress(fraction). Resolves {ok, data, error} like TG.api.
-     XMLHttpRequest, because fetch reports no upload progress. */
-  TG.upload = function (app, entity, field, file, name, onProgress) {
+  /* Upload one file or blob to ``url`` (a multipart ``file``); onProgress(fraction). Resolves
+     {ok, data, error} like TG.api. XMLHttpRequest, because fetch reports no upload progress. */
+  TG.uploadTo = function (url, file, name, onProgress) {
     return new Promise((resolve) => {
       const xhr = new XMLHttpRequest();
-      const url = TG.apiPath("apps", app, "files") + "?" + new URLSearchParams({ entity, field });
       xhr.open("POST", url);
       xhr.setRequestHeader("X-CSRF-Token", csrf());
       xhr.setRequestHeader("Accept-Language", TG.locale);
@@ -31,9 +30,13 @@
       xhr.send(body);
     });
   };
+  /* For a record's file field: the kernel's files API. */
+  TG.upload = (app, entity, field, file, name, onProgress) =>
+    TG.uploadTo(TG.apiPath("apps", app, "files") + "?" + new URLSearchParams({ entity, field }), file, name, onProgress);
+  TG.fileSize = size;
 
   /* Why the upload was refused: the problem's own message when there is one. */
-  const refusal = (r) => (r.error ? (r.error.problems || []).map(p => p.message).join("；") || r.error.message : TG.t("error"));
+  const refusal = TG.uploadRefusal = (r) => (r.error ? (r.error.problems || []).map(p => p.message).join("；") || r.error.message : TG.t("error"));
 
   function fileList(f, id, renderer) {
     const s = f.settings || {};

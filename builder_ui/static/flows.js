@@ -49,8 +49,48 @@
         TG.el("div", {}, TG.el("strong", { text: who(s.actor) }), " ", stepText(s),
           typeof target === "number" ? " → " + who(target) : "", people ? "：" + people : ""),
         TG.el("div", { class: "when", text: F.when(s.at) }),
-        s.comment ? TG.el("div", { class: "comment", text: s.comment }) : "");
+        s.comment ? TG.el("div", { class: "comment", text: s.comment }) : "",
+        F.attachmentLinks(s));
     }));
+  };
+
+  /* The files a step carries (附件), each a download from the instance's log. */
+  F.attachmentLinks = function (step) {
+    const files = (step.details && step.details.attachments) || [];
+    if (!files.length) return "";
+    return TG.el("ul", { class: "files step-files", "aria-label": TG.t("attachments") }, files.map(d =>
+      TG.el("li", { class: "file", dataset: { id: d.id } },
+        TG.el("a", { class: "file-name", href: TG.apiPath("flow-instances", String(step.instance_id), "files", d.id), text: d.name }),
+        TG.el("span", { class: "muted", text: " " + TG.fileSize(d.size || 0) }))));
+  };
+
+  /* Files to attach to a task's next action: each goes up at once for the task
+     (POST /api/tasks/{id}/files); ``ids()`` are what the action sends. */
+  F.attachmentPicker = function (task) {
+    const id = `t${task.id}-files`;
+    let files = [];
+    const list = TG.el("ul", { class: "files" });
+    const status = TG.el("div", { class: "uploads", "aria-live": "polite" });
+    const picker = TG.el("input", { id, type: "file", class: "file-input task-files", multiple: true });
+    const paint = () => list.replaceChildren(...files.map(d => TG.el("li", { class: "file", dataset: { id: d.id } },
+      TG.el("span", { class: "file-name", text: d.name }), TG.el("span", { class: "muted", text: " " + TG.fileSize(d.size || 0) }),
+      TG.el("button", { type: "button", class: "link", "aria-label": TG.t("remove_item", { name: d.name }), text: "✕",
+        onclick: () => { files = files.filter(x => x.id !== d.id); paint(); } }))));
+    picker.addEventListener("change", async () => {
+      const chosen = [...picker.files];
+      picker.value = "";
+      await Promise.all(chosen.map(async (file) => {
+        const bar = TG.el("progress", { max: 1, value: 0, "aria-label": file.name });
+        const row = TG.el("div", { class: "upload" }, TG.el("span", { text: file.name + " " }), bar);
+        status.append(row);
+        const r = await TG.uploadTo(TG.apiPath("tasks", String(task.id), "files"), file, file.name, (p) => { bar.value = p; });
+        if (r.ok) { files.push(r.data); row.remove(); paint(); }
+        else { row.replaceChildren(TG.el("span", { class: "error", role: "alert", text: `${file.name}：${TG.uploadRefusal(r)}` })); }
+      }));
+    });
+    const node = TG.el("div", { class: "file-field task-attachments" }, list,
+      TG.el("label", { class: "button", for: id }, "⇪ ", TG.t("attach_files")), picker, status);
+    return { node, ids: () => files.map(d => d.id) };
   };
 
   /* A person picker from the directory (transfer, add signer). */
@@ -97,8 +137,10 @@
     const kind = task.node === "@starter" ? "resubmit" : task.kind;
     const comment = TG.el("textarea", { rows: 2, class: "task-comment", placeholder: TG.t("comment_placeholder"), "aria-label": TG.t("comment") });
     const fill = kind === "fill" && full ? await F.fillForm(task) : null;
+    const files = full && kind !== "cc" ? F.attachmentPicker(task) : null;
     const act = async (verb, extra) => {
-      const body = { comment: comment.value || null, ...(extra || {}) };
+      const attached = files ? files.ids() : [];
+      const body = { comment: comment.value || null, ...(attached.length ? { attachments: attached } : {}), ...(extra || {}) };
       const r = await TG.api("POST", TG.apiPath("tasks", String(task.id), verb), body);
       if (!r.ok) {
         // a value the record refuses is shown beside its field, what it typed kept
@@ -119,7 +161,7 @@
     if (kind === "approval" || kind === "resubmit") bar.append(button("approve", kind === "resubmit" ? TG.t("submit") : TG.t("approve"), "primary"));
     if (kind === "approval") bar.append(button("reject", TG.t("reject"), "danger"));
     if (kind === "cc") bar.append(button("read", TG.t("mark_read")));
-    const box = TG.el("div", { class: "task-controls" }, fill ? fill.root : "", comment, bar);
+    const box = TG.el("div", { class: "task-controls" }, fill ? fill.root : "", comment, files ? files.node : "", bar);
     if (!full) return box;
     if (kind === "approval") {
       bar.append(button("return", TG.t("return"), null, () => ({ to: "starter" })));

@@ -8,36 +8,21 @@ browsers must not sniff; only raster images whose bytes were checked are shown i
 
 from __future__ import annotations
 
-import itertools
-import mimetypes
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from engine.errors import Forbidden, InvalidInput, NotFound
-from engine.messages import both, problem
-from engine.records import file_types
+from engine.messages import problem
 from engine.records.file_access import FILE_TYPES, may_have
-from engine.records.file_store import CHUNK
-from form_engine import FieldValueError, FileConfig, Problem, SignatureConfig
+from form_engine import FileConfig, SignatureConfig
 
 from .deps import ContextDep, PlatformDep
+from .uploads import file_download, receive_upload
 
 router = APIRouter(tags=["files"])
 BASE = "/api/apps/{app}/files"
-
-
-def _chunks(upload: UploadFile, limit: int) -> Iterator[bytes]:
-    """The upload's bytes, stopping one byte past ``limit`` (enough to know it is too big)."""
-    read = 0
-    while read <= limit:
-        chunk = upload.file.read(min(CHUNK, limit + 1 - read))
-        if not chunk:
-            return
-        read += len(chunk)
-        yield chunk
 
 
 @router.post(BASE, status_code=201)
@@ -67,37 +52,22 @@ def upload_file(
             problems=[problem("not_a_file_field", pointer="/field", name=field, types=types)],
         )
     platform.access.check_write(ctx, er, {field: None}, "create")
-    name = (file.filename or "file").strip() or "file"
-    claim = (file.content_type or "").lower()
-    if not claim or claim == "application/octet-stream":
-        claim = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    store = platform.files
     config = f.config_as(SignatureConfig) if f.type == "signature" else f.config_as(FileConfig)
-    chunks = _chunks(file, config.max_size)
-    head = next(chunks, b"")
-    content_type = file_types.stored_type(claim, head[: file_types.HEAD])
-    about = {"name": name, "content_type": content_type, "entity": entity, "field": field}
-    stored = store.save(app, itertools.chain([head], chunks), {**about, "uploader": ctx.user_id})
-    descriptor = {k: stored[k] for k in ("id", "name", "size", "content_type")}
-    try:
-        if not file_types.accepted(config.accept, name, content_type):
-            accept = ", ".join(config.accept)
-            raise FieldValueError("file_type_not_allowed", name=name, content_type=claim, accept=accept)
+
+    def as_value(descriptor: dict[str, Any]) -> None:
         f.field_type.coerce(descriptor if f.type == "signature" else [descriptor], f)
-    except FieldValueError as exc:
-        store.remove(app, stored["id"])
-        params = {**exc.params, "label": both(f.label)}
-        refused = Problem(exc.problem_code, field=field, pointer="/file", params=params)
-        raise InvalidInput("file_rejected", problem=refused, problems=[refused]) from None
-    return descriptor
 
-
-#: Sent with every download: browsers take the type as given and run nothing in the file.
-_SAFE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-    "Cache-Control": "private, no-store",
-}
+    return receive_upload(
+        platform.files,
+        app,
+        ctx,
+        file,
+        max_size=config.max_size,
+        accept=config.accept,
+        about={"entity": entity, "field": field},
+        check=as_value,
+        label=f.label,
+    )
 
 
 @router.get(BASE + "/{file_id}")
@@ -111,11 +81,4 @@ def download_file(app: str, file_id: str, ctx: ContextDep, platform: PlatformDep
         allowed = may_have(conn, platform.access, ctx, runtime, descriptor, as_uploader=False)
     if not allowed:
         raise NotFound("file_not_found", file_id=file_id, app=app)
-    content_type = descriptor["content_type"]
-    return FileResponse(
-        path,
-        media_type=content_type,
-        filename=descriptor["name"],
-        headers=_SAFE_HEADERS,
-        content_disposition_type="inline" if content_type in file_types.INLINE else "attachment",
-    )
+    return file_download(path, descriptor)

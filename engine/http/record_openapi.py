@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.http.uploads import UPLOAD_BODY
+
 ERROR = {"$ref": "#/components/responses/Error"}
 ERRORS = {"4XX": ERROR}
 ID_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -208,18 +210,7 @@ def file_paths(app: str) -> dict[str, dict[str, Any]]:
                     {"name": "entity", "in": "query", "required": True, "schema": {"type": "string"}},
                     {"name": "field", "in": "query", "required": True, "schema": {"type": "string"}},
                 ],
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "multipart/form-data": {
-                            "schema": {
-                                "type": "object",
-                                "properties": {"file": {"type": "string", "format": "binary"}},
-                                "required": ["file"],
-                            }
-                        }
-                    },
-                },
+                "requestBody": UPLOAD_BODY,
                 "responses": {"201": _json(descriptor, "The descriptor to put in the field"), **ERRORS},
             }
         },

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,6 +212,31 @@ def test_manager_approves_in_the_inbox_and_the_record_shows_approved(
     shot(page, "inbox-en")
     page.click(".lang button[data-lang=zh]")
     expect(page.locator("#tasks-title")).to_contain_text("待我审批")
+    assert problems == []
+
+
+def test_an_approver_attaches_a_file_that_the_record_pages_step_log_offers(
+    page: Page, problems: list[str], fapi: Api, server: str, tmp_path: Path
+) -> None:
+    deal = _deal(fapi, "附件审批商机", 66000)
+    fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
+    [task] = _tasks_on(fapi, deal, MANAGER, cc=False)
+    scan = tmp_path / "盖章合同.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% signed and stamped\n%%EOF\n")
+    sign_in(page, MANAGER, f"{server}/ui/inbox")
+    item = page.locator(f"#tasks li[data-task='{task['id']}']")
+    item.locator("input.task-files").set_input_files(str(scan))
+    expect(item.locator(".task-attachments li.file")).to_contain_text("盖章合同.pdf")
+    item.locator("textarea").fill("已盖章")
+    shot(page, "inbox-attachment-zh")
+    item.get_by_role("button", name="同意").click()
+    expect(page.locator(f"#tasks li[data-task='{task['id']}']")).to_have_count(0)
+    page.goto(f"{server}/ui/{APP}/deal/{deal}")
+    link = page.locator("#approval .steps li[data-action=approve] .step-files a")
+    expect(link).to_have_text("盖章合同.pdf")
+    shot(page, "record-attachment-zh")
+    got = page.request.get(f"{server}{link.get_attribute('href')}")
+    assert got.status == 200 and got.body() == scan.read_bytes()
     assert problems == []
 
 

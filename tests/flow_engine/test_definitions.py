@@ -213,6 +213,8 @@ def test_the_app_openapi_document_covers_the_flow_routes(world: World, http: Tes
     for path in (
         "/api/tasks",
         "/api/tasks/{id}/{action}",
+        "/api/tasks/{id}/files",
+        "/api/flow-instances/{id}/files/{file_id}",
         "/api/flow-instances/{id}/withdraw",
         "/api/apps/crm/records/contract/{id}/flows/versioned",
         "/api/apps/crm/records/lead/{id}/flow-instances",
