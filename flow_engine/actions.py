@@ -17,11 +17,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-import rule_engine
-from engine import ActionCall, ActionRegistry, EntityRuntime, directory, entity_dsl_fields, filter_clause
+from engine import ActionCall, ActionRegistry, EntityRuntime, directory, filter_clause
 from flow_engine import delivery, webhooks
 from flow_engine.assignment import STRATEGY, choose
 from flow_engine.calendar import DEFAULT, Duration
+from flow_engine.definitions import compile_rule, rule_reads
 from flow_engine.messages import FlowInputError
 from flow_engine.people import resolve
 from flow_engine.runtime import CURRENT_RUN
@@ -57,8 +57,8 @@ def values_of(call: ActionCall, target: EntityRuntime, spec: Mapping[str, Any]) 
         if isinstance(value, Mapping) and "field" in value:
             value = source.value_json(value["field"], record.get(value["field"]))
         elif isinstance(value, Mapping) and "expr" in value:
-            expression = rule_engine.compile(value["expr"], entity_dsl_fields(call.unit.runtime, source))
-            value = expression.evaluate(record, now=_now(), loader=call.unit.loader(source))
+            expression = compile_rule(call.unit.runtime, source, value["expr"], expect=None)
+            value = expression.evaluate(record, now=_now(), **rule_reads(call.unit, source))
         elif isinstance(value, Mapping) and "due" in value:
             run = CURRENT_RUN.get()
             calendar = run.calendar() if run is not None else DEFAULT

@@ -14,9 +14,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-import rule_engine
-from engine import EntityRuntime, WriteUnit, entity_dsl_fields, filter_clause
+from engine import EntityRuntime, WriteUnit, filter_clause
 from flow_engine import tables as t
+from flow_engine.definitions import compile_rule, rule_reads
 from flow_engine.people import resolve
 
 PEOPLE_REF = {"$ref": "#/$defs/FlowPeople"}
@@ -60,10 +60,8 @@ def choose(
     """The user ``strategy`` picks for ``record`` (None when its group is empty)."""
     conn, app = unit.conn, unit.runtime.package.name
     if "rules" in strategy:
-        fields = entity_dsl_fields(unit.runtime, er)
         for rule in strategy["rules"]:
-            expression = rule_engine.compile(rule["when"], fields, expect="boolean")
-            if expression.matches(record, loader=unit.loader(er)):
+            if compile_rule(unit.runtime, er, rule["when"]).matches(record, **rule_reads(unit, er)):
                 return choose(unit, er, {k: v for k, v in rule.items() if k != "when"}, record, starter)
         default = strategy.get("default")
         return choose(unit, er, default, record, starter) if default else None

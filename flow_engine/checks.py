@@ -9,13 +9,13 @@ that may find nobody without a policy saying what then.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import rule_engine
 from engine import ActionRegistry, AppPackage
 from flow_engine.cron import cron_trigger
-from form_engine import EntityDef, Problem, dsl_fields
+from form_engine import EntityDef, Problem, dsl_fields, dsl_relations
 
 ActionsOf = Callable[[], ActionRegistry]
 #: People specs that may find nobody at run time (named users and admins always exist or fail
@@ -61,14 +61,28 @@ def reachable(nodes: dict[str, dict[str, Any]], start: str) -> set[str]:
     return seen
 
 
-def _rule(text: str, fields: dict[str, Any], pointer: str) -> list[Problem]:
+class RuleNames(NamedTuple):
+    """What a flow's rules compile against: the entity's fields (and one level through its
+    lookups) and the records pointing at it, which ``any``/``none``/``count`` range over."""
+
+    fields: dict[str, Any]
+    relations: dict[str, rule_engine.Relation]
+
+
+def _rule(text: str, names: RuleNames, pointer: str, *, in_python: bool = True) -> list[Problem]:
+    """Problems of one rule. One the flow engine evaluates in Python (all but a schedule's SQL
+    filter) reads related records as stored: their lookups hold ids, which the condition of a
+    quantifier cannot follow there, so a path through one is refused here, not at run time."""
     try:
-        rule_engine.compile(text, fields, expect="boolean")
+        expression = rule_engine.compile(text, names.fields, expect="boolean", relations=names.relations)
     except rule_engine.RuleError as exc:
         detail = {"zh": exc.message("zh"), "en": exc.message("en")}
         return [
             Problem("flow_dsl", pointer=pointer, params={"detail": detail}, line=exc.line, column=exc.column)
         ]
+    through = sorted((name, p) for name, paths in expression.relations.items() for p in paths if "." in p)
+    if in_python and through:
+        return [_p("flow_related_path", pointer, relation=through[0][0], path=through[0][1])]
     return []
 
 
@@ -141,13 +155,13 @@ def check_flow(
         return [_p("flow_unknown_entity", f"{at}/entity", name=flow["entity"])]
     entity = package.entity(flow["entity"])
     by_name = {e.name: e for e in package.entities}
-    fields = dsl_fields(entity, by_name.get)
+    names = RuleNames(dsl_fields(entity, by_name.get), dsl_relations(entity, package.entities, by_name.get))
     found: list[Problem] = []
     trigger = flow["trigger"]
     if trigger.get("when"):
-        found += _rule(trigger["when"], fields, f"{at}/trigger/when")
+        found += _rule(trigger["when"], names, f"{at}/trigger/when")
     if trigger.get("filter"):
-        found += _rule(trigger["filter"], fields, f"{at}/trigger/filter")
+        found += _rule(trigger["filter"], names, f"{at}/trigger/filter", in_python=False)
     found += _fields(entity, trigger.get("fields", []), f"{at}/trigger/fields")
     if trigger.get("field"):
         found += _fields(entity, [trigger["field"]], f"{at}/trigger/field")
@@ -183,7 +197,7 @@ def check_flow(
             if "default" not in node:
                 found.append(_p("flow_no_default", here, node=node_id))
             for j, branch in enumerate(node.get("branches", [])):
-                found += _rule(branch["when"], fields, f"{here}/branches/{j}/when")
+                found += _rule(branch["when"], names, f"{here}/branches/{j}/when")
         if kind == "join":
             split = nodes.get(node.get("split", ""))
             if split is None or split["type"] != "split" or node_id not in reachable(nodes, split["id"]):
@@ -192,11 +206,11 @@ def check_flow(
                 )
         if kind == "wait":
             if node.get("until"):
-                found += _rule(node["until"], fields, f"{here}/until")
+                found += _rule(node["until"], names, f"{here}/until")
             if node.get("until_field"):
                 found += _fields(entity, [node["until_field"]], f"{here}/until_field")
         if node.get("limit", {}).get("pause_while"):
-            found += _rule(node["limit"]["pause_while"], fields, f"{here}/limit/pause_while")
+            found += _rule(node["limit"]["pause_while"], names, f"{here}/limit/pause_while")
         for key in ("approvers", "assignee", "to"):
             found += _people(node, key, entity, here)
         found += _fields(entity, node.get("editable", []), f"{here}/editable")

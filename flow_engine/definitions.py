@@ -8,14 +8,24 @@ published version is cached for ever; which version is current is asked per writ
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 
 import rule_engine
-from engine import AppRuntime, Context, entity_dsl_fields, load_app, put_section
+from engine import (
+    AppRuntime,
+    Context,
+    EntityRuntime,
+    WriteUnit,
+    entity_dsl_fields,
+    entity_relations,
+    load_app,
+    put_section,
+)
 from flow_engine import tables as t
 from flow_engine.messages import FlowNotFound
 
@@ -51,10 +61,31 @@ class Flow:
         key = f"{runtime.version}:{text}"
         found = self._rules.get(key)
         if found is None:
-            er = runtime.entity(self.entity)
-            found = rule_engine.compile(text, entity_dsl_fields(runtime, er), expect="boolean")
-            self._rules[key] = found
+            found = self._rules[key] = compile_rule(runtime, runtime.entity(self.entity), text)
         return found
+
+
+def compile_rule(
+    runtime: AppRuntime, er: EntityRuntime, text: str, expect: str | None = "boolean"
+) -> rule_engine.Expression:
+    """A rule of a flow over ``er`` as it is in ``runtime``: its fields, the records its lookups
+    reach and the records pointing at it (``any(case via account: status == 'open')``), as a
+    segment or a list filter reads them in SQL."""
+    fields = entity_dsl_fields(runtime, er)
+    return rule_engine.compile(text, fields, expect=expect, relations=entity_relations(runtime, er))
+
+
+class RuleReads(TypedDict):
+    """What a rule evaluated in Python reads beyond its record (``matches(record, **reads)``)."""
+
+    loader: Callable[[str, Any], Any]
+    related: rule_engine.Related
+
+
+def rule_reads(unit: WriteUnit, er: EntityRuntime) -> RuleReads:
+    """Records through ``er``'s lookups and records pointing at one, as the unit's caller may
+    read them: the rows the same rule would see in SQL for that caller."""
+    return {"loader": unit.loader(er), "related": unit.related(er)}
 
 
 #: The id of an app's newest published version: whether the current ones changed.

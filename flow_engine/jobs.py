@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from engine import Platform, WriteUnit
 from flow_engine import delivery
 from flow_engine.cron import cron_trigger
-from flow_engine.definitions import Flow
+from flow_engine.definitions import Flow, rule_reads
 from flow_engine.messages import FlowConflict, FlowInputError, FlowNotFound
 from flow_engine.registry import runner_of
 from flow_engine.runtime import ADVANCE_JOB, Run, flow_context
@@ -73,7 +73,7 @@ def date_reached(call: Any) -> None:
             return None  # it moved: the job for the new date starts it
         when = flow.trigger.get("when")
         if when and not flow.rule(unit.runtime, when).matches(
-            dict(row), now=runner.clock(), loader=unit.loader(er)
+            dict(row), now=runner.clock(), **rule_reads(unit, er)
         ):
             return None
         key = f"date:{p['app']}:{p['flow']}:{p['record']}:{p['value']}"

@@ -95,6 +95,11 @@ PROBLEMS: dict[str, dict[str, str]] = {
         "en": "join {node} has no split {split} before it",
     },
     "flow_dsl": {"zh": "规则错误：{detail}", "en": "rule error: {detail}"},
+    "flow_related_path": {
+        "zh": "流程中 `{relation}` 的条件只能读取它自己的字段，不能经过关联读取 `{path}`",
+        "en": "found `{path}` in a condition on `{relation}`, expected a field of `{relation}` itself "
+        "(a flow reads the related records' own values)",
+    },
     "flow_unknown_field": {
         "zh": "实体 {entity} 没有字段 {name}",
         "en": "entity {entity} has no field {name}",

@@ -22,7 +22,7 @@ from flow_engine import delivery
 from flow_engine import statements as q
 from flow_engine import tables as t
 from flow_engine.calendar import Calendar, Duration, calendar_of
-from flow_engine.definitions import Flow, VersionCache
+from flow_engine.definitions import Flow, VersionCache, rule_reads
 from flow_engine.messages import FlowConflict, FlowInputError, FlowNotFound
 
 if TYPE_CHECKING:
@@ -117,10 +117,8 @@ class Run:
 
     def matches(self, text: str, record: Mapping[str, Any] | None = None) -> bool:
         rule = self.flow.rule(self.runtime, text)
-        loader = self.unit.loader(self.er)
-        return bool(
-            rule.matches(record if record is not None else self.record(), now=self.now, loader=loader)
-        )
+        reads = rule_reads(self.unit, self.er)
+        return bool(rule.matches(record if record is not None else self.record(), now=self.now, **reads))
 
     def calendar(self) -> Calendar:
         return calendar_of(self.runtime.package.section("calendars"), self.flow.definition.get("calendar"))

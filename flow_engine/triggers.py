@@ -23,7 +23,7 @@ from engine import Batch, RecordCreated, RecordDeleted, RecordEvent, RecordUpdat
 from flow_engine import delivery, pauses
 from flow_engine import tables as t
 from flow_engine.calendar import Duration, calendar_of
-from flow_engine.definitions import Flow
+from flow_engine.definitions import Flow, rule_reads
 from flow_engine.messages import FlowConflict, FlowInputError
 from flow_engine.runtime import ADVANCE_JOB
 from flow_engine.timers import moment_of, stamp
@@ -88,7 +88,7 @@ class Triggers:
             rule = flow.rule(unit.runtime, trigger["when"])
             er = unit.runtime.entity(event.entity)
             record = dict(event.record)
-            if not rule.matches(record, now=unit.now, old=_old(event), loader=unit.loader(er)):
+            if not rule.matches(record, now=unit.now, old=_old(event), **rule_reads(unit, er)):
                 return
         starter = unit.ctx.user_id
         instance = self.runner.create_instance(unit, flow, event.record_id, starter=starter, cause="event")

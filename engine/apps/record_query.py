@@ -80,14 +80,21 @@ def related_resolver(
     def related(entity: str, via: str) -> rule_engine.RelatedTable:
         target = runtime.entities[entity]
         inner = target.table.alias()
-        conditions: list[Any] = [inner.c[via] == er.table.c.id, inner.c.deleted_at.is_(None)]
         scope = target_scope(target) if target_scope is not None else None
-        if scope is not None:
-            conditions.append(sql_util.ClauseAdapter(inner).traverse(scope))
         columns = column_resolver(runtime, target, target_scope, table=inner)
-        return rule_engine.RelatedTable(inner, columns, sa.and_(*conditions))
+        return rule_engine.RelatedTable(inner, columns, related_clause(inner, via, er.table.c.id, scope))
 
     return related
+
+
+def related_clause(table: Any, via: str, key: Any, scope: Any) -> Any:
+    """The rows of ``table`` a quantifier ranges over: live, their lookup ``via`` holding ``key``
+    (the outer record's id column in SQL, its id in Python), and within ``scope`` (the reader's
+    scope on that entity, None: every row). One definition, so Python and SQL count the same."""
+    conditions: list[Any] = [table.c[via] == key, table.c.deleted_at.is_(None)]
+    if scope is not None:
+        conditions.append(sql_util.ClauseAdapter(table).traverse(scope))
+    return sa.and_(*conditions)
 
 
 def filter_clause(

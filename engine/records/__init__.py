@@ -16,6 +16,7 @@ from engine.records.events import (
 )
 from engine.records.file_store import FileStore
 from engine.records.job_queue import RetryPolicy, enqueue_job
+from engine.records.loader import related_reader
 from engine.records.service import Page, RecordService
 from engine.records.steps import default_steps
 from engine.records.steps.base import Batch, WriteOp, WriteStep
@@ -42,4 +43,5 @@ __all__ = [
     "after_commit",
     "default_steps",
     "enqueue_job",
+    "related_reader",
 ]

@@ -1,20 +1,23 @@
 """Reading stored records as one caller may see them, for the write unit and form previews.
 
-Two reads sit under every write: the rows being changed (within the caller's row scope for the
-operation, locked on PostgreSQL), and records reached through lookups (linkage ``copy_fields``,
-DSL paths such as ``account.grade`` in rules and formulas). Both go through the caller's access
+Three reads sit under every write: the rows being changed (within the caller's row scope for
+the operation, locked on PostgreSQL), records reached through lookups (linkage ``copy_fields``,
+DSL paths such as ``account.grade`` in rules and formulas), and the records pointing at one
+(what ``any``/``none``/``count`` in a rule range over). All go through the caller's access
 policy, so a write can neither change nor read a record the caller could not: the Python side
 of the DSL sees exactly what the SQL side (``record_query.column_resolver``) lets a filter see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
+import rule_engine
 from engine.access import AccessPolicy, Operation
+from engine.apps.record_query import related_clause
 from engine.apps.runtime import ROW_ID, AppRuntime, EntityRuntime
 from engine.context import Context
 from engine.errors import Forbidden, NotFound
@@ -115,8 +118,40 @@ def record_loader(
         row = conn.execute(query).mappings().first()
         if row is None:
             return None
-        plan = access.field_plan(ctx, target)
-        secret = plan.secret
-        return {k: v for k, v in row.items() if k not in secret}
+        return caller_view(access, ctx, target, [row])[0]
 
     return load
+
+
+def caller_view(
+    access: AccessPolicy, ctx: Context, er: EntityRuntime, rows: Iterable[sa.RowMapping]
+) -> list[Record]:
+    """Stored rows as a rule may read them for the caller: without the fields hidden or masked
+    for them (a formula, a copied value or a count must not carry what the caller cannot see)."""
+    secret = access.field_plan(ctx, er).secret
+    return [{k: v for k, v in row.items() if k not in secret} for row in rows]
+
+
+def related_reader(
+    conn: sa.Connection,
+    runtime: AppRuntime,
+    ctx: Context,
+    access: AccessPolicy,
+    scope_of: Callable[[EntityRuntime], Any] | None = None,
+) -> rule_engine.Related:
+    """``related(entity, lookup, record)`` -> the live rows of ``entity`` whose ``lookup`` holds
+    ``record``'s id and that the caller may read, shaped as ``record_loader`` shapes a record:
+    what ``any``/``none``/``count`` range over in Python, the same rows the SQL backend's
+    ``record_query.related_resolver`` counts for the same caller."""
+    scope_of = scope_of or (lambda target: readable_scope(access, ctx, conn, target))
+
+    def related(entity: str, via: str, record: Mapping[str, Any]) -> list[Record]:
+        record_id = record.get("id")
+        if record_id is None:
+            return []  # not stored yet: nothing can point at it
+        target = runtime.entities[entity]
+        table = target.table
+        query = sa.select(table).where(related_clause(table, via, record_id, scope_of(target)))
+        return caller_view(access, ctx, target, conn.execute(query).mappings())
+
+    return related

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+import rule_engine
 from engine.access import AccessPolicy, Operation
 from engine.apps.runtime import AppRuntime, EntityRuntime
 from engine.clock import utcnow
@@ -42,7 +43,14 @@ from engine.records.events import (
     RecordUpdated,
 )
 from engine.records.file_store import FileStore
-from engine.records.loader import Loader, not_found, readable_scope, record_loader, scoped_rows
+from engine.records.loader import (
+    Loader,
+    not_found,
+    readable_scope,
+    record_loader,
+    related_reader,
+    scoped_rows,
+)
 from engine.records.steps.base import Batch, WriteOp, WriteStep
 from engine.records.unique import duplicate_value_error
 from form_engine import Problem, RecordInvalid
@@ -165,6 +173,7 @@ class WriteUnit:
         #: the rows of the last statement, to explain a unique violation after the rollback
         self.last_rows: tuple[EntityRuntime, list[Record]] | None = None
         self._loaders: dict[str, Loader] = {}
+        self._related: rule_engine.Related | None = None
         self._scopes: dict[str, Any] = {}
 
     # -- what the unit reads as the caller -------------------------------------------------------
@@ -176,6 +185,14 @@ class WriteUnit:
                 self.conn, self.runtime, er, self.ctx, self.access, scope_of=self.readable
             )
         return self._loaders[name]
+
+    def related(self, er: EntityRuntime) -> rule_engine.Related:
+        """Records pointing at a record of ``er`` (what a rule's ``any``/``none``/``count``
+        range over in Python), live and as the caller may read them, like ``loader``. The
+        relation a rule names says which entity to read, so one reader serves every ``er``."""
+        if self._related is None:
+            self._related = related_reader(self.conn, self.runtime, self.ctx, self.access, self.readable)
+        return self._related
 
     def readable(self, target: EntityRuntime) -> Any:
         """The caller's read scope on ``target`` (None: every row), built once per entity for
