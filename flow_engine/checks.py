@@ -8,7 +8,7 @@ that may find nobody without a policy saying what then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,12 +69,14 @@ class RuleNames(NamedTuple):
     relations: dict[str, rule_engine.Relation]
 
 
-def _rule(text: str, names: RuleNames, pointer: str, *, in_python: bool = True) -> list[Problem]:
+def _rule(
+    text: str, names: RuleNames, pointer: str, *, in_python: bool = True, expect: str | None = "boolean"
+) -> list[Problem]:
     """Problems of one rule. One the flow engine evaluates in Python (all but a schedule's SQL
     filter) reads related records as stored: their lookups hold ids, which the condition of a
     quantifier cannot follow there, so a path through one is refused here, not at run time."""
     try:
-        expression = rule_engine.compile(text, names.fields, expect="boolean", relations=names.relations)
+        expression = rule_engine.compile(text, names.fields, expect=expect, relations=names.relations)
     except rule_engine.RuleError as exc:
         detail = {"zh": exc.message("zh"), "en": exc.message("en")}
         return [
@@ -111,12 +113,54 @@ def _people(node: dict[str, Any], key: str, entity: EntityDef, at: str) -> list[
     return found
 
 
+def _names(package: AppPackage, entity: EntityDef) -> RuleNames:
+    by_name = {e.name: e for e in package.entities}
+    return RuleNames(dsl_fields(entity, by_name.get), dsl_relations(entity, package.entities, by_name.get))
+
+
+def _strategy_rules(strategy: Any, pointer: str) -> Iterator[tuple[str, str, bool]]:
+    """The rules of an owner-assignment strategy, nested ones too: (text, pointer, whether it
+    runs in Python). A rule's ``when`` picks in Python; ``open`` filters count in SQL."""
+    if not isinstance(strategy, Mapping):
+        return
+    for i, rule in enumerate(strategy.get("rules") or []):
+        if isinstance(rule, Mapping):
+            if isinstance(rule.get("when"), str):
+                yield rule["when"], f"{pointer}/rules/{i}/when", True
+            yield from _strategy_rules(rule, f"{pointer}/rules/{i}")
+    yield from _strategy_rules(strategy.get("default"), f"{pointer}/default")
+    if isinstance(strategy.get("open"), str):
+        yield strategy["open"], f"{pointer}/open", False
+    limit = strategy.get("limit")
+    if isinstance(limit, Mapping) and isinstance(limit.get("open"), str):
+        yield limit["open"], f"{pointer}/limit/open", False
+
+
+def _action_rules(package: AppPackage, names: RuleNames, spec: dict[str, Any], pointer: str) -> list[Problem]:
+    """The rules inside an action: computed values (``{"expr": ...}``, any type), an owner
+    strategy's rules, and a search filter over another entity."""
+    found: list[Problem] = []
+    values = spec.get("values")
+    for name, value in values.items() if isinstance(values, dict) else ():
+        if isinstance(value, Mapping) and isinstance(value.get("expr"), str):
+            found += _rule(value["expr"], names, f"{pointer}/values/{name}/expr", expect=None)
+    if spec.get("type") == "assign_owner":
+        for text, at, in_python in _strategy_rules(spec, pointer):
+            found += _rule(text, names, at, in_python=in_python)
+    if isinstance(spec.get("filter"), str) and package.has_entity(str(spec.get("entity", ""))):
+        other = _names(package, package.entity(spec["entity"]))
+        found += _rule(spec["filter"], other, f"{pointer}/filter", in_python=False)
+    return found
+
+
 def _actions(
     registry: ActionRegistry, package: AppPackage, entity: EntityDef, node: dict[str, Any], at: str
 ) -> list[Problem]:
     found: list[Problem] = []
+    names = _names(package, entity)
     for i, spec in enumerate(node.get("actions", [])):
         pointer = f"{at}/actions/{i}"
+        found += _action_rules(package, names, spec, pointer)
         for p in registry.check(spec, pointer):
             params = dict(p.params)
             if p.code == "unknown_action":
@@ -137,11 +181,10 @@ def _actions(
                 continue
             target = package.entity(spec["entity"])
         if spec.get("type") in ("set_fields", "create_record") and isinstance(spec.get("values"), dict):
-            names = list(spec["values"])
             known = {f.name for f in target.fields} | {"owner"}
             found += [
                 _p("flow_unknown_field", f"{pointer}/values/{n}", entity=target.name, name=n)
-                for n in names
+                for n in spec["values"]
                 if n not in known
             ]
     return found
@@ -154,8 +197,7 @@ def check_flow(
     if not package.has_entity(flow["entity"]):
         return [_p("flow_unknown_entity", f"{at}/entity", name=flow["entity"])]
     entity = package.entity(flow["entity"])
-    by_name = {e.name: e for e in package.entities}
-    names = RuleNames(dsl_fields(entity, by_name.get), dsl_relations(entity, package.entities, by_name.get))
+    names = _names(package, entity)
     found: list[Problem] = []
     trigger = flow["trigger"]
     if trigger.get("when"):

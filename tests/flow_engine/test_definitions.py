@@ -86,6 +86,27 @@ CASES = [
         "/flows/0/nodes/6/actions/0/values/colour",
         lambda f: _node(f, "mark")["actions"][0].update(values={"colour": 1}),
     ),
+    (
+        "flow_dsl",
+        "/flows/0/nodes/6/actions/0/values/title/expr",
+        lambda f: _node(f, "mark")["actions"][0].update(values={"title": {"expr": "title +"}}),
+    ),
+    (
+        "flow_dsl",
+        "/flows/0/nodes/6/actions/0/rules/0/when",
+        lambda f: _node(f, "mark").update(
+            actions=[{"type": "assign_owner", "rules": [{"when": "amont > 5", "to": [{"user": "gm"}]}]}]
+        ),
+    ),
+    (
+        "flow_dsl",
+        "/flows/0/nodes/6/actions/0/limit/open",
+        lambda f: _node(f, "mark").update(
+            actions=[
+                {"type": "assign_owner", "to": [{"user": "gm"}], "limit": {"max": 3, "open": "status =="}}
+            ]
+        ),
+    ),
     ("flow_nobody_policy", "/flows/0/nodes/3/approvers", lambda f: _node(f, "b").pop("if_nobody")),
     (
         "flow_unknown_field",
