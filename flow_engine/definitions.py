@@ -40,6 +40,7 @@ class Flow:
     definition: dict[str, Any]
     nodes: dict[str, dict[str, Any]] = field(init=False)
     _rules: dict[str, rule_engine.Expression] = field(default_factory=dict, init=False)
+    _watched: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.nodes = {n["id"]: n for n in self.definition["nodes"]}
@@ -55,6 +56,24 @@ class Flow:
     @property
     def start(self) -> str:
         return next(n["id"] for n in self.definition["nodes"] if n["type"] == "start")
+
+    def watched(self, runtime: AppRuntime) -> dict[str, tuple[str, ...]]:
+        """The entities whose rows the flow's waits and pauses count (``until: any(payment via
+        contract: ...)``), each with its lookups pointing at the flow's entity: a change to such
+        a row may end a wait on the record those lookups hold."""
+        key = f"{runtime.version}:watched"
+        found = self._watched.get(key)
+        if found is None:
+            texts = [n["until"] for n in self.nodes.values() if n["type"] == "wait" and n.get("until")]
+            texts += [
+                n["limit"]["pause_while"]
+                for n in self.nodes.values()
+                if n.get("limit", {}).get("pause_while")
+            ]
+            relations = entity_relations(runtime, runtime.entity(self.entity))
+            counted = {name for text in texts for name in self.rule(runtime, text).relations}
+            found = self._watched[key] = {name: relations[name].links for name in sorted(counted)}
+        return found
 
     def rule(self, runtime: AppRuntime, text: str) -> rule_engine.Expression:
         """``text`` compiled against the flow's entity as it is in ``runtime``."""

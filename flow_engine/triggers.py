@@ -73,6 +73,9 @@ class Triggers:
                     self._date_trigger(unit, flow, event, name)
             if isinstance(event, RecordUpdated) and flows:
                 waking.update(self._waiting_on(conn, app, event.entity, event.record_id))
+            for flow in flows:
+                for record_id in self._pointed_at(unit, flow, event):
+                    waking.update(self._waiting_on(conn, app, flow.entity, record_id))
         for instance_id in waking:
             delivery.enqueue(conn, ADVANCE_JOB, {"instance": instance_id}, run_at=self.runner.clock())
             self.remember(instance_id)
@@ -147,6 +150,16 @@ class Triggers:
                 instance_id=instance_id, at=now, action="cancelled", details={"reason": reason}
             )
         )
+
+    @staticmethod
+    def _pointed_at(unit: WriteUnit, flow: Flow, event: RecordEvent) -> set[int]:
+        """The records of ``flow``'s entity a changed row pointed at, before or after the change,
+        through a lookup its waits and pauses count by: their waits may be met now."""
+        links = flow.watched(unit.runtime).get(event.entity)
+        if not links:
+            return set()
+        rows = [event.record, _old(event) or {}]
+        return {int(row[link]) for row in rows for link in links if isinstance(row.get(link), int)}
 
     def _waiting_on(self, conn: sa.Connection, app: str, entity: str, record_id: int) -> list[int]:
         """Running instances of the record with a node waiting until a rule holds, or with a

@@ -196,3 +196,58 @@ def test_a_quantifier_a_flow_cannot_evaluate_is_refused_at_save(
     message = zh.json()["error"]["problems"][0]["message"]
     assert named in message and message != problem["message"]
     assert admin.get("/api/apps/shop/flows/route").status_code == 404  # nothing saved
+
+
+def waiting_for(rule: str, trigger: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A flow (on each new account, by default) that waits until ``rule`` holds, then ends
+    ``approved``."""
+    return {
+        "name": "await",
+        "label": L,
+        "entity": "account",
+        "trigger": trigger or {"type": "record", "on": ["created"]},
+        "nodes": [
+            {"id": "start", "type": "start", "next": "hold"},
+            {"id": "hold", "type": "wait", "until": rule, "next": "end"},
+            {"id": "end", "type": "end", "result": "approved"},
+        ],
+    }
+
+
+def status_of(shop: Shop, service: flow_engine.FlowService, account_id: int) -> str:
+    [instance] = service.record_instances(shop.ctx("admin"), "shop", "account", account_id)
+    return str(instance["status"])
+
+
+def test_a_wait_on_related_records_ends_when_one_of_them_changes(shop_factory) -> None:
+    """The account itself never changes: the order lines pointing at it end its wait."""
+    shop = shop_factory()
+    service = publish(shop, waiting_for("any(order_line via account: product == 'B')"))
+    waiting, other = (shop.create("account", {"name": n}) for n in ("等 B 的客户", "别的客户"))
+    shop.run_due()
+    assert status_of(shop, service, waiting["id"]) == "running"
+    line = shop.create("order_line", {"account": waiting["id"], "product": "A"})
+    shop.create("order_line", {"account": other["id"], "product": "B"})  # another account's
+    shop.run_due()
+    assert status_of(shop, service, waiting["id"]) == "running"
+    assert status_of(shop, service, other["id"]) == "approved"
+    # a line changed to B, through the lookup it already had
+    shop.platform.records.update(shop.ctx("admin"), "shop", "order_line", line["id"], {"product": "B"})
+    shop.run_due()
+    assert status_of(shop, service, waiting["id"]) == "approved"
+
+
+def test_a_wait_counting_related_records_is_rechecked_when_one_moves_away(shop_factory) -> None:
+    """A line moved from one account to another changes both counts: both waits are met."""
+    shop = shop_factory()
+    service = publish(shop, waiting_for("count(order_line via account) == 1", {"type": "manual"}))
+    first, second = (shop.create("account", {"name": n}) for n in ("甲", "乙"))
+    moved, _kept = (shop.create("order_line", {"account": first["id"], "product": p}) for p in "AB")
+    for account in (first, second):
+        service.start(shop.ctx("admin"), "shop", "account", account["id"], "await")
+    assert [status_of(shop, service, a["id"]) for a in (first, second)] == ["running", "running"]
+    shop.platform.records.update(
+        shop.ctx("admin"), "shop", "order_line", moved["id"], {"account": second["id"]}
+    )
+    shop.run_due()
+    assert [status_of(shop, service, a["id"]) for a in (first, second)] == ["approved", "approved"]
