@@ -137,7 +137,7 @@
     const kind = task.node === "@starter" ? "resubmit" : task.kind;
     const comment = TG.el("textarea", { rows: 2, class: "task-comment", placeholder: TG.t("comment_placeholder"), "aria-label": TG.t("comment") });
     const fill = kind === "fill" && full ? await F.fillForm(task) : null;
-    const files = full && kind !== "cc" ? F.attachmentPicker(task) : null;
+    const files = kind !== "cc" ? F.attachmentPicker(task) : null;
     const act = async (verb, extra) => {
       const attached = files ? files.ids() : [];
       const body = { comment: comment.value || null, ...(attached.length ? { attachments: attached } : {}), ...(extra || {}) };

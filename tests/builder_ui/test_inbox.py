@@ -374,7 +374,7 @@ def test_a_stranger_fills_in_a_public_form_and_gets_thanks_only(
 
 
 def test_the_current_approver_rejects_on_the_record_page(
-    page: Page, problems: list[str], fapi: Api, server: str
+    page: Page, problems: list[str], fapi: Api, server: str, tmp_path: Path
 ) -> None:
     deal = _deal(fapi, "记录页驳回商机")
     fapi("POST", f"/api/apps/{APP}/records/deal/{deal}/flows/deal_approval", user=REP)
@@ -383,9 +383,15 @@ def test_the_current_approver_rejects_on_the_record_page(
     expect(card.locator(".status")).to_have_text("审批中")
     expect(card.locator("#withdraw")).to_have_count(0)  # only the submitter withdraws
     card.locator("textarea").fill("金额需复核")
+    sheet = tmp_path / "核算表.csv"
+    sheet.write_text("金额,复核\n1000,否\n", "utf-8")
+    card.locator("input.task-files").set_input_files(str(sheet))
+    expect(card.locator(".task-attachments li.file")).to_contain_text("核算表.csv")
+    shot(page, "record-approver-zh")
     card.get_by_role("button", name="驳回").click()
     expect(card.locator(".status")).to_have_text("已驳回")
     expect(card.locator(".steps li[data-action=reject] .comment")).to_have_text("金额需复核")
+    expect(card.locator(".steps li[data-action=reject] .step-files a")).to_have_text("核算表.csv")
     assert [i["status"] for i in _instances(fapi, deal)] == ["rejected"]
     assert problems == []
 
