@@ -3,32 +3,27 @@
    unit, all or nothing). A refusal lists every reason, by record, and changes nothing. */
 "use strict";
 (function () {
-  const EDITABLE = new Set(["text", "long_text", "phone", "email", "url", "integer", "number", "currency",
-    "percent", "rating", "date", "datetime", "select", "boolean"]);
+  /* Fields a bulk change can set: every one a form edits, files and sub-tables aside (a file or
+     a child row belongs to one record). */
+  const NOT_BULK = new Set(["formula", "rollup", "auto_number", "created_at", "updated_at", "created_by", "updated_by",
+    "sub_table", "attachment", "image", "signature"]);
   let list, items = [], total = 0, people = null;
   // Every record the filter matches, across pages (the bulk API takes the filter itself); not
   // offered with a search text, which the bulk API cannot take.
   let allMatching = false;
   const selected = new Set();
+  // The entity's form, whose widgets pick the new value (a lookup, a person, a department, an
+  // address, several options...) as the edit page does; and the widget showing now.
+  let form = null, meta = null, widget = null;
 
   const recordsPath = (...more) => TG.apiPath("apps", list.app, "records", list.entity, ...more);
-  const editable = () => list.er.fields.filter(f => EDITABLE.has(f.type) && !f.readonly);
+  const editable = () => (form ? Object.values(form.fields).filter(f => !f.readonly && !NOT_BULK.has(f.type)) : []);
 
-  function valueInput(f) {
-    if (f.type === "select") return TG.el("select", { id: "bulk-value", "aria-label": TG.label(f.label) },
-      TG.el("option", { value: "" }, TG.t("blank")), f.options.map(o => TG.el("option", { value: o.value }, TG.label(o.label))));
-    if (f.type === "boolean") return TG.el("select", { id: "bulk-value", "aria-label": TG.label(f.label) },
-      TG.el("option", { value: "true" }, TG.t("yes")), TG.el("option", { value: "false" }, TG.t("no")));
-    const type = TG.isNumeric(f) ? "number" : f.type === "date" ? "date" : f.type === "datetime" ? "datetime-local" : "text";
-    return TG.el("input", { id: "bulk-value", type, step: type === "number" ? "any" : null, "aria-label": TG.label(f.label) });
-  }
-
-  function valueOf(f) {
-    const raw = document.getElementById("bulk-value").value;
-    if (f.type === "boolean") return raw === "true";
-    if (raw === "") return null;
-    if (f.type === "datetime") return new Date(raw).toISOString();
-    return raw;
+  async function valueInput(name) {
+    const renderer = new TG.FormRenderer(document.createElement("div"), form, { app: list.app, meta });
+    widget = await renderer.widget(form.fields[name], "bulk-value");
+    widget.set(null);
+    return TG.el("span", { id: "bulk-value-box", class: "bulk-value" }, widget.node);
   }
 
   function showRefusal(error) {
@@ -60,18 +55,22 @@
     return people.map(p => TG.el("option", { value: p.id }, p.name));
   }
 
-  function buildBar() {
-    const fieldSelect = TG.el("select", { id: "bulk-field", "aria-label": TG.t("bulk_field"), onchange: () => {
-      document.getElementById("bulk-value").replaceWith(valueInput(list.er.byName[fieldSelect.value]));
-    } }, editable().map(f => TG.el("option", { value: f.name }, TG.label(f.label))));
+  async function buildBar() {
+    const [described, known] = await Promise.all([
+      TG.api("GET", TG.apiPath("apps", list.app, "forms", list.entity, "default")), TG.appMeta(list.app).catch(() => null)]);
+    form = described.ok ? described.data : null; meta = known;
+    const fieldSelect = TG.el("select", { id: "bulk-field", "aria-label": TG.t("bulk_field"), onchange: async () => {
+      document.getElementById("bulk-value-box").replaceWith(await valueInput(fieldSelect.value));
+    } }, editable().map(f => TG.el("option", { value: f.name }, f.label)));
     const owner = TG.el("select", { id: "bulk-owner", "aria-label": TG.t("bulk_new_owner") });
     const bar = TG.el("div", { id: "bulk-bar", class: "bulk-bar toolbar", hidden: true, role: "region", "aria-label": TG.t("bulk_edit") },
       TG.el("strong", { id: "bulk-count" }),
       TG.el("button", { type: "button", class: "link", text: TG.t("clear_selection"), onclick: () => { selected.clear(); allMatching = false; sync(); } }),
       TG.el("button", { type: "button", class: "link", id: "select-matching", hidden: true, onclick: () => { allMatching = true; sync(); } }),
-      TG.el("span", { class: "group" }, fieldSelect, editable().length ? valueInput(editable()[0]) : TG.el("input", { id: "bulk-value", hidden: true }),
+      TG.el("span", { class: "group" }, fieldSelect,
+        editable().length ? await valueInput(editable()[0].name) : TG.el("span", { id: "bulk-value-box", hidden: true }),
         TG.el("button", { type: "button", id: "bulk-apply", text: TG.t("bulk_edit"), disabled: !editable().length,
-          onclick: () => { const f = list.er.byName[fieldSelect.value]; run("PATCH", recordsPath(), { values: { [f.name]: valueOf(f) } }); } })),
+          onclick: () => run("PATCH", recordsPath(), { values: { [fieldSelect.value]: widget.get() } }) })),
       TG.el("span", { class: "group" }, owner,
         TG.el("button", { type: "button", id: "bulk-transfer", text: TG.t("bulk_transfer"),
           onclick: () => run("POST", recordsPath("transfer"), { owner: Number(owner.value) }) })),
@@ -120,9 +119,9 @@
     sync();
   }
 
-  (TG.listHooks ||= []).push((l) => {
+  (TG.listHooks ||= []).push(async (l) => {
     list = l;
-    buildBar();
+    await buildBar();
     document.addEventListener("tg:list-rendered", addCheckboxes);
   });
 })();

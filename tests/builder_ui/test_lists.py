@@ -225,6 +225,28 @@ def test_bulk_edit_refusal_transfer_and_delete(page: Page, problems: list[str], 
     assert _expected_4xx(problems, "422") == []
 
 
+def test_bulk_edit_picks_a_lookup_as_the_form_does(page: Page, problems: list[str], api: Api) -> None:
+    """The new value is picked with the field's own form widget: a lookup by typing its title."""
+    target = api("POST", f"/api/apps/{APP}/records/account", json={"name": "批量关联客户"})
+    api("POST", f"/api/apps/{APP}/records/account", json={"name": "批量别的客户"})
+    made = [_deal(api, title=f"关联-{n}", stage="lead") for n in (1, 2)]
+    _open_list(page, ADMIN, f"/ui/{APP}/deal?q=关联-&sort=title")
+    expect(page.locator("#records tbody tr")).to_have_count(2)
+    page.check("#select-all")
+    page.select_option("#bulk-field", "account")
+    box = page.locator("#bulk-value")
+    expect(box).to_have_attribute("role", "combobox")
+    box.click()
+    box.type("批量关联")
+    page.locator("#bulk-value-list [role=option]", has_text="批量关联客户").click()
+    expect(box).to_have_value("批量关联客户")
+    shot(page, "list-bulk-lookup-zh")
+    page.click("#bulk-apply")
+    expect(page.locator("#flash")).to_have_text("已处理 2 条记录")
+    assert {d["id"]: d["account"] for d in _find(api, "关联-")} == {d["id"]: target["id"] for d in made}
+    assert _expected_4xx(problems, "422") == []
+
+
 def test_export_downloads_the_current_view(page: Page, problems: list[str], api: Api) -> None:
     for title, amount in [("导出-甲", "100"), ("导出-乙", "300"), ("导出-丙", "200"), ("不导出", "50")]:
         _deal(api, title=title, amount=amount)

@@ -236,6 +236,7 @@ def test_phone_sized_screen_shows_lists_as_cards_and_stacks_the_record_page(
     page.set_viewport_size({"width": 375, "height": 740})
     deal = _deal(api, title="手机上看", amount="20", stage="lead")
     sign_in(page, ADMIN, f"/ui/{APP}/deal")
+    expect(page.locator("#title")).to_have_text("商机")  # the page's scripts have run
     expect(page.locator("#nav")).not_to_be_in_viewport()
     page.click(".nav-toggle")
     expect(page.locator("#nav")).to_be_in_viewport()
