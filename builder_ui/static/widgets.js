@@ -146,10 +146,33 @@
     w.same = (v) => (v ?? null) === (renderer.original[f.name] ?? null);
     return w;
   };
+  /* Departments in tree order (depth first, siblings by name), each named by its path from the
+     top ("销售中心 › 华东团队"): two teams both called 华东 are told apart, and typing a parent's
+     name offers the teams under it. */
+  const departmentTree = () => cached("department-tree", async () => {
+    const all = await departments();
+    const byId = new Map(all.map(d => [d.id, d]));
+    const children = new Map();
+    for (const d of all) {
+      const parent = byId.has(d.parent_id) ? d.parent_id : null;
+      if (!children.has(parent)) children.set(parent, []);
+      children.get(parent).push(d);
+    }
+    const out = [];
+    const walk = (parent, path) => {
+      for (const d of (children.get(parent) || []).sort((a, b) => a.name.localeCompare(b.name, "zh"))) {
+        const named = [...path, d.name];
+        out.push({ id: d.id, path: named.join(" › "), names: named });
+        walk(d.id, named);
+      }
+    };
+    walk(null, []);
+    return out;
+  });
   W.department = (f, id, renderer) => {
     const w = combobox(id, {
-      search: async (text) => (await departments()).filter(d => matches(text, d.name)).slice(0, 20).map(d => [d.id, d.name]),
-      titleOf: async (v) => ((await departments()).find(d => d.id === v) || {}).name });
+      search: async (text) => (await departmentTree()).filter(d => matches(text, ...d.names)).slice(0, 30).map(d => [d.id, d.path]),
+      titleOf: async (v) => ((await departmentTree()).find(d => d.id === v) || {}).path });
     w.same = (v) => (v ?? null) === (renderer.original[f.name] ?? null);
     return w;
   };

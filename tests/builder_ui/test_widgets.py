@@ -131,6 +131,32 @@ def test_lookup_type_ahead_searches_titles_and_picks_with_the_keyboard(
     assert problems == []
 
 
+def test_the_department_picker_names_each_team_by_its_place_in_the_tree(
+    page: Page, problems: list[str], wid: Api
+) -> None:
+    """Two teams both called 一组 are told apart by their parents; a parent's name finds the
+    teams under it."""
+    north = wid("POST", "/api/departments", json={"name": "西北大区"})
+    south = wid("POST", "/api/departments", json={"name": "西南大区"})
+    wid("POST", "/api/departments", json={"name": "一组", "parent_id": north["id"]})
+    southern = wid("POST", "/api/departments", json={"name": "一组", "parent_id": south["id"]})
+    sign_in(page, ADMIN, f"/ui/{APP}/contact/new")
+    page.fill("#f-name", "部门树")
+    box = page.locator("#f-team")
+    box.click()
+    box.type("一组")
+    options = page.locator("#f-team-list [role=option]")
+    expect(options).to_have_text(["西北大区 › 一组", "西南大区 › 一组"])
+    box.fill("")
+    box.type("西南")
+    expect(options).to_have_text(["西南大区", "西南大区 › 一组"])
+    options.nth(1).click()
+    expect(box).to_have_value("西南大区 › 一组")
+    page.click("#save")
+    assert _get(wid, "contact", _saved_id(page, "contact"))["team"] == southern["id"]
+    assert problems == []
+
+
 def test_address_and_region_cascade_and_save_province_city_district(
     page: Page, problems: list[str], wid: Api
 ) -> None:
