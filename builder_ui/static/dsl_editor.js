@@ -50,22 +50,57 @@
     });
   }
 
-  function completions(fields) {
+  const fieldOption = (f) => ({ label: f.name, detail: TG.label(f.label), type: "variable", boost: 1 });
+  const ruleFields = (entity) => entity.fields.filter(f => f.type !== "sub_table");
+
+  /* The field a path names (``stage``, or ``account.grade`` one lookup away, as far as the DSL
+     follows), or null. */
+  function fieldAt(er, meta, path) {
+    const [first, second, ...more] = path.split(".");
+    const f = er.byName[first];
+    if (!f || more.length) return null;
+    if (second === undefined) return f;
+    const target = f.type === "lookup" && meta && meta.byName[f.entity];
+    return target ? target.byName[second] || null : null;
+  }
+
+  /* Completion: the entity's fields, the DSL's functions and keywords; after a lookup and a dot,
+     the fields of the record it points at (``account.gr`` -> ``grade``); inside a string compared
+     with a select field, its option values, labelled (``stage == 'pr`` -> ``proposal`` 方案). */
+  function completions(er, meta) {
     const options = [
-      ...fields.map(f => ({ label: f.name, detail: TG.label(f.label), type: "variable", boost: 1 })),
+      ...ruleFields(er).map(fieldOption),
       ...FUNCTIONS.map(name => ({ label: name, type: "function", apply: name + "(", detail: TG.t("dsl_function") })),
       ...[...KEYWORDS, ...ATOMS].map(k => ({ label: k, type: "keyword" })),
     ];
     return (context) => {
+      const before = context.state.sliceDoc(0, context.pos);
+      // the last quote before the cursor opens a string when an even number of its kind precede it
+      const open = before.match(/'[^'\\]*$|"[^"\\]*$/);
+      const inString = !!open && before.slice(0, open.index).split(open[0][0]).length % 2 === 1;
+      if (inString) {
+        const lhs = before.slice(0, open.index).match(/([\p{L}\p{N}_.]+)\s*(?:==|!=|in\s*\[[^\]]*)\s*$/u);
+        const f = lhs && fieldAt(er, meta, lhs[1]);
+        if (!f || !(f.options || []).length) return null;
+        return { from: open.index + 1, validFor: /^[^'"]*$/,
+          options: f.options.map(o => ({ label: o.value, detail: TG.label(o.label), type: "constant" })) };
+      }
+      const dotted = context.matchBefore(/[\p{L}\p{N}_]+\.[\p{L}\p{N}_]*/u);
+      if (dotted) {
+        const [lookup, part] = dotted.text.split(".");
+        const f = er.byName[lookup];
+        const target = f && f.type === "lookup" && meta && meta.byName[f.entity];
+        if (!target) return null;
+        return { from: dotted.to - part.length, options: ruleFields(target).map(fieldOption), validFor: /^[\p{L}\p{N}_]*$/u };
+      }
       const word = context.matchBefore(/[\p{L}\p{N}_]*/u);
       if (!word || (word.from === word.to && !context.explicit)) return null;
-      const before = context.state.sliceDoc(0, word.from);
-      if ((before.match(/'/g) || []).length % 2 || (before.match(/"/g) || []).length % 2) return null;  // in a string
       return { from: word.from, options, validFor: /^[\p{L}\p{N}_]*$/u };
     };
   }
 
-  (TG.listHooks ||= []).push((list) => {
+  (TG.listHooks ||= []).push(async (list) => {
+    const meta = await TG.appMeta(list.app).catch(() => null);
     const box = document.getElementById("filter");
     const native = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value");
     const fields = list.er.fields.filter(f => f.type !== "sub_table");
@@ -78,7 +113,7 @@
           CM.history(), CM.drawSelection(), CM.highlightSpecialChars(), CM.bracketMatching(), CM.closeBrackets(),
           language(new Set(fields.map(f => f.name))),
           CM.syntaxHighlighting(STYLE),
-          CM.autocompletion({ override: [completions(fields)], icons: false }),
+          CM.autocompletion({ override: [completions(list.er, meta)], icons: false }),
           CM.placeholder(box.getAttribute("placeholder") || ""),
           CM.EditorView.lineWrapping,
           CM.EditorView.contentAttributes.of({ "aria-labelledby": "filter-label", "aria-multiline": "true", spellcheck: "false" }),

@@ -122,6 +122,44 @@ def test_dsl_editor_underlines_the_server_error_completes_fields_and_filters(
     assert any(p.startswith("422: ") for p in problems)
 
 
+def test_completion_follows_a_lookup_and_offers_a_select_fields_values(
+    page: Page, problems: list[str], api: Api
+) -> None:
+    accounts = f"/api/apps/{APP}/records/account"
+    key = api("POST", accounts, user=ADMIN, json={"name": "补全重点客户", "grade": "A"})
+    other = api("POST", accounts, user=ADMIN, json={"name": "补全普通客户", "grade": "B"})
+    for title, account in [("补全-重点", key), ("补全-普通", other)]:
+        api("POST", DEALS, user=ADMIN, json={"title": title, "account": account["id"], "stage": "proposal"})
+    sign_in(page, ADMIN, f"/ui/{APP}/deal?q=补全-")
+    expect(page.locator("#title")).to_have_text("商机")
+    rows = page.locator("#records tbody tr")
+    expect(rows).to_have_count(2)
+    editor = page.locator("#filter-form .dsl-editor .cm-content")
+    editor.click()
+    page.keyboard.type("account.gr")
+    chosen = page.locator(".cm-tooltip-autocomplete li[aria-selected=true]")
+    expect(chosen).to_contain_text("grade")  # a field of the account, not of the deal
+    expect(chosen).to_contain_text("等级")
+    chosen.click()
+    page.keyboard.type(" == '")
+    offered = page.locator(".cm-tooltip-autocomplete li")
+    expect(offered).to_have_count(2)
+    expect(offered.nth(0)).to_contain_text("A")
+    expect(offered.nth(0)).to_contain_text("重点")  # the option's label beside its value
+    shot(page, "dsl-editor-options-zh")
+    offered.nth(0).click()
+    page.keyboard.type("' and stage == 'pro")
+    expect(chosen).to_contain_text("proposal")
+    chosen.click()
+    page.keyboard.type("'")
+    wanted = "account.grade == 'A' and stage == 'proposal'"
+    expect(editor).to_have_text(wanted)
+    page.keyboard.press("Control+Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("补全-重点")
+    assert problems == []
+
+
 def test_the_plain_box_still_works_without_codemirror(page: Page, problems: list[str], api: Api) -> None:
     api("POST", DEALS, user=ADMIN, json={"title": "无编辑器-甲", "amount": "5"})
     page.route("**/vendor/codemirror/codemirror.min.js", lambda route: route.fulfill(status=200, body=""))
