@@ -77,6 +77,14 @@ TG.appMeta = function (app) {
   return metaCache[app];
 };
 
+/* Whether a select field's options have colours: then its values read as tags. */
+TG.colouredOptions = (f) => (f.type === "select" || f.type === "multi_select") && (f.options || []).some(o => o.color);
+/* A value of such a field (one option or several) as tags: each label on a tint of its colour. */
+TG.optionTags = (f, value) => (Array.isArray(value) ? value : [value]).map(v => {
+  const o = f.options.find(x => x.value === v);
+  return TG.el("span", { class: "option-tag", style: o && o.color ? `--choice:${o.color}` : null, text: o ? TG.label(o.label) : v });
+});
+
 const NUMERIC = new Set(["integer", "number", "currency", "percent", "rating", "rollup"]);
 TG.isNumeric = (f) => NUMERIC.has(f.type) || (f.type === "formula" && ["number", "integer"].includes(f.result_type));
 

@@ -16,13 +16,7 @@
       : TG.el("a", { href: url, target: "_blank", rel: "noopener", text: d.name });
   }
 
-  const coloured = (f) => (f.type === "select" || f.type === "multi_select") && (f.options || []).some(o => o.color);
-
-  /* An option in read mode: its label on a tint of its colour. */
-  function optionTag(f, value) {
-    const o = f.options.find(x => x.value === value);
-    return TG.el("span", { class: "option-tag", style: o && o.color ? `--choice:${o.color}` : null, text: o ? TG.label(o.label) : value });
-  }
+  const coloured = TG.colouredOptions;
 
   async function formOf(app, entity) {
     const forms = await TG.api("GET", TG.apiPath("apps", app, "forms", entity));
@@ -46,7 +40,7 @@
     const show = (dd, name) => {
       const f = er.byName[name]; const v = current[name];
       if (FILES.has(f.type) && v) dd.replaceChildren(TG.el("span", { class: "file-thumbs" }, (Array.isArray(v) ? v : [v]).map(d => thumb(app, d))));
-      else if (coloured(f) && v != null) dd.replaceChildren(...(Array.isArray(v) ? v : [v]).map(x => optionTag(f, x)));
+      else if (coloured(f) && v != null) dd.replaceChildren(...TG.optionTags(f, v));
       else dd.replaceChildren(TG.display(f, v, current._titles));
     };
 

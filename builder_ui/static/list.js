@@ -73,6 +73,7 @@
       const text = TG.display(f, rec[f.name], rec._titles);
       const td = TG.el("td", { "data-label": TG.label(f.label), class: TG.isNumeric(f) ? "num" : null });
       if (i === 0) td.append(TG.el("a", { href: TG.url(app, entity, rec.id), text: text || "#" + rec.id }));
+      else if (TG.colouredOptions(f) && rec[f.name] != null && rec[f.name] !== "") td.append(...TG.optionTags(f, rec[f.name]));
       else td.textContent = text;
       return td;
     }))));

@@ -321,6 +321,11 @@ def test_money_percent_rating_time_and_coloured_choices(page: Page, problems: li
     page.click("#save")
     _saved_id(page, "company")
     assert len(wid("GET", f"/api/apps/{APP}/records/company/{saved['id']}/history")) == 1
+    # the list shows coloured choices as tags too, in their colours
+    page.goto(f"/ui/{APP}/company?q=" + saved["name"])
+    row = page.locator("#records tbody tr", has_text=saved["name"])
+    expect(row.locator("td[data-label=标签] .option-tag")).to_have_text(["大客户", "政府"])
+    expect(row.locator("td[data-label=等级] .option-tag")).to_have_attribute("style", "--choice:#D92D20")
     assert problems == []
 
 
