@@ -24,6 +24,8 @@ put() {  # put <package> <dest-subdir> <path-in-package[:new-name]>...  (+ the p
 }
 put sortablejs sortable Sortable.min.js
 put echarts    echarts  dist/echarts.min.js
+put trix       trix     dist/trix.umd.min.js:trix.min.js dist/trix.css
+cp "$N/dompurify/LICENSE" "$V/trix/LICENSE.dompurify"  # bundled into trix.umd.min.js
 # CodeMirror 6 ships as ES modules only: bundle the pieces dsl_editor.js needs once, into one
 # minified IIFE (window.TGCodeMirror), with the licence of every package that went into it.
 mkdir -p "$V/codemirror"

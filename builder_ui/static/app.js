@@ -77,6 +77,30 @@ TG.appMeta = function (app) {
   return metaCache[app];
 };
 
+/* A rich-text value for reading: the kernel cleaned it when it was written; the same tags and
+   attributes are kept here again, so nothing else reaches the page even from an old row. */
+const RICH_TAGS = new Set(["a", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+  "hr", "i", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr",
+  "u", "ul"]);
+TG.richText = function (html) {
+  const box = TG.el("div", { class: "rich-text" });
+  const copy = (from, to) => {
+    for (const n of from.childNodes) {
+      if (n.nodeType === Node.TEXT_NODE) { to.append(n.textContent); continue; }
+      if (n.nodeType !== Node.ELEMENT_NODE) continue;
+      const tag = n.tagName.toLowerCase();
+      if (!RICH_TAGS.has(tag)) { copy(n, to); continue; }
+      const el = document.createElement(tag);
+      const href = tag === "a" ? n.getAttribute("href") || "" : "";
+      if (/^(https?:|mailto:|tel:)/i.test(href.trim())) { el.href = href; el.target = "_blank"; el.rel = "noopener"; }
+      copy(n, el);
+      to.append(el);
+    }
+  };
+  copy(new DOMParser().parseFromString(html || "", "text/html").body, box);
+  return box;
+};
+
 /* Whether a select field's options have colours: then its values read as tags. */
 TG.colouredOptions = (f) => (f.type === "select" || f.type === "multi_select") && (f.options || []).some(o => o.color);
 /* A value of such a field (one option or several) as tags: each label on a tint of its colour. */

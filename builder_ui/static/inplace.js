@@ -41,6 +41,7 @@
       const f = er.byName[name]; const v = current[name];
       if (FILES.has(f.type) && v) dd.replaceChildren(TG.el("span", { class: "file-thumbs" }, (Array.isArray(v) ? v : [v]).map(d => thumb(app, d))));
       else if (coloured(f) && v != null) dd.replaceChildren(...TG.optionTags(f, v));
+      else if (f.type === "rich_text") dd.replaceChildren(TG.richText(v));
       else dd.replaceChildren(TG.display(f, v, current._titles));
     };
 
@@ -99,7 +100,7 @@
 
     for (const row of root.querySelectorAll(".props > [data-field]")) {
       const name = row.dataset.field;
-      if (er.byName[name] && (FILES.has(er.byName[name].type) || coloured(er.byName[name]))) show(row.querySelector("dd"), name);
+      if (er.byName[name] && (FILES.has(er.byName[name].type) || coloured(er.byName[name]) || er.byName[name].type === "rich_text")) show(row.querySelector("dd"), name);
       const f = desc.fields[name];
       if (!f || f.readonly || fixed(name) || FIXED.has(f.type) || !er.byName[name]) continue;
       const dd = row.querySelector("dd");

@@ -6,7 +6,8 @@
 
   function props(fields, rec) {
     return TG.el("dl", { class: "props" }, fields.map(f => TG.el("div", { dataset: { field: f.name } },
-      TG.el("dt", { text: TG.label(f.label) }), TG.el("dd", { text: TG.display(f, rec[f.name], rec._titles) }))));
+      TG.el("dt", { text: TG.label(f.label) }),
+      f.type === "rich_text" ? TG.el("dd", {}, TG.richText(rec[f.name])) : TG.el("dd", { text: TG.display(f, rec[f.name], rec._titles) }))));
   }
 
   function rowsTable(meta, childName, rows, skip) {

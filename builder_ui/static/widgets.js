@@ -378,6 +378,32 @@
       same: (v) => JSON.stringify(v ?? null) === JSON.stringify(original) };
   };
 
+  /* -- rich text (Trix, vendored) ---------------------------------------------------------- */
+
+  /* Trix's toolbar in Chinese where the page is. Files belong in file fields, so its attach button
+     is hidden and dropped or pasted files are refused. */
+  if (window.Trix && TG.locale === "zh") Object.assign(window.Trix.config.lang, {
+    bold: "粗体", italic: "斜体", strike: "删除线", link: "链接", heading1: "标题", quote: "引用", code: "代码",
+    bullets: "项目符号", numbers: "编号", outdent: "减少缩进", indent: "增加缩进", undo: "撤销", redo: "重做",
+    attachFiles: "附件", urlPlaceholder: "输入网址…", unlink: "取消链接", remove: "移除", captionPlaceholder: "添加说明…",
+  });
+  W.rich_text = (f, id) => {
+    if (!window.customElements || !customElements.get("trix-editor")) return null; // the textarea serves
+    const input = TG.el("input", { type: "hidden", id: id + "-value", name: f.name });
+    const editor = document.createElement("trix-editor");
+    editor.id = id;
+    editor.setAttribute("input", input.id);
+    editor.setAttribute("aria-label", f.label || f.name);
+    const node = TG.el("div", { class: "rich-text-field" }, input, editor);
+    let pending = "";
+    editor.addEventListener("trix-initialize", () => editor.editor.loadHTML(pending));
+    editor.addEventListener("trix-file-accept", (e) => e.preventDefault());
+    editor.addEventListener("trix-change", () => node.dispatchEvent(new Event("change", { bubbles: true })));
+    return { node, input: editor,
+      set: (v) => { pending = v || ""; input.value = pending; if (editor.editor) editor.editor.loadHTML(pending); },
+      get: () => (input.value.trim() === "" ? null : input.value) };
+  };
+
   TG.widgets = W;
   TG.widgetHelpers = { combobox, grouped, shift, cached };
 })();

@@ -157,6 +157,39 @@ def test_the_department_picker_names_each_team_by_its_place_in_the_tree(
     assert problems == []
 
 
+def test_rich_text_is_edited_with_formatting_and_read_as_formatted(
+    page: Page, problems: list[str], wid: Api
+) -> None:
+    sign_in(page, ADMIN, f"/ui/{APP}/company/new")
+    page.fill("#f-name", "富文本公司")
+    editor = page.locator("trix-editor#f-profile")
+    expect(page.locator("[data-field=profile] trix-toolbar [data-trix-attribute=bold]")).to_have_attribute(
+        "title", "粗体"
+    )
+    expect(page.locator("[data-field=profile] .trix-button-group--file-tools")).to_be_hidden()
+    editor.click()
+    page.keyboard.type("主营 ")
+    page.keyboard.press("Control+b")
+    page.keyboard.type("工业软件")
+    shot(page, "widgets-rich-text-zh")
+    page.click("#save")
+    saved = _get(wid, "company", _saved_id(page, "company"))
+    assert "<strong>工业软件</strong>" in saved["profile"] and "主营" in saved["profile"]
+    expect(page.locator("[data-field=profile] dd .rich-text strong")).to_have_text("工业软件")
+    page.goto(f"/ui/{APP}/company/{saved['id']}/edit")
+    expect(page.locator("trix-editor#f-profile strong")).to_have_text("工业软件")  # read back as it was
+    # what a client sent past the form is cleaned by the kernel, and read as text and tags only
+    risky = '<p>正文</p><script>window.bad = 1</script><a href="javascript:alert(1)">链接</a>'
+    other = _company(wid, name="富文本清理", profile=risky)
+    page.goto(f"/ui/{APP}/company/{other['id']}")
+    shown = page.locator("[data-field=profile] dd .rich-text")
+    expect(shown).to_have_text("正文链接")
+    expect(shown.locator("script")).to_have_count(0)
+    assert shown.locator("a").get_attribute("href") is None
+    assert page.evaluate("window.bad") is None
+    assert problems == []
+
+
 def test_address_and_region_cascade_and_save_province_city_district(
     page: Page, problems: list[str], wid: Api
 ) -> None:
