@@ -345,8 +345,9 @@ _MESSAGES: dict[str, Mapping[str, str]] = {
     ),
     "merge_with_itself": _m("记录不能与自身合并", "a record cannot be merged with itself"),
     "bulk_selection": _m(
-        "请用 ids（记录编号列表）或 filter（筛选条件）之一指定记录，不能两者都给或都不给",
-        "name the records with either ids (a list of record ids) or filter (a rule), not both or neither",
+        "请用 ids（记录编号列表）或 filter（筛选条件，可加关键词 q）之一指定记录，不能两者都给或都不给",
+        "name the records with either ids (a list of record ids) or filter (a rule, with keywords q if "
+        "wanted), not both or neither",
     ),
     "bulk_count": _m("请提供 1 到 {max} 个记录编号", "give 1 to {max} record ids"),
     "bulk_too_many": _m(

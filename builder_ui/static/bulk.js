@@ -8,8 +8,7 @@
   const NOT_BULK = new Set(["formula", "rollup", "auto_number", "created_at", "updated_at", "created_by", "updated_by",
     "sub_table", "attachment", "image", "signature"]);
   let list, items = [], total = 0, people = null;
-  // Every record the filter matches, across pages (the bulk API takes the filter itself); not
-  // offered with a search text, which the bulk API cannot take.
+  // Every record the filter and the search text match, across pages (the bulk API takes both).
   let allMatching = false;
   const selected = new Set();
   // The entity's form, whose widgets pick the new value (a lookup, a person, a department, an
@@ -39,7 +38,7 @@
 
   async function run(method, path, body) {
     document.getElementById("bulk-error").hidden = true;
-    const picked = allMatching ? { filter: list.state.filter || "" } : { ids: [...selected] };
+    const picked = allMatching ? { filter: list.state.filter || "", ...(list.state.q ? { q: list.state.q } : {}) } : { ids: [...selected] };
     const r = await TG.api(method, path, { ...picked, ...body });
     if (!r.ok) { showRefusal(r.error || {}); return; }
     selected.clear(); allMatching = false;
@@ -93,7 +92,7 @@
     const pageAll = boxes.length > 0 && boxes.every(b => b.checked);
     if (!pageAll) allMatching = false;
     const more = document.getElementById("select-matching");
-    more.hidden = allMatching || !pageAll || total <= items.length || !!list.state.q;
+    more.hidden = allMatching || !pageAll || total <= items.length;
     more.textContent = TG.t("select_matching", { n: total });
     document.getElementById("bulk-count").textContent = TG.t("selected", { n: count() });
     document.getElementById("bulk-bar").hidden = selected.size === 0;

@@ -22,13 +22,18 @@ FilterQuery = Annotated[
 
 
 class Picked(BaseModel):
-    """Which records: ``ids``, or ``filter`` (in the body or the query string)."""
+    """Which records: ``ids``, or ``filter`` (in the body or the query string), narrowed by a
+    keyword search ``q`` as the list narrows them."""
 
     ids: list[Id] | None = Field(default=None, min_length=1, max_length=bulk.MAX_RECORDS)
     filter: str | None = Field(default=None, max_length=10_000)
+    q: str | None = Field(default=None, max_length=1_000, description="Keywords, as the list's q=")
 
     def selection(self, query_filter: str | None) -> bulk.Selection:
-        return bulk.Selection(ids=self.ids, filter=self.filter if query_filter is None else query_filter)
+        chosen = self.filter if query_filter is None else query_filter
+        if self.q is not None and chosen is None and self.ids is None:
+            chosen = ""  # the search alone picks
+        return bulk.Selection(ids=self.ids, filter=chosen, q=self.q)
 
 
 class BulkChange(Picked):

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from engine.access import Operation
 from engine.apps.record_query import filter_clause
 from engine.apps.runtime import EntityRuntime
+from engine.apps.search import search_clause
 from engine.context import Context
 from engine.errors import InvalidInput
 from engine.records.loader import not_found, scoped_rows
@@ -33,10 +34,12 @@ Record = dict[str, Any]
 
 @dataclass(frozen=True)
 class Selection:
-    """Which records: a list of ids, or a rule-DSL filter (exactly one of them)."""
+    """Which records: a list of ids, or a rule-DSL filter (exactly one of them); a filter may be
+    narrowed by keywords (``q``), as a list is."""
 
     ids: Sequence[int] | None = None
     filter: str | None = None
+    q: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def pick(
     live rows (trashed ones, with ``trashed``); named ids outside the caller's scope are not
     found."""
     ctx, conn, access = unit.ctx, unit.conn, unit.access
-    if (selection.ids is None) == (selection.filter is None):
+    if (selection.ids is None) == (selection.filter is None) or (selection.ids is not None and selection.q):
         raise InvalidInput("bulk_selection")
     if selection.ids is not None:
         if not selection.ids or len(selection.ids) > MAX_RECORDS:
@@ -91,6 +94,11 @@ def pick(
     if selection.filter and selection.filter.strip():
         scope_of: Callable[[EntityRuntime], Any] = unit.readable
         where.append(filter_clause(unit.runtime, er, selection.filter, target_scope=scope_of))
+    if selection.q:
+        plan = access.field_plan(ctx, er)
+        found_text = search_clause(er, selection.q, plan.hidden | set(plan.masked), conn.dialect.name)
+        if found_text is not None:
+            where.append(found_text)
     for scope in (unit.readable(er), access.row_filter(ctx, conn, er, op)):
         if scope is not None:
             where.append(scope)

@@ -354,6 +354,25 @@ def test_list_tools_in_english(page: Page, problems: list[str], api: Api) -> Non
     assert problems == []
 
 
+def test_bulk_edit_of_every_record_a_search_finds_across_pages(
+    page: Page, problems: list[str], api: Api
+) -> None:
+    made = [_deal(api, title=f"搜全选-{n:02}", stage="lead") for n in range(22)]
+    _deal(api, title="搜不到的", stage="lead")
+    _open_list(page, ADMIN, f"/ui/{APP}/deal?q=搜全选")
+    expect(page.locator("#pager .total")).to_have_text(f"共 {len(made)} 条")
+    page.check("#select-all")
+    page.click("#select-matching")
+    expect(page.locator("#bulk-count")).to_have_text(f"已选 {len(made)} 条")
+    page.select_option("#bulk-field", "stage")
+    page.select_option("#bulk-value", "proposal")
+    page.click("#bulk-apply")
+    expect(page.locator("#flash")).to_have_text(f"已处理 {len(made)} 条记录")
+    assert {d["title"]: d["stage"] for d in _find(api, "搜全选")} == {d["title"]: "proposal" for d in made}
+    assert _find(api, "搜不到的")[0]["stage"] == "lead"
+    assert problems == []
+
+
 def test_an_administrator_shares_a_view_that_reps_then_see(page: Page, problems: list[str], api: Api) -> None:
     _open_list(page, ADMIN, f"/ui/{APP}/deal")
     _apply_filter(page, "stage == 'won'")

@@ -73,6 +73,30 @@ def test_bulk_update_by_filter_changes_only_the_rows_picked_with_history(sales: 
     assert sales.get(f"{ACCOUNTS}/{east1}").json()["version"] == 2
 
 
+def test_bulk_update_picks_what_the_list_shows_for_a_filter_and_keywords(sales: TestClient) -> None:
+    """``q`` narrows as the list's search does (Chinese substrings and pinyin of the title)."""
+    hua_east, hua_south, other_east = _seed(
+        sales,
+        ACCOUNTS,
+        {"name": "华为技术", "region": "华东"},
+        {"name": "华为终端", "region": "华南"},
+        {"name": "中兴通讯", "region": "华东"},
+    )
+    listed = sales.get(ACCOUNTS, params={"filter": "region == '华东'", "q": "华为"}).json()["items"]
+    assert [r["id"] for r in listed] == [hua_east]
+    r = sales.patch(ACCOUNTS, json={"filter": "region == '华东'", "q": "华为", "values": {"grade": "A"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["ids"] == [hua_east]
+    # keywords alone pick every record they find, pinyin too
+    r = sales.patch(ACCOUNTS, json={"q": "huawei", "values": {"grade": "B"}})
+    assert r.status_code == 200, r.text
+    assert _values(sales, ACCOUNTS, "grade") == {hua_east: "B", hua_south: "B", other_east: None}
+    # keywords narrow a filter, never a list of ids
+    refused = sales.patch(ACCOUNTS, json={"ids": [other_east], "q": "华为", "values": {"grade": "A"}})
+    assert refused.status_code == 422 and "q" in refused.json()["error"]["message"]
+    assert _values(sales, ACCOUNTS, "grade")[other_east] is None
+
+
 def test_bulk_update_dry_run_counts_and_changes_nothing(sales: TestClient) -> None:
     ids = _seed(sales, ACCOUNTS, {"name": "甲"}, {"name": "乙"})
     r = sales.patch(
