@@ -50,6 +50,20 @@ def _open_list(page: Page, user: tuple[str, str], path: str) -> None:
     expect(page.locator("#title")).to_have_text("商机")
 
 
+def _stage_every_matching_deal(page: Page, matching: int, stage: str) -> None:
+    """On a list of more than one page: tick the page, then every matching record, and set the
+    stage of them all."""
+    expect(page.locator("#pager .total")).to_have_text(f"共 {matching} 条")
+    page.check("#select-all")
+    expect(page.locator("#bulk-count")).to_have_text("已选 20 条")  # one page
+    page.click("#select-matching")
+    expect(page.locator("#bulk-count")).to_have_text(f"已选 {matching} 条")
+    page.select_option("#bulk-field", "stage")
+    page.select_option("#bulk-value", stage)
+    page.click("#bulk-apply")
+    expect(page.locator("#flash")).to_have_text(f"已处理 {matching} 条记录")
+
+
 def _apply_filter(page: Page, text: str) -> None:
     page.fill("#filter", text)
     page.click("#filter-form button[type=submit]")
@@ -360,14 +374,7 @@ def test_bulk_edit_of_every_record_a_search_finds_across_pages(
     made = [_deal(api, title=f"搜全选-{n:02}", stage="lead") for n in range(22)]
     _deal(api, title="搜不到的", stage="lead")
     _open_list(page, ADMIN, f"/ui/{APP}/deal?q=搜全选")
-    expect(page.locator("#pager .total")).to_have_text(f"共 {len(made)} 条")
-    page.check("#select-all")
-    page.click("#select-matching")
-    expect(page.locator("#bulk-count")).to_have_text(f"已选 {len(made)} 条")
-    page.select_option("#bulk-field", "stage")
-    page.select_option("#bulk-value", "proposal")
-    page.click("#bulk-apply")
-    expect(page.locator("#flash")).to_have_text(f"已处理 {len(made)} 条记录")
+    _stage_every_matching_deal(page, len(made), "proposal")
     assert {d["title"]: d["stage"] for d in _find(api, "搜全选")} == {d["title"]: "proposal" for d in made}
     assert _find(api, "搜不到的")[0]["stage"] == "lead"
     assert problems == []
@@ -396,15 +403,7 @@ def test_bulk_edit_of_every_record_the_filter_matches_across_pages(
     _deal(api, title="不在筛选里", amount="5", stage="lead")
     _open_list(page, ADMIN, f"/ui/{APP}/deal")
     _apply_filter(page, "starts_with(title, '全选-')")
-    expect(page.locator("#pager .total")).to_have_text(f"共 {len(made)} 条")
-    page.check("#select-all")
-    expect(page.locator("#bulk-count")).to_have_text("已选 20 条")  # one page
-    page.click("#select-matching")
-    expect(page.locator("#bulk-count")).to_have_text(f"已选 {len(made)} 条")
-    page.select_option("#bulk-field", "stage")
-    page.select_option("#bulk-value", "proposal")
-    page.click("#bulk-apply")
-    expect(page.locator("#flash")).to_have_text(f"已处理 {len(made)} 条记录")
+    _stage_every_matching_deal(page, len(made), "proposal")
     stages = {d["title"]: d["stage"] for d in _find(api, "全选-")}
     assert stages == {d["title"]: "proposal" for d in made}
     assert _find(api, "不在筛选里")[0]["stage"] == "lead"
