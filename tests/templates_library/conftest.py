@@ -30,6 +30,17 @@ def crm_smtp(mailbox: tuple[Mailbox, int]) -> SmtpSettings:  # noqa: F811 - the 
     return SmtpSettings(host="127.0.0.1", port=mailbox[1], sender="crm@example.cn", sender_name="客户系统")
 
 
+def crm_plugins(smtp: SmtpSettings) -> list[object]:
+    """Every engine the CRM's flows use: flows, notifications and marketing (e-mail through
+    ``smtp``), and webhooks."""
+    return [
+        flow_plugin,
+        NotifyPlugin(smtp),
+        WebhookPlugin(),
+        MarketingPlugin(MarketingSettings(public_url=PUBLIC_URL), smtp),
+    ]
+
+
 @pytest.fixture
 def crm_platform(
     database_url: str,
@@ -38,13 +49,7 @@ def crm_platform(
 ) -> Iterator[Platform]:
     """A platform on the per-test database (both backends) with every engine the CRM's flows
     use: flows, notifications and marketing (e-mail through the test's own SMTP server)."""
-    plugins = [
-        flow_plugin,
-        NotifyPlugin(crm_smtp),
-        WebhookPlugin(),
-        MarketingPlugin(MarketingSettings(public_url=PUBLIC_URL), crm_smtp),
-    ]
-    running = Platform(settings, plugins=plugins, load_entry_points=False)
+    running = Platform(settings, plugins=crm_plugins(crm_smtp), load_entry_points=False)
     running.init_database()
     try:
         yield running
