@@ -9,11 +9,7 @@ import email
 import itertools
 import json
 import re
-import shutil
-import tempfile
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -38,7 +34,7 @@ from flow_engine.notify.tables import notifications
 from tests.conftest import TEST_HASH_COST
 from tests.flow_engine.conftest import Clock, run_due
 from tests.flow_engine.notify.conftest import Mailbox
-from tests.templates_library.conftest import PUBLIC_URL, crm_plugins
+from tests.templates_library.conftest import PUBLIC_URL, Snapshots, crm_plugins, snapshots
 
 #: Monday 28 September 2026, 10:00 in Beijing.
 MONDAY = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
@@ -147,10 +143,8 @@ def _set_up_crm(platform: Platform) -> dict[str, int]:
     return users
 
 
-@contextmanager
-def _crm_set_up_on(url: str, data_dir: Path) -> Iterator[dict[str, int]]:
-    """``_set_up_crm`` on the empty database at ``url``, by a platform closed at the end (no
-    connection left: PostgreSQL copies a database only while nobody is connected to it)."""
+def _crm_set_up_on(url: str, data_dir: Path) -> dict[str, int]:
+    """``_set_up_crm`` on the empty database at ``url``, by a platform closed at the end."""
     settings = Settings(
         database_url=url, data_dir=data_dir, secret_key="test-secret", password_hash_cost=TEST_HASH_COST
     )
@@ -158,70 +152,25 @@ def _crm_set_up_on(url: str, data_dir: Path) -> Iterator[dict[str, int]]:
     platform = Platform(settings, plugins=crm_plugins(smtp), load_entry_points=False)
     try:
         platform.init_database()
-        yield _set_up_crm(platform)
+        return _set_up_crm(platform)
     finally:
         platform.close()
 
 
 @pytest.fixture(scope="session")
-def crm_sqlite_snapshot(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
-    """A SQLite file holding the CRM as ``_set_up_crm`` leaves it, built once per session:
-    installing the template and publishing its 15 flows took most of each test's time."""
-    folder = tmp_path_factory.mktemp("crm")
-    path = folder / "crm.db"
-    with _crm_set_up_on(f"sqlite:///{path}", folder / "data") as users:
-        pass
-    return path, users
-
-
-@pytest.fixture(scope="session")
-def crm_postgres_template(
-    postgres_admin: sa.Engine, postgres_database: str
-) -> Iterator[tuple[str, dict[str, int]]]:
-    """A PostgreSQL database holding the CRM as ``_set_up_crm`` leaves it, built once per
-    session; each test gets its own copy (``CREATE DATABASE ... TEMPLATE``), dropped after it."""
-    name = f"tangram_crm_{uuid.uuid4().hex[:12]}"
-    autocommit = postgres_admin.execution_options(isolation_level="AUTOCOMMIT")
-    with autocommit.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = sa.make_url(postgres_database).set(database=name).render_as_string(hide_password=False)
-        with tempfile.TemporaryDirectory() as data_dir, _crm_set_up_on(url, Path(data_dir)) as users:
-            pass
-        yield name, users
-    finally:
-        with autocommit.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+def crm_snapshots(request: pytest.FixtureRequest) -> Iterator[Snapshots[dict[str, int]]]:
+    """The CRM as ``_set_up_crm`` leaves it, set up once per session and backend."""
+    with snapshots(request, _crm_set_up_on) as found:
+        yield found
 
 
 @pytest.fixture
 def crm_installed(
-    database_url: str, request: pytest.FixtureRequest
+    database_url: str, crm_snapshots: Snapshots[dict[str, int]]
 ) -> Iterator[tuple[str, dict[str, int]]]:
-    """The per-test database (both backends) holding a copy of the session's set-up CRM, and
-    the users' ids."""
-    url = sa.make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        assert url.database
-        path, users = request.getfixturevalue("crm_sqlite_snapshot")
-        shutil.copyfile(path, url.database)
-        yield database_url, users
-        return
-    template, users = request.getfixturevalue("crm_postgres_template")
-    admin: sa.Engine = request.getfixturevalue("postgres_admin")
-    autocommit = admin.execution_options(isolation_level="AUTOCOMMIT")
-    name = f"tangram_crm_{uuid.uuid4().hex[:12]}"
-    with autocommit.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-        # A database's own settings are not copied with it; the session database's are these.
-        conn.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
-    try:
-        yield url.set(database=name).difference_update_query(["options"]).render_as_string(
-            hide_password=False
-        ), users
-    finally:
-        with autocommit.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    """This test's own copy of the set-up CRM (both backends), and the users' ids."""
+    with crm_snapshots.copy(database_url) as found:
+        yield found
 
 
 @pytest.fixture
