@@ -9,7 +9,7 @@ timers/s measured between the first and the last firing (process start-up exclud
 clock (start-up included), the speed-up of 4 workers over 1, and a baseline in the same run: the
 same claim-write-mark work as hand-written SQL in one process. Then counts: N rows, N distinct
 timers, N jobs done — or it fails. On PostgreSQL the workers claim with FOR UPDATE SKIP LOCKED;
-on SQLite they take turns on the one writer. ``--smoke`` fires 300 timers.
+on SQLite they take turns on the one writer. ``--smoke`` fires 100 timers.
 """
 
 from __future__ import annotations
@@ -143,9 +143,9 @@ def main() -> None:
     )
     parser.add_argument("--timers", type=int, default=10_000)
     parser.add_argument("--backend", default="all", choices=["all", "sqlite", "postgresql"])
-    parser.add_argument("--smoke", action="store_true", help="300 timers: does it still run")
+    parser.add_argument("--smoke", action="store_true", help="100 timers: does it still run")
     args = parser.parse_args()
-    timers = 300 if args.smoke else args.timers
+    timers = 100 if args.smoke else args.timers
     for kind in backends(args.backend):
         with database(kind) as url:
             baseline = raw_baseline(url, timers)

@@ -36,7 +36,10 @@ class WorkCalendar:
     _days: list[date] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_days", [d for d in days(FIRST, LAST) if self.is_workday(d)])
+        # Shared by calendars with the same days off and on: every platform start and every
+        # edit of the calendar builds one, and the 9,500-day walk costs milliseconds each time.
+        key = (frozenset(self.holidays), frozenset(self.workdays))
+        object.__setattr__(self, "_days", _working_days(*key))
 
     def is_workday(self, day: date) -> bool:
         if day in self.workdays:
@@ -61,6 +64,12 @@ class WorkCalendar:
     def between(self, a: date, b: date) -> int:
         """Working days after ``a`` up to and including ``b``; negative when ``b`` is earlier."""
         return self.through(b) - self.through(a)
+
+
+@functools.lru_cache(maxsize=8)
+def _working_days(holidays: frozenset[date], workdays: frozenset[date]) -> list[date]:
+    """Every working day FIRST..LAST in order (read only: calendars share it)."""
+    return [d for d in days(FIRST, LAST) if d in workdays or (d not in holidays and d.weekday() < 5)]
 
 
 def days(first: date, last: date) -> Iterator[date]:

@@ -9,6 +9,7 @@ import email
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -23,15 +24,17 @@ from fastapi.testclient import TestClient
 
 import flow_engine
 import templates_library
-from engine import Context, InvalidInput, JobRunner, Platform, Principal
+from engine import Context, InvalidInput, JobRunner, Platform, Principal, Settings
 from engine.apps.template_upgrade import install_template
 from engine.http import create_app
 from engine.identity import departments, roles
 from engine.identity.users import create_user, update_user
+from flow_engine.notify import SmtpSettings
 from flow_engine.notify.tables import notifications
+from tests.conftest import TEST_HASH_COST
 from tests.flow_engine.conftest import Clock, run_due
 from tests.flow_engine.notify.conftest import Mailbox
-from tests.templates_library.conftest import PUBLIC_URL
+from tests.templates_library.conftest import PUBLIC_URL, Snapshots, crm_plugins, snapshots
 
 #: Monday 28 September 2026, 10:00 in Beijing.
 MONDAY = datetime(2026, 9, 28, 2, 0, tzinfo=UTC)
@@ -111,11 +114,10 @@ def _flows() -> list[dict[str, Any]]:
     return flows
 
 
-@pytest.fixture
-def crm(crm_platform: Platform) -> Crm:
-    platform = crm_platform
-    clock = Clock(now=MONDAY)
-    flow_engine.runner_of(platform, clock)
+def _set_up_crm(platform: Platform) -> dict[str, int]:
+    """The org chart, the CRM installed from its template, everyone's roles and every flow
+    published, with the flows' clock at MONDAY; the users' ids by username."""
+    flow_engine.runner_of(platform, Clock(now=MONDAY))
     people = ["admin", *dict.fromkeys(m for _, members in ORG.values() for m in members)]
     users: dict[str, int] = {}
     cost = platform.settings.password_hash_cost
@@ -138,7 +140,51 @@ def crm(crm_platform: Platform) -> Crm:
     admin = Context(user=Principal(users["admin"], "admin", True), locale="zh")
     for flow in _flows():
         service.publish(admin, "crm", flow["name"])
-    return Crm(platform, clock, users, service)
+    return users
+
+
+def _crm_set_up_on(url: str, data_dir: Path) -> dict[str, int]:
+    """``_set_up_crm`` on the empty database at ``url``, by a platform closed at the end."""
+    settings = Settings(
+        database_url=url, data_dir=data_dir, secret_key="test-secret", password_hash_cost=TEST_HASH_COST
+    )
+    smtp = SmtpSettings(host="127.0.0.1", port=25, sender="crm@example.cn")  # sends nothing here
+    platform = Platform(settings, plugins=crm_plugins(smtp), load_entry_points=False)
+    try:
+        platform.init_database()
+        return _set_up_crm(platform)
+    finally:
+        platform.close()
+
+
+@pytest.fixture(scope="session")
+def crm_snapshots(request: pytest.FixtureRequest) -> Iterator[Snapshots[dict[str, int]]]:
+    """The CRM as ``_set_up_crm`` leaves it, set up once per session and backend."""
+    with snapshots(request, _crm_set_up_on) as found:
+        yield found
+
+
+@pytest.fixture
+def crm_installed(
+    database_url: str, crm_snapshots: Snapshots[dict[str, int]]
+) -> Iterator[tuple[str, dict[str, int]]]:
+    """This test's own copy of the set-up CRM (both backends), and the users' ids."""
+    with crm_snapshots.copy(database_url) as found:
+        yield found
+
+
+@pytest.fixture
+def system_database_url(crm_installed: tuple[str, dict[str, int]]) -> str:
+    """The platform's database in this module: a copy of the set-up CRM (crm_platform runs on it)."""
+    return crm_installed[0]
+
+
+@pytest.fixture
+def crm(crm_platform: Platform, crm_installed: tuple[str, dict[str, int]]) -> Crm:
+    platform = crm_platform
+    clock = Clock(now=MONDAY)
+    flow_engine.runner_of(platform, clock)
+    return Crm(platform, clock, crm_installed[1], flow_engine.FlowService(platform))
 
 
 def _flow(name: str) -> dict[str, Any]:
