@@ -8,7 +8,7 @@ that may find nobody without a policy saying what then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,7 +17,6 @@ from engine import ActionRegistry, AppPackage
 from flow_engine.cron import cron_trigger
 from form_engine import EntityDef, Problem, dsl_fields, dsl_relations
 
-ActionsOf = Callable[[], ActionRegistry]
 #: People specs that may find nobody at run time (named users and admins always exist or fail
 #: at the check of the user).
 DYNAMIC_PEOPLE = ("role", "department", "field", "manager_of", "head_of", "starter")
