@@ -36,7 +36,25 @@
   TG.fileSize = size;
 
   /* Why the upload was refused: the problem's own message when there is one. */
-  const refusal = TG.uploadRefusal = (r) => (r.error ? (r.error.problems || []).map(p => p.message).join("；") || r.error.message : TG.t("error"));
+  const refusal = (r) => (r.error ? (r.error.problems || []).map(p => p.message).join("；") || r.error.message : TG.t("error"));
+
+  /* Upload every file chosen in ``picker``, each with a progress row in ``status`` (a refusal
+     stays there, beside the file's name): ``send(file, onProgress)`` uploads one, ``stored``
+     takes each accepted descriptor. False when nothing was chosen. */
+  TG.uploadChosen = async function (picker, status, send, stored) {
+    const chosen = [...picker.files];
+    if (!chosen.length) return false;
+    picker.value = "";
+    await Promise.all(chosen.map(async (file) => {
+      const bar = TG.el("progress", { max: 1, value: 0, "aria-label": file.name });
+      const row = TG.el("div", { class: "upload" }, TG.el("span", { text: file.name + " " }), bar);
+      status.append(row);
+      const r = await send(file, (p) => { bar.value = p; });
+      if (r.ok) { row.remove(); stored(r.data); }
+      else { row.replaceChildren(TG.el("span", { class: "error", role: "alert", text: `${file.name}：${refusal(r)}` })); }
+    }));
+    return true;
+  };
 
   function fileList(f, id, renderer) {
     const s = f.settings || {};
@@ -61,19 +79,12 @@
           onclick: () => { files = files.filter(x => x.id !== d.id); paint(); picker.dispatchEvent(new Event("change", { bubbles: true })); } }))));
       picker.disabled = !!(max && files.length >= max);
     };
-    picker.addEventListener("change", async (ev) => {
-      const chosen = [...picker.files];
-      if (!chosen.length) return; // our own change event, sent once the uploads are done
-      picker.value = "";
-      await Promise.all(chosen.map(async (file) => {
-        const bar = TG.el("progress", { max: 1, value: 0, "aria-label": file.name });
-        const row = TG.el("div", { class: "upload" }, TG.el("span", { text: file.name + " " }), bar);
-        status.append(row);
-        const r = await TG.upload(app, entity, f.name, file, file.name, (p) => { bar.value = p; });
-        if (r.ok) { files.push(r.data); row.remove(); paint(); }
-        else { row.replaceChildren(TG.el("span", { class: "error", role: "alert", text: `${file.name}：${refusal(r)}` })); }
-      }));
-      picker.dispatchEvent(new Event("change", { bubbles: true }));
+    picker.addEventListener("change", async () => {
+      const send = (file, progress) => TG.upload(app, entity, f.name, file, file.name, progress);
+      // nothing chosen: our own change event, sent once the uploads are done
+      if (await TG.uploadChosen(picker, status, send, (d) => { files.push(d); paint(); })) {
+        picker.dispatchEvent(new Event("change", { bubbles: true }));
+      }
     });
     return { node, input: picker, draftable: true,
       set: (v) => { original = v || []; files = [...original]; status.replaceChildren(); paint(); },

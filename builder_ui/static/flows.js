@@ -76,18 +76,9 @@
       TG.el("span", { class: "file-name", text: d.name }), TG.el("span", { class: "muted", text: " " + TG.fileSize(d.size || 0) }),
       TG.el("button", { type: "button", class: "link", "aria-label": TG.t("remove_item", { name: d.name }), text: "✕",
         onclick: () => { files = files.filter(x => x.id !== d.id); paint(); } }))));
-    picker.addEventListener("change", async () => {
-      const chosen = [...picker.files];
-      picker.value = "";
-      await Promise.all(chosen.map(async (file) => {
-        const bar = TG.el("progress", { max: 1, value: 0, "aria-label": file.name });
-        const row = TG.el("div", { class: "upload" }, TG.el("span", { text: file.name + " " }), bar);
-        status.append(row);
-        const r = await TG.uploadTo(TG.apiPath("tasks", String(task.id), "files"), file, file.name, (p) => { bar.value = p; });
-        if (r.ok) { files.push(r.data); row.remove(); paint(); }
-        else { row.replaceChildren(TG.el("span", { class: "error", role: "alert", text: `${file.name}：${TG.uploadRefusal(r)}` })); }
-      }));
-    });
+    const url = TG.apiPath("tasks", String(task.id), "files");
+    picker.addEventListener("change", () => TG.uploadChosen(picker, status,
+      (file, progress) => TG.uploadTo(url, file, file.name, progress), (d) => { files.push(d); paint(); }));
     const node = TG.el("div", { class: "file-field task-attachments" }, list,
       TG.el("label", { class: "button", for: id }, "⇪ ", TG.t("attach_files")), picker, status);
     return { node, ids: () => files.map(d => d.id) };
