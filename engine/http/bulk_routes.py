@@ -31,9 +31,10 @@ class Picked(BaseModel):
 
     def selection(self, query_filter: str | None) -> bulk.Selection:
         chosen = self.filter if query_filter is None else query_filter
-        if self.q is not None and chosen is None and self.ids is None:
+        q = self.q if self.q and self.q.strip() else None  # a blank search box searches nothing
+        if q is not None and chosen is None and self.ids is None:
             chosen = ""  # the search alone picks
-        return bulk.Selection(ids=self.ids, filter=chosen, q=self.q)
+        return bulk.Selection(ids=self.ids, filter=chosen, q=q)
 
 
 class BulkChange(Picked):

@@ -91,6 +91,10 @@ def test_bulk_update_picks_what_the_list_shows_for_a_filter_and_keywords(sales: 
     r = sales.patch(ACCOUNTS, json={"q": "huawei", "values": {"grade": "B"}})
     assert r.status_code == 200, r.text
     assert _values(sales, ACCOUNTS, "grade") == {hua_east: "B", hua_south: "B", other_east: None}
+    # a blank search picks nothing by itself: not every record
+    blank = sales.patch(ACCOUNTS, json={"q": "  ", "values": {"grade": "A"}})
+    assert blank.status_code == 422, blank.text
+    assert _values(sales, ACCOUNTS, "grade") == {hua_east: "B", hua_south: "B", other_east: None}
     # keywords narrow a filter, never a list of ids
     refused = sales.patch(ACCOUNTS, json={"ids": [other_east], "q": "华为", "values": {"grade": "A"}})
     assert refused.status_code == 422 and "q" in refused.json()["error"]["message"]
