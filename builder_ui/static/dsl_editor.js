@@ -57,11 +57,16 @@
      follows), or null. */
   function fieldAt(er, meta, path) {
     const [first, second, ...more] = path.split(".");
-    const f = er.byName[first];
-    if (!f || more.length) return null;
-    if (second === undefined) return f;
-    const target = f.type === "lookup" && meta && meta.byName[f.entity];
+    if (more.length) return null;
+    if (second === undefined) return er.byName[first] || null;
+    const target = pointedAt(er, meta, first);
     return target ? target.byName[second] || null : null;
+  }
+
+  /* The entity a lookup field of ``er`` points at, or null. */
+  function pointedAt(er, meta, name) {
+    const f = er.byName[name];
+    return (f && f.type === "lookup" && meta && meta.byName[f.entity]) || null;
   }
 
   /* Completion: the entity's fields, the DSL's functions and keywords; after a lookup and a dot,
@@ -88,8 +93,7 @@
       const dotted = context.matchBefore(/[\p{L}\p{N}_]+\.[\p{L}\p{N}_]*/u);
       if (dotted) {
         const [lookup, part] = dotted.text.split(".");
-        const f = er.byName[lookup];
-        const target = f && f.type === "lookup" && meta && meta.byName[f.entity];
+        const target = pointedAt(er, meta, lookup);
         if (!target) return null;
         return { from: dotted.to - part.length, options: ruleFields(target).map(fieldOption), validFor: /^[\p{L}\p{N}_]*$/u };
       }
