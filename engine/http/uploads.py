@@ -1,5 +1,5 @@
 """Receiving an upload and serving stored bytes, for the kernel's file fields and for plugins
-that keep files of their own (a flow's approval comments).
+that keep files of their own (attachments of a comment, say).
 
 An upload is typed by its bytes (``engine.records.file_types``), never by what the browser
 claims, and stored with its uploader and what it is ``about``: who may later have it is the
