@@ -1,7 +1,7 @@
 """Every action this process knows, for checks that run without a platform.
 
 A package's sections are checked when it is parsed, and parsing has no platform at hand (the
-CLI's ``flow validate``, an import, a template upgrade). Like the package sections themselves,
+CLI's checks of a package file, an import, a template upgrade). Like the package sections themselves,
 the actions such a check accepts are the process's: those of every installed plugin, and of
 every platform built here (one may be given plugins that are not installed, as tests and
 embedding apps do). The catalogue only grows, so whether a package is valid never depends on
